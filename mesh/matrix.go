@@ -1,0 +1,95 @@
+package mesh
+
+import (
+	"slices"
+	"time"
+)
+
+// Matrix is the PoP-by-PoP grid as every view renders it: rows are source PoPs, columns
+// destination PoPs, both in Pops order. It is an immutable snapshot: producers build a
+// new one rather than changing a published one, so a view may keep it between frames.
+type Matrix struct {
+	Time   time.Time     // newest data in it (live: last completed sweep)
+	Source string        // "live" or "influx"
+	Pops   []string      // sorted PoP codes
+	Agents []AgentStatus // live source only; sorted by PoP then name
+	cells  map[Pair]*Cell
+	// down holds source PoPs none of whose agents could be used in the last sweep.
+	down map[string]string
+}
+
+// NewMatrix builds a matrix from reduced cells. pops may be nil: it is then derived from
+// the cells and agents. Cells are shared, not copied: callers hand over ownership.
+func NewMatrix(t time.Time, source string, pops []string, agents []AgentStatus, cells map[Pair]*Cell) *Matrix {
+	m := &Matrix{Time: t, Source: source, Agents: agents, cells: cells, down: map[string]string{}}
+	if pops == nil {
+		set := map[string]bool{}
+		for p := range cells {
+			set[p.Src], set[p.Dst] = true, true
+		}
+		for _, a := range agents {
+			set[a.Pop] = true
+		}
+		for p := range set {
+			pops = append(pops, p)
+		}
+	}
+	slices.Sort(pops)
+	m.Pops = pops
+	// A PoP's row is unreachable only when every one of its agents failed: one dead agent
+	// of two still leaves the other's measurements.
+	byPop := map[string][]AgentStatus{}
+	for _, a := range agents {
+		byPop[a.Pop] = append(byPop[a.Pop], a)
+	}
+	for pop, as := range byPop {
+		failing := 0
+		for _, a := range as {
+			if a.State.Failing() {
+				failing++
+			}
+		}
+		if failing == len(as) {
+			m.down[pop] = as[0].Error
+		}
+	}
+	return m
+}
+
+// Cell returns the cell of a pair, or nil when the pair has no data at all.
+func (m *Matrix) Cell(src, dst string) *Cell {
+	if m == nil {
+		return nil
+	}
+	return m.cells[Pair{src, dst}]
+}
+
+// SourceDown reports whether every agent of a source PoP failed in the last sweep, and why.
+func (m *Matrix) SourceDown(pop string) (string, bool) {
+	if m == nil {
+		return "", false
+	}
+	why, ok := m.down[pop]
+	return why, ok
+}
+
+// Class is the colour class of a cell under metric, stat and thresholds.
+func (m *Matrix) Class(src, dst string, metric Metric, stat Stat, th Thresholds) Class {
+	if _, down := m.SourceDown(src); down {
+		return Unreachable
+	}
+	c := m.Cell(src, dst)
+	if c == nil || c.Samples == 0 {
+		return NoData
+	}
+	v, failed := c.Value(metric, stat)
+	return th.Classify(v, failed)
+}
+
+// Len is the number of PoPs.
+func (m *Matrix) Len() int {
+	if m == nil {
+		return 0
+	}
+	return len(m.Pops)
+}

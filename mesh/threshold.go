@@ -1,0 +1,182 @@
+package mesh
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+)
+
+// Metric is what a grid cell shows.
+type Metric int
+
+// The metrics of SPEC 2, in the order the TUI cycles through them.
+const (
+	Latency   Metric = iota // avg_rtt_ms
+	JitterPct               // jitter_pct
+	JitterMs                // jitter_ms
+	Loss                    // loss_pct
+	numMetrics
+)
+
+// Metrics lists every metric in display order.
+var Metrics = []Metric{Latency, JitterPct, JitterMs, Loss}
+
+var metricInfo = [numMetrics]struct {
+	name, field, title, unit string
+}{
+	Latency:   {"latency", "avg_rtt_ms", "Latency", "ms"},
+	JitterPct: {"jitter", "jitter_pct", "Jitter %", "%"},
+	JitterMs:  {"jitter-ms", "jitter_ms", "Jitter ms", "ms"},
+	Loss:      {"loss", "loss_pct", "Loss", "%"},
+}
+
+// String is the metric's flag name (latency, jitter, jitter-ms, loss).
+func (m Metric) String() string { return metricInfo[m].name }
+
+// Field is the InfluxDB field of the ping measurement that holds the metric.
+func (m Metric) Field() string { return metricInfo[m].field }
+
+// Title is a human label for headers and legends.
+func (m Metric) Title() string { return metricInfo[m].title }
+
+// Unit is "ms" or "%".
+func (m Metric) Unit() string { return metricInfo[m].unit }
+
+// Value picks the metric out of a ping result.
+func (m Metric) Value(r PingResult) float64 {
+	switch m {
+	case JitterPct:
+		return r.JitterPct
+	case JitterMs:
+		return r.JitterMs
+	case Loss:
+		return r.LossPct
+	default:
+		return r.AvgRTT
+	}
+}
+
+// ParseMetric accepts the flag names and the InfluxDB field names.
+func ParseMetric(s string) (Metric, error) {
+	s = strings.ToLower(strings.TrimSpace(s))
+	for i, mi := range metricInfo {
+		if s == mi.name || s == mi.field {
+			return Metric(i), nil
+		}
+	}
+	switch s {
+	case "rtt", "jitter_pct", "jitter-pct":
+		if s == "rtt" {
+			return Latency, nil
+		}
+		return JitterPct, nil
+	case "jitter_ms":
+		return JitterMs, nil
+	}
+	return 0, fmt.Errorf("unknown metric %q (want latency, jitter, jitter-ms or loss)", s)
+}
+
+// Class is the colour class of a cell.
+type Class int
+
+// Classes, ordered by badness among the colours. NoData and Unreachable are states, not
+// colours: NoData means nothing was measured, Unreachable means the source agent itself
+// could not be used (distinct from a pair with 100% loss, which is Red).
+const (
+	NoData Class = iota
+	Green
+	Yellow
+	Orange
+	Red
+	Unreachable
+)
+
+var classNames = [...]string{"nodata", "green", "yellow", "orange", "red", "unreachable"}
+
+func (c Class) String() string {
+	if int(c) < len(classNames) {
+		return classNames[c]
+	}
+	return "class(" + strconv.Itoa(int(c)) + ")"
+}
+
+// ParseClass accepts green, yellow, orange and red (for --fail-on).
+func ParseClass(s string) (Class, error) {
+	for i, n := range classNames {
+		if strings.EqualFold(s, n) && Class(i) >= Green && Class(i) <= Red {
+			return Class(i), nil
+		}
+	}
+	return 0, fmt.Errorf("unknown class %q (want green, yellow, orange or red)", s)
+}
+
+// Severity orders classes for "sort by worst" and --fail-on: unreachable counts as red,
+// no data as better than green (nothing to alarm about yet).
+func (c Class) Severity() int {
+	switch c {
+	case Unreachable:
+		return int(Red)
+	case NoData:
+		return 0
+	}
+	return int(c)
+}
+
+// Thresholds are the three limits t1 < t2 < t3 of one metric: value < t1 green, < t2
+// yellow, < t3 orange, else red.
+type Thresholds [3]float64
+
+// DefaultThresholds are the workshop dashboards' values (SPEC 2). Jitter ms had no panel
+// there; its defaults follow the dashboard's 5 ms "critical" line on the jitter graph.
+func DefaultThresholds() map[Metric]Thresholds {
+	return map[Metric]Thresholds{
+		Latency:   {250, 500, 1000},
+		JitterPct: {4, 5, 6},
+		JitterMs:  {5, 10, 20},
+		Loss:      {2, 4, 6},
+	}
+}
+
+// ParseThresholds reads "t1,t2,t3" (the Grafana Boom Table notation).
+func ParseThresholds(s string) (Thresholds, error) {
+	var t Thresholds
+	parts := strings.Split(s, ",")
+	if len(parts) != 3 {
+		return t, fmt.Errorf("thresholds %q: want three comma-separated numbers t1,t2,t3", s)
+	}
+	for i, p := range parts {
+		v, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
+		if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+			return t, fmt.Errorf("thresholds %q: %q is not a number", s, p)
+		}
+		t[i] = v
+	}
+	if !(t[0] <= t[1] && t[1] <= t[2]) {
+		return t, fmt.Errorf("thresholds %q: want t1 <= t2 <= t3", s)
+	}
+	return t, nil
+}
+
+func (t Thresholds) String() string {
+	f := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+	return f(t[0]) + "," + f(t[1]) + "," + f(t[2])
+}
+
+// Classify colours v. failed marks a failed test: for latency the workshop stored 0 and
+// its dashboard painted 0 red, so a failed pair is red whatever the metric.
+func (t Thresholds) Classify(v float64, failed bool) Class {
+	switch {
+	case failed:
+		return Red
+	case math.IsNaN(v):
+		return NoData
+	case v < t[0]:
+		return Green
+	case v < t[1]:
+		return Yellow
+	case v < t[2]:
+		return Orange
+	}
+	return Red
+}
