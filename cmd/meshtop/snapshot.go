@@ -1,0 +1,158 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/charmbracelet/x/term"
+	"github.com/spf13/cobra"
+
+	"github.com/meshtop/meshtop/mesh"
+	"github.com/meshtop/meshtop/probe"
+)
+
+type snapshotOptions struct {
+	disc    discoveryOptions
+	probe   probeOptions
+	th      thresholdOptions
+	format  string
+	metric  string
+	stat    string
+	failOn  string
+	timeout time.Duration
+}
+
+func init() { register(newSnapshotCmd) }
+
+func newSnapshotCmd() *cobra.Command {
+	o := &snapshotOptions{}
+	cmd := &cobra.Command{
+		Use:   "snapshot",
+		Short: "Run one sweep, print the mesh and exit",
+		Long: `Run one full-mesh sweep (every agent pings every other agent) and print the
+PoP-by-PoP mesh as a table, JSON or CSV. Exit status 2 with --fail-on when any
+cell is at or above the given colour.`,
+		Example: `  SCOUTER_SECRET=... meshtop snapshot --inventory agents.yaml
+  meshtop snapshot --inventory agents.yaml --format json --metric loss
+  meshtop snapshot --stack-id my-stack --workload-id 1234 --fail-on red`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runSnapshot(cmd.Context(), o, cmd.OutOrStdout()) },
+	}
+	addDiscoveryFlags(cmd, &o.disc)
+	addProbeFlags(cmd, &o.probe)
+	addThresholdFlags(cmd, &o.th)
+	f := cmd.Flags()
+	f.StringVar(&o.format, "format", "table", "output format: table, json or csv")
+	f.StringVar(&o.metric, "metric", "latency", "metric: latency, jitter, jitter-ms or loss")
+	f.StringVar(&o.stat, "stat", "last", "stat over the window: last, mean, max or p95")
+	f.StringVar(&o.failOn, "fail-on", "", "exit 2 when any cell is at or above this colour: yellow, orange or red")
+	f.DurationVar(&o.timeout, "timeout", 0, "give up on agents that have not finished after this long (default: from --count)")
+	return cmd
+}
+
+func runSnapshot(ctx context.Context, o *snapshotOptions, out io.Writer) error {
+	view, err := o.view()
+	if err != nil {
+		return err
+	}
+	if err := o.probe.validate(); err != nil {
+		return err
+	}
+	secret, err := o.disc.secret()
+	if err != nil {
+		return err
+	}
+	agents, err := o.disc.agents(ctx)
+	if err != nil {
+		return err
+	}
+	opts := o.probe.options(secret)
+	opts.Timeout = o.timeout
+	sw := probe.Run(ctx, agents, opts, nil)
+	if ctx.Err() != nil {
+		return fmt.Errorf("sweep interrupted: %w", ctx.Err())
+	}
+	store := mesh.NewStore(1)
+	store.SetAgents(sw.Agents)
+	for _, r := range sw.Pings {
+		store.AddPing(r)
+	}
+	m := store.Matrix()
+	m.Time = sw.Time
+	return view.print(out, m)
+}
+
+// snapshotView is how a matrix is printed and judged.
+type snapshotView struct {
+	format string
+	metric mesh.Metric
+	stat   mesh.Stat
+	th     map[mesh.Metric]mesh.Thresholds
+	failOn mesh.Class
+	color  bool
+}
+
+func (o *snapshotOptions) view() (*snapshotView, error) {
+	v := &snapshotView{format: o.format}
+	var err error
+	switch o.format {
+	case "table", "json", "csv":
+	default:
+		return nil, fmt.Errorf("--format %q: want table, json or csv", o.format)
+	}
+	if v.metric, err = mesh.ParseMetric(o.metric); err != nil {
+		return nil, fmt.Errorf("--metric: %w", err)
+	}
+	if v.stat, err = mesh.ParseStat(o.stat); err != nil {
+		return nil, fmt.Errorf("--stat: %w", err)
+	}
+	if v.th, err = o.th.thresholds(); err != nil {
+		return nil, err
+	}
+	if o.failOn != "" {
+		if v.failOn, err = mesh.ParseClass(o.failOn); err != nil {
+			return nil, fmt.Errorf("--fail-on: %w", err)
+		}
+	}
+	return v, nil
+}
+
+// print writes the matrix and applies --fail-on.
+func (v *snapshotView) print(out io.Writer, m *mesh.Matrix) error {
+	if f, ok := out.(*os.File); ok && v.format == "table" {
+		v.color = term.IsTerminal(f.Fd()) && os.Getenv("NO_COLOR") == ""
+	}
+	var err error
+	switch v.format {
+	case "json":
+		err = writeJSON(out, m, v)
+	case "csv":
+		err = writeCSV(out, m, v)
+	default:
+		err = writeTable(out, m, v)
+	}
+	if err != nil {
+		return fmt.Errorf("write snapshot: %w", err)
+	}
+	if v.failOn != mesh.NoData {
+		if worst := worstCell(m, v); worst.Severity() >= v.failOn.Severity() {
+			return exitError{code: 2, err: fmt.Errorf("a cell is %s (at or above --fail-on %s)", worst, v.failOn)}
+		}
+	}
+	return nil
+}
+
+func worstCell(m *mesh.Matrix, v *snapshotView) mesh.Class {
+	worst := mesh.NoData
+	for _, s := range m.Pops {
+		for _, d := range m.Pops {
+			if c := m.Class(s, d, v.metric, v.stat, v.th[v.metric]); c.Severity() > worst.Severity() {
+				worst = c
+			}
+		}
+	}
+	return worst
+}

@@ -1,0 +1,185 @@
+package main
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/meshtop/meshtop/mesh"
+)
+
+// snapshotJSON is the stable JSON schema of `snapshot --format json`.
+type snapshotJSON struct {
+	Time   string      `json:"time"`
+	Source string      `json:"source"`
+	Metric string      `json:"metric"`
+	Stat   string      `json:"stat"`
+	Pops   []string    `json:"pops"`
+	Agents []agentJSON `json:"agents"`
+	Cells  []cellJSON  `json:"cells"`
+}
+
+type agentJSON struct {
+	Name    string `json:"name"`
+	Pop     string `json:"pop"`
+	Address string `json:"address"`
+	State   string `json:"state"`
+	Error   string `json:"error"`
+}
+
+type cellJSON struct {
+	SrcPop    string   `json:"src_pop"`
+	DstPop    string   `json:"dst_pop"`
+	AvgRTT    *float64 `json:"avg_rtt_ms"`
+	MinRTT    *float64 `json:"min_rtt_ms"`
+	MaxRTT    *float64 `json:"max_rtt_ms"`
+	JitterMs  *float64 `json:"jitter_ms"`
+	JitterPct *float64 `json:"jitter_pct"`
+	LossPct   *float64 `json:"loss_pct"`
+	Failed    bool     `json:"failed"`
+	Samples   int      `json:"samples"`
+	Class     string   `json:"class"`
+	Error     string   `json:"error"`
+}
+
+// num turns NaN (no data) into null: a missing value must never read as 0.
+func num(v float64) *float64 {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return nil
+	}
+	v = math.Round(v*1000) / 1000
+	return &v
+}
+
+// cells lists every ordered pair of distinct PoPs, plus same-PoP pairs that have data
+// (a PoP with several agents measures itself).
+func cells(m *mesh.Matrix, v *snapshotView) []cellJSON {
+	var out []cellJSON
+	for _, s := range m.Pops {
+		for _, d := range m.Pops {
+			c := m.Cell(s, d)
+			if s == d && (c == nil || c.Samples == 0) {
+				continue
+			}
+			cj := cellJSON{SrcPop: s, DstPop: d, Class: m.Class(s, d, v.metric, v.stat, v.th[v.metric]).String()}
+			if why, down := m.SourceDown(s); down {
+				cj.Error = why
+			}
+			if c != nil {
+				cj.Samples = c.Samples
+				if c.Samples > 0 {
+					cj.AvgRTT = num(c.Values[mesh.Latency][v.stat])
+					cj.JitterMs = num(c.Values[mesh.JitterMs][v.stat])
+					cj.JitterPct = num(c.Values[mesh.JitterPct][v.stat])
+					cj.LossPct = num(c.Values[mesh.Loss][v.stat])
+					cj.Failed = c.Failed[v.stat]
+					if !c.Last.Failed {
+						cj.MinRTT, cj.MaxRTT = num(c.Last.MinRTT), num(c.Last.MaxRTT)
+					}
+				}
+				if cj.Error == "" {
+					cj.Error = c.Err
+				}
+			}
+			out = append(out, cj)
+		}
+	}
+	return out
+}
+
+func writeJSON(w io.Writer, m *mesh.Matrix, v *snapshotView) error {
+	doc := snapshotJSON{
+		Time: m.Time.UTC().Format(time.RFC3339), Source: m.Source, Metric: v.metric.String(), Stat: v.stat.String(),
+		Pops: m.Pops, Agents: []agentJSON{}, Cells: cells(m, v),
+	}
+	if doc.Pops == nil {
+		doc.Pops = []string{}
+	}
+	if doc.Cells == nil {
+		doc.Cells = []cellJSON{}
+	}
+	for _, a := range m.Agents {
+		doc.Agents = append(doc.Agents, agentJSON{Name: a.Name, Pop: a.Pop, Address: a.Address, State: string(a.State), Error: a.Error})
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(doc)
+}
+
+func writeCSV(w io.Writer, m *mesh.Matrix, v *snapshotView) error {
+	cw := csv.NewWriter(w)
+	_ = cw.Write([]string{"src_pop", "dst_pop", "avg_rtt_ms", "min_rtt_ms", "max_rtt_ms", "jitter_ms", "jitter_pct", "loss_pct", "failed", "samples", "class", "error"})
+	f := func(p *float64) string {
+		if p == nil {
+			return ""
+		}
+		return strconv.FormatFloat(*p, 'f', -1, 64)
+	}
+	for _, c := range cells(m, v) {
+		_ = cw.Write([]string{c.SrcPop, c.DstPop, f(c.AvgRTT), f(c.MinRTT), f(c.MaxRTT), f(c.JitterMs), f(c.JitterPct), f(c.LossPct),
+			strconv.FormatBool(c.Failed), strconv.Itoa(c.Samples), c.Class, c.Error})
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// ANSI backgrounds of the table's classes (black text on the colours, as the workshop's
+// dashboards had).
+var tableColors = map[mesh.Class]string{
+	mesh.Green:       "\x1b[30;42m",
+	mesh.Yellow:      "\x1b[30;43m",
+	mesh.Orange:      "\x1b[30;48;5;208m",
+	mesh.Red:         "\x1b[97;41m",
+	mesh.Unreachable: "\x1b[97;45m",
+	mesh.NoData:      "\x1b[2m",
+}
+
+func writeTable(w io.Writer, m *mesh.Matrix, v *snapshotView) error {
+	th := v.th[v.metric]
+	width := 5
+	for _, p := range m.Pops {
+		width = max(width, len(p))
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s (%s, %s) at %s from %s agents; green < %g <= yellow < %g <= orange < %g <= red\n",
+		v.metric.Title(), v.metric.Unit(), v.stat, m.Time.UTC().Format(time.RFC3339), m.Source, th[0], th[1], th[2])
+	fmt.Fprintf(&b, "%-*s", width+1, "src\\dst")
+	for _, d := range m.Pops {
+		fmt.Fprintf(&b, " %*s", width, d)
+	}
+	b.WriteByte('\n')
+	for _, s := range m.Pops {
+		fmt.Fprintf(&b, "%-*s", width+1, s)
+		for _, d := range m.Pops {
+			cls := m.Class(s, d, v.metric, v.stat, th)
+			text := "-"
+			switch c := m.Cell(s, d); {
+			case cls == mesh.Unreachable:
+				text = "DOWN"
+			case c != nil && c.Samples > 0:
+				val, failed := c.Value(v.metric, v.stat)
+				text = mesh.FormatValue(v.metric, val, failed)
+			case s == d:
+				text = ""
+			}
+			cell := fmt.Sprintf("%*s", width, text)
+			if v.color && text != "" {
+				cell = tableColors[cls] + cell + "\x1b[0m"
+			}
+			b.WriteString(" " + cell)
+		}
+		b.WriteByte('\n')
+	}
+	for _, a := range m.Agents {
+		if a.Error != "" {
+			fmt.Fprintf(&b, "! %s: %s\n", a.State, a.Error)
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}

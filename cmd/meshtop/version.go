@@ -1,0 +1,98 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"runtime"
+	"runtime/debug"
+	"strings"
+
+	"github.com/spf13/cobra"
+)
+
+// Stamped by the release build (.goreleaser.yaml):
+//
+//	-ldflags "-X main.version=1.2.3 -X main.commit=<sha> -X main.date=<commit date, RFC 3339>"
+//
+// The date is the commit's, not the build's, so a release build is reproducible. A plain
+// `go build` leaves them empty and buildInfo falls back to what the Go toolchain recorded
+// (module version for `go install ...@v1.2.3`, VCS revision and time for a checkout).
+var (
+	version string
+	commit  string
+	date    string
+)
+
+func init() { register(newVersionCmd) }
+
+// versionInfo is what `meshtop version` prints.
+type versionInfo struct {
+	Version, Commit, Date, Go, Platform string
+}
+
+// buildInfo merges the ldflags stamps with the toolchain's build info. read is
+// debug.ReadBuildInfo, passed in so tests can feed their own.
+func buildInfo(read func() (*debug.BuildInfo, bool)) versionInfo {
+	v := versionInfo{
+		Version:  version,
+		Commit:   commit,
+		Date:     date,
+		Go:       runtime.Version(),
+		Platform: runtime.GOOS + "/" + runtime.GOARCH,
+	}
+	if bi, ok := read(); ok {
+		if v.Version == "" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+			// "v1.2.3" from the module proxy; releases say "1.2.3" (goreleaser's .Version).
+			v.Version = strings.TrimPrefix(bi.Main.Version, "v")
+		}
+		for _, s := range bi.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				if v.Commit == "" {
+					v.Commit = s.Value
+				}
+			case "vcs.time":
+				if v.Date == "" {
+					v.Date = s.Value
+				}
+			case "vcs.modified":
+				if s.Value == "true" && v.Commit != "" && commit == "" {
+					v.Commit += "-dirty"
+				}
+			}
+		}
+		if bi.GoVersion != "" {
+			v.Go = bi.GoVersion
+		}
+	}
+	// Say "unknown" rather than print an empty field that looks like a formatting bug.
+	for _, f := range []*string{&v.Version, &v.Commit, &v.Date} {
+		if *f == "" {
+			*f = "unknown"
+		}
+	}
+	if v.Version == "unknown" {
+		v.Version = "dev"
+	}
+	return v
+}
+
+func (v versionInfo) write(w io.Writer) error {
+	_, err := fmt.Fprintf(w, "meshtop %s\ncommit:   %s\ndate:     %s\ngo:       %s\nplatform: %s\n",
+		v.Version, v.Commit, v.Date, v.Go, v.Platform)
+	return err
+}
+
+func newVersionCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print version, commit, commit date and Go version",
+		Example: `  meshtop version
+  meshtop --version   # version only`,
+		Args:        cobra.NoArgs,
+		Annotations: map[string]string{noConfigAnnotation: "true"},
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return buildInfo(debug.ReadBuildInfo).write(cmd.OutOrStdout())
+		},
+	}
+}

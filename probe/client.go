@@ -1,0 +1,213 @@
+package probe
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/meshtop/meshtop/mesh"
+)
+
+// maxAnswer bounds how much of an agent's answer we read: results of 30 traceroutes of
+// 32 hops are well under 1 MiB; anything larger is not a Scouter answer.
+const maxAnswer = 8 << 20
+
+// Client talks to one Scouter-compatible agent.
+type Client struct {
+	Agent  mesh.Agent
+	Secret string
+	HTTP   *http.Client
+}
+
+// AgentError is a failure of an agent as a whole (as opposed to one test's message).
+type AgentError struct {
+	Agent  string
+	URL    string
+	Op     string // what was being done, e.g. "submit tests"
+	State  mesh.AgentState
+	Status int // HTTP status, 0 when there was no answer
+	// Max is the agent's maximum test count when it refused a batch as too large.
+	Max int
+	Msg string
+}
+
+func (e *AgentError) Error() string {
+	return fmt.Sprintf("agent %s (%s): %s: %s", e.Agent, e.URL, e.Op, e.Msg)
+}
+
+// AsAgentError unwraps err into an *AgentError.
+func AsAgentError(err error) (*AgentError, bool) {
+	var ae *AgentError
+	ok := errors.As(err, &ae)
+	return ae, ok
+}
+
+var tooManyRE = regexp.MustCompile(`Max:\s*(\d+)`)
+
+// Submit posts a batch of tests and returns the receipt.
+func (c *Client) Submit(ctx context.Context, req TestRequest) (string, error) {
+	body, err := json.Marshal(req)
+	if err != nil {
+		return "", fmt.Errorf("encode tests for agent %s: %w", c.Agent.Name, err)
+	}
+	var rc Receipt
+	if err := c.do(ctx, "submit tests", http.MethodPost, PathTests, body, &rc); err != nil {
+		return "", err
+	}
+	if rc.Receipt == "" {
+		return "", c.fail("submit tests", mesh.StateError, http.StatusOK, "answer carries no receipt")
+	}
+	return rc.Receipt, nil
+}
+
+// Poll reads the state of a receipt.
+func (c *Client) Poll(ctx context.Context, receipt string) (TestsResponse, error) {
+	var tr TestsResponse
+	err := c.do(ctx, "read results", http.MethodGet, PathTests+"?receipt="+url.QueryEscape(receipt), nil, &tr)
+	return tr, err
+}
+
+// Delete removes a receipt from the agent (the workshop's collector never did, leaving
+// results to pile up for 10 minutes).
+func (c *Client) Delete(ctx context.Context, receipt string) error {
+	var mb MessageBody
+	return c.do(ctx, "delete receipt", http.MethodDelete, PathTests+"?receipt="+url.QueryEscape(receipt), nil, &mb)
+}
+
+// Status reads the agent's status document (as raw JSON).
+func (c *Client) Status(ctx context.Context) (json.RawMessage, error) {
+	var raw json.RawMessage
+	err := c.do(ctx, "read status", http.MethodGet, PathStatus, nil, &raw)
+	return raw, err
+}
+
+func (c *Client) fail(op string, st mesh.AgentState, status int, msg string) *AgentError {
+	return &AgentError{Agent: c.Agent.Name, URL: c.Agent.URL, Op: op, State: st, Status: status, Msg: msg}
+}
+
+func (c *Client) do(ctx context.Context, op, method, path string, body []byte, out any) error {
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, strings.TrimRight(c.Agent.URL, "/")+path, rd)
+	if err != nil {
+		return c.fail(op, mesh.StateError, 0, "bad agent URL: "+err.Error())
+	}
+	secret := c.Secret
+	if c.Agent.Secret != "" {
+		secret = c.Agent.Secret
+	}
+	req.Header.Set("Authorization", secret)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	req.Header.Set("Accept", "application/json")
+	hc := c.HTTP
+	if hc == nil {
+		hc = DefaultHTTPClient()
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		if ctx.Err() != nil {
+			return c.fail(op, mesh.StateUnreachable, 0, "no answer before the deadline")
+		}
+		return c.fail(op, mesh.StateUnreachable, 0, describeNetErr(err))
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
+	if err != nil {
+		return c.fail(op, mesh.StateUnreachable, resp.StatusCode, "answer cut off: "+describeNetErr(err))
+	}
+	switch {
+	case resp.StatusCode == http.StatusForbidden || resp.StatusCode == http.StatusUnauthorized:
+		return c.fail(op, mesh.StateAuthFailed, resp.StatusCode,
+			fmt.Sprintf("the agent refused the secret (HTTP %d): set SCOUTER_SECRET (or this agent's secret_env/secret_file) to its SCOUTER_API_SECRET", resp.StatusCode))
+	case resp.StatusCode >= 400:
+		msg := errorText(resp, data)
+		ae := c.fail(op, mesh.StateError, resp.StatusCode, fmt.Sprintf("HTTP %d: %s", resp.StatusCode, msg))
+		if m := tooManyRE.FindStringSubmatch(msg); resp.StatusCode == http.StatusBadRequest && m != nil {
+			ae.Max, _ = strconv.Atoi(m[1])
+		}
+		return ae
+	}
+	if err := json.Unmarshal(data, out); err != nil {
+		return c.fail(op, mesh.StateError, resp.StatusCode,
+			fmt.Sprintf("answer is not Scouter JSON (%s): %s", contentType(resp), snippet(data)))
+	}
+	return nil
+}
+
+// errorText extracts {"error": ...} from an error answer, or a snippet of whatever came.
+func errorText(resp *http.Response, data []byte) string {
+	var eb ErrorBody
+	if json.Unmarshal(data, &eb) == nil && eb.Error != "" {
+		return eb.Error
+	}
+	return fmt.Sprintf("non-JSON answer (%s): %s", contentType(resp), snippet(data))
+}
+
+func contentType(resp *http.Response) string {
+	mt, _, err := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+	if err != nil || mt == "" {
+		return "no content type"
+	}
+	return mt
+}
+
+var tagRE = regexp.MustCompile(`<[^>]*>`)
+
+// snippet makes a short one-line excerpt of an unexpected answer (HTML tags dropped).
+func snippet(b []byte) string {
+	s := tagRE.ReplaceAllString(string(b), " ")
+	s = strings.Join(strings.Fields(s), " ")
+	if s == "" {
+		return "(empty)"
+	}
+	if len(s) > 80 {
+		s = s[:77] + "..."
+	}
+	return strconv.Quote(s)
+}
+
+func describeNetErr(err error) string {
+	var ne net.Error
+	switch {
+	case errors.As(err, &ne) && ne.Timeout():
+		return "timed out"
+	case strings.Contains(err.Error(), "connection refused"):
+		return "connection refused (is the agent running and the port right?)"
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err.Error()
+	}
+	return err.Error()
+}
+
+// DefaultHTTPClient has bounded timeouts so one slow agent cannot hold a sweep. Per
+// call deadlines come from the context.
+func DefaultHTTPClient() *http.Client {
+	return &http.Client{
+		Timeout: 30 * time.Second,
+		Transport: &http.Transport{
+			Proxy:                 http.ProxyFromEnvironment,
+			DialContext:           (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+			MaxIdleConnsPerHost:   16,
+			IdleConnTimeout:       90 * time.Second,
+			TLSHandshakeTimeout:   5 * time.Second,
+			ResponseHeaderTimeout: 15 * time.Second,
+		},
+	}
+}
