@@ -62,7 +62,7 @@ func TestMatrixStates(t *testing.T) {
 		want     Class
 	}{
 		{"a", "b", Green},
-		{"b", "a", Red},        // 100% loss: measured, failed
+		{"b", "a", Red},         // 100% loss: measured, failed
 		{"c", "a", Unreachable}, // the source agent is down: a different state
 		{"a", "c", NoData},
 	} {

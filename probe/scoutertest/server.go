@@ -26,10 +26,10 @@ type Mode int
 
 // Modes.
 const (
-	Normal  Mode = iota
-	Garbage      // every answer is 200 with a body that is not JSON
-	HTMLPage     // every answer is 200 with an HTML page (a captive portal, a proxy)
-	Status500    // every answer is a 500 HTML page
+	Normal    Mode = iota
+	Garbage        // every answer is 200 with a body that is not JSON
+	HTMLPage       // every answer is 200 with an HTML page (a captive portal, a proxy)
+	Status500      // every answer is a 500 HTML page
 )
 
 // Hop is a traceroute hop the server reports.
