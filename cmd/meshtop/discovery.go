@@ -56,12 +56,24 @@ func (o *discoveryOptions) agents(ctx context.Context) ([]mesh.Agent, error) {
 		return nil, errors.New("StackPath discovery needs SP_API_CLIENT_ID (or --client-id) and SP_API_CLIENT_SECRET in the environment")
 	}
 	sp := stackpath.New(o.stackpathURL, o.clientID, secret)
-	as, err := sp.Agents(ctx, o.stackID, o.workloadID, o.scouterPort)
+	inst, err := sp.Instances(ctx, o.stackID, o.workloadID)
 	if err != nil {
 		return nil, fmt.Errorf("discover agents of workload %s: %w", o.workloadID, err)
 	}
+	as, skipped := stackpath.ToAgents(inst, o.scouterPort)
 	if len(as) == 0 {
-		return nil, fmt.Errorf("workload %s in stack %s has no RUNNING instances", o.workloadID, o.stackID)
+		why := make([]string, 0, len(skipped))
+		for _, s := range skipped {
+			why = append(why, fmt.Sprintf("%s (%s)", s.Name, s.Reason))
+		}
+		if len(why) > 5 {
+			why = append(why[:5], fmt.Sprintf("and %d more", len(skipped)-5))
+		}
+		msg := fmt.Sprintf("workload %s in stack %s has no usable RUNNING instance", o.workloadID, o.stackID)
+		if len(why) > 0 {
+			msg += ": skipped " + strings.Join(why, ", ")
+		}
+		return nil, errors.New(msg)
 	}
 	return as, nil
 }
