@@ -133,8 +133,8 @@ func defaultConfigPath(env lookupEnvFunc) string {
 	return ""
 }
 
-// loadSettings reads and checks the config file. A missing default file is no error (nil
-// file); a missing named file is.
+// loadSettings reads and checks the config file. A missing or unreadable default file is
+// no error (nil file); a missing named file is.
 func loadSettings(path string, explicit bool, root *cobra.Command, home string) (*settingsFile, error) {
 	if path == "" {
 		return nil, nil
@@ -142,6 +142,11 @@ func loadSettings(path string, explicit bool, root *cobra.Command, home string) 
 	data, err := os.ReadFile(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist) && !explicit:
+		return nil, nil
+	case errors.Is(err, fs.ErrPermission) && !explicit:
+		// The default location of another user's HOME (sudo -u without -H, a service
+		// account): not ours to read, and nobody asked for it. Say so and go on.
+		fmt.Fprintf(os.Stderr, "meshtop: skipping config file %s: not readable by this user (name one with --config)\n", path)
 		return nil, nil
 	case errors.Is(err, fs.ErrNotExist):
 		return nil, fmt.Errorf("config file %s does not exist (write a commented one with `meshtop config example > %s`)", path, path)

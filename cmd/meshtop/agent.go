@@ -1,0 +1,197 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/meshtop/meshtop/probe/agent"
+)
+
+func init() { register(newAgentCmd) }
+
+type agentOptions struct {
+	listen, tlsCert, tlsKey, asnDB, secretFile string
+	allow                                      []string
+	rdns, insecureNoAuth                       bool
+	rdnsTimeout, interval, probeTimeout, hop   time.Duration
+	maxTests, maxProcs                         int
+}
+
+func newAgentCmd() *cobra.Command {
+	o := &agentOptions{}
+	cmd := &cobra.Command{
+		Use:   "agent",
+		Short: "Run a Scouter-compatible probing agent (ping, traceroute)",
+		Long: `Run a Scouter-compatible agent: the HTTP API of Scouter v1.0 for ping and
+traceroute tests, with real ICMP echo and TCP SYN probes. Any Scouter client,
+meshtop included, can use it in place of an upstream agent.
+
+The shared secret comes from env SCOUTER_API_SECRET or --secret-file, never
+from a flag. Limits: env SCOUTER_MAX_TEST_COUNT and SCOUTER_MAX_PROCESS_COUNT
+(or --max-tests, --max-procs); port: env API_PORT unless --listen is given.
+Raw ICMP needs root or CAP_NET_RAW; without it, ping uses unprivileged ICMP
+sockets where net.ipv4.ping_group_range allows, and traceroute is off.`,
+		Example: `  # Listen on port 8000, probe only the 10.0.0.0/8 mesh
+  SCOUTER_API_SECRET=... meshtop agent --allow 10.0.0.0/8
+
+  # TLS, ASNs for traceroute hops, no reverse DNS
+  meshtop agent --secret-file /run/secrets/scouter --tls-cert c.pem \
+    --tls-key k.pem --asn-db GeoLite2-ASN.mmdb --rdns=false`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runAgent(cmd, o) },
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.listen, "listen", "", "`ADDR` to listen on, host:port (default :$API_PORT, else :8000)")
+	f.StringVar(&o.tlsCert, "tls-cert", "", "serve HTTPS with this certificate `FILE` (PEM)")
+	f.StringVar(&o.tlsKey, "tls-key", "", "private key `FILE` (PEM) of --tls-cert")
+	f.StringArrayVar(&o.allow, "allow", nil, "only probe destinations in this `CIDR` (repeatable; default: any)")
+	f.StringVar(&o.asnDB, "asn-db", "", "GeoLite2-ASN `FILE` (.mmdb) for the ASNs of traceroute hops")
+	f.BoolVar(&o.rdns, "rdns", true, "reverse DNS names for traceroute hops (--rdns=false: addresses)")
+	f.DurationVar(&o.rdnsTimeout, "rdns-timeout", agent.DefaultRDNSTimeout, "give up a reverse lookup after `DURATION`")
+	f.DurationVar(&o.interval, "probe-interval", agent.DefaultProbeInterval, "pause between the pings of a test")
+	f.DurationVar(&o.probeTimeout, "probe-timeout", agent.DefaultProbeTimeout, "wait this long for one echo reply")
+	f.DurationVar(&o.hop, "hop-timeout", agent.DefaultHopTimeout, "wait this long for one traceroute hop")
+	f.BoolVar(&o.insecureNoAuth, "insecure-no-auth", false, "accept requests without a secret (lab use)")
+	f.IntVar(&o.maxTests, "max-tests", agent.DefaultMaxTests, "most tests per request (env SCOUTER_MAX_TEST_COUNT)")
+	f.IntVar(&o.maxProcs, "max-procs", agent.DefaultMaxProcs, "most tests running at once (env SCOUTER_MAX_PROCESS_COUNT)")
+	f.StringVar(&o.secretFile, "secret-file", "", "read the API secret from `FILE` (default: env SCOUTER_API_SECRET)")
+	_ = cmd.MarkFlagFilename("tls-cert", "pem", "crt")
+	_ = cmd.MarkFlagFilename("tls-key", "pem", "key")
+	_ = cmd.MarkFlagFilename("asn-db", "mmdb")
+	return cmd
+}
+
+// envOverInt applies an upstream environment variable to an int flag: the command line
+// wins, then the environment, then the config file or the default. (Not in envBindings:
+// other commands have a --max-tests of their own that these names must not set.)
+func envOverInt(fs *pflag.FlagSet, name, env string, dst *int) error {
+	f := fs.Lookup(name)
+	if f.Changed && !strings.HasPrefix(strings.Join(f.Annotations[originAnnotation], ""), "config") {
+		return nil
+	}
+	v := os.Getenv(env)
+	if v == "" {
+		return nil
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(v))
+	if err != nil || n < 1 {
+		return fmt.Errorf("environment variable %s=%q: want a whole number of at least 1", env, v)
+	}
+	*dst = n
+	return nil
+}
+
+func agentSecret(o *agentOptions) (string, error) {
+	if o.secretFile != "" {
+		b, err := os.ReadFile(o.secretFile)
+		if err != nil {
+			return "", fmt.Errorf("read the API secret: %w", err)
+		}
+		s := strings.TrimSpace(string(b))
+		if s == "" {
+			return "", fmt.Errorf("read the API secret: %s is empty", o.secretFile)
+		}
+		return s, nil
+	}
+	return os.Getenv("SCOUTER_API_SECRET"), nil
+}
+
+func runAgent(cmd *cobra.Command, o *agentOptions) error {
+	fs := cmd.Flags()
+	if err := envOverInt(fs, "max-tests", "SCOUTER_MAX_TEST_COUNT", &o.maxTests); err != nil {
+		return err
+	}
+	if err := envOverInt(fs, "max-procs", "SCOUTER_MAX_PROCESS_COUNT", &o.maxProcs); err != nil {
+		return err
+	}
+	if o.maxTests < 1 || o.maxProcs < 1 {
+		return errors.New("--max-tests and --max-procs must be at least 1")
+	}
+	listen := o.listen
+	if listen == "" {
+		port := "8000"
+		if p := strings.TrimSpace(os.Getenv("API_PORT")); p != "" {
+			if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+				return fmt.Errorf("environment variable API_PORT=%q: want a port number 1-65535", p)
+			}
+			port = p
+		}
+		listen = net.JoinHostPort("", port)
+	}
+	allow, err := agent.ParseAllow(o.allow)
+	if err != nil {
+		return err
+	}
+	secret, err := agentSecret(o)
+	if err != nil {
+		return err
+	}
+	var asn *agent.ASNDB
+	if o.asnDB != "" {
+		if asn, err = agent.OpenASNDB(o.asnDB); err != nil {
+			return err
+		}
+		defer asn.Close()
+	}
+	a, err := agent.New(agent.Config{
+		Secret: secret, InsecureNoAuth: o.insecureNoAuth,
+		MaxTests: o.maxTests, MaxProcs: o.maxProcs, Allow: allow,
+		ProbeInterval: max(o.interval, time.Nanosecond), ProbeTimeout: o.probeTimeout, HopTimeout: o.hop,
+		ASN: asn, RDNS: o.rdns, RDNSTimeout: o.rdnsTimeout,
+	})
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	stderr := cmd.ErrOrStderr()
+	return a.Serve(cmd.Context(), agent.ServeOptions{
+		Addr: listen, CertFile: o.tlsCert, KeyFile: o.tlsKey,
+		Ready: func(addr net.Addr) {
+			fmt.Fprintln(stderr, agentStartLine(addr, o, a, allow, secret == ""))
+		},
+	})
+}
+
+// agentStartLine is the startup log line: everything an operator needs to check the
+// agent came up as intended, and never the secret.
+func agentStartLine(addr net.Addr, o *agentOptions, a *agent.Agent, allow []netip.Prefix, noAuth bool) string {
+	scheme := "http"
+	if o.tlsCert != "" {
+		scheme = "https"
+	}
+	ping := string(a.Method())
+	if why := a.Engine().Why(); why != "" {
+		ping += " (" + why + ")"
+	}
+	al := "any destination"
+	if len(allow) > 0 {
+		s := make([]string, len(allow))
+		for i, p := range allow {
+			s[i] = p.String()
+		}
+		al = strings.Join(s, ",")
+	}
+	asn := "none"
+	if o.asnDB != "" {
+		asn = o.asnDB
+	}
+	rdns := "off"
+	if o.rdns {
+		rdns = "on, timeout " + o.rdnsTimeout.String()
+	}
+	auth := "secret required"
+	if noAuth {
+		auth = "NO AUTH (--insecure-no-auth)"
+	}
+	return fmt.Sprintf("meshtop agent: listening on %s://%s; ping: %s; max tests %d, max procs %d; allow: %s; asn-db: %s; rdns: %s; auth: %s",
+		scheme, addr, ping, o.maxTests, o.maxProcs, al, asn, rdns, auth)
+}

@@ -1,0 +1,307 @@
+// Package agent is `meshtop agent`: a Scouter-compatible HTTP agent (SPEC 4) that runs
+// ping and traceroute tests with real ICMP/TCP probes. It answers like upstream Scouter
+// API v1.0 (same paths, status codes, error texts, sorted keys and value types) so any
+// Scouter client works against it, and adds what upstream lacks: TLS, a destination
+// allowlist, a bounded receipt store, a request body limit, a constant-time secret check.
+package agent
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/meshtop/meshtop/probe"
+	"github.com/meshtop/meshtop/probe/agent/netprobe"
+)
+
+// Config configures an agent. Zero values take the defaults below.
+type Config struct {
+	// Secret is the shared secret clients send in the Authorization header. Empty is
+	// refused unless InsecureNoAuth.
+	Secret         string
+	InsecureNoAuth bool
+
+	MaxTests int // tests per POST (SCOUTER_MAX_TEST_COUNT), default 10
+	MaxProcs int // tests running at once (SCOUTER_MAX_PROCESS_COUNT), default 10
+
+	// Allow lists the prefixes tests may probe; empty allows any destination.
+	Allow []netip.Prefix
+
+	ProbeInterval time.Duration // pause between the pings of a test, default 1s
+	ProbeTimeout  time.Duration // wait for one echo reply, default 1s (a lost probe costs ~2s)
+	HopTimeout    time.Duration // wait for one traceroute hop, default 1s
+
+	ReceiptTTL   time.Duration // results are kept this long after the tests end, default 10m
+	MaxReceipts  int           // receipts kept at once, default 1000
+	MaxRunning   int           // receipts whose tests run at once, default 64
+	MaxBodyBytes int64         // POST body limit, default 256 KiB
+
+	ASN         *ASNDB // nil: hops carry asn null
+	RDNS        bool   // reverse names for hops (else the address)
+	RDNSTimeout time.Duration
+	Resolver    *net.Resolver // nil: net.DefaultResolver
+
+	// Engine sends the probes; nil opens one (and Close closes it).
+	Engine *netprobe.Engine
+	// Now is the clock of receipt expiry; nil is time.Now.
+	Now func() time.Time
+}
+
+// Defaults.
+const (
+	DefaultMaxTests      = 10
+	DefaultMaxProcs      = 10
+	DefaultProbeInterval = time.Second
+	DefaultProbeTimeout  = time.Second
+	DefaultHopTimeout    = time.Second
+	DefaultReceiptTTL    = 10 * time.Minute
+	DefaultMaxReceipts   = 1000
+	DefaultMaxRunning    = 64
+	DefaultMaxBodyBytes  = 256 << 10
+	DefaultRDNSTimeout   = 500 * time.Millisecond
+)
+
+func (c Config) withDefaults() Config {
+	set := func(v *int, d int) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	setD := func(v *time.Duration, d time.Duration) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	set(&c.MaxTests, DefaultMaxTests)
+	set(&c.MaxProcs, DefaultMaxProcs)
+	set(&c.MaxReceipts, DefaultMaxReceipts)
+	set(&c.MaxRunning, DefaultMaxRunning)
+	if c.ProbeInterval < 0 {
+		c.ProbeInterval = 0
+	}
+	setD(&c.ProbeTimeout, DefaultProbeTimeout)
+	setD(&c.HopTimeout, DefaultHopTimeout)
+	setD(&c.ReceiptTTL, DefaultReceiptTTL)
+	setD(&c.RDNSTimeout, DefaultRDNSTimeout)
+	if c.MaxBodyBytes <= 0 {
+		c.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if c.Resolver == nil {
+		c.Resolver = net.DefaultResolver
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	return c
+}
+
+// Agent serves the Scouter API. Create it with New; it is an http.Handler.
+type Agent struct {
+	cfg        Config
+	secretHash [32]byte
+	engine     *netprobe.Engine
+	ownEngine  bool
+	receipts   *receiptStore
+	pool       *pool
+	pid        int
+
+	total  atomic.Int64
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// New checks cfg and makes an agent. ProbeInterval 0 in cfg means the default 1s; a
+// test that wants no pause at all sets a tiny positive interval.
+func New(cfg Config) (*Agent, error) {
+	if cfg.ProbeInterval == 0 {
+		cfg.ProbeInterval = DefaultProbeInterval
+	}
+	cfg = cfg.withDefaults()
+	if cfg.Secret == "" && !cfg.InsecureNoAuth {
+		return nil, errors.New("no API secret: set SCOUTER_API_SECRET (or --secret-file), or pass --insecure-no-auth to accept every request")
+	}
+	a := &Agent{
+		cfg: cfg, secretHash: sha256.Sum256([]byte(cfg.Secret)), engine: cfg.Engine,
+		receipts: newReceiptStore(cfg.ReceiptTTL, cfg.MaxReceipts, cfg.Now),
+		pool:     newPool(cfg.MaxProcs), pid: os.Getpid(),
+	}
+	if a.engine == nil {
+		a.engine, a.ownEngine = netprobe.Open(), true
+	}
+	a.ctx, a.cancel = context.WithCancel(context.Background())
+	return a, nil
+}
+
+// Method says how the agent pings (raw socket, unprivileged datagram, unavailable).
+func (a *Agent) Method() netprobe.Method { return a.engine.Method() }
+
+// Engine is the agent's prober (for its startup log).
+func (a *Agent) Engine() *netprobe.Engine { return a.engine }
+
+// Close stops running tests, waits for them, and releases the sockets it opened.
+func (a *Agent) Close() error {
+	a.cancel()
+	a.wg.Wait()
+	if a.ownEngine {
+		return a.engine.Close()
+	}
+	return nil
+}
+
+// task is one test of a POST.
+type task struct {
+	typ  string
+	opts map[string]any
+}
+
+// start runs the tests of a receipt in the background, bounded by the pool.
+func (a *Agent) start(ctx context.Context, rc *receipt, tasks []task) {
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		defer rc.cancel()
+		entries := make([]entryOut, len(tasks))
+		var wg sync.WaitGroup
+		for i, t := range tasks {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				entries[i] = a.runTest(ctx, t)
+			}()
+		}
+		wg.Wait()
+		results := map[string][]entryOut{}
+		for _, typ := range rc.types {
+			results[typ] = []entryOut{}
+		}
+		for i, t := range tasks {
+			results[t.typ] = append(results[t.typ], entries[i])
+		}
+		body, err := encodeJSON(testsOut{IsRunning: false, Receipt: rc.id, Results: results})
+		if err != nil {
+			// Cannot happen with these types; never leave a receipt running forever.
+			body, _ = encodeJSON(map[string]string{"error": "encode results: " + err.Error()})
+		}
+		a.receipts.finish(rc.id, body)
+	}()
+}
+
+// runTest runs one test in a pool slot and returns its entry.
+func (a *Agent) runTest(ctx context.Context, t task) entryOut {
+	e := entryOut{Failed: true, Result: struct{}{}}
+	if v := t.opts["id"]; truthy(v) {
+		e.ID = v
+	} else {
+		e.ID = randHex(3)
+	}
+	var run func(context.Context, map[string]any) (any, bool, string)
+	switch t.typ {
+	case "ping":
+		run = a.runPing
+	case "traceroute":
+		run = a.runTrace
+	default:
+		msg := probe.MsgNoSuchTestType
+		e.Message = &msg
+		return e
+	}
+	dst, ok := t.opts["dst"]
+	if !ok || dst == nil {
+		msg := probe.MsgMissingDst
+		e.Message = &msg
+		return e
+	}
+	slot, err := a.pool.acquire(ctx)
+	if err != nil {
+		msg := "The test was cancelled before it started: " + err.Error()
+		e.Message = &msg
+		return e
+	}
+	began := time.Now()
+	result, failed, msg := run(ctx, t.opts)
+	a.pool.release(slot, time.Since(began), msg != "")
+	if msg != "" {
+		e.Message = &msg
+		return e
+	}
+	e.Result, e.Failed = result, failed
+	return e
+}
+
+func (a *Agent) runPing(ctx context.Context, opts map[string]any) (any, bool, string) {
+	p, msg := parsePing(opts)
+	if msg != "" {
+		return nil, true, msg
+	}
+	addr, msg := a.resolveDst(ctx, opts["dst"])
+	if msg != "" {
+		return nil, true, msg
+	}
+	echo, err := a.engine.NewEcho(addr)
+	if err != nil {
+		return nil, true, err.Error()
+	}
+	defer echo.Close()
+	replies, err := pingLoop(ctx, echo, addr, p.count, p.payload, a.cfg.ProbeInterval, a.cfg.ProbeTimeout)
+	if err != nil {
+		return nil, true, fmt.Sprintf("ping %s: %v", addr, err)
+	}
+	out := pingResult(opts["dst"].(string), p, addr.Is6(), replies)
+	return out, out.Failed, ""
+}
+
+func (a *Agent) runTrace(ctx context.Context, opts map[string]any) (any, bool, string) {
+	p, msg := parseTrace(opts)
+	if msg != "" {
+		return nil, true, msg
+	}
+	addr, msg := a.resolveDst(ctx, opts["dst"])
+	if msg != "" {
+		return nil, true, msg
+	}
+	if a.engine.Method() != netprobe.MethodRaw {
+		return nil, true, netprobe.ErrNoTraceroute.Error()
+	}
+	var prober hopProber
+	hdr := 28
+	if p.proto == "TCP" {
+		hdr = 40
+		prober = tcpHops{engine: a.engine, dst: addr, port: p.dport, timeout: a.cfg.HopTimeout}
+	} else {
+		echo, err := a.engine.NewEcho(addr)
+		if err != nil {
+			return nil, true, err.Error()
+		}
+		defer echo.Close()
+		prober = icmpHops{echo: echo, payload: p.payload, timeout: a.cfg.HopTimeout}
+	}
+	if addr.Is6() {
+		hdr += 20
+	}
+	hops, reached, err := traceLoop(ctx, prober, addr, p.maxTTL)
+	if err != nil {
+		return nil, true, fmt.Sprintf("traceroute %s: %v", addr, err)
+	}
+	out := traceOut{
+		Comment: p.comment, DPort: p.dport, Dst: opts["dst"].(string), Failed: !reached,
+		PacketSize: p.payload + hdr, PayloadSize: p.payload, Proto: p.proto,
+		Trace: a.hopsOut(ctx, hops),
+	}
+	return out, out.Failed, ""
+}
+
+func randHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails (Go 1.24+)
+	return hex.EncodeToString(b)
+}

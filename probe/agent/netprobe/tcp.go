@@ -1,0 +1,134 @@
+package netprobe
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// ProbeTCP sends one TCP SYN to dst:port with the given TTL through an ordinary connect,
+// and waits up to timeout: a SYN-ACK or RST means the destination answered; an ICMP
+// time-exceeded or unreachable quoting our SYN (seen on the shared raw ICMP socket,
+// matched by our local port) is a router's answer. Using connect instead of crafting the
+// SYN keeps the kernel's TCP state consistent (no stray RSTs to fight) and needs no raw
+// TCP socket; the price is that the SYN carries no payload.
+func (e *Engine) ProbeTCP(ctx context.Context, dst netip.Addr, port, ttl int, timeout time.Duration) (Answer, error) {
+	dst = dst.Unmap()
+	m, err := e.muxFor(dst)
+	if err != nil {
+		return Answer{}, err
+	}
+	w := &waiter{dst: dst, ch: make(chan Answer, 1)}
+	var k key
+	registered := false
+	d := net.Dialer{Control: func(network, _ string, c syscall.RawConn) error {
+		var serr error
+		err := c.Control(func(fd uintptr) { serr = prepareSYN(int(fd), dst.Is6(), ttl, &k) })
+		if err == nil {
+			err = serr
+		}
+		if err == nil {
+			err = m.register(k, w)
+			registered = err == nil
+		}
+		return err
+	}}
+	network := "tcp4"
+	if dst.Is6() {
+		network = "tcp6"
+	}
+	dctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	type result struct {
+		at  time.Time
+		err error
+	}
+	done := make(chan result, 1)
+	sent := time.Now()
+	go func() {
+		c, err := d.DialContext(dctx, network, netip.AddrPortFrom(dst, uint16(port)).String())
+		at := time.Now()
+		if c != nil {
+			_ = c.Close()
+		}
+		done <- result{at, err}
+	}()
+	finish := func() {
+		if registered {
+			m.unregister(k)
+		}
+	}
+	select {
+	case a := <-w.ch:
+		cancel()
+		<-done
+		finish()
+		a.RTT = max(0, a.at.Sub(sent))
+		return a, nil
+	case r := <-done:
+		finish()
+		switch {
+		case r.err == nil || errors.Is(r.err, syscall.ECONNREFUSED):
+			return Answer{From: dst, Reply: true, RTT: max(0, r.at.Sub(sent))}, nil
+		case ctx.Err() != nil:
+			return Answer{}, ctx.Err()
+		}
+		// An ICMP error may have ended the connect a moment before the raw reader
+		// delivered it to us; take it if it is already there.
+		select {
+		case a := <-w.ch:
+			a.RTT = max(0, a.at.Sub(sent))
+			return a, nil
+		default:
+		}
+		var ne net.Error
+		if errors.As(r.err, &ne) && ne.Timeout() {
+			return Answer{}, nil
+		}
+		if !registered {
+			return Answer{}, fmt.Errorf("TCP probe to %s port %d: %w", dst, port, r.err)
+		}
+		return Answer{}, nil
+	}
+}
+
+// prepareSYN sets the TTL of the socket, binds it to an ephemeral port so the port is
+// known before the SYN leaves (it is the key that matches ICMP errors), and makes Close
+// send a RST instead of lingering.
+func prepareSYN(fd int, v6 bool, ttl int, k *key) error {
+	var err error
+	if v6 {
+		err = unix.SetsockoptInt(fd, unix.IPPROTO_IPV6, unix.IPV6_UNICAST_HOPS, ttl)
+	} else {
+		err = unix.SetsockoptInt(fd, unix.IPPROTO_IP, unix.IP_TTL, ttl)
+	}
+	if err != nil {
+		return fmt.Errorf("set TTL %d: %w", ttl, err)
+	}
+	var sa unix.Sockaddr = &unix.SockaddrInet4{}
+	if v6 {
+		sa = &unix.SockaddrInet6{}
+	}
+	if err := unix.Bind(fd, sa); err != nil {
+		return fmt.Errorf("bind TCP probe socket: %w", err)
+	}
+	lsa, err := unix.Getsockname(fd)
+	if err != nil {
+		return fmt.Errorf("read TCP probe port: %w", err)
+	}
+	var port int
+	switch a := lsa.(type) {
+	case *unix.SockaddrInet4:
+		port = a.Port
+	case *unix.SockaddrInet6:
+		port = a.Port
+	}
+	*k = key{protoTCP, uint16(port), 0}
+	return unix.SetsockoptLinger(fd, unix.SOL_SOCKET, unix.SO_LINGER, &unix.Linger{Onoff: 1, Linger: 0})
+}
