@@ -1,0 +1,91 @@
+package tui
+
+import (
+	"context"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/meshtop/meshtop/mesh"
+)
+
+// DataChangedMsg tells the UI that the source has new data (live: a result arrived). The
+// UI re-reads the source at most every refetchDelay, however many arrive.
+type DataChangedMsg struct{}
+
+// SweepStartedMsg marks the start of a live sweep of total tests.
+type SweepStartedMsg struct {
+	Total      int
+	Traceroute bool
+}
+
+// ProgressMsg counts finished tests of the running sweep.
+type ProgressMsg struct{ Done, Total int }
+
+// SweepDoneMsg marks the end of a live sweep.
+type SweepDoneMsg struct {
+	Time   time.Time
+	Agents []mesh.AgentStatus
+}
+
+// RecordStatusMsg reports the InfluxDB recorder's state (--record).
+type RecordStatusMsg struct {
+	Backlog int
+	Dropped int64
+	Err     string
+}
+
+// SourceErrMsg reports a failure of the feed itself (e.g. discovery).
+type SourceErrMsg struct{ Err error }
+
+// matrixMsg carries a freshly read matrix.
+type matrixMsg struct {
+	m   *mesh.Matrix
+	err error
+}
+
+// detailMsg carries the data of a drill-down.
+type detailMsg struct {
+	src, dst       string
+	fwd, rev       []mesh.Sample
+	fwdTr, revTr   []mesh.TraceResult
+	err            error
+	requestedAtGen int
+}
+
+// refreshTickMsg re-reads the source (history mode).
+type refreshTickMsg struct{}
+
+const refetchDelay = 100 * time.Millisecond
+
+func fetchMatrix(src Source) tea.Cmd {
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		m, err := src.Matrix(ctx)
+		return matrixMsg{m: m, err: err}
+	}
+}
+
+func fetchDetail(src Source, a, b string, points, gen int) tea.Cmd {
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		msg := detailMsg{src: a, dst: b, requestedAtGen: gen}
+		var err error
+		if msg.fwd, err = src.PairHistory(ctx, a, b, points); err != nil {
+			msg.err = err
+			return msg
+		}
+		if msg.rev, err = src.PairHistory(ctx, b, a, points); err != nil {
+			msg.err = err
+			return msg
+		}
+		if msg.fwdTr, err = src.PairTraces(ctx, a, b); err != nil {
+			msg.err = err
+			return msg
+		}
+		msg.revTr, msg.err = src.PairTraces(ctx, b, a)
+		return msg
+	}
+}

@@ -1,0 +1,84 @@
+package tui
+
+import (
+	"charm.land/lipgloss/v2"
+
+	"github.com/meshtop/meshtop/mesh"
+)
+
+// styles holds every style of the UI, built once per palette.
+type styles struct {
+	noColor  bool
+	class    map[mesh.Class]lipgloss.Style
+	cursor   lipgloss.Style
+	header   lipgloss.Style
+	headerHi lipgloss.Style
+	title    lipgloss.Style
+	dim      lipgloss.Style
+	bad      lipgloss.Style
+	good     lipgloss.Style
+	band     lipgloss.Style
+	line     lipgloss.Style
+	status   lipgloss.Style
+	hint     lipgloss.Style
+}
+
+// classMarker carries the class in text for NO_COLOR terminals, so the state of a cell
+// never depends on colour alone.
+var classMarker = map[mesh.Class]string{
+	mesh.Green: " ", mesh.Yellow: "+", mesh.Orange: "*", mesh.Red: "!", mesh.Unreachable: " ", mesh.NoData: " ",
+}
+
+func newStyles(palette string, noColor bool) styles {
+	s := styles{noColor: noColor, class: map[mesh.Class]lipgloss.Style{}}
+	base := lipgloss.NewStyle()
+	if noColor {
+		for _, c := range []mesh.Class{mesh.NoData, mesh.Green, mesh.Yellow, mesh.Orange, mesh.Red, mesh.Unreachable} {
+			s.class[c] = base
+		}
+		s.cursor = base.Reverse(true)
+		s.header, s.headerHi, s.title = base, base.Reverse(true), base.Bold(true)
+		s.dim, s.bad, s.good, s.band, s.line = base, base.Bold(true), base, base, base.Bold(true)
+		s.status, s.hint = base, base
+		return s
+	}
+	// Background colours with black text, as the workshop's dashboards painted cells.
+	// The colour-blind palette (Okabe-Ito) keeps the order readable for red-green
+	// deficiencies: blue, yellow, orange, vermillion.
+	bg := map[mesh.Class]string{mesh.Green: "#2e9e44", mesh.Yellow: "#e5c100", mesh.Orange: "#f07c12", mesh.Red: "#d62d20"}
+	if palette == PaletteColorblind {
+		bg = map[mesh.Class]string{mesh.Green: "#0072b2", mesh.Yellow: "#f0e442", mesh.Orange: "#e69f00", mesh.Red: "#d55e00"}
+	}
+	black := lipgloss.Color("#000000")
+	for c, col := range bg {
+		s.class[c] = base.Background(lipgloss.Color(col)).Foreground(black)
+	}
+	if palette == PaletteColorblind {
+		s.class[mesh.Green] = s.class[mesh.Green].Foreground(lipgloss.Color("#ffffff"))
+	}
+	s.class[mesh.Red] = s.class[mesh.Red].Foreground(lipgloss.Color("#ffffff")).Bold(true)
+	s.class[mesh.NoData] = base.Foreground(lipgloss.Color("#808080"))
+	s.class[mesh.Unreachable] = base.Background(lipgloss.Color("#6c3483")).Foreground(lipgloss.Color("#ffffff"))
+	s.cursor = base.Reverse(true).Bold(true)
+	s.header = base.Foreground(lipgloss.Color("#a0a0a0"))
+	// Bold and bright rather than underlined: lipgloss underlines rune by rune, which
+	// would triple the bytes of every header redraw.
+	s.headerHi = base.Foreground(lipgloss.Color("#ffff5f")).Bold(true)
+	s.title = base.Bold(true)
+	s.dim = base.Foreground(lipgloss.Color("#808080"))
+	s.bad = base.Foreground(lipgloss.Color("#ff5f5f")).Bold(true)
+	s.good = base.Foreground(lipgloss.Color("#5fd75f"))
+	s.band = base.Foreground(lipgloss.Color("#5f87af"))
+	s.line = base.Foreground(lipgloss.Color("#ffd75f")).Bold(true)
+	s.status = base.Foreground(lipgloss.Color("#c0c0c0"))
+	s.hint = base.Foreground(lipgloss.Color("#ffaf5f"))
+	return s
+}
+
+// swatch renders a legend entry for a class.
+func (s styles) swatch(c mesh.Class, text string) string {
+	if s.noColor {
+		return classMarker[c] + text
+	}
+	return s.class[c].Render(" " + text + " ")
+}
