@@ -14,6 +14,7 @@ import (
 // or size change, never in View.
 type gridModel struct {
 	st  *styles
+	seq cellSGR
 	cfg *Config
 
 	m          *mesh.Matrix
@@ -37,7 +38,7 @@ type gridModel struct {
 }
 
 func newGrid(cfg *Config, st *styles) gridModel {
-	return gridModel{st: st, cfg: cfg, metric: cfg.Metric, stat: cfg.Stat, conf: newConfirmer(cfg.Confirm)}
+	return gridModel{st: st, seq: st.cellSGR(), cfg: cfg, metric: cfg.Metric, stat: cfg.Stat, conf: newConfirmer(cfg.Confirm)}
 }
 
 func (g *gridModel) thresholds() mesh.Thresholds { return g.cfg.Thresholds[g.metric] }
@@ -95,19 +96,20 @@ func (g *gridModel) reorder() {
 	g.rows = pops
 	g.cols = append([]string(nil), pops...)
 	if g.sort == sortWorst && g.m != nil {
-		rowScore, colScore := map[string]int{}, map[string]int{}
-		line := make([]mesh.Class, 0, len(pops))
-		for _, r := range pops {
-			line = line[:0]
-			for _, c := range pops {
-				line = append(line, g.classOf(r, c))
+		// Classes once, scored both ways: n² lookups instead of 2n².
+		rowScore, colScore := make(map[string]int, len(pops)), make(map[string]int, len(pops))
+		cls := make([][]mesh.Class, len(pops))
+		line := make([]mesh.Class, len(pops))
+		for i, r := range pops {
+			cls[i] = make([]mesh.Class, len(pops))
+			for j, c := range pops {
+				cls[i][j] = g.classOf(r, c)
 			}
-			rowScore[r] = badness(line)
+			rowScore[r] = badness(cls[i])
 		}
-		for _, c := range pops {
-			line = line[:0]
-			for _, r := range pops {
-				line = append(line, g.classOf(r, c))
+		for j, c := range pops {
+			for i := range pops {
+				line[i] = cls[i][j]
 			}
 			colScore[c] = badness(line)
 		}
@@ -236,42 +238,42 @@ func (g *gridModel) render() {
 		return
 	}
 	var b strings.Builder
+	b.Grow((g.visRows + 1) * (g.width + 16*g.visCols))
 	corner := "src\\dst"
 	if g.transposed {
 		corner = "dst\\src"
 	}
-	b.WriteString(g.st.dim.Render(pad(corner, g.rowHdrW)))
+	g.seq.dim.wrap(&b, pad(corner, g.rowHdrW))
 	lastCol := min(len(g.cols), g.colOff+g.visCols)
 	for ci := g.colOff; ci < lastCol; ci++ {
-		h := g.st.header
+		h := g.seq.header
 		if ci == g.c {
-			h = g.st.headerHi
+			h = g.seq.headerHi
 		}
-		b.WriteString(h.Render(padLeft(g.cols[ci], g.cellW-1)) + " ")
+		h.wrap(&b, padLeft(g.cols[ci], g.cellW-1))
+		b.WriteByte(' ')
 	}
 	if lastCol < len(g.cols) {
-		b.WriteString(g.st.dim.Render("›"))
+		g.seq.dim.wrap(&b, "›")
 	}
 	lastRow := min(len(g.rows), g.rowOff+g.visRows)
 	for ri := g.rowOff; ri < lastRow; ri++ {
 		b.WriteByte('\n')
 		row := g.rows[ri]
-		h := g.st.header
+		h := g.seq.header
 		if ri == g.r {
-			h = g.st.headerHi
+			h = g.seq.headerHi
 		}
-		b.WriteString(h.Render(pad(row, g.rowHdrW-1)) + " ")
+		h.wrap(&b, pad(row, g.rowHdrW-1))
+		b.WriteByte(' ')
 		for ci := g.colOff; ci < lastCol; ci++ {
 			cls := g.classOf(row, g.cols[ci])
-			text := padLeft(g.cellText(row, g.cols[ci], cls), g.cellW-1)
-			style := g.st.class[cls]
+			seq := g.seq.class[cls]
 			if ri == g.r && ci == g.c {
-				style = g.st.cursor
-				if !g.st.noColor {
-					style = g.st.class[cls].Reverse(true).Bold(true)
-				}
+				seq = g.seq.selected[cls]
 			}
-			b.WriteString(style.Render(text) + " ")
+			seq.wrap(&b, padLeft(g.cellText(row, g.cols[ci], cls), g.cellW-1))
+			b.WriteByte(' ')
 		}
 	}
 	g.rendered = b.String()

@@ -1,6 +1,8 @@
 package tui
 
 import (
+	"strings"
+
 	"charm.land/lipgloss/v2"
 
 	"github.com/meshtop/meshtop/mesh"
@@ -73,6 +75,48 @@ func newStyles(palette string, noColor bool) styles {
 	s.status = base.Foreground(lipgloss.Color("#c0c0c0"))
 	s.hint = base.Foreground(lipgloss.Color("#ffaf5f"))
 	return s
+}
+
+// sgr is a style as the escape sequences around its text, so a cell costs two string
+// writes instead of a lipgloss Render (which the grid would call thousands of times per
+// frame).
+type sgr struct{ pre, post string }
+
+func sgrOf(st lipgloss.Style) sgr {
+	const mark = "\x00"
+	r := st.Render(mark)
+	i := strings.Index(r, mark)
+	if i < 0 {
+		return sgr{}
+	}
+	return sgr{pre: r[:i], post: r[i+len(mark):]}
+}
+
+func (s sgr) wrap(b *strings.Builder, text string) {
+	b.WriteString(s.pre)
+	b.WriteString(text)
+	b.WriteString(s.post)
+}
+
+// cellSGR holds the grid's per-class sequences, plain and selected.
+type cellSGR struct {
+	class, selected  map[mesh.Class]sgr
+	header, headerHi sgr
+	dim              sgr
+}
+
+func (s styles) cellSGR() cellSGR {
+	c := cellSGR{class: map[mesh.Class]sgr{}, selected: map[mesh.Class]sgr{}}
+	for cl, st := range s.class {
+		c.class[cl] = sgrOf(st)
+		if s.noColor {
+			c.selected[cl] = sgrOf(s.cursor)
+		} else {
+			c.selected[cl] = sgrOf(st.Reverse(true).Bold(true))
+		}
+	}
+	c.header, c.headerHi, c.dim = sgrOf(s.header), sgrOf(s.headerHi), sgrOf(s.dim)
+	return c
 }
 
 // swatch renders a legend entry for a class.

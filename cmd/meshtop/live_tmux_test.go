@@ -1,0 +1,164 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/meshtop/meshtop/probe/scoutertest"
+)
+
+// tmuxSession drives the built meshtop binary in a detached tmux server of its own, the
+// way a person at a terminal would: keys in, screen out.
+type tmuxSession struct {
+	t      *testing.T
+	socket string
+}
+
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "meshtop")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("build meshtop: %v\n%s", err, out)
+	}
+	return bin
+}
+
+func newTmux(t *testing.T, w, h int, command string) *tmuxSession {
+	t.Helper()
+	if _, err := exec.LookPath("tmux"); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("tmux is not installed (scripts/test.sh installs it)")
+		}
+		t.Skip("tmux is not installed")
+	}
+	s := &tmuxSession{t: t, socket: fmt.Sprintf("mt-test-%d-%d", os.Getpid(), time.Now().UnixNano())}
+	s.run("new-session", "-d", "-s", "mt", "-x", fmt.Sprint(w), "-y", fmt.Sprint(h), command)
+	s.run("set-option", "-t", "mt", "remain-on-exit", "on")
+	t.Cleanup(func() { _ = exec.Command("tmux", "-L", s.socket, "kill-server").Run() })
+	return s
+}
+
+func (s *tmuxSession) run(args ...string) string {
+	s.t.Helper()
+	out, err := exec.Command("tmux", append([]string{"-L", s.socket}, args...)...).CombinedOutput()
+	if err != nil {
+		s.t.Fatalf("tmux %v: %v\n%s", args, err, out)
+	}
+	return string(out)
+}
+
+func (s *tmuxSession) screen() string { return s.run("capture-pane", "-p", "-t", "mt") }
+
+func (s *tmuxSession) keys(keys ...string) {
+	s.t.Helper()
+	for _, k := range keys {
+		s.run("send-keys", "-t", "mt", k)
+		// Esc followed at once by a key reads as Alt+key; a person types slower.
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// waitFor polls the screen until it contains every string, for at most 20 s.
+func (s *tmuxSession) waitFor(want ...string) string {
+	s.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	var scr string
+	for time.Now().Before(deadline) {
+		scr = s.screen()
+		ok := true
+		for _, w := range want {
+			ok = ok && strings.Contains(scr, w)
+		}
+		if ok {
+			return scr
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	s.t.Fatalf("screen never showed %q; last screen:\n%s", want, scr)
+	return ""
+}
+
+func (s *tmuxSession) paneDead() (dead bool, status string) {
+	out := strings.TrimSpace(s.run("display-message", "-p", "-t", "mt", "#{pane_dead} #{pane_dead_status}"))
+	f := strings.Fields(out)
+	return len(f) > 0 && f[0] == "1", strings.Join(f[1:], " ")
+}
+
+func liveFleet(t *testing.T) string {
+	inv := writeInventory(t,
+		fakeAgent{"ams", scoutertest.Config{RTT: fixedRTT(20)}},
+		fakeAgent{"jfk", scoutertest.Config{RTT: fixedRTT(95)}},
+		fakeAgent{"sjc", scoutertest.Config{RTT: fixedRTT(140)}},
+		fakeAgent{"syd", scoutertest.Config{RTT: fixedRTT(420)}},
+	)
+	return inv
+}
+
+func TestLiveInTmux(t *testing.T) {
+	bin := buildBinary(t)
+	inv := liveFleet(t)
+	cmd := fmt.Sprintf("env SCOUTER_SECRET=%s XDG_CONFIG_HOME=%s %s live --inventory %s --interval 2s --traceroute-interval 2s --count 1",
+		testSecret, t.TempDir(), bin, inv)
+	s := newTmux(t, 100, 30, cmd)
+
+	scr := s.waitFor("src\\dst", "syd", "420", "last sweep")
+	if !strings.Contains(scr, "Latency (ms, last)") {
+		t.Fatalf("no legend:\n%s", scr)
+	}
+	// Move to ams→jfk and drill down: chart and hop table of both directions.
+	s.keys("l", "Enter")
+	s.waitFor("ams ⇄ jfk", "ams → jfk", "jfk → ams", "RTT min", "┤", "ttl  address", "AS path")
+	s.keys("Escape")
+	s.waitFor("src\\dst")
+	s.keys("m")
+	s.waitFor("Jitter % (%, last)")
+
+	// A small terminal, then back: nothing wider than the screen, the grid still there.
+	s.run("resize-window", "-t", "mt", "-x", "40", "-y", "12")
+	scr = s.waitFor("src\\dst")
+	for i, l := range strings.Split(scr, "\n") {
+		if w := ansi.StringWidth(l); w > 40 {
+			t.Errorf("40x12: line %d is %d wide: %q", i, w, l)
+		}
+	}
+	s.run("resize-window", "-t", "mt", "-x", "100", "-y", "30")
+	s.waitFor("src\\dst", "syd")
+
+	s.keys("q")
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if dead, status := s.paneDead(); dead {
+			if status != "0" {
+				t.Fatalf("meshtop exited with status %s:\n%s", status, s.screen())
+			}
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatal("meshtop did not quit on q")
+}
+
+func TestLiveInTmuxNoColor(t *testing.T) {
+	bin := buildBinary(t)
+	inv := liveFleet(t)
+	cmd := fmt.Sprintf("env NO_COLOR=1 SCOUTER_SECRET=%s XDG_CONFIG_HOME=%s %s live --inventory %s --interval 2s --count 1",
+		testSecret, t.TempDir(), bin, inv)
+	s := newTmux(t, 80, 24, cmd)
+	s.waitFor("src\\dst", "420+")
+	raw := s.run("capture-pane", "-p", "-e", "-t", "mt")
+	for _, sgr := range []string{"38;2;", "48;2;", "38;5;", "48;5;", "[31m", "[41m", "[42m"} {
+		if strings.Contains(raw, sgr) {
+			t.Fatalf("NO_COLOR screen carries colour %q:\n%q", sgr, raw)
+		}
+	}
+	// Classes readable without colour: syd's 420 ms is yellow, shown as "+".
+	s.keys("q")
+}
