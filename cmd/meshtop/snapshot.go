@@ -18,6 +18,9 @@ type snapshotOptions struct {
 	disc    discoveryOptions
 	probe   probeOptions
 	th      thresholdOptions
+	influx  influxOptions
+	rec     recordOptions
+	source  string
 	format  string
 	metric  string
 	stat    string
@@ -37,26 +40,56 @@ PoP-by-PoP mesh as a table, JSON or CSV. Exit status 2 with --fail-on when any
 cell is at or above the given colour.`,
 		Example: `  SCOUTER_SECRET=... meshtop snapshot --inventory agents.yaml
   meshtop snapshot --inventory agents.yaml --format json --metric loss
-  meshtop snapshot --stack-id my-stack --workload-id 1234 --fail-on red`,
+  meshtop snapshot --stack-id my-stack --workload-id 1234 --fail-on red
+  meshtop snapshot --source influx --window 24h --stat p95 --format csv`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runSnapshot(cmd.Context(), o, cmd.OutOrStdout()) },
 	}
 	addDiscoveryFlags(cmd, &o.disc)
 	addProbeFlags(cmd, &o.probe)
 	addThresholdFlags(cmd, &o.th)
+	addInfluxFlags(cmd, &o.influx)
+	addRecordFlags(cmd, &o.rec)
 	f := cmd.Flags()
+	f.StringVar(&o.source, "source", "live", "live (one sweep through the agents) or influx (history over --window)")
 	f.StringVar(&o.format, "format", "table", "output format: table, json or csv")
 	f.StringVar(&o.metric, "metric", "latency", "metric: latency, jitter, jitter-ms or loss")
-	f.StringVar(&o.stat, "stat", "last", "stat over the window: last, mean, max or p95")
+	f.StringVar(&o.stat, "stat", "", "stat over the window: last, mean, max or p95 (default: last live,\nmean from influx, as the workshop's dashboards)")
 	f.StringVar(&o.failOn, "fail-on", "", "exit 2 when any cell is at or above this colour: yellow, orange or red")
 	f.DurationVar(&o.timeout, "timeout", 0, "give up on agents that have not finished after this long (default: from --count)")
 	return cmd
 }
 
 func runSnapshot(ctx context.Context, o *snapshotOptions, out io.Writer) error {
+	switch o.source {
+	case "live":
+	case "influx":
+		if o.stat == "" {
+			o.stat = "mean"
+		}
+	default:
+		return fmt.Errorf("--source %q: want live or influx", o.source)
+	}
+	if o.stat == "" {
+		o.stat = "last"
+	}
 	view, err := o.view()
 	if err != nil {
 		return err
+	}
+	if o.source == "influx" {
+		if o.rec.url != "" {
+			return fmt.Errorf("--record goes with --source live (history is already in InfluxDB)")
+		}
+		r, err := o.influx.reader()
+		if err != nil {
+			return err
+		}
+		m, err := r.Matrix(ctx)
+		if err != nil {
+			return fmt.Errorf("read the mesh from InfluxDB: %w", err)
+		}
+		return view.print(out, m)
 	}
 	if err := o.probe.validate(); err != nil {
 		return err
@@ -69,11 +102,21 @@ func runSnapshot(ctx context.Context, o *snapshotOptions, out io.Writer) error {
 	if err != nil {
 		return err
 	}
+	rec, err := o.rec.recorder(ctx)
+	if err != nil {
+		return err
+	}
 	opts := o.probe.options(secret)
 	opts.Timeout = o.timeout
 	sw := probe.Run(ctx, agents, opts, nil)
 	if ctx.Err() != nil {
 		return fmt.Errorf("sweep interrupted: %w", ctx.Err())
+	}
+	if rec != nil {
+		rec.Record(sw)
+		if err := closeRecorder(rec); err != nil {
+			return err
+		}
 	}
 	store := mesh.NewStore(1)
 	store.SetAgents(sw.Agents)
