@@ -96,7 +96,12 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			cmd = tea.Tick(refetchDelay, func(time.Time) tea.Msg { return fetchMatrix(src)() })
 		}
 	case refreshTickMsg:
-		cmds := []tea.Cmd{fetchMatrix(m.src), tea.Tick(m.cfg.Refresh, func(time.Time) tea.Msg { return refreshTickMsg{} })}
+		cmds := []tea.Cmd{tea.Tick(m.cfg.Refresh, func(time.Time) tea.Msg { return refreshTickMsg{} })}
+		// A history query can take longer than the refresh interval: never stack reads.
+		if !m.fetchPending {
+			m.fetchPending = true
+			cmds = append(cmds, fetchMatrix(m.src))
+		}
 		if m.screen == screenDetail {
 			cmds = append(cmds, m.openDetail(m.detail.src, m.detail.dst, false))
 		}

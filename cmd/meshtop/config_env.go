@@ -37,4 +37,6 @@ var secretEnv = map[string]string{
 	"client-secret":        "SP_API_CLIENT_SECRET",
 	"influx-username":      "INFLUX_USERNAME",
 	"influx-password":      "INFLUX_PASSWORD",
+	"record-username":      "INFLUX_RECORD_USERNAME",
+	"record-password":      "INFLUX_RECORD_PASSWORD",
 }

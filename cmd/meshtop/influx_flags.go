@@ -1,0 +1,52 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/meshtop/meshtop/influx"
+)
+
+// influxOptions say where history is read from (history, snapshot --source influx).
+// Credentials are not flags: INFLUX_USERNAME and INFLUX_PASSWORD come from the
+// environment (a read-only user is enough).
+type influxOptions struct {
+	url     string
+	db      string
+	window  time.Duration
+	timeout time.Duration
+}
+
+func addInfluxFlags(cmd *cobra.Command, o *influxOptions) {
+	f := cmd.Flags()
+	f.StringVar(&o.url, "influx-url", "http://127.0.0.1:8086", "InfluxDB 1.x `URL` (env INFLUX_URL; credentials: env\nINFLUX_USERNAME, INFLUX_PASSWORD; a read-only user is enough)")
+	f.StringVar(&o.db, "influx-db", influx.DefaultDatabase, "InfluxDB `database` (env INFLUX_DB)")
+	f.DurationVar(&o.window, "window", influx.DefaultWindow, "time window, like Grafana's time range (e.g. 15m, 6h, 24h)")
+	f.DurationVar(&o.timeout, "influx-timeout", 30*time.Second, "give up on an InfluxDB request after this long")
+}
+
+// config is the connection, with the credentials from the environment.
+func (o *influxOptions) config() influx.Config {
+	return influx.Config{
+		URL:      o.url,
+		Database: o.db,
+		Username: os.Getenv("INFLUX_USERNAME"),
+		Password: os.Getenv("INFLUX_PASSWORD"),
+		Timeout:  o.timeout,
+	}
+}
+
+// reader opens the history reader.
+func (o *influxOptions) reader() (*influx.Reader, error) {
+	if o.window <= 0 {
+		return nil, fmt.Errorf("--window %s: want a positive duration such as 1h", o.window)
+	}
+	r, err := influx.NewReader(o.config(), o.window)
+	if err != nil {
+		return nil, fmt.Errorf("--influx-url: %w", err)
+	}
+	return r, nil
+}

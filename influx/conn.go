@@ -1,0 +1,211 @@
+package influx
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	client "github.com/influxdata/influxdb1-client/v2"
+)
+
+// Config says how to reach one InfluxDB 1.x database.
+type Config struct {
+	URL      string // http(s)://host:port, without credentials
+	Database string // default DefaultDatabase
+	// Username and Password come from the environment (INFLUX_USERNAME, INFLUX_PASSWORD),
+	// never from argv. The password never appears in an error or log line.
+	Username string
+	Password string
+	// Timeout bounds one HTTP request; default 30 s.
+	Timeout    time.Duration
+	HTTPClient *http.Client // nil: a client with Timeout
+}
+
+// DefaultDatabase is the workshop's database.
+const DefaultDatabase = "metricsdb"
+
+// ParseURL checks an InfluxDB base URL. Credentials in the URL are refused: a URL is
+// typically a command-line argument, visible to every user in ps.
+func ParseURL(raw string) (*url.URL, error) {
+	if raw == "" {
+		return nil, errors.New("no InfluxDB URL given (e.g. http://127.0.0.1:8086)")
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		// url's error repeats the input, which might hold a password: say less.
+		return nil, errors.New("InfluxDB URL is not a valid URL (want http://host:8086)")
+	}
+	if u.User != nil {
+		if _, has := u.User.Password(); has {
+			return nil, errors.New("InfluxDB URL carries a password (user:pass@): command lines are visible in ps; " +
+				"drop it from the URL and set INFLUX_USERNAME and INFLUX_PASSWORD in the environment")
+		}
+		return nil, errors.New("InfluxDB URL carries a user name (user@): set INFLUX_USERNAME and INFLUX_PASSWORD in the environment instead")
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return nil, fmt.Errorf("InfluxDB URL %q: scheme must be http or https", u.Redacted())
+	}
+	if u.Host == "" {
+		return nil, fmt.Errorf("InfluxDB URL %q has no host (want http://host:8086)", u.Redacted())
+	}
+	u.RawQuery, u.Fragment = "", ""
+	u.Path = strings.TrimSuffix(u.Path, "/")
+	return u, nil
+}
+
+// conn is the HTTP side of the InfluxDB 1.x API. It does its own requests rather than use
+// influxdb1-client's Client because that one takes no context and turns write errors
+// into bare strings without the HTTP status, which the recorder needs to tell an outage
+// from a type conflict or a missing permission. Decoding uses the library's types.
+type conn struct {
+	base       *url.URL
+	db         string
+	user, pass string
+	hc         *http.Client
+}
+
+func newConn(cfg Config) (*conn, error) {
+	u, err := ParseURL(cfg.URL)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Database == "" {
+		cfg.Database = DefaultDatabase
+	}
+	if cfg.Password != "" && cfg.Username == "" {
+		return nil, errors.New("INFLUX_PASSWORD is set but INFLUX_USERNAME is not")
+	}
+	hc := cfg.HTTPClient
+	if hc == nil {
+		if cfg.Timeout <= 0 {
+			cfg.Timeout = 30 * time.Second
+		}
+		hc = &http.Client{Timeout: cfg.Timeout}
+	}
+	return &conn{base: u, db: cfg.Database, user: cfg.Username, pass: cfg.Password, hc: hc}, nil
+}
+
+func (c *conn) endpoint(p string, params url.Values) string {
+	u := *c.base
+	u.Path += p
+	u.RawQuery = params.Encode()
+	return u.String()
+}
+
+func (c *conn) where() string { return c.base.Redacted() }
+
+// HTTPError is an answer of InfluxDB other than success.
+type HTTPError struct {
+	Op     string // "query" or "write"
+	URL    string // base URL, never with credentials
+	Status int
+	Msg    string // InfluxDB's error text
+}
+
+func (e *HTTPError) Error() string {
+	hint := ""
+	switch e.Status {
+	case http.StatusUnauthorized:
+		hint = " (check INFLUX_USERNAME and INFLUX_PASSWORD)"
+	case http.StatusForbidden:
+		hint = " (the user lacks the privilege: GRANT READ or WRITE on the database)"
+	case http.StatusNotFound:
+		hint = " (create the database or fix --influx-db)"
+	}
+	return fmt.Sprintf("InfluxDB %s at %s: HTTP %d: %s%s", e.Op, e.URL, e.Status, e.Msg, hint)
+}
+
+// Temporary reports whether retrying later may succeed without anyone changing anything.
+func (e *HTTPError) Temporary() bool {
+	return e.Status >= 500 || e.Status == http.StatusTooManyRequests
+}
+
+// errorText pulls InfluxDB's {"error": "..."} out of a body (or returns it trimmed).
+func errorText(body []byte) string {
+	var r struct {
+		Error string `json:"error"`
+	}
+	if json.Unmarshal(body, &r) == nil && r.Error != "" {
+		return r.Error
+	}
+	s := strings.TrimSpace(string(body))
+	if len(s) > 300 {
+		s = s[:300] + "…"
+	}
+	return s
+}
+
+// query runs one InfluxQL request (possibly several statements separated by ';') and
+// returns one result per statement; a statement error fails the whole call.
+func (c *conn) query(ctx context.Context, q string) ([]client.Result, error) {
+	form := url.Values{"q": {q}, "db": {c.db}}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint("/query", nil), strings.NewReader(form.Encode()))
+	if err != nil {
+		return nil, fmt.Errorf("InfluxDB query at %s: %w", c.where(), err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if c.user != "" {
+		req.SetBasicAuth(c.user, c.pass)
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("InfluxDB query at %s: %w", c.where(), unwrapURLError(err))
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+		return nil, &HTTPError{Op: "query", URL: c.where(), Status: resp.StatusCode, Msg: errorText(body)}
+	}
+	var r client.Response
+	dec := json.NewDecoder(resp.Body)
+	dec.UseNumber()
+	if err := dec.Decode(&r); err != nil {
+		return nil, fmt.Errorf("InfluxDB query at %s: decode answer: %w", c.where(), err)
+	}
+	if err := r.Error(); err != nil {
+		if strings.Contains(err.Error(), "database not found") {
+			return nil, fmt.Errorf("InfluxDB query at %s: %w (check the database name; SHOW DATABASES lists them)", c.where(), err)
+		}
+		return nil, fmt.Errorf("InfluxDB query at %s: %w", c.where(), err)
+	}
+	return r.Results, nil
+}
+
+// write posts line protocol (ns precision).
+func (c *conn) write(ctx context.Context, body []byte) error {
+	params := url.Values{"db": {c.db}, "precision": {"ns"}}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint("/write", params), bytes.NewReader(body))
+	if err != nil {
+		return fmt.Errorf("InfluxDB write at %s: %w", c.where(), err)
+	}
+	if c.user != "" {
+		req.SetBasicAuth(c.user, c.pass)
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return fmt.Errorf("InfluxDB write at %s: %w", c.where(), unwrapURLError(err))
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	if resp.StatusCode == http.StatusNoContent || resp.StatusCode == http.StatusOK {
+		return nil
+	}
+	return &HTTPError{Op: "write", URL: c.where(), Status: resp.StatusCode, Msg: errorText(data)}
+}
+
+// unwrapURLError drops url.Error's "Post <url>:" prefix: we name the server ourselves and
+// the full URL (query string) is noise.
+func unwrapURLError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
