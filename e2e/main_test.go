@@ -1,3 +1,5 @@
+//go:build linux
+
 // Package e2e runs meshtop end to end on a lab: real network namespaces, real agents,
 // the Go WAN emulator, and the meshtop binary as a user runs it. The tests need root;
 // they skip without it unless CI is set, where they must run.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/meshtop/meshtop/mesh"
 )
@@ -80,19 +81,9 @@ func (r *Reader) PairTraces(ctx context.Context, src, dst string) ([]mesh.TraceR
 			return c
 		}
 		if a.Src != b.Src {
-			return compare(a.Src, b.Src)
+			return strings.Compare(a.Src, b.Src)
 		}
-		return compare(a.Dst, b.Dst)
+		return strings.Compare(a.Dst, b.Dst)
 	})
 	return out, nil
-}
-
-func compare(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }

@@ -1,3 +1,5 @@
+//go:build linux
+
 // Package lab builds a local latency mesh for meshtop: one network namespace per PoP,
 // each with a TUN device and a real `meshtop agent` inside, and a WAN emulator in Go that
 // forwards IP packets between the TUN devices with per-pair one-way delay, jitter and

@@ -2,6 +2,7 @@ package mesh
 
 import (
 	"slices"
+	"strings"
 	"sync"
 	"time"
 )
@@ -150,9 +151,9 @@ func (s *Store) Matrix() *Matrix {
 	}
 	slices.SortFunc(agents, func(a, b AgentStatus) int {
 		if a.Pop != b.Pop {
-			return compareStrings(a.Pop, b.Pop)
+			return strings.Compare(a.Pop, b.Pop)
 		}
-		return compareStrings(a.Name, b.Name)
+		return strings.Compare(a.Name, b.Name)
 	})
 	return NewMatrix(s.last, "live", pops, agents, cells)
 }
@@ -175,16 +176,6 @@ func (s *Store) Traces(src, dst string) []TraceResult {
 		return rg.items()
 	}
 	return nil
-}
-
-func compareStrings(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // ring is a bounded FIFO that overwrites its oldest item when full.

@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command labrtt measures how closely a meshtop lab's measured RTTs match the RTTs it
 // emulates: it builds a lab (root), runs full-mesh sweeps through the lab's agents with
 // the probe package (as `meshtop live` and `snapshot` do), and reports the error of every

@@ -139,11 +139,7 @@ func runCollect(ctx context.Context, o *collectOptions, out, errOut io.Writer) e
 	if err := o.probe.validate(); err != nil {
 		return err
 	}
-	secret, err := o.disc.secret()
-	if err != nil {
-		return err
-	}
-	agents, err := o.disc.agents(ctx)
+	secret, agents, err := o.disc.discover(ctx)
 	if err != nil {
 		return err
 	}

@@ -78,6 +78,19 @@ func (o *discoveryOptions) agents(ctx context.Context) ([]mesh.Agent, error) {
 	return as, nil
 }
 
+// discover returns the agents and the shared secret to reach them.
+func (o *discoveryOptions) discover(ctx context.Context) (string, []mesh.Agent, error) {
+	secret, err := o.secret()
+	if err != nil {
+		return "", nil, err
+	}
+	agents, err := o.agents(ctx)
+	if err != nil {
+		return "", nil, err
+	}
+	return secret, agents, nil
+}
+
 // secret reads the agents' shared secret: --scouter-secret-file, else env SCOUTER_SECRET.
 // Never a flag value: argv is visible to every user of the machine.
 func (o *discoveryOptions) secret() (string, error) {

@@ -48,11 +48,7 @@ points) takes about half a minute; keep --refresh above that.`,
 }
 
 func runHistory(ctx context.Context, o *historyOptions) error {
-	th, err := o.th.thresholds()
-	if err != nil {
-		return err
-	}
-	cfg, err := o.ui.config(th)
+	cfg, err := o.ui.config(&o.th)
 	if err != nil {
 		return err
 	}

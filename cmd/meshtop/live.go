@@ -40,9 +40,13 @@ func addUIFlags(cmd *cobra.Command, o *uiOptions) {
 	f.IntVar(&o.confirm, "confirm", 1, "sweeps that must agree before a cell changes colour (hysteresis)")
 }
 
-func (o *uiOptions) config(th map[mesh.Metric]mesh.Thresholds) (tui.Config, error) {
+// config builds the UI's configuration from these flags and the threshold flags.
+func (o *uiOptions) config(tho *thresholdOptions) (tui.Config, error) {
+	th, err := tho.thresholds()
+	if err != nil {
+		return tui.Config{}, err
+	}
 	cfg := tui.Config{Thresholds: th, Confirm: o.confirm, NoColor: os.Getenv("NO_COLOR") != ""}
-	var err error
 	if cfg.Metric, err = mesh.ParseMetric(o.metric); err != nil {
 		return cfg, fmt.Errorf("--metric: %w", err)
 	}
@@ -92,11 +96,7 @@ changes. Press ? for all keys.`,
 }
 
 func runLive(ctx context.Context, o *liveOptions) error {
-	th, err := o.th.thresholds()
-	if err != nil {
-		return err
-	}
-	cfg, err := o.ui.config(th)
+	cfg, err := o.ui.config(&o.th)
 	if err != nil {
 		return err
 	}
@@ -109,11 +109,7 @@ func runLive(ctx context.Context, o *liveOptions) error {
 	if o.keep < 1 {
 		return fmt.Errorf("--keep %d: want at least 1", o.keep)
 	}
-	secret, err := o.disc.secret()
-	if err != nil {
-		return err
-	}
-	agents, err := o.disc.agents(ctx)
+	secret, agents, err := o.disc.discover(ctx)
 	if err != nil {
 		return err
 	}

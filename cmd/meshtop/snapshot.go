@@ -94,11 +94,7 @@ func runSnapshot(ctx context.Context, o *snapshotOptions, out io.Writer) error {
 	if err := o.probe.validate(); err != nil {
 		return err
 	}
-	secret, err := o.disc.secret()
-	if err != nil {
-		return err
-	}
-	agents, err := o.disc.agents(ctx)
+	secret, agents, err := o.disc.discover(ctx)
 	if err != nil {
 		return err
 	}
