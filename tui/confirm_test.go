@@ -1,0 +1,88 @@
+package tui
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/meshtop/meshtop/mesh"
+)
+
+// sweepInto adds one sweep of a→b at rtt ms.
+func sweepInto(st *mesh.Store, i int, rtt float64) {
+	r := mesh.PingResult{Time: t0.Add(time.Duration(i) * time.Minute), Src: "a-0", SrcPop: "a", DstPop: "b"}
+	r.DerivePing(1, []float64{rtt}, -1)
+	st.AddPing(r)
+}
+
+func TestConfirmHysteresis(t *testing.T) {
+	th := mesh.DefaultThresholds()[mesh.Latency]
+	st := mesh.NewStore(0)
+	c := newConfirmer(3)
+	p := mesh.Pair{Src: "a", Dst: "b"}
+	// Each step: one new sweep, then the class shown.
+	steps := []struct {
+		rtt  float64
+		want mesh.Class
+	}{
+		{10, mesh.Green},    // first sight: shown at once
+		{600, mesh.Green},   // 1 of 3 orange sweeps
+		{700, mesh.Green},   // 2 of 3
+		{10, mesh.Green},    // back to green: the count starts over
+		{600, mesh.Green},   // 1 of 3
+		{600, mesh.Green},   // 2 of 3
+		{600, mesh.Orange},  // 3 of 3: confirmed
+		{300, mesh.Orange},  // yellow 1 of 3
+		{1500, mesh.Orange}, // red 1 of 3: a different class restarts the count
+	}
+	for i, s := range steps {
+		sweepInto(st, i, s.rtt)
+		m := st.Matrix()
+		c.observe(m, mesh.Latency, mesh.Last, th)
+		// Re-reading the same sweep (a refresh mid-sweep) must not count again.
+		c.observe(m, mesh.Latency, mesh.Last, th)
+		if got, _ := c.class(p); got != s.want {
+			t.Fatalf("step %d (%v ms): shown %s, want %s", i, s.rtt, got, s.want)
+		}
+	}
+}
+
+func TestConfirmInGrid(t *testing.T) {
+	st := mesh.NewStore(0)
+	sweepInto(st, 0, 10)
+	m := New(StoreSource{Store: st}, Config{Confirm: 2, NoColor: true})
+	m = runCmd(t, m, fetchMatrix(m.src))
+	sweepInto(st, 1, 700) // orange once: not confirmed yet
+	m = runCmd(t, m, fetchMatrix(m.src))
+	if f := frame(m); strings.Contains(f, "700*") || !strings.Contains(f, "700 ") {
+		t.Fatalf("unconfirmed change shown as orange:\n%s", f)
+	}
+	sweepInto(st, 2, 700)
+	m = runCmd(t, m, fetchMatrix(m.src))
+	if f := frame(m); !strings.Contains(f, "700*") {
+		t.Fatalf("confirmed orange not shown:\n%s", f)
+	}
+}
+
+func TestColumnPatternHint(t *testing.T) {
+	st := mesh.NewStore(0)
+	pops := []string{"ams", "fra", "jfk", "sjc"}
+	for _, s := range pops {
+		for _, d := range pops {
+			if s == d {
+				continue
+			}
+			v := 20.0
+			if d == "jfk" {
+				v = 900 // everyone struggles to reach jfk
+			}
+			r := mesh.PingResult{Time: t0, Src: s + "-0", SrcPop: s, DstPop: d}
+			r.DerivePing(1, []float64{v}, -1)
+			st.AddPing(r)
+		}
+	}
+	got := patternHint(st.Matrix(), mesh.Latency, mesh.Last, mesh.DefaultThresholds()[mesh.Latency])
+	if !strings.Contains(got, "jfk is bad from 3 of 3 sources (column pattern)") {
+		t.Fatalf("hint %q", got)
+	}
+}
