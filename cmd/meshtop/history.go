@@ -43,6 +43,9 @@ points) takes about half a minute; keep --refresh above that.`,
 	addInfluxFlags(cmd, &o.influx)
 	addThresholdFlags(cmd, &o.th)
 	addUIFlags(cmd, &o.ui)
+	// The workshop's mesh boards showed mean(...) over the time range: open on the same.
+	o.ui.stat = "mean"
+	cmd.Flags().Lookup("stat").DefValue = "mean"
 	cmd.Flags().DurationVar(&o.refresh, "refresh", time.Minute, "re-read InfluxDB this often (0: only on r)")
 	return cmd
 }
