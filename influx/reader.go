@@ -17,6 +17,9 @@ type Reader struct {
 	c      *conn
 	window time.Duration
 	end    time.Time
+	// noP95 leaves out the percentile aggregates (QuickMatrix): they are most of the
+	// mesh query's time on a large window.
+	noP95 bool
 }
 
 // DefaultWindow is the history window when none is given (Grafana's "last 1h").
@@ -91,11 +94,15 @@ var statFuncs = [...]struct {
 	{mesh.Last, "last(%s)"}, {mesh.Mean, "mean(%s)"}, {mesh.Max, "max(%s)"}, {mesh.P95, "percentile(%s, 95)"},
 }
 
-// aggCols are every stat of the given metrics' fields, named field_stat.
-func aggCols(metrics ...mesh.Metric) []string {
+// aggCols are every stat of the given metrics' fields, named field_stat (p95 left out
+// when noP95).
+func aggCols(noP95 bool, metrics ...mesh.Metric) []string {
 	var cols []string
 	for _, m := range metrics {
 		for _, sf := range statFuncs {
+			if noP95 && sf.stat == mesh.P95 {
+				continue
+			}
 			cols = append(cols, fmt.Sprintf(sf.fn, QuoteIdent(m.Field()))+" AS "+QuoteIdent(m.Field()+"_"+sf.stat.String()))
 		}
 	}
@@ -118,12 +125,21 @@ const goodTests = `"avg_rtt_ms" > 0`
 func (r *Reader) MatrixQuery() string {
 	cond := r.timeCond() + " AND " + knownDst
 	group := ` GROUP BY "src_pop", "dst_pop"`
-	good := "SELECT " + strings.Join(append(aggCols(mesh.Latency, mesh.JitterPct, mesh.JitterMs), `count("avg_rtt_ms") AS "good"`), ", ") +
+	good := "SELECT " + strings.Join(append(aggCols(r.noP95, mesh.Latency, mesh.JitterPct, mesh.JitterMs), `count("avg_rtt_ms") AS "good"`), ", ") +
 		` FROM "ping" WHERE ` + cond + " AND " + goodTests + group
-	all := "SELECT " + strings.Join(append(aggCols(mesh.Loss), `count("loss_pct") AS "n"`), ", ") +
+	all := "SELECT " + strings.Join(append(aggCols(r.noP95, mesh.Loss), `count("loss_pct") AS "n"`), ", ") +
 		` FROM "ping" WHERE ` + cond + group
 	newest := `SELECT last("avg_rtt_ms") AS "last_rtt" FROM "ping" WHERE ` + cond + group
 	return good + "; " + all + "; " + newest
+}
+
+// QuickMatrix is Matrix without the p95 values (NaN in every cell), for a first paint:
+// on 50 PoPs x 24 h of 60 s data it answers in 9.4 s where Matrix takes 33.5 s
+// (bench/influxgrid data, curl). A full Matrix should follow.
+func (r *Reader) QuickMatrix(ctx context.Context) (*mesh.Matrix, error) {
+	q := *r
+	q.noP95 = true
+	return q.Matrix(ctx)
 }
 
 // Matrix reduces the window to one cell per PoP pair.

@@ -290,3 +290,53 @@ func TestReaderCheck(t *testing.T) {
 		t.Errorf("no server: %v", err)
 	}
 }
+
+// TestReaderQuickMatrix: the first paint has every value of Matrix but p95, which stays
+// NaN (no data, never a made-up figure) until the full read.
+func TestReaderQuickMatrix(t *testing.T) {
+	s, cfg := testDB(t, false)
+	end := time.Now().UTC().Truncate(time.Minute)
+	f := newFixture(end, 30)
+	writeWorkshop(t, s, f, nil)
+	r, _ := NewReader(cfg, time.Hour)
+	r.SetEnd(end)
+	if q := r.MatrixQuery(); !strings.Contains(q, "percentile(") {
+		t.Fatal("the full query lost its percentiles")
+	}
+	quick, err := r.QuickMatrix(ctxT(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	full, err := r.Matrix(ctxT(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(quick.Pops, full.Pops) || len(quick.Pops) == 0 {
+		t.Fatalf("pops %v vs %v", quick.Pops, full.Pops)
+	}
+	for _, src := range full.Pops {
+		for _, dst := range full.Pops {
+			q, w := quick.Cell(src, dst), full.Cell(src, dst)
+			if (q == nil) != (w == nil) {
+				t.Fatalf("%s→%s present in one matrix only", src, dst)
+			}
+			if q == nil {
+				continue
+			}
+			for _, m := range mesh.Metrics {
+				for _, st := range mesh.Stats {
+					qv, wv := q.Values[m][st], w.Values[m][st]
+					switch {
+					case st == mesh.P95 && !math.IsNaN(qv):
+						t.Errorf("%s→%s %s p95 = %v in the quick matrix, want NaN", src, dst, m, qv)
+					case st != mesh.P95 && !(near(qv, wv) || math.IsNaN(qv) && math.IsNaN(wv)):
+						t.Errorf("%s→%s %s %s: quick %v, full %v", src, dst, m, st, qv, wv)
+					}
+				}
+			}
+			if q.Samples != w.Samples || q.Failed != w.Failed {
+				t.Errorf("%s→%s samples/failed differ", src, dst)
+			}
+		}
+	}
+}

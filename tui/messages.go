@@ -38,10 +38,11 @@ type RecordStatusMsg struct {
 // SourceErrMsg reports a failure of the feed itself (e.g. discovery).
 type SourceErrMsg struct{ Err error }
 
-// matrixMsg carries a freshly read matrix.
+// matrixMsg carries a freshly read matrix; quick marks one without p95 values.
 type matrixMsg struct {
-	m   *mesh.Matrix
-	err error
+	m     *mesh.Matrix
+	err   error
+	quick bool
 }
 
 // detailMsg carries the data of a drill-down.
@@ -64,6 +65,15 @@ func fetchMatrix(src Source) tea.Cmd {
 		defer cancel()
 		m, err := src.Matrix(ctx)
 		return matrixMsg{m: m, err: err}
+	}
+}
+
+func fetchQuickMatrix(src QuickSource) tea.Cmd {
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		m, err := src.QuickMatrix(ctx)
+		return matrixMsg{m: m, err: err, quick: true}
 	}
 }
 

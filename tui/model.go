@@ -37,6 +37,7 @@ type Model struct {
 
 	screen       screen
 	filtering    bool
+	haveFull     bool // a full matrix arrived (a quick one lacks p95)
 	width        int
 	height       int
 	fetchPending bool
@@ -66,7 +67,11 @@ func New(src Source, cfg Config) Model {
 
 // Init reads the source.
 func (m Model) Init() tea.Cmd {
-	cmds := []tea.Cmd{fetchMatrix(m.src)}
+	first := fetchMatrix(m.src)
+	if qs, ok := m.src.(QuickSource); ok {
+		first = fetchQuickMatrix(qs)
+	}
+	cmds := []tea.Cmd{first}
 	if m.cfg.Refresh > 0 {
 		cmds = append(cmds, tea.Tick(m.cfg.Refresh, func(time.Time) tea.Msg { return refreshTickMsg{} }))
 	}
@@ -85,10 +90,24 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.layout()
 	case matrixMsg:
 		m.fetchPending = false
-		if msg.err == nil && msg.m != nil {
-			m.grid.setMatrix(msg.m)
+		switch {
+		case msg.quick:
+			// Paint the quick matrix unless a full one beat it, then read the full one
+			// (also when the quick read failed).
+			if msg.err == nil && msg.m != nil && !m.haveFull {
+				m.grid.setMatrix(msg.m)
+				m.status.partial = true
+			}
+			m.fetchPending = true
+			cmd = tea.Batch(m.status.update(msg), fetchMatrix(m.src))
+		default:
+			if msg.err == nil && msg.m != nil {
+				m.grid.setMatrix(msg.m)
+				m.haveFull = true
+				m.status.partial = false
+			}
+			cmd = m.status.update(msg)
 		}
-		cmd = m.status.update(msg)
 	case DataChangedMsg:
 		if !m.fetchPending {
 			m.fetchPending = true

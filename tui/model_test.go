@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"context"
 	"strings"
 	"testing"
 
@@ -252,5 +253,41 @@ func TestStatusBar(t *testing.T) {
 		if !strings.Contains(f, want) {
 			t.Errorf("status lacks %q:\n%s", want, f)
 		}
+	}
+}
+
+// quickFake is a source with a cheap first matrix (no p95), like InfluxDB history.
+type quickFake struct {
+	StoreSource
+	quickCalls, fullCalls int
+}
+
+func (q *quickFake) Name() string { return "influx" }
+
+func (q *quickFake) QuickMatrix(ctx context.Context) (*mesh.Matrix, error) {
+	q.quickCalls++
+	return q.StoreSource.Matrix(ctx)
+}
+
+func (q *quickFake) Matrix(ctx context.Context) (*mesh.Matrix, error) {
+	q.fullCalls++
+	return q.StoreSource.Matrix(ctx)
+}
+
+func TestQuickMatrixFirst(t *testing.T) {
+	src := &quickFake{StoreSource: StoreSource{Store: fixtureStore()}}
+	m := New(src, Config{})
+	m = update(t, m, tea.WindowSizeMsg{Width: 120, Height: 24})
+	nm, cmd := m.Update(m.Init()())
+	m = nm.(Model)
+	if src.quickCalls != 1 || src.fullCalls != 0 {
+		t.Fatalf("first read: quick %d full %d", src.quickCalls, src.fullCalls)
+	}
+	if f := frame(m); !strings.Contains(f, "src\\dst") || !strings.Contains(f, "p95 loading") {
+		t.Fatalf("quick paint:\n%s", f)
+	}
+	m = runCmd(t, m, cmd) // the full read the quick one asked for
+	if src.fullCalls != 1 || strings.Contains(frame(m), "p95 loading") {
+		t.Fatalf("after the full read: full %d\n%s", src.fullCalls, frame(m))
 	}
 }

@@ -22,6 +22,13 @@ type Source interface {
 	PairTraces(ctx context.Context, src, dst string) ([]mesh.TraceResult, error)
 }
 
+// QuickSource is a Source that can give a cheaper first matrix. InfluxDB history
+// leaves out the p95 aggregates, which are most of the query on a large window; the
+// full matrix follows.
+type QuickSource interface {
+	QuickMatrix(ctx context.Context) (*mesh.Matrix, error)
+}
+
 // StoreSource serves the live store.
 type StoreSource struct{ Store *mesh.Store }
 

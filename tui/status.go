@@ -25,6 +25,7 @@ type statusModel struct {
 	failing     []mesh.AgentStatus
 	rec         *RecordStatusMsg
 	err         string
+	partial     bool // the grid lacks p95 values until the full read arrives
 	spin        spinner.Model
 	width       int
 	rendered    string
@@ -90,6 +91,9 @@ func (s *statusModel) render() {
 			label = "newest data"
 		}
 		parts = append(parts, s.st.dim.Render(label+" ")+s.lastSweep.Local().Format("15:04:05"))
+	}
+	if s.partial {
+		parts = append(parts, s.st.dim.Render("p95 loading…"))
 	}
 	if s.rec != nil {
 		rec := fmt.Sprintf("rec backlog %d", s.rec.Backlog)

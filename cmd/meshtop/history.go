@@ -80,3 +80,7 @@ func runHistory(ctx context.Context, o *historyOptions) error {
 
 // The history reader is the UI's source as it is.
 var _ tui.Source = (*influx.Reader)(nil)
+
+// The history reader paints a first grid without p95 (9.4 s instead of 33.5 s on 50 PoPs
+// x 24 h, bench/influxgrid data), then the full one.
+var _ tui.QuickSource = (*influx.Reader)(nil)
