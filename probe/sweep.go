@@ -103,23 +103,21 @@ type collector struct {
 }
 
 func (c *collector) ping(r mesh.PingResult) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.sw.Pings = append(c.sw.Pings, r)
-	c.done++
-	if c.emit != nil {
-		c.emit(PingEvent{r})
-		c.emit(ProgressEvent{c.done, c.total})
-	}
+	c.result(func() { c.sw.Pings = append(c.sw.Pings, r) }, PingEvent{r})
 }
 
 func (c *collector) trace(r mesh.TraceResult) {
+	c.result(func() { c.sw.Traces = append(c.sw.Traces, r) }, TraceEvent{r})
+}
+
+// result files one test's outcome with keep and reports it, then the progress.
+func (c *collector) result(keep func(), e Event) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.sw.Traces = append(c.sw.Traces, r)
+	keep()
 	c.done++
 	if c.emit != nil {
-		c.emit(TraceEvent{r})
+		c.emit(e)
 		c.emit(ProgressEvent{c.done, c.total})
 	}
 }
