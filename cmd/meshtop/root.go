@@ -94,6 +94,8 @@ see "meshtop config --help".`,
 		return fs.FlagUsagesWrapped(helpWidth)
 	})
 	root.SetUsageTemplate(usageTemplate)
+	registerLabCompletions(root) // completion_lab_linux.go
+	registerCompletions(root)    // completion_values.go
 	return root
 }
 
