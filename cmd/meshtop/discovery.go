@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/meshtop/meshtop/internal/secretfile"
 	"github.com/meshtop/meshtop/inventory"
 	"github.com/meshtop/meshtop/mesh"
 	"github.com/meshtop/meshtop/probe"
@@ -95,13 +96,9 @@ func (o *discoveryOptions) discover(ctx context.Context) (string, []mesh.Agent, 
 // Never a flag value: argv is visible to every user of the machine.
 func (o *discoveryOptions) secret() (string, error) {
 	if o.secretFile != "" {
-		b, err := os.ReadFile(o.secretFile)
+		s, err := secretfile.Read(o.secretFile)
 		if err != nil {
-			return "", fmt.Errorf("read scouter secret file: %w", err)
-		}
-		s := strings.TrimRight(string(b), "\r\n")
-		if s == "" {
-			return "", fmt.Errorf("scouter secret file %s is empty", o.secretFile)
+			return "", fmt.Errorf("--scouter-secret-file: %w", err)
 		}
 		return s, nil
 	}

@@ -1,0 +1,34 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestSecretFileFlags: both secret file flags refuse what is not a plain file, naming
+// the flag and the file (issue 10).
+func TestSecretFileFlags(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "secret")
+	if err := os.WriteFile(good, []byte("s3cret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if s, err := (&discoveryOptions{secretFile: good}).secret(); s != "s3cret" || err != nil {
+		t.Errorf("--scouter-secret-file: %q, %v", s, err)
+	}
+	if s, err := agentSecret(&agentOptions{secretFile: good}); s != "s3cret" || err != nil {
+		t.Errorf("agent --secret-file: %q, %v", s, err)
+	}
+	for _, path := range []string{"/dev/zero", dir} {
+		_, err := (&discoveryOptions{secretFile: path}).secret()
+		if err == nil || !strings.Contains(err.Error(), "--scouter-secret-file: "+path+" is a ") {
+			t.Errorf("--scouter-secret-file %s: %v", path, err)
+		}
+		_, err = agentSecret(&agentOptions{secretFile: path})
+		if err == nil || !strings.Contains(err.Error(), "--secret-file") || !strings.Contains(err.Error(), path+" is a ") {
+			t.Errorf("agent --secret-file %s: %v", path, err)
+		}
+	}
+}
