@@ -41,11 +41,8 @@ func addDiscoveryFlags(cmd *cobra.Command, o *discoveryOptions) {
 // agents discovers the agents.
 func (o *discoveryOptions) agents(ctx context.Context) ([]mesh.Agent, error) {
 	if o.inventory != "" {
-		as, err := inventory.Load(o.inventory, o.scouterPort)
-		if err != nil {
-			return nil, fmt.Errorf("read inventory: %w", err)
-		}
-		return as, nil
+		// Load's errors say "read inventory: ..." or "FILE:LINE: ..." already.
+		return inventory.Load(o.inventory, o.scouterPort)
 	}
 	if o.stackID == "" || o.workloadID == "" {
 		return nil, errors.New("no agents: give --inventory FILE, or --stack-id and --workload-id " +

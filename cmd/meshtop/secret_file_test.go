@@ -32,3 +32,20 @@ func TestSecretFileFlags(t *testing.T) {
 		}
 	}
 }
+
+// TestInventoryErrorsSaidOnce: "read inventory: read inventory:" was doubled (issue 10).
+func TestInventoryErrorsSaidOnce(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "agents.yaml")
+	_, err := (&discoveryOptions{inventory: missing, scouterPort: 8000}).agents(t.Context())
+	if err == nil || strings.Count(err.Error(), "read inventory") != 1 || !strings.Contains(err.Error(), missing) {
+		t.Errorf("missing inventory: %v", err)
+	}
+	bad := filepath.Join(t.TempDir(), "agents.yaml")
+	if err := os.WriteFile(bad, []byte("agents:\n  - name: a\n    pop: a\n  address: x\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err = (&discoveryOptions{inventory: bad, scouterPort: 8000}).agents(t.Context())
+	if err == nil || !strings.HasPrefix(err.Error(), bad+":4: invalid YAML") {
+		t.Errorf("YAML error on line 4: %v", err)
+	}
+}
