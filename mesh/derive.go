@@ -46,7 +46,12 @@ func (r *PingResult) DerivePing(sent int, rtts []float64, lossPct float64) {
 	}
 	if r.Recv == 0 {
 		r.Failed = true
-		r.MinRTT, r.AvgRTT, r.MaxRTT, r.JitterMs, r.JitterPct = 0, 0, 0, 0, 100
+		r.MinRTT, r.MaxRTT = 0, 0
+		for _, m := range Metrics {
+			if !m.CountsFailed() {
+				*m.Ref(r) = m.FailedValue()
+			}
+		}
 		return
 	}
 	r.Failed = false

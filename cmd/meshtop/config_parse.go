@@ -145,7 +145,7 @@ func (p *settingsParser) thresholds(v *yaml.Node, cmd *cobra.Command, path []str
 		mkey := key + "." + k.Value
 		m, err := mesh.ParseMetric(k.Value)
 		if err != nil || k.Kind != yaml.ScalarNode {
-			p.errorf(k.Line, "%q: unknown metric %q (want latency, jitter, jitter-ms or loss)", mkey, k.Value)
+			p.errorf(k.Line, "%q: unknown metric %q (want %s)", mkey, k.Value, mesh.MetricNames())
 			continue
 		}
 		name := "thresholds-" + m.String()
