@@ -189,9 +189,12 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, k.Metric):
 		m.setMetric(mesh.Metrics[(indexOf(mesh.Metrics, m.grid.metric)+1)%len(mesh.Metrics)])
 		return nil
-	case key.Matches(msg, k.Latency), key.Matches(msg, k.JitterPct), key.Matches(msg, k.JitterMs), key.Matches(msg, k.Loss):
-		m.setMetric(mesh.Metrics[msg.String()[0]-'1'])
-		return nil
+	}
+	for i, b := range k.MetricKeys {
+		if key.Matches(msg, b) {
+			m.setMetric(mesh.Metrics[i])
+			return nil
+		}
 	}
 	if m.screen == screenDetail {
 		if key.Matches(msg, k.Back) {
