@@ -83,7 +83,7 @@ func newTestModel(t *testing.T, w, h int, cfg Config) Model {
 	cfg.Now = func() time.Time { return t0 }
 	m := New(StoreSource{Store: fixtureStore()}, cfg)
 	m = update(t, m, tea.WindowSizeMsg{Width: w, Height: h})
-	return runCmd(t, m, fetchMatrix(m.src))
+	return runCmd(t, m, m.fetch())
 }
 
 func update(t *testing.T, m Model, msg tea.Msg) Model {
@@ -105,8 +105,13 @@ func runCmd(t *testing.T, m Model, cmd tea.Cmd) Model {
 		}
 		return m
 	}
-	nm, _ := m.Update(msg)
-	return nm.(Model)
+	nm, next := m.Update(msg)
+	m = nm.(Model)
+	// A drill-down asked for (openPairMsg) answers with its read: follow it.
+	if _, open := msg.(openPairMsg); open {
+		m = runCmd(t, m, next)
+	}
+	return m
 }
 
 // press sends keys and runs the commands they return (a drill-down's fetch).

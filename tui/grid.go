@@ -4,32 +4,41 @@ import (
 	"fmt"
 	"strings"
 
+	"charm.land/bubbles/v2/textinput"
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/meshtop/meshtop/mesh"
 )
 
-// gridModel is the PoP-by-PoP grid: ordering, filter, transpose, cursor and scrolling,
-// with row and column headers kept in view. Its frame is rendered when data, selection
-// or size change, never in View.
+// gridModel is the grid screen: the legend line, the PoP-by-PoP grid (ordering, filter,
+// transpose, cursor and scrolling, with row and column headers kept in view) and the
+// hint or filter line under it. It handles its own keys, clicks and matrices
+// (grid_update.go). Its frame is rendered when data, selection or size change, never in
+// View.
+//
+// Invariants: rows and cols are the visible order; r, c index them and curRow, curCol
+// name the same cell (clamp keeps both, so the selection survives reorders); rowOff,
+// colOff keep the selection on screen.
 type gridModel struct {
+	ui  *uiContext
 	st  *styles
 	seq cellSGR
-	cfg *Config
 
 	m          *mesh.Matrix
 	metric     mesh.Metric
 	stat       mesh.Stat
 	sort       sortMode
 	transposed bool
-	filter     string
+	filter     string // the filter applied (input's value)
+	input      textinput.Model
+	filtering  bool // the filter line has the keyboard
 	conf       *confirmer
 
 	rows, cols       []string // visible order
 	curRow, curCol   string   // selection by name, kept across reorders and refreshes
 	r, c             int      // selection by index into rows/cols
 	rowOff, colOff   int
-	width, height    int // the grid's area, header row included
+	width, height    int // the grid's area, header row included (legend and hint line apart)
 	rowHdrW, cellW   int
 	visRows, visCols int
 
@@ -37,11 +46,15 @@ type gridModel struct {
 	rendered string
 }
 
-func newGrid(cfg *Config, st *styles) gridModel {
-	return gridModel{st: st, seq: st.cellSGR(), cfg: cfg, metric: cfg.Metric, stat: cfg.Stat, conf: newConfirmer(cfg.Confirm)}
+func newGrid(ui *uiContext) gridModel {
+	in := textinput.New()
+	in.Prompt = "filter: "
+	in.Placeholder = "PoP codes, e.g. sjc jfk"
+	return gridModel{ui: ui, st: ui.st, seq: ui.st.cellSGR(), metric: ui.cfg.Metric, stat: ui.cfg.Stat,
+		input: in, conf: newConfirmer(ui.cfg.Confirm)}
 }
 
-func (g *gridModel) thresholds() mesh.Thresholds { return g.cfg.Thresholds[g.metric] }
+func (g *gridModel) thresholds() mesh.Thresholds { return g.ui.cfg.Thresholds[g.metric] }
 
 // setMatrix takes new data.
 func (g *gridModel) setMatrix(m *mesh.Matrix) {
@@ -60,11 +73,34 @@ func (g *gridModel) setView(metric mesh.Metric, stat mesh.Stat) {
 	g.reorder()
 }
 
-func (g *gridModel) setSize(w, h int) {
-	g.width, g.height = max(w, 1), max(h, 2)
+// gridChrome is the lines of the grid screen around the grid itself: legend, hint.
+const gridChrome = 2
+
+// SetSize implements component: the grid screen gets w x h, legend and hint line
+// included.
+func (g *gridModel) SetSize(w, h int) {
+	g.width, g.height = max(w, 1), max(h-gridChrome, 2)
 	g.layout()
 	g.render()
 }
+
+// View implements component: legend, grid (filled to its height so the lines below stay
+// put) and the hint or filter line.
+func (g *gridModel) View() string {
+	mid := g.st.hint.Render(ansi.Truncate(g.hint, g.width, "…"))
+	if g.filtering {
+		mid = g.input.View()
+	}
+	grid := g.rendered
+	if n := lineCount(grid); n < g.height {
+		grid += strings.Repeat("\n", g.height-n)
+	}
+	return g.legend(g.width) + "\n" + grid + "\n" + mid
+}
+
+// Capturing reports whether the grid takes every key (the filter line is open), so
+// global keys like q type instead.
+func (g *gridModel) Capturing() bool { return g.filtering }
 
 // src and dst of a visible cell, undoing the transpose.
 func (g *gridModel) pair(row, col string) (string, string) {
@@ -183,7 +219,8 @@ func (g *gridModel) moveTo(r, c int) {
 	g.render()
 }
 
-// cellAt maps screen coordinates relative to the grid's top-left to a cell.
+// cellAt maps coordinates relative to the grid's header row (below the legend) to a
+// cell.
 func (g *gridModel) cellAt(x, y int) (r, c int, ok bool) {
 	if y < 1 || x < g.rowHdrW {
 		return 0, 0, false
@@ -196,8 +233,8 @@ func (g *gridModel) cellAt(x, y int) (r, c int, ok bool) {
 	return r, c, true
 }
 
-// selected returns the selected (src, dst) pair.
-func (g *gridModel) selected() (string, string, bool) {
+// Selected returns the selected (src, dst) pair.
+func (g *gridModel) Selected() (string, string, bool) {
 	if len(g.rows) == 0 {
 		return "", "", false
 	}

@@ -13,7 +13,12 @@ type keyMap struct {
 	Loss                            key.Binding
 }
 
-func newKeyMap() keyMap {
+// newKeyMap builds the bindings; what `r` does depends on the source.
+func newKeyMap(caps Capabilities) keyMap {
+	refresh := "reload"
+	if caps.Sweeps {
+		refresh = "sweep now"
+	}
 	return keyMap{
 		Up:        key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "up")),
 		Down:      key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "down")),
@@ -34,7 +39,7 @@ func newKeyMap() keyMap {
 		Transpose: key.NewBinding(key.WithKeys("t"), key.WithHelp("t", "transpose")),
 		Enter:     key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "drill down")),
 		Back:      key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
-		Refresh:   key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "sweep now")),
+		Refresh:   key.NewBinding(key.WithKeys("r"), key.WithHelp("r", refresh)),
 		Help:      key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
 		Quit:      key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
 	}

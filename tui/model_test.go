@@ -192,7 +192,7 @@ func TestLargeMeshScrollsWithHeaders(t *testing.T) {
 	}
 	m := New(StoreSource{Store: st}, Config{})
 	m = update(t, m, tea.WindowSizeMsg{Width: 80, Height: 24})
-	m = runCmd(t, m, fetchMatrix(m.src))
+	m = runCmd(t, m, m.fetch())
 	m = press(t, m, "end")
 	lines := strings.Split(frame(m), "\n")
 	if len(lines) != 24 {
