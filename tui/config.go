@@ -26,6 +26,9 @@ type Config struct {
 	// Confirm is how many successive sweeps must agree before a cell changes colour
 	// (hysteresis); 0 or 1 shows every change at once.
 	Confirm int
+	// Interval is how often the source measures (live: --interval); a cell whose newest
+	// data is older than two intervals is marked stale. 0: never stale.
+	Interval time.Duration
 	// Refresh re-reads the source on this interval (history mode); 0 = only when told.
 	Refresh time.Duration
 	// Window describes the data window for the status bar, e.g. "last 360 sweeps", "1h".

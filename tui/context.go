@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
 )
@@ -20,6 +21,9 @@ type uiContext struct {
 	cancel context.CancelFunc // quitting cancels every read in flight
 	// width and height of the terminal.
 	width, height int
+	// panelDelay: the cursor rests this long before the panel reads the pair's history
+	// (tests set 0: read at once).
+	panelDelay time.Duration
 }
 
 func newUIContext(src Source, cfg Config) *uiContext {
@@ -28,7 +32,7 @@ func newUIContext(src Source, cfg Config) *uiContext {
 	ctx, cancel := context.WithCancel(cfg.Context)
 	caps := capabilitiesOf(src)
 	return &uiContext{cfg: cfg, st: &st, keys: newKeyMap(caps), src: src, caps: caps, ctx: ctx, cancel: cancel,
-		width: 80, height: 24}
+		width: 80, height: 24, panelDelay: panelDelay}
 }
 
 // component is the method set every sub-model (grid, detail, status, help) has. Each

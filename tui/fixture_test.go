@@ -83,7 +83,20 @@ func newTestModel(t *testing.T, w, h int, cfg Config) Model {
 	cfg.Now = func() time.Time { return t0 }
 	m := New(StoreSource{Store: fixtureStore()}, cfg)
 	m = update(t, m, tea.WindowSizeMsg{Width: w, Height: h})
-	return runCmd(t, m, m.fetch())
+	return settlePanel(t, runCmd(t, m, m.fetch()))
+}
+
+// settlePanel reads the panel's pair history at once, as the debounced read would.
+func settlePanel(t *testing.T, m Model) Model {
+	t.Helper()
+	p := &m.grid.panel
+	if m.screen != screenGrid || !p.visible || p.src == "" {
+		return m
+	}
+	if p.histFor != (mesh.Pair{Src: p.src, Dst: p.dst}) {
+		m.grid.panel.follow(false)
+	}
+	return update(t, m, m.grid.panel.read(m.grid.panel.gen)())
 }
 
 func update(t *testing.T, m Model, msg tea.Msg) Model {
@@ -139,6 +152,7 @@ func press(t *testing.T, m Model, keys ...string) Model {
 		if k == "enter" {
 			m = runCmd(t, m, cmd)
 		}
+		m = settlePanel(t, m)
 	}
 	return m
 }

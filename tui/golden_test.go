@@ -2,6 +2,7 @@ package tui
 
 import (
 	"bytes"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -46,7 +47,6 @@ func TestProgram(t *testing.T) {
 			teatest.WithDuration(10*time.Second), teatest.WithCheckInterval(10*time.Millisecond))
 	}
 	waitFor("src\\dst")
-	tm.Send(tea.KeyPressMsg{Code: tea.KeyRight})
 	tm.Send(tea.KeyPressMsg{Code: tea.KeyEnter})
 	waitFor("ams ⇄ fra")
 	tm.Send(tea.KeyPressMsg{Code: tea.KeyEscape})
@@ -61,4 +61,12 @@ func TestProgram(t *testing.T) {
 	if !strings.Contains(final.frame, "src\\dst") {
 		t.Fatal("final frame is not the grid")
 	}
+}
+
+func TestDumpViews(t *testing.T) {
+	if os.Getenv("DUMP") == "" {
+		t.Skip()
+	}
+	m := press(t, newTestModel(t, 160, 48, Config{}), strings.Fields(os.Getenv("DUMP"))[1:]...)
+	t.Log("\n" + frame(m))
 }

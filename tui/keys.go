@@ -11,6 +11,7 @@ type keyMap struct {
 	Help, Quit                      key.Binding
 	Latency, JitterPct, JitterMs    key.Binding
 	Loss                            key.Binding
+	Panel, Regions, Events          key.Binding
 }
 
 // newKeyMap builds the bindings; what `r` does depends on the source.
@@ -40,6 +41,9 @@ func newKeyMap(caps Capabilities) keyMap {
 		Enter:     key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "drill down")),
 		Back:      key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
 		Refresh:   key.NewBinding(key.WithKeys("r"), key.WithHelp("r", refresh)),
+		Panel:     key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "panel")),
+		Regions:   key.NewBinding(key.WithKeys("R"), key.WithHelp("R", "regions")),
+		Events:    key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "events")),
 		Help:      key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
 		Quit:      key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
 	}
@@ -56,7 +60,8 @@ func (h gridHelp) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{h.k.Up, h.k.Down, h.k.Left, h.k.Right, h.k.PageUp, h.k.PageDown, h.k.Home, h.k.End},
 		{h.k.Metric, h.k.Latency, h.k.JitterPct, h.k.JitterMs, h.k.Loss, h.k.Stat},
-		{h.k.Sort, h.k.Filter, h.k.Transpose, h.k.Enter, h.k.Refresh, h.k.Help, h.k.Quit},
+		{h.k.Sort, h.k.Filter, h.k.Transpose, h.k.Regions, h.k.Panel, h.k.Events},
+		{h.k.Enter, h.k.Refresh, h.k.Help, h.k.Quit},
 	}
 }
 

@@ -68,6 +68,10 @@ const refetchDelay = 100 * time.Millisecond
 // readTimeout bounds one read of the source; quitting cancels it sooner.
 const readTimeout = 60 * time.Second
 
+func contextWithReadTimeout(parent context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(parent, readTimeout)
+}
+
 // fetchMatrix reads the whole matrix under the program's context.
 func fetchMatrix(parent context.Context, src Source) tea.Cmd {
 	return func() tea.Msg {

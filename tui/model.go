@@ -47,7 +47,7 @@ func (m Model) Init() tea.Cmd {
 	if qs, ok := m.ui.src.(QuickSource); ok {
 		first = fetchQuickMatrix(m.ui.ctx, qs)
 	}
-	cmds := []tea.Cmd{first}
+	cmds := []tea.Cmd{first, m.grid.staleTick()}
 	if m.ui.cfg.Refresh > 0 {
 		cmds = append(cmds, m.refreshTick())
 	}
@@ -116,6 +116,8 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 	case tea.KeyPressMsg:
 		cmd = m.onKey(msg)
+	case panelTickMsg, pairHistoryMsg, staleTickMsg:
+		cmd = m.grid.Update(msg)
 	case tea.MouseClickMsg:
 		if m.screen == screenGrid {
 			cmd = m.grid.Update(msg)
