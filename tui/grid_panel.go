@@ -26,8 +26,8 @@ type panelModel struct {
 	width   int
 	height  int
 
-	src, dst string       // the pair shown
-	pairText []string     // its lines, from the matrix
+	src, dst string        // the pair shown
+	pairText []string      // its lines, from the matrix
 	hist     []mesh.Sample // its newest samples (sparkline), read in a Cmd
 	histFor  mesh.Pair     // the pair hist belongs to
 	gen      int           // numbers history reads: only the newest answer counts

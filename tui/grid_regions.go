@@ -14,10 +14,10 @@ const regionLabel = "region"
 // region and each group starts with a summary row (and column) holding the worst cell of
 // the group; without, display lines are the rows and columns themselves.
 type regionLayout struct {
-	drows, dcols   []int      // display line → index into rows/cols, or -(k+1) for region k's summary
-	rowPos, colPos []int      // index into rows/cols → display line
-	names          []string   // region k's name
-	rowsOf, colsOf [][]int    // region k's members (indexes into rows/cols)
+	drows, dcols   []int    // display line → index into rows/cols, or -(k+1) for region k's summary
+	rowPos, colPos []int    // index into rows/cols → display line
+	names          []string // region k's name
+	rowsOf, colsOf [][]int  // region k's members (indexes into rows/cols)
 }
 
 // popLabels collects each PoP's labels from its agents (the first agent that has a
