@@ -2,6 +2,7 @@ package tui
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -67,6 +68,9 @@ func TestDumpViews(t *testing.T) {
 	if os.Getenv("DUMP") == "" {
 		t.Skip()
 	}
-	m := press(t, newTestModel(t, 160, 48, Config{}), strings.Fields(os.Getenv("DUMP"))[1:]...)
+	f := strings.Fields(os.Getenv("DUMP"))
+	var w, h int
+	fmt.Sscanf(f[0], "%dx%d", &w, &h)
+	m := press(t, newTestModel(t, w, h, Config{NoColor: os.Getenv("DUMPNC") != ""}), f[1:]...)
 	t.Log("\n" + frame(m))
 }

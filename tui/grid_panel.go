@@ -314,10 +314,3 @@ func (p *panelModel) eventAt(x, y int) (int, bool) {
 	}
 	return p.evTop + i, true
 }
-
-func plural(n int, word string) string {
-	if n == 1 {
-		return fmt.Sprintf("1 %s", word)
-	}
-	return fmt.Sprintf("%d %ss", n, word)
-}

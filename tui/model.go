@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"fmt"
 	"strings"
 	"time"
 
@@ -141,6 +142,12 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 	if m.screen == screenGrid && m.grid.Capturing() {
 		return m.grid.Update(msg)
 	}
+	if m.help.Overlay() && !key.Matches(msg, k.Quit) {
+		// The full help covers the screen: its keys scroll it.
+		m.help.Update(msg)
+		m.layout()
+		return nil
+	}
 	switch {
 	case key.Matches(msg, k.Quit):
 		m.ui.cancel() // reads in flight end with the program
@@ -188,6 +195,9 @@ func (m *Model) layout() {
 	}
 	m.help.SetSize(w, h)
 	helpH := m.help.Height()
+	if m.help.Overlay() {
+		helpH = 1 // the screen behind keeps its size
+	}
 	// grid screen (legend + grid + hint) + status + help
 	m.grid.SetSize(w, max(1, h-1-helpH))
 	m.detail.SetSize(w, max(1, h-1-helpH))
@@ -198,9 +208,13 @@ func (m *Model) layout() {
 func (m *Model) compose() {
 	main := m.grid.View()
 	if m.screen == screenDetail {
-		main = m.detail.View()
+		main = m.moreBelow(m.detail.View())
 	}
-	frame := strings.Join([]string{main, m.status.View(), m.help.View()}, "\n")
+	parts := []string{main, m.status.View(), m.help.View()}
+	if m.help.Overlay() {
+		parts = []string{m.help.View(), m.status.View()}
+	}
+	frame := strings.Join(parts, "\n")
 	// Clip to the terminal: on a tiny terminal even headers do not fit, and a line that
 	// wraps would scroll the whole screen.
 	w, h := m.ui.width, m.ui.height
@@ -214,6 +228,20 @@ func (m *Model) compose() {
 		}
 	}
 	m.frame = strings.Join(lines, "\n")
+}
+
+// moreBelow puts a "more below" line at the foot of the drill-down when its content goes
+// on past the screen (at 80x24 the reverse direction and the route changes are there).
+func (m *Model) moreBelow(view string) string {
+	vp := &m.detail.vp
+	below := vp.TotalLineCount() - vp.YOffset() - vp.Height()
+	if below <= 0 || vp.Height() < 3 {
+		return view
+	}
+	lines := strings.Split(view, "\n")
+	text := fmt.Sprintf("↓ %d more lines below: ↓/pgdn or the wheel", below)
+	lines[len(lines)-1] = m.ui.st.hint.Render(ansi.Truncate(text, max(1, m.ui.width), "…"))
+	return strings.Join(lines, "\n")
 }
 
 // View implements tea.Model; it returns the frame composed in Update.

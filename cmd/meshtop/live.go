@@ -132,6 +132,7 @@ func runLive(ctx context.Context, o *liveOptions) error {
 		loop.Recorder = rec
 	}
 	cfg.Context = ctx
+	cfg.Interval = o.interval // cells older than two intervals read as stale
 	cfg.Window = fmt.Sprintf("%d agents, every %s, keep %d", len(agents), o.interval, o.keep)
 	p := tea.NewProgram(tui.New(tui.StoreSource{Store: store, Sweep: loop.SweepNow}, cfg), tea.WithContext(ctx))
 	loop.Hooks = live.Hooks{
