@@ -188,15 +188,18 @@ func (g *gridModel) reorder() {
 	g.render()
 }
 
-// firstPair is the first cell in reading order with data off the diagonal.
+// firstPair is the first measured cell in reading order off the diagonal.
 func (g *gridModel) firstPair() (int, int) {
 	for i, r := range g.rows {
 		for j, c := range g.cols {
 			if r == c {
 				continue
 			}
-			if s, d := g.pair(r, c); g.m.Cell(s, d) != nil || g.m.Class(s, d, g.metric, g.stat, g.thresholds()) == mesh.Unreachable {
-				return i, j
+			s, d := g.pair(r, c)
+			if _, down := g.m.SourceDown(s); !down {
+				if cell := g.m.Cell(s, d); cell != nil && cell.Samples > 0 {
+					return i, j
+				}
 			}
 		}
 	}
@@ -505,7 +508,7 @@ func (g *gridModel) renderGrid() {
 			ci := g.rgn.dcols[dc]
 			if ci < 0 {
 				cls, text := g.summary([]int{ri}, g.rgn.colsOf[-ci-1])
-				g.seq.class[cls].wrap(&b, padLeft(text, g.cellW-1))
+				g.seq.class[cls].wrap(&b, padLeft(text, g.cellW-2)+" ")
 				b.WriteByte(' ')
 				continue
 			}
@@ -539,15 +542,15 @@ func (g *gridModel) renderSummaryRow(b *strings.Builder, k int, scroll string, l
 			cols = []int{ci}
 		}
 		cls, text := g.summary(g.rgn.rowsOf[k], cols)
-		g.seq.class[cls].wrap(b, padLeft(text, g.cellW-1))
+		g.seq.class[cls].wrap(b, padLeft(text, g.cellW-2)+" ")
 		b.WriteByte(' ')
 	}
 }
 
-// summary is the worst cell of a block of rows x columns: its class and value. The
-// diagonal does not count.
+// summary is the worst measured cell of a block of rows x columns: its class and value.
+// The diagonal does not count; DOWN only when no member was measured.
 func (g *gridModel) summary(rows, cols []int) (mesh.Class, string) {
-	worst, wv, found := mesh.NoData, math.Inf(-1), false
+	worst, wv, found, down := mesh.NoData, math.Inf(-1), false, false
 	for _, ri := range rows {
 		for _, ci := range cols {
 			row, col := g.rows[ri], g.cols[ci]
@@ -555,6 +558,10 @@ func (g *gridModel) summary(rows, cols []int) (mesh.Class, string) {
 				continue
 			}
 			cls := g.classOf(row, col)
+			if cls == mesh.Unreachable {
+				down = true
+				continue
+			}
 			v := g.valueOf(row, col)
 			if !found || cls.Severity() > worst.Severity() || (cls.Severity() == worst.Severity() && v > wv) {
 				worst, wv, found = cls, v, true
@@ -562,10 +569,10 @@ func (g *gridModel) summary(rows, cols []int) (mesh.Class, string) {
 		}
 	}
 	switch {
+	case (!found || worst == mesh.NoData) && down:
+		return mesh.Unreachable, "DOWN"
 	case !found || worst == mesh.NoData:
 		return mesh.NoData, "·"
-	case worst == mesh.Unreachable:
-		return worst, "DOWN"
 	case math.IsInf(wv, 1):
 		return worst, "FAIL"
 	}
