@@ -131,9 +131,10 @@ func runLive(ctx context.Context, o *liveOptions) error {
 	if rec != nil {
 		loop.Recorder = rec
 	}
-	cfg.SweepNow = loop.SweepNow
+	cfg.Context = ctx
+	cfg.Interval = o.interval // cells older than two intervals read as stale
 	cfg.Window = fmt.Sprintf("%d agents, every %s, keep %d", len(agents), o.interval, o.keep)
-	p := tea.NewProgram(tui.New(tui.StoreSource{Store: store}, cfg), tea.WithContext(ctx))
+	p := tea.NewProgram(tui.New(tui.StoreSource{Store: store, Sweep: loop.SweepNow}, cfg), tea.WithContext(ctx))
 	loop.Hooks = live.Hooks{
 		Event: func(e probe.Event) {
 			switch e := e.(type) {
