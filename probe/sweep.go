@@ -21,12 +21,12 @@ const (
 
 // Options configure a sweep.
 type Options struct {
-	Secret     string        // shared secret (SCOUTER_SECRET); mesh.Agent.Secret overrides it
-	Kinds      Kind          // zero means KindPing
-	Count      int           // pings per test, default 5
-	MaxTests   int           // first batch size per POST, default 10; re-split on "Max: N"
-	TraceProto string        // "ICMP" (default) or "TCP"
-	Targets    []mesh.Agent  // destinations; nil means every agent (the full mesh)
+	Secret     string       // shared secret (SCOUTER_SECRET); mesh.Agent.Secret overrides it
+	Kinds      Kind         // zero means KindPing
+	Count      int          // pings per test, default 5
+	MaxTests   int          // first batch size per POST, default 10; re-split on "Max: N"
+	TraceProto string       // "ICMP" (default) or "TCP"
+	Targets    []mesh.Agent // destinations; nil means every agent (the full mesh)
 	// Timeout caps one source agent's whole pass and each of its batches; 0 means no cap
 	// on the pass and a per-batch deadline derived from Count and Kinds.
 	Timeout    time.Duration
