@@ -24,9 +24,9 @@ const (
 	// DefaultDeadline bounds one whole listing (token, every page, every retry): a
 	// rate-limited API must not hold discovery for hours (4 x 429 with Retry-After 120
 	// before each of 20 pages would be 2 h 40 min).
-	DefaultDeadline = 3 * time.Minute
-	defaultBaseDelay   = time.Second
-	defaultMaxDelay    = 30 * time.Second
+	DefaultDeadline  = 3 * time.Minute
+	defaultBaseDelay = time.Second
+	defaultMaxDelay  = 30 * time.Second
 	// maxRetryAfter bounds how long a Retry-After may make us wait: an hour-long wait
 	// is better reported than silently sat through.
 	maxRetryAfter = 2 * time.Minute
