@@ -16,6 +16,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -85,9 +86,13 @@ type Server struct {
 	Posts, Gets, Deletes atomic.Int64
 	MaxBatch             atomic.Int64 // largest accepted batch
 	Refused              atomic.Int64 // POSTs refused as too large
+	// Overlaps counts tests posted while a test of the same type to the same dst was
+	// still held in an undeleted receipt: the same pair measured twice at once.
+	Overlaps atomic.Int64
 }
 
 type receipt struct {
+	keys    []string // type|dst of its tests
 	done    time.Time
 	polled  bool
 	results map[string]any
@@ -229,9 +234,23 @@ func (s *Server) post(w http.ResponseWriter, r *http.Request) {
 			results[bt] = list
 		}
 	}
+	var keys []string
+	for typ, tests := range body {
+		for _, opts := range tests {
+			dst, _ := opts["dst"].(string)
+			keys = append(keys, typ+"|"+dst)
+		}
+	}
 	id := newID()
 	s.mu.Lock()
-	s.receipts[id] = &receipt{done: s.schedule(time.Now(), durations), results: results}
+	for _, rc := range s.receipts {
+		for _, k := range rc.keys {
+			if slices.Contains(keys, k) {
+				s.Overlaps.Add(1)
+			}
+		}
+	}
+	s.receipts[id] = &receipt{keys: keys, done: s.schedule(time.Now(), durations), results: results}
 	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, map[string]any{"receipt": id})
 }
