@@ -96,6 +96,9 @@ func (s *Source) pass(ctx context.Context, targets []mesh.Agent, opts Options, a
 		ctx, cancel = context.WithTimeout(ctx, opts.Timeout)
 		defer cancel()
 	}
+	// Giving up on the agent also ends the batches it still holds.
+	ctx, stopBatches := context.WithCancel(ctx)
+	defer stopBatches()
 	b := &batcher{c: &Client{Agent: s.Agent, Secret: opts.Secret, HTTP: opts.HTTPClient}, opts: opts, ping: ping, trace: trace}
 	queue := split(tests, s.batchSize(opts))
 	done := make(chan batchDone)
@@ -110,6 +113,7 @@ func (s *Source) pass(ctx context.Context, targets []mesh.Agent, opts Options, a
 				batch, queue = parts[0], append(parts[1:], queue...)
 			}
 			inflight++
+			queued := inflight
 			go func() {
 				start := time.Now()
 				stamp := at
@@ -117,7 +121,7 @@ func (s *Source) pass(ctx context.Context, targets []mesh.Agent, opts Options, a
 					stamp = start.UTC().Round(time.Millisecond)
 				}
 				traces := hasTraces(batch)
-				err := b.runOnce(ctx, batch, stamp, opts.batchTimeout(traces))
+				err := b.runOnce(ctx, batch, stamp, opts.batchTimeout(traces, queued))
 				done <- batchDone{tests: batch, err: err, took: time.Since(start), traces: traces}
 			}()
 		}
@@ -159,8 +163,10 @@ func (s *Source) pass(ctx context.Context, targets []mesh.Agent, opts Options, a
 			firstErr = ae
 		}
 		switch {
+		case abort != nil:
 		case ae.State == mesh.StateUnreachable || ae.State == mesh.StateAuthFailed:
 			abort = ae
+			stopBatches()
 		case ae.Op == opWait:
 			// Tests that outlast their deadline: the agent is overloaded. One batch at a
 			// time from here; a second timeout in the same pass gives up on the rest.
@@ -170,6 +176,7 @@ func (s *Source) pass(ctx context.Context, targets []mesh.Agent, opts Options, a
 			s.mu.Unlock()
 			if timeouts >= 2 {
 				abort = ae
+				stopBatches()
 			}
 		}
 	}
@@ -193,7 +200,8 @@ func (s *Source) batchSize(opts Options) int {
 
 // observe adapts the window to a batch that took took: as fast as the fastest batch of
 // its kind means the agent had room, so one more goes at once (while there is more to
-// send); half again as slow means batches queue in the agent, so one fewer. This keeps
+// send); half again as slow means batches queue in the agent, so one fewer (half as
+// many when three times as slow). This keeps
 // an agent with upstream's 10 worker processes at about one batch of 10 in flight and
 // lets a more parallel agent take more, without knowing either's configuration.
 func (s *Source) observe(traces bool, took time.Duration, more bool) {
@@ -206,6 +214,8 @@ func (s *Source) observe(traces bool, took time.Duration, more bool) {
 	switch {
 	case took <= f*5/4 && more:
 		s.window = min(s.window+1, MaxWindow)
+	case took > f*3:
+		s.window = max(s.window/2, 1)
 	case took > f*3/2:
 		s.window = max(s.window-1, 1)
 	}

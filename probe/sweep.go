@@ -31,7 +31,7 @@ type Options struct {
 	// on the pass and a per-batch deadline derived from Count and Kinds.
 	Timeout    time.Duration
 	HTTPClient *http.Client // nil: DefaultHTTPClient()
-	// Window is how many batches a source agent gets at once at first (default 4). It
+	// Window is how many batches a source agent gets at once at first (default 8). It
 	// then follows the agent's observed parallelism: it grows while batches come back as
 	// fast as the fastest seen, and shrinks when they queue behind each other.
 	Window int
@@ -44,7 +44,7 @@ type Options struct {
 const (
 	DefaultCount    = 5
 	DefaultMaxTests = 10
-	DefaultWindow   = 4
+	DefaultWindow   = 8
 	// MaxWindow bounds the batches in flight per agent however fast it is.
 	MaxWindow = 16
 )
@@ -92,7 +92,11 @@ type ProgressEvent struct{ Done, Total int }
 // test can take. A lost probe costs about 2 s upstream; a traceroute up to ~1 s per
 // silent hop of 32. The margin covers a batch queued behind another in the agent's
 // process pool (the window keeps that to about one batch).
-func (o Options) batchTimeout(traces bool) time.Duration {
+//
+// queued is how many batches the agent holds with this one: an agent that runs fewer
+// at once works through them in turn, so a deadline that did not stretch with them
+// would fail the last ones of a first pass before the window has learnt to shrink.
+func (o Options) batchTimeout(traces bool, queued int) time.Duration {
 	if o.Timeout > 0 {
 		return o.Timeout
 	}
@@ -100,7 +104,7 @@ func (o Options) batchTimeout(traces bool) time.Duration {
 	if traces {
 		d = max(d, 32*time.Second+60*time.Second)
 	}
-	return d
+	return d * time.Duration(max(queued, 1))
 }
 
 func (PingEvent) isEvent()     {}
