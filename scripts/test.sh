@@ -42,6 +42,9 @@ fi
 echo "== go test"
 go test -count=1 -timeout 40m ./...
 
+echo "== fuzz: probe (Scouter answer decoding)"
+go test -run '^$' -fuzz '^FuzzDecodeTests$' -fuzztime 10s ./probe/
+
 if [ -x scripts/release-check.sh ]; then
 	echo "== release check"
 	scripts/release-check.sh

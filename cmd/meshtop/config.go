@@ -41,7 +41,7 @@ var thresholdGroup = settings.Group{
 		return "thresholds-" + m.String(), true
 	},
 	Unknown: func(sub string) string {
-		return fmt.Sprintf("unknown metric %q (want latency, jitter, jitter-ms or loss)", sub)
+		return fmt.Sprintf("unknown metric %q (want %s)", sub, mesh.MetricNames())
 	},
 	Want:      "want a mapping of metric to \"t1,t2,t3\", e.g.\n  thresholds:\n    latency: 250,500,1000",
 	Items:     3,
