@@ -36,9 +36,12 @@ type Config struct {
 	// Allow lists the prefixes tests may probe; empty allows any destination.
 	Allow []netip.Prefix
 
-	ProbeInterval time.Duration // pause between the pings of a test, default 1s
-	ProbeTimeout  time.Duration // wait for one echo reply, default 1s (a lost probe costs ~2s)
-	HopTimeout    time.Duration // wait for one traceroute hop, default 1s
+	ProbeInterval time.Duration // time between the echo requests of a test, default 1s
+	// ReplyWait is how long replies are accepted after the last echo request of a ping
+	// (and after each traceroute probe), default 3s: an RTT up to that long is measured,
+	// not counted as loss. A ping of N probes takes (N-1) intervals plus at most this.
+	ReplyWait  time.Duration
+	HopTimeout time.Duration // silence after which traceroute moves to the next TTL, default 1s
 
 	ReceiptTTL   time.Duration // results are kept this long after the tests end, default 10m
 	MaxReceipts  int           // receipts kept at once, default 1000
@@ -61,7 +64,7 @@ const (
 	DefaultMaxTests      = 10
 	DefaultMaxProcs      = 10
 	DefaultProbeInterval = time.Second
-	DefaultProbeTimeout  = time.Second
+	DefaultReplyWait     = 3 * time.Second
 	DefaultHopTimeout    = time.Second
 	DefaultReceiptTTL    = 10 * time.Minute
 	DefaultMaxReceipts   = 1000
@@ -88,7 +91,7 @@ func (c Config) withDefaults() Config {
 	if c.ProbeInterval < 0 {
 		c.ProbeInterval = 0
 	}
-	setD(&c.ProbeTimeout, DefaultProbeTimeout)
+	setD(&c.ReplyWait, DefaultReplyWait)
 	setD(&c.HopTimeout, DefaultHopTimeout)
 	setD(&c.ReceiptTTL, DefaultReceiptTTL)
 	setD(&c.RDNSTimeout, DefaultRDNSTimeout)
@@ -252,7 +255,7 @@ func (a *Agent) runPing(ctx context.Context, opts map[string]any) (any, bool, st
 		return nil, true, err.Error()
 	}
 	defer echo.Close()
-	replies, err := pingLoop(ctx, echo, addr, p.count, p.payload, a.cfg.ProbeInterval, a.cfg.ProbeTimeout)
+	replies, err := pingLoop(ctx, echo, addr, p.count, p.payload, a.cfg.ProbeInterval, a.cfg.ReplyWait)
 	if err != nil {
 		return nil, true, fmt.Sprintf("ping %s: %v", addr, err)
 	}
@@ -276,19 +279,19 @@ func (a *Agent) runTrace(ctx context.Context, opts map[string]any) (any, bool, s
 	hdr := 28
 	if p.proto == "TCP" {
 		hdr = 40
-		prober = tcpHops{engine: a.engine, dst: addr, port: p.dport, timeout: a.cfg.HopTimeout}
+		prober = tcpHops{engine: a.engine, dst: addr, port: p.dport}
 	} else {
 		echo, err := a.engine.NewEcho(addr)
 		if err != nil {
 			return nil, true, err.Error()
 		}
 		defer echo.Close()
-		prober = icmpHops{echo: echo, payload: p.payload, timeout: a.cfg.HopTimeout}
+		prober = icmpHops{echo: echo, payload: p.payload}
 	}
 	if addr.Is6() {
 		hdr += 20
 	}
-	hops, reached, err := traceLoop(ctx, prober, addr, p.maxTTL)
+	hops, reached, err := traceLoop(ctx, prober, addr, p.maxTTL, a.cfg.HopTimeout, a.cfg.ReplyWait)
 	if err != nil {
 		return nil, true, fmt.Sprintf("traceroute %s: %v", addr, err)
 	}
