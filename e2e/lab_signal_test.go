@@ -59,7 +59,9 @@ func (p *tmuxPane) pid() int {
 	return n
 }
 
-func (p *tmuxPane) dead() bool { return p.tmux("display-message", "-p", "-t", "mt", "#{pane_dead}") == "1" }
+func (p *tmuxPane) dead() bool {
+	return p.tmux("display-message", "-p", "-t", "mt", "#{pane_dead}") == "1"
+}
 
 // waitFor polls cond for up to d (a bound, not a measurement).
 func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
