@@ -10,6 +10,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -19,6 +20,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/meshtop/meshtop/internal/textsafe"
 	"github.com/meshtop/meshtop/probe"
 	"github.com/meshtop/meshtop/probe/agent/netprobe"
 )
@@ -45,6 +47,7 @@ type Config struct {
 
 	ReceiptTTL   time.Duration // results are kept this long after the tests end, default 10m
 	MaxReceipts  int           // receipts kept at once, default 1000
+	MaxStored    int64         // bytes of stored answers, default 32 MiB
 	MaxRunning   int           // receipts whose tests run at once, default 64
 	MaxBodyBytes int64         // POST body limit, default 256 KiB
 
@@ -68,6 +71,7 @@ const (
 	DefaultHopTimeout    = time.Second
 	DefaultReceiptTTL    = 10 * time.Minute
 	DefaultMaxReceipts   = 1000
+	DefaultMaxStored     = 32 << 20
 	DefaultMaxRunning    = 64
 	DefaultMaxBodyBytes  = 256 << 10
 	DefaultRDNSTimeout   = 500 * time.Millisecond
@@ -95,6 +99,9 @@ func (c Config) withDefaults() Config {
 	setD(&c.HopTimeout, DefaultHopTimeout)
 	setD(&c.ReceiptTTL, DefaultReceiptTTL)
 	setD(&c.RDNSTimeout, DefaultRDNSTimeout)
+	if c.MaxStored <= 0 {
+		c.MaxStored = DefaultMaxStored
+	}
 	if c.MaxBodyBytes <= 0 {
 		c.MaxBodyBytes = DefaultMaxBodyBytes
 	}
@@ -135,7 +142,7 @@ func New(cfg Config) (*Agent, error) {
 	}
 	a := &Agent{
 		cfg: cfg, secretHash: sha256.Sum256([]byte(cfg.Secret)), engine: cfg.Engine,
-		receipts: newReceiptStore(cfg.ReceiptTTL, cfg.MaxReceipts, cfg.Now),
+		receipts: newReceiptStore(cfg.ReceiptTTL, cfg.MaxReceipts, cfg.MaxStored, cfg.Now),
 		pool:     newPool(cfg.MaxProcs), pid: os.Getpid(),
 	}
 	if a.engine == nil {
@@ -200,13 +207,20 @@ func (a *Agent) start(ctx context.Context, rc *receipt, tasks []task) {
 }
 
 // runTest runs one test in a pool slot and returns its entry.
-func (a *Agent) runTest(ctx context.Context, t task) entryOut {
-	e := entryOut{Failed: true, Result: struct{}{}}
-	if v := t.opts["id"]; truthy(v) {
+func (a *Agent) runTest(ctx context.Context, t task) (e entryOut) {
+	e = entryOut{Failed: true, Result: struct{}{}}
+	if v, ok := echoID(t.opts["id"]); ok {
 		e.ID = v
 	} else {
 		e.ID = randHex(3)
 	}
+	defer func() {
+		// Messages quote the client's input: never more than a bounded, clean excerpt.
+		if e.Message != nil {
+			m := textsafe.Message(*e.Message)
+			e.Message = &m
+		}
+	}()
 	var run func(context.Context, map[string]any) (any, bool, string)
 	switch t.typ {
 	case "ping":
@@ -259,7 +273,8 @@ func (a *Agent) runPing(ctx context.Context, opts map[string]any) (any, bool, st
 	if err != nil {
 		return nil, true, fmt.Sprintf("ping %s: %v", addr, err)
 	}
-	out := pingResult(opts["dst"].(string), p, addr.Is6(), replies)
+	p.comment = cleanComment(p.comment)
+	out := pingResult(textsafe.String(opts["dst"].(string), 256), p, addr.Is6(), replies)
 	return out, out.Failed, ""
 }
 
@@ -296,11 +311,41 @@ func (a *Agent) runTrace(ctx context.Context, opts map[string]any) (any, bool, s
 		return nil, true, fmt.Sprintf("traceroute %s: %v", addr, err)
 	}
 	out := traceOut{
-		Comment: p.comment, DPort: p.dport, Dst: opts["dst"].(string), Failed: !reached,
+		Comment: cleanComment(p.comment), DPort: p.dport, Dst: textsafe.String(opts["dst"].(string), 256), Failed: !reached,
 		PacketSize: p.payload + hdr, PayloadSize: p.payload, Proto: p.proto,
 		Trace: a.hopsOut(ctx, hops),
 	}
 	return out, out.Failed, ""
+}
+
+// cleanComment bounds a comment that quotes client input.
+func cleanComment(c *string) *string {
+	if c == nil {
+		return nil
+	}
+	s := textsafe.Message(*c)
+	return &s
+}
+
+// maxIDLen bounds an echoed test id.
+const maxIDLen = 128
+
+// echoID is the client's id as the agent echoes it: like upstream only a truthy one,
+// and only a string (cleaned, bounded), a number of sane length or a bool; anything else
+// (a list, an object, a 100 KB number) gets a fresh id instead of being stored.
+func echoID(v any) (any, bool) {
+	if !truthy(v) {
+		return nil, false
+	}
+	switch x := v.(type) {
+	case string:
+		return textsafe.String(x, maxIDLen), true
+	case json.Number:
+		return x, len(x) <= 64
+	case bool:
+		return x, true
+	}
+	return nil, false
 }
 
 func randHex(n int) string {
