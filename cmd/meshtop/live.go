@@ -11,7 +11,6 @@ import (
 
 	"github.com/meshtop/meshtop/live"
 	"github.com/meshtop/meshtop/mesh"
-	"github.com/meshtop/meshtop/probe"
 	"github.com/meshtop/meshtop/tui"
 )
 
@@ -134,25 +133,14 @@ func runLive(ctx context.Context, o *liveOptions) error {
 	cfg.SweepNow = loop.SweepNow
 	cfg.Window = fmt.Sprintf("%d agents, every %s, keep %d", len(agents), o.interval, o.keep)
 	p := tea.NewProgram(tui.New(tui.StoreSource{Store: store}, cfg), tea.WithContext(ctx))
-	loop.Hooks = live.Hooks{
-		Event: func(e probe.Event) {
-			switch e := e.(type) {
-			case probe.ProgressEvent:
-				if e.Done == 0 {
-					p.Send(tui.SweepStartedMsg{Total: e.Total})
-				} else {
-					p.Send(tui.ProgressMsg{Done: e.Done, Total: e.Total})
-				}
-			case probe.PingEvent, probe.TraceEvent:
-				p.Send(tui.DataChangedMsg{})
-			}
-		},
-		Done:  func(sw probe.Sweep) { p.Send(tui.SweepDoneMsg{Time: sw.Time, Agents: sw.Agents}) },
-		Error: func(err error) { p.Send(tui.SourceErrMsg{Err: err}) },
-	}
+	// The feed fans sweep events out to the UI; serve subscribes one program per session.
+	feed := live.NewFeed()
+	loop.Hooks = feed.Hooks(live.Hooks{})
+	sub := feed.SubscribeProgram(p)
+	defer sub.Close()
 	go loop.Run(ctx)
 	if rec != nil {
-		go reportRecorder(ctx, rec, p)
+		go reportRecorder(ctx, rec, feed)
 	}
 	_, runErr := p.Run()
 	cancel()
@@ -172,7 +160,7 @@ type recorderStatus interface {
 	Status() (backlog int, dropped int64, lastErr error)
 }
 
-func reportRecorder(ctx context.Context, rec recorderStatus, p *tea.Program) {
+func reportRecorder(ctx context.Context, rec recorderStatus, feed *live.Feed) {
 	t := time.NewTicker(2 * time.Second)
 	defer t.Stop()
 	for {
@@ -181,11 +169,11 @@ func reportRecorder(ctx context.Context, rec recorderStatus, p *tea.Program) {
 			return
 		case <-t.C:
 			backlog, dropped, err := rec.Status()
-			msg := tui.RecordStatusMsg{Backlog: backlog, Dropped: dropped}
+			st := live.RecordStatus{Backlog: backlog, Dropped: dropped}
 			if err != nil {
-				msg.Err = err.Error()
+				st.Err = err.Error()
 			}
-			p.Send(msg)
+			feed.Record(st)
 		}
 	}
 }
