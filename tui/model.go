@@ -182,10 +182,7 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 		m.layout()
 		return nil
 	case key.Matches(msg, k.Refresh):
-		if m.cfg.SweepNow != nil {
-			m.cfg.SweepNow()
-		}
-		return fetchMatrix(m.src)
+		return m.sweepNow()
 	case key.Matches(msg, k.Metric):
 		m.setMetric(mesh.Metrics[(indexOf(mesh.Metrics, m.grid.metric)+1)%len(mesh.Metrics)])
 		return nil

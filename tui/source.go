@@ -73,6 +73,9 @@ type Config struct {
 	Refresh time.Duration
 	// SweepNow asks the live loop for an immediate sweep (`r`); nil when not live.
 	SweepNow func()
+	// SweepRequest, when set, is asked instead of SweepNow (serve: roles and a team-wide
+	// rate limit); a non-nil error is the refusal, shown in the status bar.
+	SweepRequest func() error
 	// Window describes the data window for the status bar, e.g. "last 360 sweeps", "1h".
 	Window string
 	// Now is the clock (tests pin it for stable golden views).
