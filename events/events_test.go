@@ -57,11 +57,11 @@ func TestWatcher(t *testing.T) {
 		path   string
 		want   []Kind
 	}{
-		{100, ok, "1 2", nil},                  // first sight: no event
-		{1200, ok, "1 2", nil},                 // red once: not confirmed
-		{100, ok, "1 3", []Kind{KindRoute}},    // back to green before confirmation; route changed
-		{1200, ok, "1 3", nil},                 // red 1
-		{1300, ok, "1 3", []Kind{KindColour}},  // red 2: confirmed
+		{100, ok, "1 2", nil},                 // first sight: no event
+		{1200, ok, "1 2", nil},                // red once: not confirmed
+		{100, ok, "1 3", []Kind{KindRoute}},   // back to green before confirmation; route changed
+		{1200, ok, "1 3", nil},                // red 1
+		{1300, ok, "1 3", []Kind{KindColour}}, // red 2: confirmed
 		{1300, down, "1 3", []Kind{KindAgentDown}},
 		{1300, ok, "1 3", []Kind{KindAgentUp}},
 	}

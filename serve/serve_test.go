@@ -36,7 +36,9 @@ func write(t *testing.T, dir, name, data string) string {
 	return p
 }
 
-func authLine(k gossh.PublicKey) string { return strings.TrimSpace(string(gossh.MarshalAuthorizedKey(k))) }
+func authLine(k gossh.PublicKey) string {
+	return strings.TrimSpace(string(gossh.MarshalAuthorizedKey(k)))
+}
 
 func TestAccessRoles(t *testing.T) {
 	dir := t.TempDir()
