@@ -12,6 +12,8 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 	gossh "golang.org/x/crypto/ssh"
+
+	"github.com/meshtop/meshtop/events"
 )
 
 func newKey(t *testing.T) gossh.PublicKey {
@@ -196,5 +198,30 @@ func TestSessionIdleAndNotice(t *testing.T) {
 	step(noticeDoneMsg{gen})
 	if v := tm.View().Content; !strings.Contains(v, "help line") {
 		t.Errorf("notice not cleared: %q", v)
+	}
+}
+
+func TestSessionShowsNewEvents(t *testing.T) {
+	log := events.NewLog(10, nil)
+	log.Add(events.Event{Kind: events.KindRoute, Text: "old news"})
+	msgs := 0
+	m := newSessionModel(nopModel{&msgs}, time.Hour, &sessionState{})
+	m.events, m.seenEvents = log, log.Total()
+	m.width = 80
+	var tm tea.Model = m
+	tm, _ = tm.Update(eventPollMsg{})
+	if v := tm.View().Content; strings.Contains(v, "old news") {
+		t.Fatalf("a new session showed an old event: %q", v)
+	}
+	log.Add(events.Event{Kind: events.KindAgentDown, Text: "agent syd-0 (syd) down: refused"})
+	tm, _ = tm.Update(eventPollMsg{})
+	if v := tm.View().Content; !strings.Contains(v, "event: agent syd-0 (syd) down: refused") {
+		t.Fatalf("event not shown: %q", v)
+	}
+	log.Add(events.Event{Kind: events.KindAgentUp, Text: "a"})
+	log.Add(events.Event{Kind: events.KindAgentUp, Text: "b"})
+	tm, _ = tm.Update(eventPollMsg{})
+	if v := tm.View().Content; !strings.Contains(v, "2 events; latest: b") {
+		t.Fatalf("events not summed up: %q", v)
 	}
 }

@@ -21,6 +21,7 @@ import (
 	"charm.land/wish/v2/bubbletea"
 	"golang.org/x/net/netutil"
 
+	"github.com/meshtop/meshtop/events"
 	"github.com/meshtop/meshtop/live"
 	"github.com/meshtop/meshtop/mesh"
 	"github.com/meshtop/meshtop/tui"
@@ -42,6 +43,9 @@ type Config struct {
 	SweepNow func()     // the loop's SweepNow
 	UI       tui.Config // every session starts from it
 	Logger   *slog.Logger
+	// Events, when set, is the daemon's event log: each session shows new events on its
+	// bottom line as they happen.
+	Events *events.Log
 }
 
 // Defaults.
@@ -239,6 +243,10 @@ func (s *Server) program(sess ssh.Session) *tea.Program {
 	}
 	cfg.NoColor = cfg.NoColor || hasEnv(sess.Environ(), "NO_COLOR")
 	m := newSessionModel(tui.New(tui.StoreSource{Store: s.cfg.Store}, cfg), s.cfg.IdleTimeout, st)
+	m.events = s.cfg.Events
+	if m.events != nil {
+		m.seenEvents = m.events.Total() // a new session starts with what comes next
+	}
 	opts := append(bubbletea.MakeOptions(sess), tea.WithContext(ctx), tea.WithoutSignalHandler())
 	p := tea.NewProgram(m, opts...)
 	st.sub = s.cfg.Feed.SubscribeProgram(p)

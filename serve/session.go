@@ -1,12 +1,15 @@
 package serve
 
 import (
+	"fmt"
 	"strings"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
+
+	"github.com/meshtop/meshtop/events"
 )
 
 // sessionModel wraps a session's UI to close it after a spell without input. Output
@@ -23,6 +26,19 @@ type sessionModel struct {
 	// columns.
 	notice    string
 	noticeGen int
+	// events is the daemon's event log, polled every eventPoll; seenEvents is how many
+	// this session has shown.
+	events     *events.Log
+	seenEvents uint64
+}
+
+const eventPoll = time.Second
+
+// eventPollMsg asks the session to look for new events.
+type eventPollMsg struct{}
+
+func pollEvents() tea.Cmd {
+	return tea.Tick(eventPoll, func(time.Time) tea.Msg { return eventPollMsg{} })
 }
 
 const noticeFor = 5 * time.Second
@@ -50,7 +66,21 @@ func (m sessionModel) tick() tea.Cmd {
 }
 
 // Init implements tea.Model.
-func (m sessionModel) Init() tea.Cmd { return tea.Batch(m.inner.Init(), m.tick()) }
+func (m sessionModel) Init() tea.Cmd {
+	cmds := []tea.Cmd{m.inner.Init(), m.tick()}
+	if m.events != nil {
+		cmds = append(cmds, pollEvents())
+	}
+	return tea.Batch(cmds...)
+}
+
+// showNotice puts text on the bottom line for noticeFor.
+func (m *sessionModel) showNotice(text string) tea.Cmd {
+	m.notice = text
+	m.noticeGen++
+	gen := m.noticeGen
+	return tea.Tick(noticeFor, func(time.Time) tea.Msg { return noticeDoneMsg{gen} })
+}
 
 // Update implements tea.Model.
 func (m sessionModel) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
@@ -61,6 +91,21 @@ func (m sessionModel) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return m, tea.Quit
 		}
 		return m, m.tick()
+	case eventPollMsg:
+		var cmd tea.Cmd
+		if total := m.events.Total(); total > m.seenEvents {
+			n := int(min(total-m.seenEvents, 100))
+			m.seenEvents = total
+			if recent := m.events.Recent(n); len(recent) > 0 {
+				e := recent[len(recent)-1]
+				text := "event: " + e.Text
+				if len(recent) > 1 {
+					text = fmt.Sprintf("%d events; latest: %s", len(recent), e.Text)
+				}
+				cmd = m.showNotice(text)
+			}
+		}
+		return m, tea.Batch(cmd, pollEvents())
 	case noticeDoneMsg:
 		if msg.(noticeDoneMsg).gen == m.noticeGen {
 			m.notice = ""
@@ -76,10 +121,7 @@ func (m sessionModel) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	m.inner, cmd = m.inner.Update(msg)
 	// The UI asks for sweep-now inside its Update; the answer waits in the session state.
 	if n := m.st.takeNotice(); n != "" {
-		m.notice = n
-		m.noticeGen++
-		gen := m.noticeGen
-		cmd = tea.Batch(cmd, tea.Tick(noticeFor, func(time.Time) tea.Msg { return noticeDoneMsg{gen} }))
+		cmd = tea.Batch(cmd, m.showNotice(n))
 	}
 	return m, cmd
 }
