@@ -226,13 +226,15 @@ func (s *Server) program(sess ssh.Session) *tea.Program {
 		return nil // refused by sessionLimits
 	}
 	if _, _, ok := sess.Pty(); !ok {
-		return nil // the middleware tells the client it needs a terminal
+		wish.Fatalln(sess, "meshtop serve shows a terminal UI: connect with ssh -t (or without a command).")
+		return nil
 	}
 	role, _ := ctx.Value(keyRole).(Role)
 	who := sess.User() + " (" + fmt.Sprint(ctx.Value(keyFingerprint)) + ")"
 	cfg := s.cfg.UI
-	cfg.SweepNow = nil
-	cfg.SweepRequest = func() error {
+	cfg.Context = ctx // the session's end cancels its reads
+	cfg.NoColor = cfg.NoColor || hasEnv(sess.Environ(), "NO_COLOR")
+	src := sessionSource{StoreSource: tui.StoreSource{Store: s.cfg.Store, Sweep: s.cfg.SweepNow}, request: func() error {
 		err := s.limiter.request(role, who)
 		if err != nil {
 			st.setNotice(err.Error())
@@ -240,9 +242,11 @@ func (s *Server) program(sess ssh.Session) *tea.Program {
 			st.setNotice("sweep now: requested; the grid fills as results arrive")
 		}
 		return err
+	}}
+	if src.Sweep == nil {
+		src.Sweep = func() {} // capabilities need a SweepNower; requests go through RequestSweep
 	}
-	cfg.NoColor = cfg.NoColor || hasEnv(sess.Environ(), "NO_COLOR")
-	m := newSessionModel(tui.New(tui.StoreSource{Store: s.cfg.Store}, cfg), s.cfg.IdleTimeout, st)
+	m := newSessionModel(tui.New(src, cfg), s.cfg.IdleTimeout, st)
 	m.events = s.cfg.Events
 	if m.events != nil {
 		m.seenEvents = m.events.Total() // a new session starts with what comes next
@@ -252,6 +256,16 @@ func (s *Server) program(sess ssh.Session) *tea.Program {
 	st.sub = s.cfg.Feed.SubscribeProgram(p)
 	return p
 }
+
+// sessionSource is the shared store as one session sees it: `r` goes through the
+// session's role and the team's rate limit (tui.SweepRequester).
+type sessionSource struct {
+	tui.StoreSource
+	request func() error
+}
+
+// RequestSweep implements tui.SweepRequester.
+func (s sessionSource) RequestSweep() error { return s.request() }
 
 func hasEnv(env []string, name string) bool {
 	for _, e := range env {

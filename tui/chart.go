@@ -123,7 +123,7 @@ func renderChart(samples []mesh.Sample, width, height int, st *styles) []string 
 		st.dim.Render(padLeft("loss", labelW-1)+"┤")+strings.Join(loss, ""),
 		st.dim.Render(padLeft("jitter", labelW-1)+"┤")+strings.Join(jit, ""))
 	first, last := samples[0].Time, samples[len(samples)-1].Time
-	span := fmt.Sprintf("%s … %s  (%d samples, band = min–max, █ = mean", first.Local().Format("15:04:05"), last.Local().Format("15:04:05"), len(samples))
+	span := fmt.Sprintf("%s … %s  (%s, band = min–max, █ = mean", first.Local().Format("15:04:05"), last.Local().Format("15:04:05"), plural(len(samples), "sample"))
 	if maxJit > 0 {
 		span += fmt.Sprintf(", jitter max %s ms", fmtMs(maxJit))
 	}

@@ -17,8 +17,10 @@ import (
 // on narrow terminals), each with its RTT chart, summary stats, latest hop path, AS path,
 // route changes and per-agent figures. It scrolls in a viewport.
 type detailModel struct {
-	st  *styles
-	cfg *Config
+	ui *uiContext
+	st *styles
+	// gen numbers the reads: only the answer to the newest one is shown.
+	gen int
 
 	src, dst     string
 	loading      bool
@@ -30,9 +32,24 @@ type detailModel struct {
 	width, height int
 }
 
-func newDetail(cfg *Config, st *styles) detailModel {
-	return detailModel{st: st, cfg: cfg, vp: viewport.New()}
+func newDetail(ui *uiContext) detailModel {
+	return detailModel{ui: ui, st: ui.st, vp: viewport.New()}
 }
+
+// Open starts a drill-down into src→dst and returns the read of its data.
+func (d *detailModel) Open(src, dst string) tea.Cmd {
+	d.open(src, dst)
+	return d.Reload()
+}
+
+// Reload re-reads the pair shown (after a sweep or a refresh tick).
+func (d *detailModel) Reload() tea.Cmd {
+	d.gen++
+	return fetchDetail(d.ui.ctx, d.ui.src, d.src, d.dst, d.chartPoints(), d.gen)
+}
+
+// Pair is the pair shown.
+func (d *detailModel) Pair() (src, dst string) { return d.src, d.dst }
 
 // open starts a drill-down into src→dst; data comes with setData.
 func (d *detailModel) open(src, dst string) {
@@ -49,7 +66,8 @@ func (d *detailModel) setData(msg detailMsg) {
 	d.render()
 }
 
-func (d *detailModel) setSize(w, h int) {
+// SetSize implements component.
+func (d *detailModel) SetSize(w, h int) {
 	d.width, d.height = max(w, 10), max(h, 3)
 	d.vp.SetWidth(d.width)
 	d.vp.SetHeight(d.height)
@@ -68,7 +86,17 @@ func (d *detailModel) colWidth() int {
 	return d.width
 }
 
-func (d *detailModel) update(msg tea.Msg) tea.Cmd {
+// View implements component.
+func (d *detailModel) View() string { return d.vp.View() }
+
+// Update implements component: the pair's data, and scrolling keys and the wheel.
+func (d *detailModel) Update(msg tea.Msg) tea.Cmd {
+	if msg, ok := msg.(detailMsg); ok {
+		if msg.requestedAtGen == d.gen {
+			d.setData(msg)
+		}
+		return nil
+	}
 	var cmd tea.Cmd
 	d.vp, cmd = d.vp.Update(msg)
 	return cmd

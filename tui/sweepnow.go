@@ -2,16 +2,23 @@ package tui
 
 import tea "charm.land/bubbletea/v2"
 
-// sweepNow handles `r`: ask for a sweep (when the source sweeps) and re-read. A refused
-// request (serve: a viewer, or the team's rate limit) says why in the status bar and
-// reads nothing.
+// SweepRequester is a SweepNower that may refuse (meshtop serve: a viewer's key, or the
+// team's rate limit). When a source is one, `r` asks it instead of SweepNow.
+type SweepRequester interface {
+	RequestSweep() error
+}
+
+// sweepNow handles `r`: ask for a sweep when the source can sweep, and re-read. A
+// refusal says why in the status bar and reads nothing.
 func (m *Model) sweepNow() tea.Cmd {
-	if m.cfg.SweepRequest != nil {
-		if err := m.cfg.SweepRequest(); err != nil {
-			return func() tea.Msg { return SourceErrMsg{Err: err} }
+	if m.ui.caps.SweepNow {
+		if sr, ok := m.ui.src.(SweepRequester); ok {
+			if err := sr.RequestSweep(); err != nil {
+				return func() tea.Msg { return SourceErrMsg{Err: err} }
+			}
+		} else if sn, ok := m.ui.src.(SweepNower); ok {
+			sn.SweepNow()
 		}
-	} else if m.cfg.SweepNow != nil {
-		m.cfg.SweepNow()
 	}
-	return fetchMatrix(m.src)
+	return m.fetch()
 }

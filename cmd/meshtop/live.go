@@ -34,7 +34,7 @@ type uiOptions struct {
 
 func addUIFlags(cmd *cobra.Command, o *uiOptions) {
 	f := cmd.Flags()
-	f.StringVar(&o.metric, "metric", "latency", "metric shown first: latency, jitter, jitter-ms or loss")
+	f.StringVar(&o.metric, "metric", "latency", "metric shown first: "+mesh.MetricNames())
 	f.StringVar(&o.stat, "stat", "last", "stat over the window: last, mean, max or p95")
 	f.StringVar(&o.palette, "palette", tui.PaletteDefault, "colours: default or colorblind (NO_COLOR turns colour off)")
 	f.IntVar(&o.confirm, "confirm", 1, "sweeps that must agree before a cell changes colour (hysteresis)")
@@ -144,7 +144,7 @@ func (o *liveOptions) newSweeper(ctx context.Context) (*sweeper, error) {
 	if rec != nil {
 		loop.Recorder = rec
 	}
-	cfg.SweepNow = loop.SweepNow
+	cfg.Interval = o.interval // cells older than two intervals read as stale
 	cfg.Window = fmt.Sprintf("%d agents, every %s, keep %d", len(agents), o.interval, o.keep)
 	// The feed fans sweep events out to every UI program subscribed to it.
 	feed := live.NewFeed()
@@ -175,7 +175,9 @@ func runLive(ctx context.Context, o *liveOptions) error {
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	p := tea.NewProgram(tui.New(tui.StoreSource{Store: sw.store}, sw.cfg), tea.WithContext(ctx))
+	cfg := sw.cfg
+	cfg.Context = ctx // quitting cancels the UI's reads
+	p := tea.NewProgram(tui.New(tui.StoreSource{Store: sw.store, Sweep: sw.loop.SweepNow}, cfg), tea.WithContext(ctx))
 	sub := sw.feed.SubscribeProgram(p)
 	defer sub.Close()
 	sw.start(ctx)

@@ -242,7 +242,7 @@ func TestServeOverSSH(t *testing.T) {
 	}
 
 	// One drills down while the other sorts: each keeps its own view.
-	op.keys("l", "Enter")
+	op.keys("Enter") // the cursor starts on ams→jfk
 	vw.keys("o")
 	op.waitFor("ams ⇄ jfk", "ams → jfk", "jfk → ams")
 	scr := vw.waitFor("sort:worst", "src\\dst")
