@@ -157,10 +157,7 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 		m.layout()
 		return nil
 	case key.Matches(msg, k.Refresh):
-		if sn, ok := m.ui.src.(SweepNower); ok && m.ui.caps.SweepNow {
-			sn.SweepNow()
-		}
-		return m.fetch()
+		return m.sweepNow()
 	}
 	if m.screen == screenDetail {
 		switch {
