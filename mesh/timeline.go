@@ -84,9 +84,9 @@ func (e Event) Duration(now time.Time) time.Duration {
 
 // TimelineInput is what a pair's timeline is made of.
 type TimelineInput struct {
-	Samples    []Sample        // time order
-	Traces     []TraceResult   // time order
-	Agents     []AgentEvent    // the source PoP's agents, any order
+	Samples    []Sample      // time order
+	Traces     []TraceResult // time order
+	Agents     []AgentEvent  // the source PoP's agents, any order
 	Thresholds map[Metric]Thresholds
 	// Metrics whose colour changes are told; nil means latency and loss.
 	Metrics []Metric
