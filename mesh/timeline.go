@@ -90,6 +90,9 @@ type TimelineInput struct {
 	Thresholds map[Metric]Thresholds
 	// Metrics whose colour changes are told; nil means latency and loss.
 	Metrics []Metric
+	// Confirm is how many successive answered tests must agree on a new colour before
+	// it counts (the grid's --confirm); 0 or 1 tells every change.
+	Confirm int
 }
 
 // Timeline lists what happened to a pair, newest first: colour changes, route changes,
@@ -106,21 +109,34 @@ func Timeline(in TimelineInput) []Event {
 	if th == nil {
 		th = DefaultThresholds()
 	}
+	confirm := max(1, in.Confirm)
 	for _, m := range metrics {
 		prev := NoData
+		var cand Event // a change waiting for confirmation
+		seen := 0
 		for _, s := range in.Samples {
 			if s.Failed {
 				continue
 			}
 			v := s.Value(m)
 			c := th[m].Classify(v, false)
-			if c == NoData {
+			switch {
+			case c == NoData:
 				continue
+			case prev == NoData:
+				prev = c
+			case c == prev:
+				seen = 0
+			case seen > 0 && c == cand.To:
+				seen++
+			default:
+				cand = Event{Kind: EventColour, Time: s.Time, Metric: m, From: prev, To: c, Value: v, Crossed: crossed(th[m], prev, c)}
+				seen = 1
 			}
-			if prev != NoData && c != prev {
-				out = append(out, Event{Kind: EventColour, Time: s.Time, Metric: m, From: prev, To: c, Value: v, Crossed: crossed(th[m], prev, c)})
+			if seen >= confirm {
+				out = append(out, cand)
+				prev, seen = cand.To, 0
 			}
-			prev = c
 		}
 	}
 	var cur *Event

@@ -87,3 +87,26 @@ func TestTestCount(t *testing.T) {
 		}
 	}
 }
+
+func TestTimelineConfirm(t *testing.T) {
+	var ss []Sample
+	for i, v := range []float64{100, 600, 100, 600, 650, 700, 100} {
+		ss = append(ss, Sample{Time: hopT0.Add(time.Duration(i) * time.Minute), AvgRTT: v})
+	}
+	for _, tt := range []struct {
+		confirm int
+		want    []int // minutes of the changes, newest first
+	}{
+		{0, []int{6, 3, 2, 1}},
+		{2, []int{3}}, // the single-sweep blip at 1 and the return at 6 are not confirmed
+		{5, nil},
+	} {
+		var got []int
+		for _, e := range Timeline(TimelineInput{Samples: ss, Metrics: []Metric{Latency}, Confirm: tt.confirm}) {
+			got = append(got, int(e.Time.Sub(hopT0)/time.Minute))
+		}
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("confirm %d: changes at %v, want %v", tt.confirm, got, tt.want)
+		}
+	}
+}

@@ -90,6 +90,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.layout()
 	case matrixMsg:
 		m.fetchPending = false
+		m.detail.observe(msg.m, m.screen == screenDetail) // agents down/up for the drill-down
 		switch {
 		case msg.quick:
 			// Paint the quick matrix unless a full one beat it, then read the full one
@@ -199,7 +200,7 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 			m.layout()
 			return nil
 		}
-		return m.detail.update(msg)
+		return m.detailKey(msg) // detail_nav.go
 	}
 	g := &m.grid
 	switch {
@@ -306,7 +307,7 @@ func (m *Model) helpView() string {
 func (m *Model) compose() {
 	var parts []string
 	if m.screen == screenDetail {
-		parts = []string{m.detail.vp.View(), m.status.rendered, m.helpView()}
+		parts = []string{m.detail.view(), m.status.rendered, m.helpView()}
 	} else {
 		mid := m.st.hint.Render(ansi.Truncate(m.grid.hint, m.width, "…"))
 		if m.filtering {
