@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/charmbracelet/x/ansi"
+
 	"github.com/meshtop/meshtop/mesh"
 )
 
@@ -157,6 +159,7 @@ func renderChart(in chartInput, st *styles) []string {
 		return max(0, min(height-1, r))
 	}
 	band, smoke1, smoke2, line, bad, dim := sgrOf(st.band), sgrOf(st.band), sgrOf(st.band), sgrOf(st.line), sgrOf(st.bad), sgrOf(st.dim)
+	smoke := false // some column has enough probes for percentiles
 	rows := make([]cellRow, height)
 	for r := range rows {
 		rows[r] = newCellRow(ax.cols)
@@ -173,6 +176,7 @@ func renderChart(in chartInput, st *styles) []string {
 			rows[r].set(x, '░', band)
 		}
 		if len(c.probes) >= 3 {
+			smoke = true
 			ps := slices.Clone(c.probes)
 			slices.Sort(ps)
 			q := func(p float64) float64 { return ps[min(len(ps)-1, int(p*float64(len(ps)-1)+0.5))] }
@@ -257,18 +261,20 @@ func renderChart(in chartInput, st *styles) []string {
 	}
 	lines = append(lines, ax.axisLines(covered, route, st, chartLabelW)...)
 
-	legend := fmt.Sprintf("%s–%s  ░ min–max", fmtWhen(ax.from, ax), fmtWhen(in.samples[len(in.samples)-1].Time, ax))
-	if anyProbes {
-		legend += "  ▒ p10–90  ▓ p25–75"
+	legend := []string{fmt.Sprintf("%s–%s", fmtWhen(ax.from, ax), fmtWhen(in.samples[len(in.samples)-1].Time, ax)), "░ min–max"}
+	if smoke {
+		legend = append(legend, "▒ p10–90", "▓ p25–75")
 	}
-	legend += "  █ mean"
+	legend = append(legend, "█ mean")
 	if nRoute > 0 {
-		legend += "  ◆ route change"
+		legend = append(legend, "◆ route change")
 	}
 	if maxJit > 0 {
-		legend += fmt.Sprintf("  jitter max %s ms", fmtMs(maxJit))
+		legend = append(legend, fmt.Sprintf("jitter max %s ms", fmtMs(maxJit)))
 	}
-	lines = append(lines, st.dim.Render(strings.Repeat(" ", chartLabelW)+legend))
+	for _, l := range packLines(legend, "  ", in.width-chartLabelW) {
+		lines = append(lines, st.dim.Render(strings.Repeat(" ", chartLabelW)+l))
+	}
 	return lines
 }
 
@@ -356,4 +362,29 @@ func fmtDur(d time.Duration) string {
 		return fmt.Sprintf("%dh%02dm", int(d.Hours()), int(d.Minutes())%60)
 	}
 	return fmt.Sprintf("%dd%dh", int(d.Hours())/24, int(d.Hours())%24)
+}
+
+// packLines joins items with sep into lines of at most w columns, never splitting an
+// item (one longer than w is cut).
+func packLines(items []string, sep string, w int) []string {
+	var out []string
+	cur := ""
+	for _, it := range items {
+		switch {
+		case cur == "":
+			cur = it
+		case ansi.StringWidth(cur+sep+it) <= w:
+			cur += sep + it
+		default:
+			out = append(out, cur)
+			cur = it
+		}
+	}
+	if cur != "" {
+		out = append(out, cur)
+	}
+	for i, l := range out {
+		out[i] = ansi.Truncate(l, max(1, w), "…")
+	}
+	return out
 }

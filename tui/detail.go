@@ -217,7 +217,7 @@ func (d *detailModel) render() {
 		if d.sideBySide() {
 			sep := d.st.dim.Render(" │ ")
 			for i := range left {
-				d.sections = append(d.sections, section{left[i].name, len(lines)})
+				d.sections = append(d.sections, section{left[i].name, d.sectionLine(len(lines))})
 				n := max(len(left[i].lines), len(right[i].lines))
 				for j := range n {
 					l, r := "", ""
@@ -242,7 +242,7 @@ func (d *detailModel) render() {
 					if b.name == "pings" {
 						name = dir.src + " → " + dir.dst
 					}
-					d.sections = append(d.sections, section{name, len(lines)})
+					d.sections = append(d.sections, section{name, d.sectionLine(len(lines))})
 					lines = append(lines, b.lines...)
 				}
 			}
@@ -250,6 +250,14 @@ func (d *detailModel) render() {
 	}
 	d.vp.SetContent(strings.Join(lines, "\n"))
 	d.updateHint()
+}
+
+// sectionLine is where a section starts; the first one includes the title above it.
+func (d *detailModel) sectionLine(line int) int {
+	if len(d.sections) == 0 {
+		return 0
+	}
+	return line
 }
 
 // block is one section of a direction: pings (chart and summary), hops, timeline.
@@ -276,16 +284,19 @@ func (d *detailModel) pingLines(dir *dirData, w int) []string {
 	add(st.headerHi.Render(fmt.Sprintf("%s → %s", dir.src, dir.dst)))
 	for _, a := range d.agents.downOf(dir.src) {
 		text := fmt.Sprintf("agent %s down since %s", a.name, fmtWhen(a.since, newTimeAxis(a.since, d.cfg.Now(), 1)))
-		if a.why != "" {
-			text += ": " + a.why
-		}
 		if n := len(dir.samples); n > 0 {
-			text += "; its data ends " + dir.samples[n-1].Time.Local().Format("01-02 15:04:05")
+			text += "; data below ends " + dir.samples[n-1].Time.Local().Format("15:04:05")
 		}
 		add(st.bad.Render(text))
+		if a.why != "" {
+			add(st.dim.Render("  " + a.why))
+		}
 	}
 	for _, l := range d.summary(dir.samples) {
 		add(l)
+	}
+	if len(dir.samples) == 0 {
+		return lines // the summary said so
 	}
 	lines = append(lines, renderChart(chartInput{
 		samples: dir.samples, traces: dir.traces, changes: dir.changes,
@@ -391,8 +402,11 @@ func (d *detailModel) hopLines(dir *dirData, w int) []string {
 }
 
 func (d *detailModel) timelineLines(dir *dirData, w int) []string {
-	return renderTimeline(dir.events, w, 12, d.st, d.cfg.Now())
+	return renderTimeline(dir.events, w, timelineLimit, d.st, d.cfg.Now())
 }
+
+// timelineLimit is how many events a direction lists; older ones are counted.
+const timelineLimit = 30
 
 func orDash(s, alt string) string {
 	if s == "" {

@@ -188,8 +188,8 @@ func renderHops(tb *mesh.HopTable, w int, st *styles, lossTh mesh.Thresholds) []
 				break
 			}
 		}
-		if len(legend) > 0 {
-			add(st.dim.Render(strings.Join(legend, " · ")))
+		for _, l := range packLines(legend, " · ", w) {
+			add(st.dim.Render(l))
 		}
 	}
 	return lines
