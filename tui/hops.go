@@ -182,11 +182,16 @@ func renderHops(tb *mesh.HopTable, w int, st *styles, lossTh mesh.Thresholds) []
 		if tb.LossTTL > 0 {
 			legend = append(legend, fmt.Sprintf("%s path loss from ttl %d", flagLoss, tb.LossTTL))
 		}
+		limited, silent := false, false
 		for _, h := range tb.Hops {
-			if h.RateLimited {
-				legend = append(legend, flagRate+" ICMP rate limit, not path loss")
-				break
-			}
+			limited = limited || h.RateLimited && h.Answered > 0
+			silent = silent || h.RateLimited && h.Answered == 0
+		}
+		if limited {
+			legend = append(legend, flagRate+" ICMP rate limit, not path loss")
+		}
+		if silent {
+			legend = append(legend, fmt.Sprintf("%s* never answers (ICMP filtered), not path loss", flagRate))
 		}
 		for _, l := range packLines(legend, " · ", w) {
 			add(st.dim.Render(l))
