@@ -10,7 +10,7 @@ import (
 var hopT0 = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 
 // trace builds a trace of agent src to dst from hop specs "addr/rtt" or "*".
-func trace(i int, src, dst string, hops ...string) TraceResult {
+func htrace(i int, src, dst string, hops ...string) TraceResult {
 	t := TraceResult{Time: hopT0.Add(time.Duration(i) * 10 * time.Second), Src: src, Dst: dst, Proto: "ICMP", Failed: true}
 	for n, h := range hops {
 		hop := Hop{TTL: n + 1}
@@ -40,7 +40,7 @@ func repeat(n int, lose func(i int) bool, good, lossy []string) []TraceResult {
 		if lose(i) {
 			h = lossy
 		}
-		out = append(out, trace(i, "a1", "198.18.1.2", h...))
+		out = append(out, htrace(i, "a1", "198.18.1.2", h...))
 	}
 	return out
 }
@@ -75,7 +75,7 @@ func TestHopStatsVerdicts(t *testing.T) {
 			name: "path loss from hop 2 on",
 			traces: append(repeat(10, every(5), good, []string{"198.18.2.1/1", "*", "*", "*"}),
 				// a late destination: lost at ttl 3, answered at ttl 4
-				trace(20, "a1", "198.18.1.2", "198.18.2.1/1", "198.18.2.2/20", "*", "198.18.1.2/23")),
+				htrace(20, "a1", "198.18.1.2", "198.18.2.1/1", "198.18.2.2/20", "*", "198.18.1.2/23")),
 			loss: []float64{0, 2.0 / 11 * 100, 3.0 / 11 * 100}, rate: []bool{false, false, false}, path: []bool{false, true, true},
 			lossTTL: 2, stepTTL: 2, rows: 3, reachedN: 9,
 		},
@@ -98,7 +98,7 @@ func TestHopStatsVerdicts(t *testing.T) {
 					if i >= 8 {
 						h = []string{"198.18.2.1/1", "*", "*", "*", "*"}
 					}
-					out = append(out, trace(i, "a1", "198.18.1.2", h...))
+					out = append(out, htrace(i, "a1", "198.18.1.2", h...))
 				}
 				return out
 			}(),
@@ -138,10 +138,10 @@ func TestHopStatsFigures(t *testing.T) {
 		if i == 1 {
 			mid = "198.18.2.7/6"
 		}
-		trs = append(trs, trace(i, "a1", "198.18.1.2", "198.18.2.1/1", mid, "198.18.1.2/"+v))
+		trs = append(trs, htrace(i, "a1", "198.18.1.2", "198.18.2.1/1", mid, "198.18.1.2/"+v))
 	}
 	// Another agent of the same PoP, and an error that carries nothing.
-	trs = append(trs, trace(0, "a2", "198.18.1.2", "198.18.3.1/2", "198.18.1.2/9"), TraceResult{Src: "a1", Dst: "198.18.1.2", Err: "agent down"})
+	trs = append(trs, htrace(0, "a2", "198.18.1.2", "198.18.3.1/2", "198.18.1.2/9"), TraceResult{Src: "a1", Dst: "198.18.1.2", Err: "agent down"})
 	tbs := HopStats(trs)
 	if len(tbs) != 2 || tbs[0].Src != "a1" || tbs[1].Src != "a2" {
 		t.Fatalf("tables: %+v", tbs)
@@ -175,7 +175,7 @@ func TestHopStatsEdges(t *testing.T) {
 		for range 31 {
 			h = append(h, "*")
 		}
-		trs = append(trs, trace(i, "a1", "198.18.1.2", h...))
+		trs = append(trs, htrace(i, "a1", "198.18.1.2", h...))
 	}
 	tb := HopStats(trs)[0]
 	if len(tb.Hops) != 2 || tb.Reached != 0 || tb.Hops[1].LossPct != 100 || !tb.Hops[1].PathLoss || tb.LossTTL != 2 {
@@ -190,7 +190,7 @@ func TestHopStatsEdges(t *testing.T) {
 		t.Error("no traces: want an empty list")
 	}
 	// Duplicate and out-of-range ttls from a broken agent are ignored, never a panic.
-	bad := trace(0, "a1", "198.18.1.2", "198.18.2.1/1", "198.18.1.2/2")
+	bad := htrace(0, "a1", "198.18.1.2", "198.18.2.1/1", "198.18.1.2/2")
 	bad.Hops = append(bad.Hops, Hop{TTL: 1, Addr: "198.18.9.9"}, Hop{TTL: 99, Addr: "198.18.9.8"}, Hop{TTL: -1})
 	tb = HopStats([]TraceResult{bad})[0]
 	if len(tb.Hops) != 2 || tb.Hops[0].Addrs[0].Addr != "198.18.2.1" {

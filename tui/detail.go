@@ -17,8 +17,11 @@ import (
 // and timeline. Everything is computed when data or size change (setData, setSize) and
 // kept as one rendering in a viewport; a line under it says what is below the fold.
 type detailModel struct {
+	ui  *uiContext
 	st  *styles
-	cfg *Config
+	cfg *Config // &ui.cfg
+	// gen numbers the reads: only the answer to the newest one is shown.
+	gen int
 
 	src, dst string
 	loading  bool
@@ -51,9 +54,24 @@ type section struct {
 	line int
 }
 
-func newDetail(cfg *Config, st *styles) detailModel {
-	return detailModel{st: st, cfg: cfg, vp: viewport.New()}
+func newDetail(ui *uiContext) detailModel {
+	return detailModel{ui: ui, st: ui.st, cfg: &ui.cfg, vp: viewport.New()}
 }
+
+// Open starts a drill-down into src→dst and returns the read of its data.
+func (d *detailModel) Open(src, dst string) tea.Cmd {
+	d.open(src, dst)
+	return d.Reload()
+}
+
+// Reload re-reads the pair shown (after a sweep or a refresh tick).
+func (d *detailModel) Reload() tea.Cmd {
+	d.gen++
+	return fetchDetail(d.ui.ctx, d.ui.src, d.src, d.dst, d.chartPoints(), d.gen)
+}
+
+// Pair is the pair shown.
+func (d *detailModel) Pair() (src, dst string) { return d.src, d.dst }
 
 // open starts a drill-down into src→dst; data comes with setData.
 func (d *detailModel) open(src, dst string) {
@@ -104,7 +122,8 @@ func (d *detailModel) observe(m *mesh.Matrix, open bool) {
 	}
 }
 
-func (d *detailModel) setSize(w, h int) {
+// SetSize implements component.
+func (d *detailModel) SetSize(w, h int) {
 	d.width, d.height = max(w, 10), max(h, 2)
 	d.vp.SetWidth(d.width)
 	d.vp.SetHeight(d.height - 1) // the last line is the fold hint
@@ -123,12 +142,29 @@ func (d *detailModel) colWidth() int {
 	return d.width
 }
 
-// update handles the drill-down's own keys and scrolling; moving between pairs needs
-// the grid and is done by the root (detailKey).
-func (d *detailModel) update(msg tea.Msg) tea.Cmd {
+// Update implements component: the pair's data, the drill-down's keys, scrolling and
+// the wheel. Moving to another pair is asked of the root (detailMoveMsg), whose grid
+// cursor follows.
+func (d *detailModel) Update(msg tea.Msg) tea.Cmd {
+	if msg, ok := msg.(detailMsg); ok {
+		if msg.requestedAtGen == d.gen {
+			d.setData(msg)
+		}
+		return nil
+	}
 	if k, ok := msg.(tea.KeyPressMsg); ok {
 		dk := detailKeys
 		switch {
+		case key.Matches(k, dk.PrevCol):
+			return d.move(0, -1, false)
+		case key.Matches(k, dk.NextCol):
+			return d.move(0, 1, false)
+		case key.Matches(k, dk.PrevRow):
+			return d.move(-1, 0, false)
+		case key.Matches(k, dk.NextRow):
+			return d.move(1, 0, false)
+		case key.Matches(k, dk.Reverse):
+			return d.move(0, 0, true)
 		case key.Matches(k, dk.Agent):
 			d.agentIdx++
 			d.render()
@@ -175,8 +211,8 @@ func (d *detailModel) jump(dir int) {
 	d.updateHint()
 }
 
-// view is the drill-down's part of the frame: the viewport and the fold hint.
-func (d *detailModel) view() string { return d.vp.View() + "\n" + d.hint }
+// View implements component: the viewport and the fold hint under it.
+func (d *detailModel) View() string { return d.vp.View() + "\n" + d.hint }
 
 // updateHint names the sections below the visible part, so nothing is silently cut.
 func (d *detailModel) updateHint() {

@@ -134,7 +134,7 @@ func newDetailModel(t *testing.T, w, h int, cfg Config, src, dst string) Model {
 	cfg.Now = func() time.Time { return end }
 	m := New(StoreSource{Store: detailFixtureStore()}, cfg)
 	m = update(t, m, tea.WindowSizeMsg{Width: w, Height: h})
-	m = runCmd(t, m, fetchMatrix(m.src))
+	m = runCmd(t, m, m.fetch())
 	g := &m.grid
 	for r, row := range g.rows {
 		for c, col := range g.cols {
@@ -143,7 +143,7 @@ func newDetailModel(t *testing.T, w, h int, cfg Config, src, dst string) Model {
 			}
 		}
 	}
-	if s, d, _ := g.selected(); s != src || d != dst {
+	if s, d, _ := g.Selected(); s != src || d != dst {
 		t.Fatalf("cannot select %s→%s", src, dst)
 	}
 	return press(t, m, "enter")

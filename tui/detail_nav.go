@@ -1,57 +1,42 @@
 package tui
 
-import (
-	"slices"
+import tea "charm.land/bubbletea/v2"
 
-	"charm.land/bubbles/v2/key"
-	tea "charm.land/bubbletea/v2"
-)
-
-// detailKey handles a key in the drill-down: moving to the neighbouring pair (in the
-// grid's order, so the grid's cursor follows) or to the reverse direction; everything
-// else goes to the drill-down itself.
-func (m *Model) detailKey(msg tea.KeyPressMsg) tea.Cmd {
-	dk := detailKeys
-	switch {
-	case key.Matches(msg, dk.PrevCol):
-		return m.detailStep(0, -1)
-	case key.Matches(msg, dk.NextCol):
-		return m.detailStep(0, 1)
-	case key.Matches(msg, dk.PrevRow):
-		return m.detailStep(-1, 0)
-	case key.Matches(msg, dk.NextRow):
-		return m.detailStep(1, 0)
-	case key.Matches(msg, dk.Reverse):
-		src, dst := m.detail.dst, m.detail.src
-		g := &m.grid
-		row, col := src, dst
-		if g.transposed {
-			row, col = dst, src
-		}
-		if r, c := slices.Index(g.rows, row), slices.Index(g.cols, col); r >= 0 && c >= 0 {
-			g.moveTo(r, c)
-		}
-		return m.openDetail(src, dst, true)
-	}
-	return m.detail.update(msg)
+// detailMoveMsg asks the root to show the neighbouring pair (dr rows, dc columns away in
+// the grid's order) or, with reverse, the other direction of the pair shown. The grid's
+// cursor follows, so esc comes back to the pair last seen.
+type detailMoveMsg struct {
+	dr, dc  int
+	reverse bool
 }
 
-// detailStep moves the grid cursor by (dr, dc), stepping over the diagonal (a PoP to
-// itself has no data), and opens the pair there. At the edge nothing happens.
-func (m *Model) detailStep(dr, dc int) tea.Cmd {
+func (d *detailModel) move(dr, dc int, reverse bool) tea.Cmd {
+	return func() tea.Msg { return detailMoveMsg{dr: dr, dc: dc, reverse: reverse} }
+}
+
+// moveDetail carries out a detailMoveMsg: the grid moves (stepping over the diagonal, a
+// PoP to itself has no data; at the edge nothing happens) and the drill-down opens there.
+func (m *Model) moveDetail(msg detailMoveMsg) tea.Cmd {
+	if m.screen != screenDetail {
+		return nil
+	}
 	g := &m.grid
+	if msg.reverse {
+		src, dst := m.detail.dst, m.detail.src
+		g.selectPair(src, dst) // when it is shown; the drill-down opens either way
+		return m.openDetail(src, dst)
+	}
 	r, c := g.r, g.c
 	for range 2 {
-		g.move(dr, dc)
-		s, d, ok := g.selected()
-		if !ok || s != d {
+		g.move(msg.dr, msg.dc)
+		if s, d, ok := g.Selected(); !ok || s != d {
 			break
 		}
 	}
-	s, d, ok := g.selected()
+	s, d, ok := g.Selected()
 	if !ok || s == d || (g.r == r && g.c == c) {
 		g.moveTo(r, c)
 		return nil
 	}
-	return m.openDetail(s, d, true)
+	return m.openDetail(s, d)
 }

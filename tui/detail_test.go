@@ -28,7 +28,15 @@ func pressRun(t *testing.T, m Model, keys ...string) Model {
 			msg = tea.KeyPressMsg{Code: []rune(k)[0], Text: k}
 		}
 		nm, cmd := m.Update(msg)
-		m = runCmd(t, nm.(Model), cmd)
+		m = nm.(Model)
+		if cmd == nil {
+			continue
+		}
+		// A move asks the root, which opens the pair there and reads it.
+		if mv, ok := cmd().(detailMoveMsg); ok {
+			nm, cmd = m.Update(mv)
+			m = runCmd(t, nm.(Model), cmd)
+		}
 	}
 	return m
 }
@@ -183,8 +191,8 @@ func TestDetailAgentDown(t *testing.T) {
 	st := detailFixtureStore()
 	st.SetAgent(mesh.AgentStatus{Agent: mesh.Agent{Name: "scouter-lon-0", Pop: "lon"}, State: mesh.StateOK})
 	st.AddPing(mesh.PingResult{Time: t0.Add(31 * time.Minute), Src: "scouter-lon-0", SrcPop: "lon", DstPop: "ams", Sent: 1, Recv: 1, AvgRTT: 5, MinRTT: 5, MaxRTT: 5, Probes: []float64{5}})
-	m.src = StoreSource{Store: st}
-	m = runCmd(t, m, fetchMatrix(m.src))
+	m.ui.src = StoreSource{Store: st}
+	m = runCmd(t, m, m.fetch())
 	c = content(m)
 	if strings.Contains(c, "down since") || !strings.Contains(c, "03:35:05  agent scouter-lon-0 up again") {
 		t.Errorf("agent back up:\n%s", c)
@@ -261,8 +269,8 @@ func TestDetailOneTest(t *testing.T) {
 	st.AddPing(r)
 	m := New(StoreSource{Store: st}, Config{Now: func() time.Time { return t0 }})
 	m = update(t, m, tea.WindowSizeMsg{Width: 100, Height: 30})
-	m = runCmd(t, m, fetchMatrix(m.src))
-	m = runCmd(t, m, m.openDetail("ams", "fra", true))
+	m = runCmd(t, m, m.fetch())
+	m = runCmd(t, m, m.openDetail("ams", "fra"))
 	c := content(m)
 	if !strings.Contains(c, "· 1 test") || strings.Contains(c, "1 tests") || strings.Contains(c, "1 samples") {
 		t.Errorf("one test:\n%s", c)
@@ -275,8 +283,8 @@ func TestDetailHistoryBucketsCountTests(t *testing.T) {
 	for i := range 6 {
 		ss = append(ss, mesh.Sample{Time: t0.Add(time.Duration(i) * time.Hour), MinRTT: 9, AvgRTT: 10, MaxRTT: 11, Tests: 360})
 	}
-	d := newDetail(&Config{Thresholds: mesh.DefaultThresholds(), Now: func() time.Time { return t0 }}, new(newStyles(PaletteDefault, true)))
-	d.setSize(100, 40)
+	d := newDetail(newUIContext(StoreSource{Store: mesh.NewStore(0)}, Config{NoColor: true, Now: func() time.Time { return t0 }}))
+	d.SetSize(100, 40)
 	d.open("ams", "fra")
 	d.setData(detailMsg{src: "ams", dst: "fra", fwd: ss})
 	c := ansi.Strip(d.vp.GetContent())

@@ -225,13 +225,6 @@ func classText(st *styles, c mesh.Class, text string) string {
 	return text
 }
 
-func plural(n int, what string) string {
-	if n == 1 {
-		return "1 " + what
-	}
-	return fmt.Sprintf("%d %ss", n, what)
-}
-
 func fmtPct(v float64) string {
 	switch {
 	case math.IsNaN(v):

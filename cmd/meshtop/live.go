@@ -34,7 +34,7 @@ type uiOptions struct {
 
 func addUIFlags(cmd *cobra.Command, o *uiOptions) {
 	f := cmd.Flags()
-	f.StringVar(&o.metric, "metric", "latency", "metric shown first: latency, jitter, jitter-ms or loss")
+	f.StringVar(&o.metric, "metric", "latency", "metric shown first: "+mesh.MetricNames())
 	f.StringVar(&o.stat, "stat", "last", "stat over the window: last, mean, max or p95")
 	f.StringVar(&o.palette, "palette", tui.PaletteDefault, "colours: default or colorblind (NO_COLOR turns colour off)")
 	f.IntVar(&o.confirm, "confirm", 1, "sweeps that must agree before a cell changes colour (hysteresis)")
@@ -131,9 +131,10 @@ func runLive(ctx context.Context, o *liveOptions) error {
 	if rec != nil {
 		loop.Recorder = rec
 	}
-	cfg.SweepNow = loop.SweepNow
+	cfg.Context = ctx
+	cfg.Interval = o.interval // cells older than two intervals read as stale
 	cfg.Window = fmt.Sprintf("%d agents, every %s, keep %d", len(agents), o.interval, o.keep)
-	p := tea.NewProgram(tui.New(tui.StoreSource{Store: store}, cfg), tea.WithContext(ctx))
+	p := tea.NewProgram(tui.New(tui.StoreSource{Store: store, Sweep: loop.SweepNow}, cfg), tea.WithContext(ctx))
 	loop.Hooks = live.Hooks{
 		Event: func(e probe.Event) {
 			switch e := e.(type) {
