@@ -197,3 +197,70 @@ func TestHopStatsEdges(t *testing.T) {
 		t.Errorf("broken hops: %+v", tb.Hops)
 	}
 }
+
+// FuzzHopStats builds traces from bytes (silent hops, ECMP, late and missing
+// destinations, duplicate and absurd ttls) and checks the table's invariants.
+func FuzzHopStats(f *testing.F) {
+	f.Add([]byte{1, 2, 3, 0xff, 1, 0, 3, 0xff, 1, 2, 0, 0, 3})
+	f.Add([]byte{0, 0, 0, 0, 0xff, 0xfe, 7, 7, 7})
+	f.Add([]byte{3, 0xff, 3, 0xff, 200, 1, 3})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var trs []TraceResult
+		cur := TraceResult{Src: "a1", Dst: "198.18.1.3", Failed: true}
+		ttl := 0
+		flush := func() {
+			cur.Time = hopT0.Add(time.Duration(len(trs)) * time.Second)
+			trs = append(trs, cur)
+			cur = TraceResult{Src: "a1", Dst: "198.18.1.3", Failed: true}
+			ttl = 0
+		}
+		for _, b := range data {
+			switch {
+			case b == 0xff:
+				flush()
+				continue
+			case b == 0xfe:
+				cur.Src = "a2"
+				continue
+			}
+			ttl++
+			h := Hop{TTL: ttl, RTT: float64(b)}
+			switch {
+			case b >= 200:
+				h.TTL = int(b) - 210 // duplicates, zero, negative, beyond MaxTTL
+				h.Addr = "198.18.9.9"
+			case b%4 == 0:
+				h.NoResponse = true
+			default:
+				h.Addr = "198.18.1." + string(rune('0'+b%4))
+				if h.Addr == cur.Dst {
+					cur.Failed = false
+				}
+			}
+			cur.Hops = append(cur.Hops, h)
+		}
+		flush()
+		for _, tb := range HopStats(trs) {
+			prev := 0
+			for _, h := range tb.Hops {
+				if h.TTL <= prev || h.TTL > MaxTTL {
+					t.Fatalf("ttl %d after %d", h.TTL, prev)
+				}
+				prev = h.TTL
+				if h.Answered > h.Sent || h.LossPct < 0 || h.LossPct > 100 {
+					t.Fatalf("hop %+v", h)
+				}
+				share := 0.0
+				for _, a := range h.Addrs {
+					share += a.Share
+				}
+				if share > 1+1e-9 {
+					t.Fatalf("shares add to %v", share)
+				}
+				if !math.IsNaN(h.Avg) && (h.Best > h.Avg+1e-9 || h.Avg > h.Worst+1e-9) {
+					t.Fatalf("best %v avg %v worst %v", h.Best, h.Avg, h.Worst)
+				}
+			}
+		}
+	})
+}
