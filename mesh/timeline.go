@@ -85,7 +85,7 @@ func (e Event) Duration(now time.Time) time.Duration {
 // TimelineInput is what a pair's timeline is made of.
 type TimelineInput struct {
 	Samples    []Sample      // time order
-	Traces     []TraceResult // time order
+	Changes    []RouteChange // RouteChanges of the pair's traces
 	Agents     []AgentEvent  // the source PoP's agents, any order
 	Thresholds map[Metric]Thresholds
 	// Metrics whose colour changes are told; nil means latency and loss.
@@ -155,7 +155,7 @@ func Timeline(in TimelineInput) []Event {
 	if cur != nil {
 		out = append(out, *cur)
 	}
-	for _, rc := range RouteChanges(in.Traces) {
+	for _, rc := range in.Changes {
 		out = append(out, Event{Kind: EventRoute, Time: rc.Time, Agent: rc.Src, Route: &rc})
 	}
 	for _, a := range in.Agents {

@@ -26,7 +26,7 @@ func TestTimeline(t *testing.T) {
 	}
 	traces := []TraceResult{tr(0, "198.18.2.1"), tr(1, "198.18.2.1"), tr(5, "198.18.2.9"), tr(6, "198.18.2.9")} // the change confirmed by a second trace
 	agents := []AgentEvent{{Time: at(2), Agent: "a1", Down: true, Why: "refused"}, {Time: at(4), Agent: "a1"}}
-	ev := Timeline(TimelineInput{Samples: samples, Traces: traces, Agents: agents})
+	ev := Timeline(TimelineInput{Samples: samples, Changes: RouteChanges(traces), Agents: agents})
 
 	type row struct {
 		kind     EventKind

@@ -101,7 +101,7 @@ func (d *detailModel) derive(src, dst string, samples []mesh.Sample, traces []me
 
 func (d *detailModel) timeline(dd *dirData) {
 	dd.events = mesh.Timeline(mesh.TimelineInput{
-		Samples: dd.samples, Traces: dd.traces, Agents: d.agents.eventsOf(dd.src), Thresholds: d.cfg.Thresholds, Confirm: d.cfg.Confirm,
+		Samples: dd.samples, Changes: dd.changes, Agents: d.agents.eventsOf(dd.src), Thresholds: d.cfg.Thresholds, Confirm: d.cfg.Confirm,
 	})
 }
 
