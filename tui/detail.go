@@ -9,6 +9,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/meshtop/meshtop/internal/textsafe"
 	"github.com/meshtop/meshtop/mesh"
 )
 
@@ -319,7 +320,7 @@ func (d *detailModel) pingLines(dir *dirData, w int) []string {
 	add := func(s string) { lines = append(lines, ansi.Truncate(s, w, "…")) }
 	add(st.headerHi.Render(fmt.Sprintf("%s → %s", dir.src, dir.dst)))
 	for _, a := range d.agents.downOf(dir.src) {
-		text := fmt.Sprintf("agent %s down since %s", a.name, fmtWhen(a.since, newTimeAxis(a.since, d.cfg.Now(), 1)))
+		text := fmt.Sprintf("agent %s down since %s", textsafe.Name(a.name), fmtWhen(a.since, newTimeAxis(a.since, d.cfg.Now(), 1)))
 		if n := len(dir.samples); n > 0 {
 			text += "; data below ends " + dir.samples[n-1].Time.Local().Format("15:04:05")
 		}
@@ -348,10 +349,10 @@ func (d *detailModel) pingLines(dir *dirData, w int) []string {
 					probes[i] = fmtMs(p)
 				}
 			}
-			line := fmt.Sprintf("%s: avg %s ms, loss %s%%, jitter %s ms; probes %s", r.Src,
+			line := fmt.Sprintf("%s: avg %s ms, loss %s%%, jitter %s ms; probes %s", textsafe.Name(r.Src),
 				fmtMs(r.AvgRTT), fmtPct(r.LossPct), fmtMs(r.JitterMs), strings.Join(probes, " "))
 			if r.Failed {
-				line = fmt.Sprintf("%s: no reply (%d sent)", r.Src, r.Sent)
+				line = fmt.Sprintf("%s: no reply (%d sent)", textsafe.Name(r.Src), r.Sent)
 			}
 			add(st.dim.Render(line))
 		}
@@ -425,7 +426,7 @@ func (d *detailModel) hopLines(dir *dirData, w int) []string {
 	lines = append(lines, renderHops(tb, w, st, d.cfg.Thresholds[mesh.Loss])...)
 	for j := len(dir.traces) - 1; j >= 0; j-- {
 		if t := dir.traces[j]; t.Measured() && t.Src == tb.Src && t.Dst == tb.Dst {
-			add("AS path: " + orDash(t.ASPath, "-") + st.dim.Render(" (latest, "+t.Time.Local().Format("15:04:05")+")"))
+			add("AS path: " + orDash(textsafe.Name(t.ASPath), "-") + st.dim.Render(" (latest, "+t.Time.Local().Format("15:04:05")+")"))
 			break
 		}
 	}
