@@ -191,7 +191,7 @@ func renderHops(tb *mesh.HopTable, w int, st *styles, lossTh mesh.Thresholds) []
 			legend = append(legend, flagRate+" ICMP rate limit, not path loss")
 		}
 		if silent {
-			legend = append(legend, fmt.Sprintf("%s* never answers (ICMP filtered), not path loss", flagRate))
+			legend = append(legend, flagRate+" on * never answers ICMP (filtered), not path loss")
 		}
 		for _, l := range packLines(legend, " · ", w) {
 			add(st.dim.Render(l))
