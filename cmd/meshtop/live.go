@@ -121,6 +121,7 @@ func runLive(ctx context.Context, o *liveOptions) error {
 	defer cancel()
 
 	store := mesh.NewStore(o.keep)
+	tuneGCForStore()
 	loop := &live.Loop{
 		Agents: agents, Options: o.probe.options(secret), Interval: o.interval, TraceInterval: o.traceInterval,
 		Store: store, Discover: o.disc.agents, RediscoverEvery: 10 * time.Minute,
