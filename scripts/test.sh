@@ -14,6 +14,9 @@ command -v ip >/dev/null || need+=(iproute2)
 command -v zsh >/dev/null || need+=(zsh)
 command -v fish >/dev/null || need+=(fish)
 [ -f /usr/share/bash-completion/bash_completion ] || need+=(bash-completion)
+# meshtop serve: the real OpenSSH client, and promtool for /metrics and the alert rules.
+command -v ssh >/dev/null || need+=(openssh-client)
+command -v promtool >/dev/null || need+=(prometheus)
 if ((${#need[@]})); then
 	if [ "$(id -u)" -ne 0 ]; then
 		echo "missing packages: ${need[*]}; install them with: sudo apt-get install ${need[*]}" >&2
