@@ -29,9 +29,25 @@ func TestGoldenViews(t *testing.T) {
 		{"detail_120x40", 120, 40, Config{}, []string{"right", "enter"}},
 		{"detail_80x30", 80, 30, Config{}, []string{"right", "enter"}},
 		{"help_100x24", 100, 24, Config{}, []string{"?"}},
+		// Issue 12: the grid uses the space (side panel, bottom panel), regions, help that
+		// fits, the fold hint.
+		{"grid_160x48", 160, 48, Config{}, nil},
+		{"grid_nocolor_160x48", 160, 48, Config{NoColor: true}, []string{"down"}},
+		{"grid_regions_160x48", 160, 48, Config{}, []string{"regions"}},
+		{"grid_regions_nocolor_80x24", 80, 24, Config{NoColor: true}, []string{"regions"}},
+		{"grid_regions_40x12", 40, 12, Config{}, []string{"regions", "down"}},
+		{"grid_filter_80x24", 80, 24, Config{}, []string{"/"}},
+		{"help_40x12", 40, 12, Config{}, []string{"?"}},
+		{"help_nocolor_40x12", 40, 12, Config{NoColor: true}, []string{"?", "j", "j"}},
+		{"detail_fold_80x24", 80, 24, Config{}, []string{"enter"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			m := press(t, newTestModel(t, tt.w, tt.h, tt.cfg), tt.keys...)
+			var m Model
+			if len(tt.keys) > 0 && tt.keys[0] == "regions" {
+				m = press(t, modelOver(t, regionStore(), tt.w, tt.h, tt.cfg), tt.keys[1:]...)
+			} else {
+				m = press(t, newTestModel(t, tt.w, tt.h, tt.cfg), tt.keys...)
+			}
 			golden.RequireEqual(t, []byte(m.View().Content))
 		})
 	}

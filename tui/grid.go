@@ -573,10 +573,11 @@ func (g *gridModel) summary(rows, cols []int) (mesh.Class, string) {
 		return mesh.Unreachable, "DOWN"
 	case !found || worst == mesh.NoData:
 		return mesh.NoData, "·"
-	case math.IsInf(wv, 1):
-		return worst, "FAIL"
 	}
 	text := mesh.FormatValue(g.metric, wv, false)
+	if math.IsInf(wv, 1) {
+		text = "FAIL"
+	}
 	if g.st.noColor {
 		text += classMarker[worst]
 	}
