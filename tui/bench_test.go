@@ -54,6 +54,57 @@ func benchmarkRender(b *testing.B, n int) {
 func BenchmarkGridRender100(b *testing.B) { benchmarkRender(b, 100) }
 func BenchmarkGridRender300(b *testing.B) { benchmarkRender(b, 300) }
 
+// benchmarkRenderPanel measures a frame with the panel on a terminal tall enough to keep
+// it under a large grid: a cursor move re-renders grid and panel.
+func benchmarkRenderPanel(b *testing.B, n, w, h int, regions bool) {
+	m := New(StoreSource{Store: mesh.NewStore(1)}, Config{})
+	nm, _ := m.Update(tea.WindowSizeMsg{Width: w, Height: h})
+	m = nm.(Model)
+	mx := benchMatrix(n, 0)
+	if regions {
+		mx = withRegions(mx, 8)
+	}
+	nm, _ = m.Update(matrixMsg{m: mx})
+	m = nm.(Model)
+	if !m.grid.panel.visible {
+		b.Fatal("no panel")
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		code := tea.KeyDown
+		if i%2 == 1 {
+			code = tea.KeyUp
+		}
+		nm, _ = m.Update(tea.KeyPressMsg{Code: code})
+		m = nm.(Model)
+	}
+}
+
+// withRegions labels the PoPs of a matrix with k regions.
+func withRegions(mx *mesh.Matrix, k int) *mesh.Matrix {
+	agents := make([]mesh.AgentStatus, len(mx.Pops))
+	for i, p := range mx.Pops {
+		agents[i] = mesh.AgentStatus{Agent: mesh.Agent{Name: p, Pop: p, Labels: map[string]string{"region": fmt.Sprintf("r%d", i%k)}}, State: mesh.StateOK}
+	}
+	st := mesh.NewStore(1)
+	st.SetAgents(agents)
+	for _, s := range mx.Pops {
+		for _, d := range mx.Pops {
+			if c := mx.Cell(s, d); c != nil {
+				r := mesh.PingResult{Time: t0, Src: s, SrcPop: s, DstPop: d}
+				r.DerivePing(1, []float64{c.Last.AvgRTT}, -1)
+				st.AddPing(r)
+			}
+		}
+	}
+	return st.Matrix()
+}
+
+func BenchmarkGridPanel300(b *testing.B)        { benchmarkRenderPanel(b, 300, 200, 60, false) }
+func BenchmarkGridPanel300Regions(b *testing.B) { benchmarkRenderPanel(b, 300, 200, 60, true) }
+func BenchmarkGridPanelSmall(b *testing.B)      { benchmarkRenderPanel(b, 12, 160, 48, false) }
+
 // benchmarkNewData measures taking a new matrix: reordering (sort by worst) and render.
 func benchmarkNewData(b *testing.B, n int) {
 	m := New(StoreSource{Store: mesh.NewStore(1)}, Config{})
