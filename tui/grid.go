@@ -57,7 +57,7 @@ type gridModel struct {
 	gridW   int // columns the grid itself takes (the panel gets the rest)
 	gridH   int // lines the grid itself takes, header row included
 
-	sums   map[sumKey]sumCell // region summaries of this data and view, computed once
+	sums map[sumKey]sumCell // region summaries of this data and view, computed once
 
 	panel  panelModel
 	events *eventLog
