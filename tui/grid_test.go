@@ -346,3 +346,30 @@ func TestDetailSaysMoreBelow(t *testing.T) {
 		t.Fatalf("hint at the bottom:\n%s", frame(m))
 	}
 }
+
+// The panel reads its pair's history through the commands the model returns (no test
+// shortcut): the debounced tick, then the read.
+func TestPanelReadsThroughCommands(t *testing.T) {
+	m := New(StoreSource{Store: fixtureStore()}, Config{})
+	m = update(t, m, tea.WindowSizeMsg{Width: 160, Height: 48})
+	var follow func(cmd tea.Cmd, depth int)
+	follow = func(cmd tea.Cmd, depth int) {
+		if cmd == nil || depth > 4 {
+			return
+		}
+		switch msg := cmd().(type) {
+		case tea.BatchMsg:
+			for _, c := range msg {
+				follow(c, depth+1)
+			}
+		case matrixMsg, panelTickMsg, pairHistoryMsg:
+			nm, next := m.Update(msg)
+			m = nm.(Model)
+			follow(next, depth+1)
+		}
+	}
+	follow(m.fetch(), 0)
+	if f := frame(m); !strings.Contains(f, "rtt     ▁▄█") {
+		t.Fatalf("no sparkline through the model's own commands:\n%s", f)
+	}
+}

@@ -84,8 +84,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		} else if msg.err == nil && msg.m != nil {
 			m.haveFull = true
 		}
-		m.grid.Update(msg)
-		cmd = tea.Batch(m.status.Update(msg), next)
+		cmd = tea.Batch(m.grid.Update(msg), m.status.Update(msg), next)
 	case DataChangedMsg:
 		if !m.fetchPending {
 			m.fetchPending = true
