@@ -12,7 +12,6 @@
 package lab
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -23,6 +22,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/meshtop/meshtop/internal/yamlx"
 )
 
 // Prefix starts the name of every network namespace and link the lab makes, so that
@@ -206,23 +207,20 @@ func LoadConfig(path string) (Config, error) {
 // ParseConfig decodes and validates a lab config (unknown keys are errors).
 func ParseConfig(data []byte) (Config, error) {
 	var c Config
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&c); err != nil {
-		return Config{}, fmt.Errorf("invalid YAML: %w", err)
+	if ps := yamlx.DecodeStrict(data, &c); len(ps) > 0 {
+		errs := make([]error, len(ps))
+		for i, p := range ps {
+			if p.Kind == yamlx.Unknown && p.Suggest != "" {
+				p.Msg += fmt.Sprintf(" (did you mean %q?)", p.Suggest)
+			}
+			errs[i] = p
+		}
+		return Config{}, fmt.Errorf("invalid YAML: %w", errors.Join(errs...))
 	}
 	return c, c.Validate()
 }
 
-func decodeStrict(n *yaml.Node, v any) error {
-	out, err := yaml.Marshal(n)
-	if err != nil {
-		return err
-	}
-	dec := yaml.NewDecoder(bytes.NewReader(out))
-	dec.KnownFields(true)
-	return dec.Decode(v)
-}
+func decodeStrict(n *yaml.Node, v any) error { return yamlx.DecodeNodeStrict(n, v) }
 
 // Validate checks names, references and values, and fills default ASNs. All problems
 // are reported together.

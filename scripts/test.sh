@@ -26,6 +26,13 @@ fi
 
 echo "== go vet"
 go vet ./...
+echo "== go mod tidy"
+# go.mod must stay tidy: -diff prints what tidy would change and exits non-zero.
+if ! tidy=$(go mod tidy -diff 2>&1) || [ -n "$tidy" ]; then
+	echo "go.mod/go.sum are not tidy; run go mod tidy:" >&2
+	echo "$tidy" >&2
+	exit 1
+fi
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
 if [ -n "$unformatted" ]; then
 	echo "gofmt wants changes in: $unformatted" >&2
@@ -34,6 +41,9 @@ fi
 
 echo "== go test"
 go test -count=1 -timeout 40m ./...
+
+echo "== fuzz: probe (Scouter answer decoding)"
+go test -run '^$' -fuzz '^FuzzDecodeTests$' -fuzztime 10s ./probe/
 
 if [ -x scripts/release-check.sh ]; then
 	echo "== release check"

@@ -60,7 +60,7 @@ func fixtureStore() *mesh.Store {
 			}
 		}
 		via := []string{"198.18.2.1", "198.18.2.2"}
-		if sweep == 2 {
+		if sweep >= 1 { // a route change needs a second trace to confirm it
 			via = []string{"198.18.2.9"}
 		}
 		tr := mesh.TraceResult{Time: at, Src: "scouter-ams-0", SrcPop: "ams", DstPop: "fra", Dst: "198.18.1.2", Proto: "ICMP", DPort: 80}

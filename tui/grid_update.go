@@ -66,7 +66,7 @@ func (g *gridModel) staleTick() tea.Cmd {
 // metricKey reports whether a key switches the metric; those work on every screen.
 func (g *gridModel) metricKey(msg tea.KeyPressMsg) bool {
 	k := g.ui.keys
-	return key.Matches(msg, k.Metric, k.Latency, k.JitterPct, k.JitterMs, k.Loss)
+	return key.Matches(msg, k.Metric) || key.Matches(msg, k.MetricKeys...)
 }
 
 func (g *gridModel) key(msg tea.KeyPressMsg) tea.Cmd {
@@ -74,8 +74,12 @@ func (g *gridModel) key(msg tea.KeyPressMsg) tea.Cmd {
 	switch {
 	case key.Matches(msg, k.Metric):
 		g.setView(mesh.Metrics[(max(0, slices.Index(mesh.Metrics, g.metric))+1)%len(mesh.Metrics)], g.stat)
-	case key.Matches(msg, k.Latency, k.JitterPct, k.JitterMs, k.Loss):
-		g.setView(mesh.Metrics[msg.String()[0]-'1'], g.stat)
+	case key.Matches(msg, k.MetricKeys...):
+		for i, b := range k.MetricKeys {
+			if key.Matches(msg, b) {
+				g.setView(mesh.Metrics[i], g.stat)
+			}
+		}
 	case key.Matches(msg, k.Up):
 		g.move(-1, 0)
 	case key.Matches(msg, k.Down):

@@ -6,12 +6,10 @@ import (
 	"net"
 	"net/netip"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 
 	"github.com/meshtop/meshtop/probe/agent"
 )
@@ -70,26 +68,6 @@ sockets where net.ipv4.ping_group_range allows, and traceroute is off.`,
 	return cmd
 }
 
-// envOverInt applies an upstream environment variable to an int flag: the command line
-// wins, then the environment, then the config file or the default. (Not in envBindings:
-// other commands have a --max-tests of their own that these names must not set.)
-func envOverInt(fs *pflag.FlagSet, name, env string, dst *int) error {
-	f := fs.Lookup(name)
-	if f.Changed && !strings.HasPrefix(strings.Join(f.Annotations[originAnnotation], ""), "config") {
-		return nil
-	}
-	v := os.Getenv(env)
-	if v == "" {
-		return nil
-	}
-	n, err := strconv.Atoi(strings.TrimSpace(v))
-	if err != nil || n < 1 {
-		return fmt.Errorf("environment variable %s=%q: want a whole number of at least 1", env, v)
-	}
-	*dst = n
-	return nil
-}
-
 func agentSecret(o *agentOptions) (string, error) {
 	if o.secretFile != "" {
 		b, err := os.ReadFile(o.secretFile)
@@ -106,26 +84,14 @@ func agentSecret(o *agentOptions) (string, error) {
 }
 
 func runAgent(cmd *cobra.Command, o *agentOptions) error {
-	fs := cmd.Flags()
-	if err := envOverInt(fs, "max-tests", "SCOUTER_MAX_TEST_COUNT", &o.maxTests); err != nil {
-		return err
-	}
-	if err := envOverInt(fs, "max-procs", "SCOUTER_MAX_PROCESS_COUNT", &o.maxProcs); err != nil {
-		return err
-	}
+	// SCOUTER_MAX_TEST_COUNT, SCOUTER_MAX_PROCESS_COUNT and API_PORT are env bindings of
+	// --max-tests, --max-procs and --listen (config_env.go), resolved before RunE.
 	if o.maxTests < 1 || o.maxProcs < 1 {
 		return errors.New("--max-tests and --max-procs must be at least 1")
 	}
 	listen := o.listen
 	if listen == "" {
-		port := "8000"
-		if p := strings.TrimSpace(os.Getenv("API_PORT")); p != "" {
-			if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
-				return fmt.Errorf("environment variable API_PORT=%q: want a port number 1-65535", p)
-			}
-			port = p
-		}
-		listen = net.JoinHostPort("", port)
+		listen = net.JoinHostPort("", "8000")
 	}
 	allow, err := agent.ParseAllow(o.allow)
 	if err != nil {

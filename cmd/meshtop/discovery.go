@@ -114,6 +114,7 @@ type probeOptions struct {
 	maxTests   int
 	traceroute bool
 	traceProto string
+	shard      string
 }
 
 func addProbeFlags(cmd *cobra.Command, o *probeOptions) {
@@ -122,6 +123,7 @@ func addProbeFlags(cmd *cobra.Command, o *probeOptions) {
 	f.IntVar(&o.maxTests, "max-tests", probe.DefaultMaxTests, "tests per request; lowered automatically when an agent allows fewer")
 	f.BoolVar(&o.traceroute, "traceroute", false, "also traceroute every pair")
 	f.StringVar(&o.traceProto, "trace-proto", "ICMP", "traceroute protocol: ICMP or TCP")
+	f.StringVar(&o.shard, "shard", "", "run only share `K/N` of the source agents (by a stable hash of their names), so N\ncollectors, 1/N to N/N, split one mesh; each probes every destination")
 }
 
 func (o *probeOptions) validate() error {
@@ -134,6 +136,9 @@ func (o *probeOptions) validate() error {
 	if p := strings.ToUpper(o.traceProto); p != "ICMP" && p != "TCP" {
 		return fmt.Errorf("--trace-proto %q: want ICMP or TCP", o.traceProto)
 	}
+	if _, err := probe.ParseShard(o.shard); err != nil {
+		return fmt.Errorf("--shard: %w", err)
+	}
 	return nil
 }
 
@@ -142,7 +147,8 @@ func (o *probeOptions) options(secret string) probe.Options {
 	if o.traceroute {
 		kinds |= probe.KindTraceroute
 	}
-	return probe.Options{Secret: secret, Kinds: kinds, Count: o.count, MaxTests: o.maxTests, TraceProto: o.traceProto}
+	shard, _ := probe.ParseShard(o.shard) // validate() said no
+	return probe.Options{Secret: secret, Kinds: kinds, Count: o.count, MaxTests: o.maxTests, TraceProto: o.traceProto, Shard: shard}
 }
 
 // thresholdOptions override the colour thresholds per metric.

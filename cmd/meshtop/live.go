@@ -34,7 +34,7 @@ type uiOptions struct {
 
 func addUIFlags(cmd *cobra.Command, o *uiOptions) {
 	f := cmd.Flags()
-	f.StringVar(&o.metric, "metric", "latency", "metric shown first: latency, jitter, jitter-ms or loss")
+	f.StringVar(&o.metric, "metric", "latency", "metric shown first: "+mesh.MetricNames())
 	f.StringVar(&o.stat, "stat", "last", "stat over the window: last, mean, max or p95")
 	f.StringVar(&o.palette, "palette", tui.PaletteDefault, "colours: default or colorblind (NO_COLOR turns colour off)")
 	f.IntVar(&o.confirm, "confirm", 1, "sweeps that must agree before a cell changes colour (hysteresis)")
