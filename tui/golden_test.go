@@ -87,6 +87,23 @@ func TestDumpViews(t *testing.T) {
 	f := strings.Fields(os.Getenv("DUMP"))
 	var w, h int
 	fmt.Sscanf(f[0], "%dx%d", &w, &h)
-	m := press(t, newTestModel(t, w, h, Config{NoColor: os.Getenv("DUMPNC") != ""}), f[1:]...)
+	cfg := Config{NoColor: os.Getenv("DUMPNC") != ""}
+	m := newTestModel(t, w, h, cfg)
+	if os.Getenv("DUMPREG") != "" {
+		st := regionStore()
+		m = modelOver(t, st, w, h, cfg)
+		// fra→jfk turns red for a sweep, then recovers: two events.
+		pops := []string{"ams", "fra", "jfk", "nrt", "sjc", "syd"}
+		for i, v := range []float64{1500, 90} {
+			sweep(st, t0.Add(time.Duration(3+i)*time.Minute), pops, func(s, d string) (float64, float64) {
+				if s == "fra" && d == "jfk" {
+					return v, 0
+				}
+				return 50, 0
+			})
+			m = runCmd(t, m, m.fetch())
+		}
+	}
+	m = press(t, settlePanel(t, m), f[1:]...)
 	t.Log("\n" + frame(m))
 }
