@@ -262,6 +262,8 @@ func (p *panelModel) eventLines(n, w int) []string {
 			t = p.st.bad.Render(t)
 		case e.kind == evRecovered || e.kind == evUp:
 			t = p.st.good.Render(t)
+		case e.kind == evRoute:
+			t = p.st.hint.Render(t)
 		}
 		lines = append(lines, t)
 	}

@@ -373,3 +373,21 @@ func TestPanelReadsThroughCommands(t *testing.T) {
 		t.Fatalf("no sparkline through the model's own commands:\n%s", f)
 	}
 }
+
+func TestRouteChangeEvents(t *testing.T) {
+	m := newTestModel(t, 160, 48, Config{})
+	m = runCmd(t, m, fetchRouteChanges(m.ui.ctx, m.ui.src))
+	f := frame(m)
+	if !strings.Contains(f, "ams→fra route changed (3 hops, was 4)") {
+		t.Fatalf("no route change event:\n%s", f)
+	}
+	// Read again after the next sweep: listed once.
+	m = runCmd(t, m, fetchRouteChanges(m.ui.ctx, m.ui.src))
+	if n := strings.Count(frame(m), "route changed"); n != 1 {
+		t.Fatalf("route change listed %d times", n)
+	}
+	m = press(t, m, "tab", "enter")
+	if s, d, _ := m.Selected(); s != "ams" || d != "fra" {
+		t.Fatalf("jumped to %s→%s", s, d)
+	}
+}

@@ -43,6 +43,11 @@ func (g *gridModel) Update(msg tea.Msg) tea.Cmd {
 			g.join()
 		}
 		return next
+	case routeChangesMsg:
+		if msg.err == nil && g.events.addRoutes(msg.changes) {
+			g.render()
+		}
+		return nil
 	case staleTickMsg:
 		// Cells age without new data: redraw so stale marks appear.
 		g.render()

@@ -60,6 +60,26 @@ type detailMsg struct {
 	requestedAtGen int
 }
 
+// routeChangesMsg carries the mesh's route changes (RouteChangeSource).
+type routeChangesMsg struct {
+	changes []mesh.RouteChange
+	err     error
+}
+
+// fetchRouteChanges reads the mesh's route changes when the source can list them.
+func fetchRouteChanges(parent context.Context, src Source) tea.Cmd {
+	rs, ok := src.(RouteChangeSource)
+	if !ok {
+		return nil
+	}
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(parent, readTimeout)
+		defer cancel()
+		ch, err := rs.MeshRouteChanges(ctx)
+		return routeChangesMsg{changes: ch, err: err}
+	}
+}
+
 // refreshTickMsg re-reads the source (history mode).
 type refreshTickMsg struct{}
 

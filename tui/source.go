@@ -6,6 +6,7 @@ package tui
 
 import (
 	"context"
+	"slices"
 
 	"github.com/meshtop/meshtop/mesh"
 )
@@ -63,6 +64,13 @@ func capabilitiesOf(src Source) Capabilities {
 	return Capabilities{}
 }
 
+// RouteChangeSource is a Source that can list the confirmed route changes of the whole
+// mesh over its window (the grid's panel shows them among its events). It is read after
+// each sweep, not on every result.
+type RouteChangeSource interface {
+	MeshRouteChanges(ctx context.Context) ([]mesh.RouteChange, error)
+}
+
 // StoreSource serves the live store.
 type StoreSource struct {
 	Store *mesh.Store
@@ -101,4 +109,26 @@ func (s StoreSource) PairHistory(_ context.Context, src, dst string, maxPoints i
 // PairTraces implements Source.
 func (s StoreSource) PairTraces(_ context.Context, src, dst string) ([]mesh.TraceResult, error) {
 	return s.Store.Traces(src, dst), nil
+}
+
+// MeshRouteChanges implements RouteChangeSource: the route changes of every pair with
+// traces in the store, in time order.
+func (s StoreSource) MeshRouteChanges(ctx context.Context) ([]mesh.RouteChange, error) {
+	pops := s.Store.Matrix().Pops
+	var out []mesh.RouteChange
+	for _, a := range pops {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		for _, b := range pops {
+			if a == b {
+				continue
+			}
+			if tr := s.Store.Traces(a, b); len(tr) > 1 {
+				out = append(out, mesh.RouteChanges(tr)...)
+			}
+		}
+	}
+	slices.SortStableFunc(out, func(x, y mesh.RouteChange) int { return x.Time.Compare(y.Time) })
+	return out, nil
 }
