@@ -127,8 +127,8 @@ func (g *gridModel) View() string {
 	return g.legend(g.width) + "\n" + body + "\n" + mid
 }
 
-// Capturing reports whether the grid takes every key (the filter line or the event list
-// has it), so global keys like q type instead.
+// Capturing reports whether the grid takes every key (the filter line is open), so
+// global keys like q type instead. (The event list takes only the arrows and enter.)
 func (g *gridModel) Capturing() bool { return g.filtering }
 
 // pair gives src and dst of a visible cell, undoing the transpose.
