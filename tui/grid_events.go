@@ -48,12 +48,13 @@ func (e meshEvent) text() string {
 // eventLog derives mesh-wide events from successive matrices: the classes of the last
 // matrix under the grid's view are the baseline the next one is compared with.
 type eventLog struct {
-	capacity int
-	list     []meshEvent // newest first
-	pops     []string
-	classes  []mesh.Class // baseline, pops x pops
-	down     map[string]bool
-	routes   map[routeKey]bool // route changes already listed
+	capacity  int
+	list      []meshEvent // newest first
+	pops      []string
+	classes   []mesh.Class // baseline, pops x pops
+	down      map[string]bool
+	routes    map[routeKey]bool // route changes already listed
+	routeNext int               // the pair the next route-change read starts at
 }
 
 type routeKey struct {

@@ -376,13 +376,13 @@ func TestPanelReadsThroughCommands(t *testing.T) {
 
 func TestRouteChangeEvents(t *testing.T) {
 	m := newTestModel(t, 160, 48, Config{})
-	m = runCmd(t, m, fetchRouteChanges(m.ui.ctx, m.ui.src))
+	m = runCmd(t, m, fetchRouteChanges(m.ui.ctx, m.ui.src, 0))
 	f := frame(m)
 	if !strings.Contains(f, "ams→fra route changed (3 hops, was 4)") {
 		t.Fatalf("no route change event:\n%s", f)
 	}
 	// Read again after the next sweep: listed once.
-	m = runCmd(t, m, fetchRouteChanges(m.ui.ctx, m.ui.src))
+	m = runCmd(t, m, fetchRouteChanges(m.ui.ctx, m.ui.src, 0))
 	if n := strings.Count(frame(m), "route changed"); n != 1 {
 		t.Fatalf("route change listed %d times", n)
 	}

@@ -44,7 +44,11 @@ func (g *gridModel) Update(msg tea.Msg) tea.Cmd {
 		}
 		return next
 	case routeChangesMsg:
-		if msg.err == nil && g.events.addRoutes(msg.changes) {
+		if msg.err != nil {
+			return nil
+		}
+		g.events.routeNext = msg.next
+		if g.events.addRoutes(msg.changes) {
 			g.render()
 		}
 		return nil

@@ -63,11 +63,17 @@ type detailMsg struct {
 // routeChangesMsg carries the mesh's route changes (RouteChangeSource).
 type routeChangesMsg struct {
 	changes []mesh.RouteChange
+	next    int // where the next read goes on
 	err     error
 }
 
-// fetchRouteChanges reads the mesh's route changes when the source can list them.
-func fetchRouteChanges(parent context.Context, src Source) tea.Cmd {
+// routePairsPerRead bounds the pairs one route-change read looks at (a 45-PoP mesh in
+// one read, a 300-PoP one over 45 sweeps).
+const routePairsPerRead = 2000
+
+// fetchRouteChanges reads the mesh's route changes from pair index from on, when the
+// source can list them.
+func fetchRouteChanges(parent context.Context, src Source, from int) tea.Cmd {
 	rs, ok := src.(RouteChangeSource)
 	if !ok {
 		return nil
@@ -75,8 +81,8 @@ func fetchRouteChanges(parent context.Context, src Source) tea.Cmd {
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(parent, readTimeout)
 		defer cancel()
-		ch, err := rs.MeshRouteChanges(ctx)
-		return routeChangesMsg{changes: ch, err: err}
+		ch, next, err := rs.MeshRouteChanges(ctx, from, routePairsPerRead)
+		return routeChangesMsg{changes: ch, next: next, err: err}
 	}
 }
 

@@ -84,7 +84,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		} else if msg.err == nil && msg.m != nil {
 			if !m.haveFull {
 				// The route changes of the window so far; after that, one read per sweep.
-				next = fetchRouteChanges(m.ui.ctx, m.ui.src)
+				next = fetchRouteChanges(m.ui.ctx, m.ui.src, m.grid.events.routeNext)
 			}
 			m.haveFull = true
 		}
@@ -107,7 +107,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		cmd = tea.Batch(cmds...)
 	case SweepDoneMsg:
-		cmds := []tea.Cmd{m.status.Update(msg), m.fetch(), fetchRouteChanges(m.ui.ctx, m.ui.src)}
+		cmds := []tea.Cmd{m.status.Update(msg), m.fetch(), fetchRouteChanges(m.ui.ctx, m.ui.src, m.grid.events.routeNext)}
 		if m.screen == screenDetail {
 			cmds = append(cmds, m.detail.Reload())
 		}
