@@ -141,7 +141,7 @@ func TestLiveInTmux(t *testing.T) {
 	// The cursor starts on the first real pair, ams→jfk; drill down: chart and hop
 	// table of both directions.
 	s.keys("Enter")
-	s.waitFor("ams ⇄ jfk", "ams → jfk", "jfk → ams", "RTT min", "┤", "ttl  address", "AS path")
+	s.waitFor("ams ⇄ jfk", "ams → jfk", "jfk → ams", "RTT min", "┤", "ttl address", "AS path")
 	s.keys("Escape")
 	s.waitFor("src\\dst")
 	s.keys("m")
