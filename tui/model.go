@@ -1,7 +1,6 @@
 package tui
 
 import (
-	"fmt"
 	"strings"
 	"time"
 
@@ -74,6 +73,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.layout()
 	case matrixMsg:
 		m.fetchPending = false
+		m.detail.observe(msg.m, m.screen == screenDetail) // agents down/up for the drill-down
 		var next tea.Cmd
 		if msg.quick {
 			// Paint the quick matrix unless a full one beat it, then read the full one
@@ -82,10 +82,13 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.fetchPending = true
 			next = m.fetch()
 		} else if msg.err == nil && msg.m != nil {
+			if !m.haveFull {
+				// The route changes of the window so far; after that, one read per sweep.
+				next = fetchRouteChanges(m.ui.ctx, m.ui.src, m.grid.events.routeNext)
+			}
 			m.haveFull = true
 		}
-		m.grid.Update(msg)
-		cmd = tea.Batch(m.status.Update(msg), next)
+		cmd = tea.Batch(m.grid.Update(msg), m.status.Update(msg), next)
 	case DataChangedMsg:
 		if !m.fetchPending {
 			m.fetchPending = true
@@ -104,20 +107,22 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		cmd = tea.Batch(cmds...)
 	case SweepDoneMsg:
-		cmds := []tea.Cmd{m.status.Update(msg), m.fetch()}
+		cmds := []tea.Cmd{m.status.Update(msg), m.fetch(), fetchRouteChanges(m.ui.ctx, m.ui.src, m.grid.events.routeNext)}
 		if m.screen == screenDetail {
 			cmds = append(cmds, m.detail.Reload())
 		}
 		cmd = tea.Batch(cmds...)
 	case openPairMsg:
 		cmd = m.openDetail(msg.src, msg.dst)
+	case detailMoveMsg:
+		cmd = m.moveDetail(msg) // detail_nav.go
 	case detailMsg:
 		if m.screen == screenDetail {
 			cmd = m.detail.Update(msg)
 		}
 	case tea.KeyPressMsg:
 		cmd = m.onKey(msg)
-	case panelTickMsg, pairHistoryMsg, staleTickMsg:
+	case panelTickMsg, pairHistoryMsg, staleTickMsg, routeChangesMsg:
 		cmd = m.grid.Update(msg)
 	case tea.MouseClickMsg:
 		if m.screen == screenGrid {
@@ -157,10 +162,7 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 		m.layout()
 		return nil
 	case key.Matches(msg, k.Refresh):
-		if sn, ok := m.ui.src.(SweepNower); ok && m.ui.caps.SweepNow {
-			sn.SweepNow()
-		}
-		return m.fetch()
+		return m.sweepNow()
 	}
 	if m.screen == screenDetail {
 		switch {
@@ -208,7 +210,7 @@ func (m *Model) layout() {
 func (m *Model) compose() {
 	main := m.grid.View()
 	if m.screen == screenDetail {
-		main = m.moreBelow(m.detail.View())
+		main = m.detail.View() // its last line says what is below the fold
 	}
 	parts := []string{main, m.status.View(), m.help.View()}
 	if m.help.Overlay() {
@@ -228,20 +230,6 @@ func (m *Model) compose() {
 		}
 	}
 	m.frame = strings.Join(lines, "\n")
-}
-
-// moreBelow puts a "more below" line at the foot of the drill-down when its content goes
-// on past the screen (at 80x24 the reverse direction and the route changes are there).
-func (m *Model) moreBelow(view string) string {
-	vp := &m.detail.vp
-	below := vp.TotalLineCount() - vp.YOffset() - vp.Height()
-	if below <= 0 || vp.Height() < 3 {
-		return view
-	}
-	lines := strings.Split(view, "\n")
-	text := fmt.Sprintf("↓ %d more lines below: ↓/pgdn or the wheel", below)
-	lines[len(lines)-1] = m.ui.st.hint.Render(ansi.Truncate(text, max(1, m.ui.width), "…"))
-	return strings.Join(lines, "\n")
 }
 
 // View implements tea.Model; it returns the frame composed in Update.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/meshtop/meshtop/internal/secretfile"
 	"github.com/meshtop/meshtop/probe/agent"
 )
 
@@ -79,15 +80,11 @@ within --reply-wait.`,
 
 func agentSecret(o *agentOptions) (string, error) {
 	if o.secretFile != "" {
-		b, err := os.ReadFile(o.secretFile)
+		s, err := secretfile.Read(o.secretFile)
 		if err != nil {
-			return "", fmt.Errorf("read the API secret: %w", err)
+			return "", fmt.Errorf("read the API secret (--secret-file): %w", err)
 		}
-		s := strings.TrimSpace(string(b))
-		if s == "" {
-			return "", fmt.Errorf("read the API secret: %s is empty", o.secretFile)
-		}
-		return s, nil
+		return strings.TrimSpace(s), nil
 	}
 	return os.Getenv("SCOUTER_API_SECRET"), nil
 }

@@ -24,6 +24,8 @@ const helpWidth = 80
 var rootExamples = []struct{ cmd, text string }{
 	{"live", "  # Live grid, agents from a static inventory (secret from the environment)\n" +
 		"  SCOUTER_SECRET=... meshtop live --inventory agents.yaml"},
+	{"serve", "  # One sweeper for the team, the grid over SSH (ssh -p 2222 HOST)\n" +
+		"  meshtop serve --inventory agents.yaml --authorized-keys keys"},
 	{"history", "  # The last 6 hours from the workshop's InfluxDB\n" +
 		"  meshtop history --influx-url http://127.0.0.1:8086 --influx-db metricsdb"},
 	{"snapshot", "  # One sweep as a table; exit status 2 if any pair is red (for cron/CI)\n" +
