@@ -13,11 +13,17 @@ type keyMap struct {
 	Metric, Stat, Sort, Filter      key.Binding
 	Transpose, Enter, Back, Refresh key.Binding
 	Help, Quit                      key.Binding
+	Panel, Regions, Events          key.Binding
 	// MetricKeys select mesh.Metrics[i]; built from the metric table.
 	MetricKeys []key.Binding
 }
 
-func newKeyMap() keyMap {
+// newKeyMap builds the bindings; what `r` does depends on the source.
+func newKeyMap(caps Capabilities) keyMap {
+	refresh := "reload"
+	if caps.Sweeps {
+		refresh = "sweep now"
+	}
 	return withMetricKeys(keyMap{
 		Up:        key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "up")),
 		Down:      key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "down")),
@@ -34,7 +40,10 @@ func newKeyMap() keyMap {
 		Transpose: key.NewBinding(key.WithKeys("t"), key.WithHelp("t", "transpose")),
 		Enter:     key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "drill down")),
 		Back:      key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
-		Refresh:   key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "sweep now")),
+		Refresh:   key.NewBinding(key.WithKeys("r"), key.WithHelp("r", refresh)),
+		Panel:     key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "panel")),
+		Regions:   key.NewBinding(key.WithKeys("R"), key.WithHelp("R", "regions")),
+		Events:    key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "events")),
 		Help:      key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
 		Quit:      key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
 	})
@@ -60,17 +69,9 @@ func (h gridHelp) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{h.k.Up, h.k.Down, h.k.Left, h.k.Right, h.k.PageUp, h.k.PageDown, h.k.Home, h.k.End},
 		append(append([]key.Binding{h.k.Metric}, h.k.MetricKeys...), h.k.Stat),
-		{h.k.Sort, h.k.Filter, h.k.Transpose, h.k.Enter, h.k.Refresh, h.k.Help, h.k.Quit},
+		{h.k.Sort, h.k.Filter, h.k.Transpose, h.k.Regions, h.k.Panel, h.k.Events},
+		{h.k.Enter, h.k.Refresh, h.k.Help, h.k.Quit},
 	}
 }
 
-// detailHelp is the help of the drill-down.
-type detailHelp struct{ k keyMap }
-
-func (h detailHelp) ShortHelp() []key.Binding {
-	return []key.Binding{h.k.Back, h.k.Up, h.k.Down, h.k.Metric, h.k.Help, h.k.Quit}
-}
-
-func (h detailHelp) FullHelp() [][]key.Binding {
-	return [][]key.Binding{{h.k.Back, h.k.Up, h.k.Down, h.k.PageUp, h.k.PageDown}, {h.k.Refresh, h.k.Help, h.k.Quit}}
-}
+// detailHelp (the drill-down's help) is in detail_keys.go.
