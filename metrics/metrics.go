@@ -157,7 +157,7 @@ var pairGauges = []struct {
 func metricValue(metric mesh.Metric, scale float64) func(c *mesh.Cell) float64 {
 	return func(c *mesh.Cell) float64 {
 		v, failed := c.Value(metric, mesh.Last)
-		if failed && metric != mesh.Loss {
+		if failed && !metric.CountsFailed() {
 			return math.NaN()
 		}
 		return v * scale
