@@ -66,8 +66,11 @@ const (
 
 func newSeries(p Pair, keep, kcap int) *series {
 	s := &series{pair: p, keep: keep}
+	// Room for half as many again as p95 needs (winStats), all metrics in one allocation.
+	c := kcap + (kcap+1)/2
+	tops := make([]float32, c*len(s.stats))
 	for m := range s.stats {
-		s.stats[m].top = make([]float32, 0, kcap)
+		s.stats[m].top = tops[m*c : m*c : (m+1)*c]
 	}
 	return s
 }

@@ -6,21 +6,24 @@ import (
 )
 
 // winStats keeps what a cell needs of one metric over a pair's window without a pass
-// over it: count and sum (mean), and the largest values in descending order, as many
-// as the nearest-rank p95 of a full window reaches into (19 of 360), which also give
-// the max. A value that leaves the window and was among them makes the series rescan
-// (about one add in twenty), so an add costs O(top) and a read O(1).
+// over it: count and sum (mean), and the largest values in descending order, at least as
+// many as the nearest-rank p95 reaches into (19 of 360), which also give the max.
+//
+// Invariant: top holds the len(top) largest values of the window (as a multiset). A value
+// leaving the window leaves top if it is there, which keeps the invariant with one value
+// less; a new value joins top if top holds every value or the new one is not below top's
+// smallest. Top has room for half as many again as p95 needs, so only after many of its values left
+// (ties of a loss that repeats, a drop after a peak) is it too short and refilled by one
+// pass over the window (rescan). An add costs O(top), a read O(1).
 type winStats struct {
 	n   int
 	sum float64
-	top []float32 // descending; cap is the series' kcap
+	top []float32 // descending; cap is 1.5 times the series' kcap
 	ops int       // adds since the last exact recount
-	// lostTop: a top value left while the window may hold a replacement.
-	lostTop bool
 }
 
 // topNeeded is how many of the largest values nearest-rank percentile p of up to keep
-// values can reach: kcap for a store's series.
+// values can reach.
 func topNeeded(keep int, p float64) int {
 	k := 1
 	for n := 1; n <= keep; n++ {
@@ -33,10 +36,14 @@ func (w *winStats) add(v float32) {
 	if v != v { // NaN: no value (a failed test of a metric that does not count them)
 		return
 	}
+	complete := len(w.top) == w.n
 	w.n++
 	w.sum += float64(v)
 	t := w.top
-	if len(t) == cap(t) && (len(t) == 0 || v <= t[len(t)-1]) {
+	if !complete && (len(t) == 0 || v < t[len(t)-1]) {
+		return // below every kept value, with larger ones outside top: not among the largest
+	}
+	if len(t) == cap(t) && v <= t[len(t)-1] {
 		return
 	}
 	i, _ := slices.BinarySearchFunc(t, v, func(a, b float32) int {
@@ -62,17 +69,16 @@ func (w *winStats) remove(v float32) {
 	w.sum -= float64(v)
 	if i := slices.Index(w.top, v); i >= 0 {
 		w.top = slices.Delete(w.top, i, i+1)
-		if w.n > len(w.top) {
-			w.lostTop = true
-		}
 	}
 }
 
-// short reports whether top values must be refilled from the window.
-func (w *winStats) short() bool { return w.lostTop }
+// short reports whether top is too short for the window's p95 (or max).
+func (w *winStats) short() bool {
+	return w.n > len(w.top) && (len(w.top) == 0 || w.n-1-rankIndex(w.n, 95) >= len(w.top))
+}
 
 func (w *winStats) reset() {
-	w.n, w.sum, w.top, w.lostTop = 0, 0, w.top[:0], false
+	w.n, w.sum, w.top = 0, 0, w.top[:0]
 }
 
 func (w *winStats) mean() float64 {
