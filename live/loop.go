@@ -319,7 +319,7 @@ func (l *Loop) runLane(ctx context.Context, ln *lane, r *round, targets []mesh.A
 	}
 	begin := l.beginPass(ln)
 	var res probe.Sweep
-	st := ln.src.Pass(ctx, targets, opts, r.sw.Time, func(e probe.Event) {
+	st := ln.src.Pass(ctx, targets, opts, probe.Stamp{At: r.sw.Time, Within: l.Interval}, func(e probe.Event) {
 		l.hook(func() {
 			l.event(e)
 			r.mu.Lock()
@@ -356,7 +356,7 @@ func (l *Loop) runLane(ctx context.Context, ln *lane, r *round, targets []mesh.A
 		}
 		res = probe.Sweep{}
 		var rmu sync.Mutex
-		st = ln.src.Pass(ctx, targets, o, time.Time{}, func(e probe.Event) {
+		st = ln.src.Pass(ctx, targets, o, probe.Stamp{}, func(e probe.Event) {
 			l.hook(func() { l.event(e) })
 			rmu.Lock()
 			defer rmu.Unlock()
@@ -428,7 +428,13 @@ func (l *Loop) finishRound(r *round, st mesh.AgentStatus, ran bool) {
 	all := l.agentStatuses()
 	l.Store.SetAgents(all)
 	if l.Recorder != nil {
-		l.Recorder.Record(sw)
+		// Each result carries its time: the tick's, or its batch's when its source ran
+		// past the interval (see probe.Stamp). No sweep time overrides them.
+		rec := sw
+		if !sharesTime(rec) {
+			rec.Time = time.Time{}
+		}
+		l.Recorder.Record(rec)
 	}
 	sw.Agents = all
 	l.hook(func() {
@@ -436,6 +442,21 @@ func (l *Loop) finishRound(r *round, st mesh.AgentStatus, ran bool) {
 			l.Hooks.Done(sw)
 		}
 	})
+}
+
+// sharesTime reports whether every result of sw carries the sweep's time.
+func sharesTime(sw probe.Sweep) bool {
+	for _, r := range sw.Pings {
+		if !r.Time.Equal(sw.Time) {
+			return false
+		}
+	}
+	for _, r := range sw.Traces {
+		if !r.Time.Equal(sw.Time) {
+			return false
+		}
+	}
+	return true
 }
 
 // agentStatuses is every current source's latest state, sorted.

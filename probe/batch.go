@@ -105,9 +105,6 @@ func (b *batcher) runOnce(ctx context.Context, tests []test, at time.Time, timeo
 
 // failAll reports every test of a batch that was never sent with err.
 func (b *batcher) failAll(tests []test, at time.Time, err error) {
-	if at.IsZero() {
-		at = time.Now().UTC().Round(time.Millisecond)
-	}
 	for _, t := range tests {
 		b.report(t, at, nil, nil, err.Error())
 	}

@@ -182,7 +182,7 @@ func Run(ctx context.Context, agents []mesh.Agent, opts Options, emit func(Event
 	for _, a := range sources {
 		wg.Go(func() {
 			src := NewSource(a)
-			st := src.pass(ctx, targets, opts, sw.Time, col.ping, col.trace)
+			st := src.pass(ctx, targets, opts, Stamp{At: sw.Time}, col.ping, col.trace)
 			col.agent(st)
 		})
 	}
