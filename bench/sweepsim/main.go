@@ -189,7 +189,7 @@ func simulate(n int, scale float64, interval, duration time.Duration, count, pro
 		}},
 		Options: probe.Options{Secret: secret, Count: count, MaxTests: maxTests,
 			// Deadlines in simulated time: a real-time one would never fire.
-			Timeout: real(time.Duration(count)*2*time.Second + 30*time.Second) * 8}}
+			Timeout: real(time.Duration(count)*2*time.Second+30*time.Second) * 8}}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	runtime.GC()
@@ -264,7 +264,7 @@ loop:
 	}
 	fmt.Printf("%7d %9d %7v %9s %11s %9.0f %9s %9s %9s %9s %8d\n",
 		n, n*(n-1), st.IsBehind(), simulated(st.SweepDuration).Round(time.Second),
-		(time.Duration(float64(cpu)/max(sweeps, 1))).Round(time.Millisecond),
+		(time.Duration(float64(cpu) / max(sweeps, 1))).Round(time.Millisecond),
 		float64(c.Posts+c.Gets+c.Deletes)/max(sweeps, 1),
 		fmt.Sprintf("%dMiB", ms.HeapInuse>>20), peakRSS(), pct(0.5), pct(0.99), c.Overlaps)
 	return nil
