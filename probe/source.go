@@ -132,7 +132,7 @@ func (s *Source) pass(ctx context.Context, targets []mesh.Agent, opts Options, s
 			go func() {
 				start := time.Now()
 				traces := hasTraces(batch)
-				err := b.runOnce(ctx, batch, stamp.at(start), opts.batchTimeout(traces, queued))
+				err := b.runOnce(ctx, batch, stamp.at(start), opts.batchTimeout(traces, queued), s.quickest(traces))
 				done <- batchDone{tests: batch, err: err, took: time.Since(start), traces: traces}
 			}()
 		}
@@ -230,6 +230,13 @@ func (s *Source) observe(traces bool, took time.Duration, more bool) {
 	case took > f*3/2:
 		s.window = max(s.window-1, 1)
 	}
+}
+
+// quickest is the fastest batch of this kind seen so far (0 before the first).
+func (s *Source) quickest(traces bool) time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.fastest[traces]
 }
 
 func hasTraces(tests []test) bool {
