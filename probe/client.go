@@ -161,8 +161,7 @@ func (c *Client) do(ctx context.Context, op, method, path string, body []byte, o
 		return ae
 	}
 	if err := json.Unmarshal(data, out); err != nil {
-		return c.fail(op, mesh.StateError, resp.StatusCode,
-			fmt.Sprintf("answer is not Scouter JSON (%s): %s", contentType(resp), snippet(data)))
+		return c.fail(op, mesh.StateError, resp.StatusCode, decodeProblem(err, resp, data))
 	}
 	return nil
 }

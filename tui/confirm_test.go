@@ -51,14 +51,14 @@ func TestConfirmInGrid(t *testing.T) {
 	st := mesh.NewStore(0)
 	sweepInto(st, 0, 10)
 	m := New(StoreSource{Store: st}, Config{Confirm: 2, NoColor: true})
-	m = runCmd(t, m, fetchMatrix(m.src))
+	m = runCmd(t, m, m.fetch())
 	sweepInto(st, 1, 700) // orange once: not confirmed yet
-	m = runCmd(t, m, fetchMatrix(m.src))
+	m = runCmd(t, m, m.fetch())
 	if f := frame(m); strings.Contains(f, "700*") || !strings.Contains(f, "700 ") {
 		t.Fatalf("unconfirmed change shown as orange:\n%s", f)
 	}
 	sweepInto(st, 2, 700)
-	m = runCmd(t, m, fetchMatrix(m.src))
+	m = runCmd(t, m, m.fetch())
 	if f := frame(m); !strings.Contains(f, "700*") {
 		t.Fatalf("confirmed orange not shown:\n%s", f)
 	}

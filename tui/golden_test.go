@@ -2,6 +2,8 @@ package tui
 
 import (
 	"bytes"
+	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -46,7 +48,6 @@ func TestProgram(t *testing.T) {
 			teatest.WithDuration(10*time.Second), teatest.WithCheckInterval(10*time.Millisecond))
 	}
 	waitFor("src\\dst")
-	tm.Send(tea.KeyPressMsg{Code: tea.KeyRight})
 	tm.Send(tea.KeyPressMsg{Code: tea.KeyEnter})
 	waitFor("ams ⇄ fra")
 	tm.Send(tea.KeyPressMsg{Code: tea.KeyEscape})
@@ -61,4 +62,15 @@ func TestProgram(t *testing.T) {
 	if !strings.Contains(final.frame, "src\\dst") {
 		t.Fatal("final frame is not the grid")
 	}
+}
+
+func TestDumpViews(t *testing.T) {
+	if os.Getenv("DUMP") == "" {
+		t.Skip()
+	}
+	f := strings.Fields(os.Getenv("DUMP"))
+	var w, h int
+	fmt.Sscanf(f[0], "%dx%d", &w, &h)
+	m := press(t, newTestModel(t, w, h, Config{NoColor: os.Getenv("DUMPNC") != ""}), f[1:]...)
+	t.Log("\n" + frame(m))
 }

@@ -15,8 +15,7 @@ type DataChangedMsg struct{}
 
 // SweepStartedMsg marks the start of a live sweep of total tests.
 type SweepStartedMsg struct {
-	Total      int
-	Traceroute bool
+	Total int
 }
 
 // ProgressMsg counts finished tests of the running sweep.
@@ -39,11 +38,18 @@ type RecordStatusMsg struct {
 type SourceErrMsg struct{ Err error }
 
 // matrixMsg carries a freshly read matrix; quick marks one without p95 values.
+// superseded is set by the root on a quick matrix that arrives after a full one: the
+// grid keeps the full one.
 type matrixMsg struct {
-	m     *mesh.Matrix
-	err   error
-	quick bool
+	m          *mesh.Matrix
+	err        error
+	quick      bool
+	superseded bool
 }
+
+// openPairMsg asks the root to drill down into src→dst (the grid sends it on enter or a
+// click on the selected cell).
+type openPairMsg struct{ src, dst string }
 
 // detailMsg carries the data of a drill-down.
 type detailMsg struct {
@@ -59,27 +65,37 @@ type refreshTickMsg struct{}
 
 const refetchDelay = 100 * time.Millisecond
 
-func fetchMatrix(src Source) tea.Cmd {
+// readTimeout bounds one read of the source; quitting cancels it sooner.
+const readTimeout = 60 * time.Second
+
+func contextWithReadTimeout(parent context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(parent, readTimeout)
+}
+
+// fetchMatrix reads the whole matrix under the program's context.
+func fetchMatrix(parent context.Context, src Source) tea.Cmd {
 	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		ctx, cancel := context.WithTimeout(parent, readTimeout)
 		defer cancel()
 		m, err := src.Matrix(ctx)
 		return matrixMsg{m: m, err: err}
 	}
 }
 
-func fetchQuickMatrix(src QuickSource) tea.Cmd {
+// fetchQuickMatrix reads the cheap first matrix (no p95).
+func fetchQuickMatrix(parent context.Context, src QuickSource) tea.Cmd {
 	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		ctx, cancel := context.WithTimeout(parent, readTimeout)
 		defer cancel()
 		m, err := src.QuickMatrix(ctx)
 		return matrixMsg{m: m, err: err, quick: true}
 	}
 }
 
-func fetchDetail(src Source, a, b string, points, gen int) tea.Cmd {
+// fetchDetail reads both directions of a pair for the drill-down.
+func fetchDetail(parent context.Context, src Source, a, b string, points, gen int) tea.Cmd {
 	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		ctx, cancel := context.WithTimeout(parent, readTimeout)
 		defer cancel()
 		msg := detailMsg{src: a, dst: b, requestedAtGen: gen}
 		var err error

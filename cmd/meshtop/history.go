@@ -71,6 +71,7 @@ func runHistory(ctx context.Context, o *historyOptions) error {
 	}
 	cfg.Refresh = o.refresh
 	cfg.Window = o.influx.window.String()
+	cfg.Context = ctx
 	p := tea.NewProgram(tui.New(r, cfg), tea.WithContext(ctx))
 	if _, err := p.Run(); err != nil && ctx.Err() == nil {
 		return fmt.Errorf("run the UI: %w", err)

@@ -57,6 +57,9 @@ type Config struct {
 	Mode    Mode
 	// DropEmptyState turns off the {} answer to the first GET after a POST.
 	DropEmptyState bool
+	// Result, when set and answering non-nil, is the "result" object of a test as sent
+	// (e.g. json.RawMessage for a hostile or malformed agent); see raw.go.
+	Result func(typ, dst string) any
 	// Addr is the loopback address to listen on, e.g. "127.0.0.2:8000" (several fake
 	// agents on one port, as discovered agents share --scouter-port); default any port
 	// of 127.0.0.1.
@@ -323,6 +326,12 @@ func (s *Server) run(typ string, opts map[string]any) map[string]any {
 	}
 	if dst == "" {
 		return fail("Required test option of 'dst' was not given. Please pass the required 'dst' option.")
+	}
+	if s.cfg.Result != nil {
+		if v := s.cfg.Result(typ, dst); v != nil {
+			entry["result"] = v
+			return entry
+		}
 	}
 	if typ == "traceroute" {
 		entry["result"] = s.trace(dst, opts)
