@@ -299,13 +299,9 @@ func (l *Loop) runLane(ctx context.Context, ln *lane, r *round, targets []mesh.A
 	defer func() {
 		l.mu.Lock()
 		ln.busy = false
-		if ln.retired {
-			for name, x := range l.lanes {
-				if x == ln {
-					delete(l.lanes, name)
-					delete(l.statuses, name)
-				}
-			}
+		if ln.retired && l.lanes[ln.src.Agent.Name] == ln {
+			delete(l.lanes, ln.src.Agent.Name)
+			delete(l.statuses, ln.src.Agent.Name)
 		}
 		l.mu.Unlock()
 	}()
@@ -446,17 +442,8 @@ func (l *Loop) finishRound(r *round, st mesh.AgentStatus, ran bool) {
 
 // sharesTime reports whether every result of sw carries the sweep's time.
 func sharesTime(sw probe.Sweep) bool {
-	for _, r := range sw.Pings {
-		if !r.Time.Equal(sw.Time) {
-			return false
-		}
-	}
-	for _, r := range sw.Traces {
-		if !r.Time.Equal(sw.Time) {
-			return false
-		}
-	}
-	return true
+	return !slices.ContainsFunc(sw.Pings, func(r mesh.PingResult) bool { return !r.Time.Equal(sw.Time) }) &&
+		!slices.ContainsFunc(sw.Traces, func(r mesh.TraceResult) bool { return !r.Time.Equal(sw.Time) })
 }
 
 // agentStatuses is every current source's latest state, sorted.

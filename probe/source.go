@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"hash/fnv"
+	"slices"
 	"sync"
 	"time"
 
@@ -240,12 +241,7 @@ func (s *Source) quickest(traces bool) time.Duration {
 }
 
 func hasTraces(tests []test) bool {
-	for _, t := range tests {
-		if t.kind == KindTraceroute {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(tests, func(t test) bool { return t.kind == KindTraceroute })
 }
 
 // test is one planned test of a source agent.
