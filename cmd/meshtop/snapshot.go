@@ -39,10 +39,10 @@ func newSnapshotCmd() *cobra.Command {
 		Use:   "snapshot",
 		Short: "Run one sweep, print the mesh and exit",
 		Long: `Run one full-mesh sweep (every agent pings every other agent) and print the
-PoP-by-PoP mesh as a table, JSON or CSV; with --traceroute also the traces (JSON:
-hops and AS path per pair; table: a summary line per pair). Exit status 2 with
---fail-on when any cell is at or above the given colour (the message names the
-pairs), 3 when no agent could be used at all (every one down or refusing).`,
+PoP-by-PoP mesh as a table, JSON or CSV; with --traceroute also the traces
+(JSON: hops and AS path per pair; table: a summary line per pair). Exit status 2
+with --fail-on when any cell is at or above the given colour (the message names
+the pairs), 3 when no agent could be used at all (every one down or refusing).`,
 		Example: `  SCOUTER_SECRET=... meshtop snapshot --inventory agents.yaml
   meshtop snapshot --inventory agents.yaml --format json --metric loss
   meshtop snapshot --stack-id my-stack --workload-id 1234 --fail-on red
