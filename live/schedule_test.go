@@ -220,3 +220,13 @@ func TestSweepNowRacesNothing(t *testing.T) {
 	cancel()
 	wg.Wait()
 }
+
+func TestStatsSummary(t *testing.T) {
+	if s := (Stats{Interval: time.Minute, Sources: 3}).Summary(); s != "" {
+		t.Errorf("on time: %q", s)
+	}
+	s := Stats{Interval: time.Minute, Sources: 300, Behind: 300, SweepDuration: 158 * time.Second, OldestAge: 170 * time.Second}.Summary()
+	if s != "behind: a full sweep takes 2m38s > 1m0s interval (300 of 300 sources continuous, pairs up to 2m50s old)" {
+		t.Errorf("behind: %q", s)
+	}
+}
