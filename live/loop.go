@@ -308,8 +308,7 @@ func (l *Loop) runLane(ctx context.Context, ln *lane, r *round, targets []mesh.A
 	if delay > 0 {
 		select {
 		case <-ctx.Done():
-			l.finishRound(r, mesh.AgentStatus{}, false)
-			return
+			return // stopping: the round is not recorded
 		case <-time.After(delay):
 		}
 	}
@@ -335,7 +334,7 @@ func (l *Loop) runLane(ctx context.Context, ln *lane, r *round, targets []mesh.A
 		return
 	}
 	took := l.passDone(ln, st, begin, opts.Kinds)
-	l.finishRound(r, st, true)
+	l.finishRound(r, st)
 	for took >= l.Interval && ctx.Err() == nil {
 		l.mu.Lock()
 		if ln.retired {
@@ -406,11 +405,9 @@ func (l *Loop) passDone(ln *lane, st mesh.AgentStatus, begin time.Time, kinds pr
 }
 
 // finishRound counts a lane out of its round; the last one out records the sweep.
-func (l *Loop) finishRound(r *round, st mesh.AgentStatus, ran bool) {
+func (l *Loop) finishRound(r *round, st mesh.AgentStatus) {
 	r.mu.Lock()
-	if ran {
-		r.sw.Agents = append(r.sw.Agents, st)
-	}
+	r.sw.Agents = append(r.sw.Agents, st)
 	r.pending--
 	last := r.pending == 0
 	sw := r.sw
