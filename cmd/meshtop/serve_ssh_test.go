@@ -359,6 +359,8 @@ func TestServeMetrics(t *testing.T) {
 		`meshtop_sweep_lag_seconds`,
 		`meshtop_ssh_sessions 0`,
 		`meshtop_pairs 12`,
+		`meshtop_sources_behind 0`,
+		`meshtop_oldest_measurement_age_seconds`,
 	} {
 		if !strings.Contains(m, want) {
 			t.Errorf("/metrics lacks %s", want)
