@@ -23,6 +23,10 @@ type Config struct {
 	// never from argv. The password never appears in an error or log line.
 	Username string
 	Password string
+	// CredentialEnv names the settings the credentials came from, for the hint on a 401
+	// ("INFLUX_RECORD_USERNAME and INFLUX_RECORD_PASSWORD"); "" means INFLUX_USERNAME and
+	// INFLUX_PASSWORD.
+	CredentialEnv string
 	// Timeout bounds one HTTP request; default 30 s.
 	Timeout    time.Duration
 	HTTPClient *http.Client // nil: a client with Timeout
@@ -68,6 +72,7 @@ type conn struct {
 	base       *url.URL
 	db         string
 	user, pass string
+	credEnv    string
 	hc         *http.Client
 }
 
@@ -89,7 +94,7 @@ func newConn(cfg Config) (*conn, error) {
 		}
 		hc = &http.Client{Timeout: cfg.Timeout}
 	}
-	return &conn{base: u, db: cfg.Database, user: cfg.Username, pass: cfg.Password, hc: hc}, nil
+	return &conn{base: u, db: cfg.Database, user: cfg.Username, pass: cfg.Password, credEnv: cfg.CredentialEnv, hc: hc}, nil
 }
 
 func (c *conn) endpoint(p string, params url.Values) string {
@@ -107,13 +112,19 @@ type HTTPError struct {
 	URL    string // base URL, never with credentials
 	Status int
 	Msg    string // InfluxDB's error text
+	// Credentials names the settings the credentials came from (Config.CredentialEnv).
+	Credentials string
 }
 
 func (e *HTTPError) Error() string {
 	hint := ""
 	switch e.Status {
 	case http.StatusUnauthorized:
-		hint = " (check INFLUX_USERNAME and INFLUX_PASSWORD)"
+		creds := e.Credentials
+		if creds == "" {
+			creds = "INFLUX_USERNAME and INFLUX_PASSWORD"
+		}
+		hint = " (check " + creds + ")"
 	case http.StatusForbidden:
 		hint = " (the user lacks the privilege: GRANT READ or WRITE on the database)"
 	case http.StatusNotFound:
@@ -161,7 +172,7 @@ func (c *conn) query(ctx context.Context, q string) ([]client.Result, error) {
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-		return nil, &HTTPError{Op: "query", URL: c.where(), Status: resp.StatusCode, Msg: errorText(body)}
+		return nil, &HTTPError{Op: "query", URL: c.where(), Status: resp.StatusCode, Msg: errorText(body), Credentials: c.credEnv}
 	}
 	var r client.Response
 	dec := json.NewDecoder(resp.Body)
@@ -197,7 +208,7 @@ func (c *conn) write(ctx context.Context, body []byte) error {
 	if resp.StatusCode == http.StatusNoContent || resp.StatusCode == http.StatusOK {
 		return nil
 	}
-	return &HTTPError{Op: "write", URL: c.where(), Status: resp.StatusCode, Msg: errorText(data)}
+	return &HTTPError{Op: "write", URL: c.where(), Status: resp.StatusCode, Msg: errorText(data), Credentials: c.credEnv}
 }
 
 // unwrapURLError drops url.Error's "Post <url>:" prefix: we name the server ourselves and

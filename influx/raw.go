@@ -128,6 +128,7 @@ func bucketSamples(ss []mesh.Sample, bucket time.Duration) []mesh.Sample {
 		b := mesh.Sample{Time: time.Unix(0, start).UTC(), MinRTT: math.Inf(1)}
 		good := 0
 		for _, s := range group {
+			b.Tests += s.TestCount() // the chart counts tests, not buckets
 			b.LossPct += s.LossPct
 			if s.Failed {
 				continue

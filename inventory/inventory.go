@@ -16,6 +16,7 @@ package inventory
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -57,12 +58,31 @@ func (e *Error) Error() string {
 // agents that give none. A relative secret_file is taken relative to the inventory's
 // directory, so an inventory and its secrets can move together.
 func Load(path string, defaultPort int) ([]mesh.Agent, error) {
-	data, err := os.ReadFile(path)
+	data, err := readBounded(path)
 	if err != nil {
 		// *PathError says "open PATH: reason"; callers add no "read inventory" of their own.
 		return nil, fmt.Errorf("read inventory: %w", err)
 	}
 	return Parse(data, path, defaultPort)
+}
+
+// maxFileBytes bounds an inventory file: a thousand agents take about 150 KiB.
+const maxFileBytes = 8 << 20
+
+func readBounded(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxFileBytes+1))
+	if err != nil {
+		return nil, &os.PathError{Op: "read", Path: path, Err: err}
+	}
+	if len(b) > maxFileBytes {
+		return nil, fmt.Errorf("%s is larger than %d MiB: not an inventory", path, maxFileBytes>>20)
+	}
+	return b, nil
 }
 
 // Parse validates an inventory held in memory; filename is used in error messages and

@@ -21,6 +21,9 @@ type Sample struct {
 	LossPct   float64   `json:"loss_pct"`
 	// Failed: no agent pair got a single reply (the workshop's failed=1, latency 0).
 	Failed bool `json:"failed"`
+	// Tests is how many ping tests the sample stands for when it is a bucket of history
+	// (InfluxDB's count); 0 means the tests are its Results (live), or one. See TestCount.
+	Tests int `json:"tests,omitempty"`
 	// Results are the agent-pair results folded into this sample (live source only;
 	// history samples are already aggregated by InfluxDB and leave it empty).
 	Results []PingResult `json:"results,omitempty"`

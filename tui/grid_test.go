@@ -336,13 +336,13 @@ func TestHelpFitsSmallTerminals(t *testing.T) {
 
 func TestDetailSaysMoreBelow(t *testing.T) {
 	m := press(t, newTestModel(t, 80, 24, Config{}), "enter")
-	if !strings.Contains(frame(m), "more lines below") {
+	if !strings.Contains(frame(m), "▼ ") { // detail.go's fold hint
 		t.Fatalf("no hint at 80x24:\n%s", frame(m))
 	}
 	for range 200 {
 		m = press(t, m, "down")
 	}
-	if strings.Contains(frame(m), "more lines below") || !strings.Contains(frame(m), "fra → ams") {
+	if strings.Contains(frame(m), "▼ ") || !strings.Contains(frame(m), "fra → ams") {
 		t.Fatalf("hint at the bottom:\n%s", frame(m))
 	}
 }

@@ -74,13 +74,4 @@ func (h gridHelp) FullHelp() [][]key.Binding {
 	}
 }
 
-// detailHelp is the help of the drill-down.
-type detailHelp struct{ k keyMap }
-
-func (h detailHelp) ShortHelp() []key.Binding {
-	return []key.Binding{h.k.Back, h.k.Up, h.k.Down, h.k.Metric, h.k.Help, h.k.Quit}
-}
-
-func (h detailHelp) FullHelp() [][]key.Binding {
-	return [][]key.Binding{{h.k.Back, h.k.Up, h.k.Down, h.k.PageUp, h.k.PageDown}, {h.k.Refresh, h.k.Help, h.k.Quit}}
-}
+// detailHelp (the drill-down's help) is in detail_keys.go.

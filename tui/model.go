@@ -1,7 +1,6 @@
 package tui
 
 import (
-	"fmt"
 	"strings"
 	"time"
 
@@ -74,6 +73,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.layout()
 	case matrixMsg:
 		m.fetchPending = false
+		m.detail.observe(msg.m, m.screen == screenDetail) // agents down/up for the drill-down
 		var next tea.Cmd
 		if msg.quick {
 			// Paint the quick matrix unless a full one beat it, then read the full one
@@ -111,6 +111,8 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		cmd = tea.Batch(cmds...)
 	case openPairMsg:
 		cmd = m.openDetail(msg.src, msg.dst)
+	case detailMoveMsg:
+		cmd = m.moveDetail(msg) // detail_nav.go
 	case detailMsg:
 		if m.screen == screenDetail {
 			cmd = m.detail.Update(msg)
@@ -205,7 +207,7 @@ func (m *Model) layout() {
 func (m *Model) compose() {
 	main := m.grid.View()
 	if m.screen == screenDetail {
-		main = m.moreBelow(m.detail.View())
+		main = m.detail.View() // its last line says what is below the fold
 	}
 	parts := []string{main, m.status.View(), m.help.View()}
 	if m.help.Overlay() {
@@ -225,20 +227,6 @@ func (m *Model) compose() {
 		}
 	}
 	m.frame = strings.Join(lines, "\n")
-}
-
-// moreBelow puts a "more below" line at the foot of the drill-down when its content goes
-// on past the screen (at 80x24 the reverse direction and the route changes are there).
-func (m *Model) moreBelow(view string) string {
-	vp := &m.detail.vp
-	below := vp.TotalLineCount() - vp.YOffset() - vp.Height()
-	if below <= 0 || vp.Height() < 3 {
-		return view
-	}
-	lines := strings.Split(view, "\n")
-	text := fmt.Sprintf("↓ %d more lines below: ↓/pgdn or the wheel", below)
-	lines[len(lines)-1] = m.ui.st.hint.Render(ansi.Truncate(text, max(1, m.ui.width), "…"))
-	return strings.Join(lines, "\n")
 }
 
 // View implements tea.Model; it returns the frame composed in Update.

@@ -132,8 +132,8 @@ func TestDrillDownAndBack(t *testing.T) {
 	m := newTestModel(t, 120, 40, Config{})
 	m = press(t, m, "enter")
 	f := frame(m)
-	for _, want := range []string{"ams ⇄ fra", "ams → fra", "fra → ams", "RTT min", "p95", "samples 3", "AS path: 64500 * 64501",
-		"route changes: 1", "198.18.2.9", "AS64500", "* no response", "scouter-ams-0 → scouter-fra-0", "loss┤", "jitter┤"} {
+	for _, want := range []string{"ams ⇄ fra", "ams → fra", "fra → ams", "RTT min", "p95", "3 tests", "AS path: 64500 * 64501",
+		"route changes: 1", "198.18.2.9", "AS64500", "scouter-ams-0: avg", "loss┤", "jitter┤", "ttl┤"} {
 		if !strings.Contains(f, want) {
 			t.Errorf("detail lacks %q:\n%s", want, f)
 		}

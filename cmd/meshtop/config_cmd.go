@@ -136,7 +136,7 @@ default.`,
 				if exampleSkip[f.Name] || f.Hidden || looksSecret(f.Name) {
 					return
 				}
-				fmt.Fprintf(tw, "--%s\t%s\t%s\n", f.Name, f.Value.String(), flagOrigin(target, f.Name))
+				fmt.Fprintf(tw, "--%s\t%s\t%s\n", f.Name, redactURLs(f.Value.String()), flagOrigin(target, f.Name))
 			})
 			return tw.Flush()
 		},

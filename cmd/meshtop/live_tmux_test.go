@@ -140,7 +140,7 @@ func TestLiveInTmux(t *testing.T) {
 	}
 	// Move to ams→jfk and drill down: chart and hop table of both directions.
 	s.keys("l", "Enter")
-	s.waitFor("ams ⇄ jfk", "ams → jfk", "jfk → ams", "RTT min", "┤", "ttl  address", "AS path")
+	s.waitFor("ams ⇄ jfk", "ams → jfk", "jfk → ams", "RTT min", "┤", "ttl address", "AS path")
 	s.keys("Escape")
 	s.waitFor("src\\dst")
 	s.keys("m")

@@ -74,10 +74,9 @@ func (e *SyntaxError) Error() string {
 
 var lineRE = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
 
-// maxLineSearch bounds how many extra parses Syntax spends looking for the true line of a
-// syntax error: a few hundred parses of a small file are nothing, and a file past this
-// size gets yaml.v3's own (earlier) line.
-const maxLineSearch = 256
+// maxSearchBytes: past this size a file gets yaml.v3's line without the search for the
+// true one (each of its ~log2(lines) steps parses a prefix of the file again).
+const maxSearchBytes = 128 << 10
 
 // Parse reads exactly one YAML document into a node tree. An empty document (nothing or
 // comments only) gives a nil node and no error. A syntax error is a *SyntaxError with
@@ -118,17 +117,33 @@ func SyntaxErr(data []byte, err error) error {
 	}
 	reported, _ := strconv.Atoi(m[1])
 	msg := m[2]
+	if len(data) > maxSearchBytes {
+		return &SyntaxError{Line: max(reported, 1), Msg: msg}
+	}
 	lines := bytes.SplitAfter(data, []byte("\n"))
-	start := max(reported, 1)
-	for n := start; n <= len(lines) && n < start+maxLineSearch; n++ {
-		prefix := bytes.Join(lines[:n], nil)
-		if perr := parseAll(prefix); perr != nil {
-			if pm := lineRE.FindStringSubmatch(perr.Error()); pm != nil && pm[2] == msg {
-				return &SyntaxError{Line: n, Msg: msg}
-			}
+	fails := func(n int) bool {
+		perr := parseAll(bytes.Join(lines[:n], nil))
+		if perr == nil {
+			return false
+		}
+		pm := lineRE.FindStringSubmatch(perr.Error())
+		return pm != nil && pm[2] == msg
+	}
+	// Binary search for the first failing prefix: a prefix that ends before the problem
+	// parses, or fails differently (at its end); every longer one fails the same way.
+	lo, hi := max(reported, 1), len(lines)
+	if lo > hi || !fails(hi) {
+		return &SyntaxError{Line: max(reported, 1), Msg: msg}
+	}
+	for lo < hi {
+		mid := lo + (hi-lo)/2
+		if fails(mid) {
+			hi = mid
+		} else {
+			lo = mid + 1
 		}
 	}
-	return &SyntaxError{Line: max(reported, 1), Msg: msg}
+	return &SyntaxError{Line: lo, Msg: msg}
 }
 
 func parseAll(data []byte) error {
