@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"sync"
@@ -53,6 +54,8 @@ const (
 	DefaultMaxSessions   = 32
 	DefaultIdleTimeout   = 30 * time.Minute
 	DefaultSweepNowEvery = 30 * time.Second
+	// HandshakeTimeout bounds the time from TCP connect to a finished SSH handshake.
+	HandshakeTimeout = 20 * time.Second
 )
 
 // Server is a running SSH server.
@@ -110,14 +113,16 @@ func New(cfg Config) (*Server, error) {
 			s.sessionLimits,
 		),
 		// Connections quiet for longer than the session idle limit (plus a margin for the
-		// program's own check) are dropped by the SSH layer; this also ends handshakes
-		// that never finish.
+		// program's own check) are dropped by the SSH layer.
 		wish.WithIdleTimeout(cfg.IdleTimeout+time.Minute),
 		wish.WithVersion("meshtop"),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("set up the SSH server: %w", err)
 	}
+	// A connection that has not logged in within this time is dropped, so a few idle
+	// TCP connections cannot fill the listener's limit for long.
+	srv.HandshakeTimeout = HandshakeTimeout
 	srv.ConnectionFailedCallback = func(conn net.Conn, err error) {
 		s.log.Debug("ssh connection failed", "remote", conn.RemoteAddr().String(), "error", err)
 	}
@@ -210,7 +215,17 @@ func (s *Server) sessionLimits(next ssh.Handler) ssh.Handler {
 			st.sub.Close()
 		}
 		if st.idle.Load() {
-			wish.Printf(sess, "meshtop: session closed after %s without input.\r\n", s.cfg.IdleTimeout)
+			// Through the pty when there is one: written to the session directly, the
+			// line could overtake the UI's last bytes (leaving the alternate screen)
+			// and vanish with them. The pty's output reaches the client through a
+			// copying goroutine that Exit would cut short: give it a moment.
+			msg := fmt.Sprintf("meshtop: session closed after %s without input.\r\n", s.cfg.IdleTimeout)
+			if pty, _, ok := sess.Pty(); ok && pty.Slave != nil {
+				_, _ = io.WriteString(pty.Slave, msg)
+				time.Sleep(250 * time.Millisecond)
+			} else {
+				_, _ = io.WriteString(sess, msg)
+			}
 			_ = sess.Exit(0)
 		}
 		s.log.Info("ssh session closed", append(attrs, "duration", time.Since(start).Round(time.Second).String(), "idle", st.idle.Load())...)

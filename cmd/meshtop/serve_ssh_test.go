@@ -373,3 +373,46 @@ func TestServeMetrics(t *testing.T) {
 		t.Errorf("promtool check metrics: %v\n%s", err, out)
 	}
 }
+
+// TestServeIdleAndNoTerminal: a session without input is closed after --idle-timeout and
+// told why; a session without a terminal is told to ask for one.
+func TestServeIdleAndNoTerminal(t *testing.T) {
+	f := startServe(t, "--idle-timeout", "2s")
+	// The client's output is read raw (ssh -tt on a pipe): tmux 3.3a can lose the last
+	// lines when a Bubble Tea program leaves the alternate screen as the pane's program
+	// ends (see waitQuit).
+	args := f.sshCommand(f.viewer, "-tt")
+	cmd := exec.Command(args[0], args[1:]...)
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stdin.Close() // no input: the session goes idle
+	out := &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("idle session ended with %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		_ = cmd.Process.Kill()
+		t.Fatal("idle session was not closed")
+	}
+	o := out.String()
+	leave := strings.LastIndex(o, "\x1b[?1049l")
+	msg := strings.LastIndex(o, "session closed after 2s without input")
+	if leave < 0 || msg < leave {
+		t.Errorf("the closing line is not on the main screen after the UI (leave alt screen at %d, line at %d): %q", leave, msg, o[max(0, len(o)-400):])
+	}
+	f.waitLog(`"idle":true`, 1)
+	noPty, err := exec.Command(f.sshCommand(f.viewer)[0], append(f.sshCommand(f.viewer)[1:], "true")...).CombinedOutput()
+	if err == nil || !strings.Contains(string(noPty), "connect with ssh -t") {
+		t.Errorf("session without a terminal: %v\n%s", err, noPty)
+	}
+}
