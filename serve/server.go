@@ -12,6 +12,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -23,6 +24,7 @@ import (
 	"golang.org/x/net/netutil"
 
 	"github.com/meshtop/meshtop/events"
+	"github.com/meshtop/meshtop/internal/textsafe"
 	"github.com/meshtop/meshtop/live"
 	"github.com/meshtop/meshtop/mesh"
 	"github.com/meshtop/meshtop/tui"
@@ -160,7 +162,7 @@ func (s *Server) auth(ctx ssh.Context, key ssh.PublicKey) bool {
 		return false
 	}
 	if !ok {
-		s.log.Warn("ssh login refused: unknown key", "remote", remote, "user", ctx.User(), "fingerprint", fp)
+		s.log.Warn("ssh login refused: unknown key", "remote", remote, "user", textsafe.Name(ctx.User()), "fingerprint", fp)
 		return false
 	}
 	ctx.SetValue(keyRole, role)
@@ -197,7 +199,7 @@ func (s *Server) sessionLimits(next ssh.Handler) ssh.Handler {
 		ctx := sess.Context()
 		role, _ := ctx.Value(keyRole).(Role)
 		fp, _ := ctx.Value(keyFingerprint).(string)
-		attrs := []any{"remote", sess.RemoteAddr().String(), "user", sess.User(), "role", string(role), "fingerprint", fp}
+		attrs := []any{"remote", sess.RemoteAddr().String(), "user", textsafe.Name(sess.User()), "role", string(role), "fingerprint", fp}
 		if n := s.open.Add(1); n > int64(s.cfg.MaxSessions) {
 			s.open.Add(-1)
 			s.log.Warn("ssh session refused: too many sessions", append(attrs, "max", s.cfg.MaxSessions)...)
@@ -245,7 +247,7 @@ func (s *Server) program(sess ssh.Session) *tea.Program {
 		return nil
 	}
 	role, _ := ctx.Value(keyRole).(Role)
-	who := sess.User() + " (" + fmt.Sprint(ctx.Value(keyFingerprint)) + ")"
+	who := textsafe.Name(sess.User()) + " (" + fmt.Sprint(ctx.Value(keyFingerprint)) + ")"
 	cfg := s.cfg.UI
 	cfg.Context = ctx // the session's end cancels its reads
 	cfg.NoColor = cfg.NoColor || hasEnv(sess.Environ(), "NO_COLOR")
@@ -282,9 +284,10 @@ type sessionSource struct {
 // RequestSweep implements tui.SweepRequester.
 func (s sessionSource) RequestSweep() error { return s.request() }
 
+// hasEnv reports whether the client set name to a non-empty value (NO_COLOR's rule).
 func hasEnv(env []string, name string) bool {
 	for _, e := range env {
-		if len(e) > len(name) && e[:len(name)+1] == name+"=" && len(e) > len(name)+1 {
+		if v, ok := strings.CutPrefix(e, name+"="); ok && v != "" {
 			return true
 		}
 	}
