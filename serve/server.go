@@ -66,10 +66,7 @@ type Server struct {
 	ssh     *ssh.Server
 	limiter *sweepLimiter
 	open    atomic.Int64
-	total   atomic.Int64
 	log     *slog.Logger
-	mu      sync.Mutex
-	closed  bool
 }
 
 type ctxKey int
@@ -141,9 +138,6 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	ln = netutil.LimitListener(ln, s.cfg.MaxSessions+16)
 	go func() {
 		<-ctx.Done()
-		s.mu.Lock()
-		s.closed = true
-		s.mu.Unlock()
 		_ = s.ssh.Close()
 	}()
 	err := s.ssh.Serve(ln)
@@ -207,7 +201,6 @@ func (s *Server) sessionLimits(next ssh.Handler) ssh.Handler {
 			return
 		}
 		defer s.open.Add(-1)
-		s.total.Add(1)
 		st := &sessionState{}
 		ctx.SetValue(keyState, st)
 		start := time.Now()
