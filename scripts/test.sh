@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite, set-up included: installs what the tests need (Debian packages
-# influxdb, tmux, iproute2, and the shells the completion tests source; Go modules come through the module proxy), then vets and
+# influxdb, tmux, iproute2, openssh-client, prometheus (promtool), and the shells the completion tests source; Go modules come through the module proxy), then vets and
 # tests everything and checks the release build. Run as root for the lab and raw-ICMP
 # tests (they skip otherwise, unless CI=true, where they must run).
 set -euo pipefail
