@@ -416,3 +416,38 @@ func TestServeIdleAndNoTerminal(t *testing.T) {
 		t.Errorf("session without a terminal: %v\n%s", err, noPty)
 	}
 }
+
+// TestServeRefusesBadSetups: what would leave serve open or useless is an error at start.
+func TestServeRefusesBadSetups(t *testing.T) {
+	t.Setenv("SCOUTER_SECRET", testSecret)
+	needTool(t, "ssh-keygen")
+	dir := t.TempDir()
+	key := sshKey(t, dir, "k")
+	keys := filepath.Join(dir, "authorized_keys")
+	writeServeFile(t, keys, readServeFile(t, key+".pub"))
+	state := filepath.Join(dir, "state")
+	if err := os.MkdirAll(state, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	writeServeFile(t, filepath.Join(state, "ssh_host_ed25519_key"), readServeFile(t, key))
+	if err := os.Chmod(filepath.Join(state, "ssh_host_ed25519_key"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	inv := writeInventory(t, fakeAgent{"ams", scoutertest.Config{}}, fakeAgent{"jfk", scoutertest.Config{}})
+	base := []string{"serve", "--inventory", inv, "--ssh-listen", "127.0.0.1:0"}
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{nil, "--authorized-keys is required"},
+		{[]string{"--authorized-keys", keys, "--log-format", "xml"}, "log-format"},
+		{[]string{"--authorized-keys", keys, "--max-sessions", "0"}, "--max-sessions 0"},
+		{[]string{"--authorized-keys", filepath.Join(dir, "k")}, "not an authorized_keys line"},
+		{[]string{"--authorized-keys", keys, "--state-dir", state}, "want 0600"},
+	} {
+		_, _, err := runCLI(t, append(base, tt.args...)...)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%v: %v, want %q", tt.args, err, tt.want)
+		}
+	}
+}
