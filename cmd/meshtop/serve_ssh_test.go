@@ -127,7 +127,7 @@ func startServe(t *testing.T, extra ...string) *serveFixture {
 	f.addr, f.metricsAddr = freeAddr(t), freeAddr(t)
 	args := append([]string{"serve", "--inventory", inv, "--count", "1", "--interval", "2s", "--traceroute-interval", "2s",
 		"--ssh-listen", f.addr, "--metrics-listen", f.metricsAddr, "--authorized-keys", keys, "--operators", ops,
-		"--state-dir", filepath.Join(f.dir, "state"), "--sweep-now-every", "1h", "--log-format", "json"}, extra...)
+		"--state-dir", filepath.Join(f.dir, "state"), "--sweep-now-every", "5s", "--log-format", "json"}, extra...)
 	ctx, cancel := context.WithCancel(context.Background())
 	f.cmd = exec.CommandContext(ctx, f.bin, args...)
 	f.cmd.Env = append(os.Environ(), "SCOUTER_SECRET="+testSecret, "XDG_CONFIG_HOME="+t.TempDir())
@@ -258,11 +258,16 @@ func TestServeOverSSH(t *testing.T) {
 	vw.waitFor("sweep now refused: your key has the viewer role")
 	op.keys("r")
 	f.waitLog(`"msg":"sweep now","who"`, 1)
+	honoured := time.Now()
 	op.keys("r")
-	op.waitFor("sweep now refused: the team may ask once per 1h0m0s")
+	op.waitFor("sweep now refused: the team may ask once per 5s")
 	if n := f.count(`"msg":"sweep now","who"`); n != 1 {
 		t.Errorf("%d sweeps now honoured, want 1", n)
 	}
+	// The next window: honoured again.
+	time.Sleep(time.Until(honoured.Add(5*time.Second + 200*time.Millisecond)))
+	op.keys("r")
+	f.waitLog(`"msg":"sweep now","who"`, 2)
 
 	// The agents get one sweeper's tests, however many sessions watch: tests counted at
 	// the agents lie between the sweeps finished before and after the count.
