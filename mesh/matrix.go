@@ -14,6 +14,10 @@ type Matrix struct {
 	Pops   []string      // sorted PoP codes
 	Agents []AgentStatus // live source only; sorted by PoP then name
 	cells  map[Pair]*Cell
+	// rows is the live store's layout instead of cells: rows[src][dst]. Rows are shared
+	// with the store until it changes one (copy-on-write), so a snapshot costs a map of
+	// rows, not one of cells.
+	rows map[string]map[string]*Cell
 	// down holds source PoPs none of whose agents could be used in the last sweep.
 	down map[string]string
 }
@@ -36,6 +40,20 @@ func NewMatrix(t time.Time, source string, pops []string, agents []AgentStatus, 
 	}
 	slices.Sort(pops)
 	m.Pops = pops
+	m.setDown(agents)
+	return m
+}
+
+// newRowMatrix is NewMatrix for the store's row layout; pops must be complete.
+func newRowMatrix(t time.Time, source string, pops []string, agents []AgentStatus, rows map[string]map[string]*Cell) *Matrix {
+	m := &Matrix{Time: t, Source: source, Agents: agents, rows: rows, down: map[string]string{}}
+	slices.Sort(pops)
+	m.Pops = pops
+	m.setDown(agents)
+	return m
+}
+
+func (m *Matrix) setDown(agents []AgentStatus) {
 	// A PoP's row is unreachable only when every one of its agents failed: one dead agent
 	// of two still leaves the other's measurements.
 	byPop := map[string][]AgentStatus{}
@@ -53,13 +71,15 @@ func NewMatrix(t time.Time, source string, pops []string, agents []AgentStatus, 
 			m.down[pop] = as[0].Error
 		}
 	}
-	return m
 }
 
 // Cell returns the cell of a pair, or nil when the pair has no data at all.
 func (m *Matrix) Cell(src, dst string) *Cell {
 	if m == nil {
 		return nil
+	}
+	if m.rows != nil {
+		return m.rows[src][dst]
 	}
 	return m.cells[Pair{src, dst}]
 }

@@ -42,9 +42,6 @@ type MetricSpec struct {
 	// Decimals: values below 10 (but not 0) show this many decimals, others none, as
 	// the workshop's dashboards did.
 	Decimals int
-
-	result func(*PingResult) *float64
-	sample func(*Sample) *float64
 }
 
 // metricTable is the one definition of every metric, indexed by Metric.
@@ -52,28 +49,20 @@ var metricTable = [numMetrics]MetricSpec{
 	Latency: {
 		Name: "latency", Aliases: []string{"rtt"}, Field: "avg_rtt_ms", Title: "Latency", Unit: "ms",
 		Key: "1", Help: "latency", Thresholds: Thresholds{250, 500, 1000}, FailedValue: 0, Decimals: 1,
-		result: func(r *PingResult) *float64 { return &r.AvgRTT },
-		sample: func(s *Sample) *float64 { return &s.AvgRTT },
 	},
 	JitterPct: {
 		Name: "jitter", Aliases: []string{"jitter-pct"}, Field: "jitter_pct", Title: "Jitter %", Unit: "%",
 		Key: "2", Help: "jitter %", Thresholds: Thresholds{4, 5, 6}, FailedValue: 100, Decimals: 1,
-		result: func(r *PingResult) *float64 { return &r.JitterPct },
-		sample: func(s *Sample) *float64 { return &s.JitterPct },
 	},
 	// Jitter ms had no panel on the workshop's boards; its defaults follow the
 	// dashboard's 5 ms "critical" line on the jitter graph.
 	JitterMs: {
 		Name: "jitter-ms", Field: "jitter_ms", Title: "Jitter ms", Unit: "ms",
 		Key: "3", Help: "jitter ms", Thresholds: Thresholds{5, 10, 20}, FailedValue: 0, Decimals: 1,
-		result: func(r *PingResult) *float64 { return &r.JitterMs },
-		sample: func(s *Sample) *float64 { return &s.JitterMs },
 	},
 	Loss: {
 		Name: "loss", Field: "loss_pct", Title: "Loss", Unit: "%",
 		Key: "4", Help: "loss", Thresholds: Thresholds{2, 4, 6}, CountsFailed: true, Decimals: 1,
-		result: func(r *PingResult) *float64 { return &r.LossPct },
-		sample: func(s *Sample) *float64 { return &s.LossPct },
 	},
 }
 
@@ -125,13 +114,35 @@ func (m Metric) CountsFailed() bool { return metricTable[m].CountsFailed }
 func (m Metric) FailedValue() float64 { return metricTable[m].FailedValue }
 
 // Value picks the metric out of a ping result.
-func (m Metric) Value(r PingResult) float64 { return *metricTable[m].result(&r) }
+func (m Metric) Value(r PingResult) float64 { return *m.Ref(&r) }
 
-// Ref is the metric's field in r, to read or set.
-func (m Metric) Ref(r *PingResult) *float64 { return metricTable[m].result(r) }
+// Ref is the metric's field in r, to read or set. This and SampleRef are the field
+// plumbing of a metric (a switch rather than a function in the table: a call through
+// a function value makes every PingResult and Sample it is given escape to the heap).
+func (m Metric) Ref(r *PingResult) *float64 {
+	switch m {
+	case JitterPct:
+		return &r.JitterPct
+	case JitterMs:
+		return &r.JitterMs
+	case Loss:
+		return &r.LossPct
+	}
+	return &r.AvgRTT
+}
 
 // SampleRef is the metric's field in s, to read or set.
-func (m Metric) SampleRef(s *Sample) *float64 { return metricTable[m].sample(s) }
+func (m Metric) SampleRef(s *Sample) *float64 {
+	switch m {
+	case JitterPct:
+		return &s.JitterPct
+	case JitterMs:
+		return &s.JitterMs
+	case Loss:
+		return &s.LossPct
+	}
+	return &s.AvgRTT
+}
 
 // MetricNames is the flag names for help and error texts: "latency, jitter, jitter-ms or loss".
 func MetricNames() string {

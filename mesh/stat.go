@@ -70,7 +70,11 @@ func Percentile(values []float64, p float64) float64 {
 	}
 	sorted := slices.Clone(values)
 	slices.Sort(sorted)
-	i := int(math.Floor(float64(len(sorted))*p/100+0.5)) - 1
-	i = max(0, min(i, len(sorted)-1))
-	return sorted[i]
+	return sorted[rankIndex(len(sorted), p)]
+}
+
+// rankIndex is the index into n sorted values of their nearest-rank percentile p.
+func rankIndex(n int, p float64) int {
+	i := int(math.Floor(float64(n)*p/100+0.5)) - 1
+	return max(0, min(i, n-1))
 }

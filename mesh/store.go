@@ -1,6 +1,7 @@
 package mesh
 
 import (
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -10,21 +11,30 @@ import (
 // DefaultKeep is how many sweeps the live store keeps per pair (--keep).
 const DefaultKeep = 360
 
-// Store keeps the live history: a bounded ring of samples and of traces per PoP pair,
-// and the agents' latest states. It is safe for concurrent use: the sweeper adds while
-// the UI reads. Cells are recomputed when their pair changes, never on read, so building
-// a Matrix costs a map copy.
+// Store keeps the live history: per PoP pair a compact ring of samples (series.go) and
+// a ring of traces, and the agents' latest states. It is safe for concurrent use: the
+// sweeper adds while the UI reads.
+//
+// Adding is cheap and reading is cheaper: an add updates the pair's running window
+// statistics (winstats.go) and rebuilds the pair's cell from them in O(1); Matrix puts
+// the cells changed since the last read into rows of cells that are shared with the
+// matrices handed out until the store changes them (copy-on-write per row).
 type Store struct {
 	mu      sync.Mutex
 	keep    int
-	pings   map[Pair]*ring[Sample]
+	kcap    int // top values kept per metric for max and p95
+	pings   map[Pair]*series
 	traces  map[Pair]*ring[TraceResult]
-	cells   map[Pair]*Cell
-	errs    map[Pair]string
 	agents  map[string]AgentStatus
 	pops    map[string]bool
 	last    time.Time
 	version uint64
+
+	// rows[src][dst] are the cells as of the last Matrix; dirty pairs changed since.
+	// A row in shared is referenced by a published matrix and is copied before a change.
+	rows   map[string]map[string]*Cell
+	shared map[string]bool
+	dirty  []*series
 }
 
 // NewStore keeps at most keep sweeps per pair (DefaultKeep when keep <= 0).
@@ -34,12 +44,13 @@ func NewStore(keep int) *Store {
 	}
 	return &Store{
 		keep:   keep,
-		pings:  map[Pair]*ring[Sample]{},
+		kcap:   topNeeded(keep, 95),
+		pings:  map[Pair]*series{},
 		traces: map[Pair]*ring[TraceResult]{},
-		cells:  map[Pair]*Cell{},
-		errs:   map[Pair]string{},
 		agents: map[string]AgentStatus{},
 		pops:   map[string]bool{},
+		rows:   map[string]map[string]*Cell{},
+		shared: map[string]bool{},
 	}
 }
 
@@ -82,28 +93,40 @@ func (s *Store) AddPing(r PingResult) {
 		s.pops[r.DstPop] = true
 	}
 	s.version++
+	ser := s.pings[p]
+	if ser == nil {
+		ser = newSeries(p, s.keep, s.kcap)
+		s.pings[p] = ser
+	}
+	defer s.changed(ser)
 	if !r.Measured() {
-		s.errs[p] = r.Err
-		s.recompute(p)
+		ser.err = r.Err
 		return
 	}
-	delete(s.errs, p)
-	rg := s.pings[p]
-	if rg == nil {
-		rg = newRing[Sample](s.keep)
-		s.pings[p] = rg
-	}
-	if last, ok := rg.last(); ok && last.Time.Equal(r.Time) {
-		merged, _ := FoldResults(r.Time, append(slices.Clone(last.Results), r))
-		rg.setLast(merged)
+	ser.err = ""
+	if ser.n > 0 && ser.lastNs == r.Time.UnixNano() {
+		merged, _ := FoldResults(r.Time, append(slices.Clone(ser.last.Results), r))
+		ser.replaceLast(merged)
 	} else {
 		smp, _ := FoldResults(r.Time, []PingResult{r})
-		rg.push(smp)
+		ser.push(smp)
 	}
 	if r.Time.After(s.last) {
 		s.last = r.Time
 	}
-	s.recompute(p)
+}
+
+// changed rebuilds the pair's cell while its data is at hand (O(1): the window
+// statistics are kept up to date) and queues it for the next Matrix. The new cell is a
+// new object: matrices handed out earlier keep the old one.
+func (s *Store) changed(ser *series) {
+	c := new(Cell)
+	ser.cellInto(c)
+	ser.cell = c
+	if !ser.dirty {
+		ser.dirty = true
+		s.dirty = append(s.dirty, ser)
+	}
 }
 
 // AddTrace adds one traceroute result.
@@ -120,50 +143,52 @@ func (s *Store) AddTrace(r TraceResult) {
 	s.version++
 }
 
-// recompute replaces the pair's cell with a new one (copy-on-write: matrices handed out
-// earlier keep the old cell).
-func (s *Store) recompute(p Pair) {
-	var c Cell
-	if rg := s.pings[p]; rg != nil {
-		c = ReduceSamples(rg.items())
-	} else {
-		c = EmptyCell()
-	}
-	c.Err = s.errs[p]
-	s.cells[p] = &c
-}
-
-// Matrix snapshots the store.
+// Matrix snapshots the store. Cells of pairs that changed are rebuilt (copy-on-write:
+// matrices handed out earlier keep their cells and rows).
 func (s *Store) Matrix() *Matrix {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	cells := make(map[Pair]*Cell, len(s.cells))
-	for p, c := range s.cells {
-		cells[p] = c
+	var src string
+	var row map[string]*Cell
+	for _, ser := range s.dirty {
+		ser.dirty = false
+		if row == nil || ser.pair.Src != src {
+			src = ser.pair.Src
+			row = s.rows[src]
+			if row == nil || s.shared[src] {
+				row = maps.Clone(row)
+				if row == nil {
+					row = map[string]*Cell{}
+				}
+				s.rows[src] = row
+				delete(s.shared, src)
+			}
+		}
+		row[ser.pair.Dst] = ser.cell
 	}
-	pops := make([]string, 0, len(s.pops))
-	for p := range s.pops {
-		pops = append(pops, p)
+	clear(s.dirty)
+	s.dirty = s.dirty[:0]
+	rows := maps.Clone(s.rows)
+	for src := range rows {
+		s.shared[src] = true
 	}
-	agents := make([]AgentStatus, 0, len(s.agents))
-	for _, a := range s.agents {
-		agents = append(agents, a)
-	}
+	pops := slices.Collect(maps.Keys(s.pops))
+	agents := slices.Collect(maps.Values(s.agents))
 	slices.SortFunc(agents, func(a, b AgentStatus) int {
 		if a.Pop != b.Pop {
 			return strings.Compare(a.Pop, b.Pop)
 		}
 		return strings.Compare(a.Name, b.Name)
 	})
-	return NewMatrix(s.last, "live", pops, agents, cells)
+	return newRowMatrix(s.last, "live", pops, agents, rows)
 }
 
 // History returns the pair's samples in time order.
 func (s *Store) History(src, dst string) []Sample {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if rg := s.pings[Pair{src, dst}]; rg != nil {
-		return rg.items()
+	if ser := s.pings[Pair{src, dst}]; ser != nil {
+		return ser.samples(src, dst)
 	}
 	return nil
 }

@@ -57,6 +57,8 @@ type gridModel struct {
 	gridW   int // columns the grid itself takes (the panel gets the rest)
 	gridH   int // lines the grid itself takes, header row included
 
+	sums map[sumKey]sumCell // region summaries of this data and view, computed once
+
 	panel  panelModel
 	events *eventLog
 	marks  cellMarks // which marks the legend must explain
@@ -125,8 +127,8 @@ func (g *gridModel) View() string {
 	return g.legend(g.width) + "\n" + body + "\n" + mid
 }
 
-// Capturing reports whether the grid takes every key (the filter line or the event list
-// has it), so global keys like q type instead.
+// Capturing reports whether the grid takes every key (the filter line is open), so
+// global keys like q type instead. (The event list takes only the arrows and enter.)
 func (g *gridModel) Capturing() bool { return g.filtering }
 
 // pair gives src and dst of a visible cell, undoing the transpose.
@@ -147,6 +149,27 @@ func (g *gridModel) classOf(row, col string) mesh.Class {
 		}
 	}
 	return g.m.Class(s, d, g.metric, g.stat, g.thresholds())
+}
+
+// classValue is classOf and valueOf with one cell lookup (sorting a large mesh).
+func (g *gridModel) classValue(row, col string) (mesh.Class, float64) {
+	if g.conf.enabled() {
+		return g.classOf(row, col), g.valueOf(row, col)
+	}
+	s, d := g.pair(row, col)
+	if _, down := g.m.SourceDown(s); down {
+		return mesh.Unreachable, math.NaN()
+	}
+	c := g.m.Cell(s, d)
+	if c == nil || c.Samples == 0 {
+		return mesh.NoData, math.NaN()
+	}
+	v, failed := c.Value(g.metric, g.stat)
+	cls := g.thresholds().Classify(v, failed)
+	if failed {
+		return cls, math.Inf(1)
+	}
+	return cls, v
 }
 
 // valueOf is the value a cell shows (NaN without one), for sorting and summaries.
@@ -176,6 +199,7 @@ func (g *gridModel) reorder() {
 		g.sortWorst(pops)
 	}
 	g.rgn = newRegionLayout(g.rows, g.cols, g.regionOf, g.regions)
+	g.sums = nil
 	if !g.placed && len(g.rows) > 1 {
 		// Start on a real pair, not the empty diagonal.
 		g.placed = true
@@ -219,8 +243,7 @@ func (g *gridModel) sortWorst(pops []string) {
 		cls[i] = make([]mesh.Class, len(pops))
 		vals[i] = make([]float64, len(pops))
 		for j, c := range pops {
-			cls[i][j] = g.classOf(r, c)
-			vals[i][j] = g.valueOf(r, c)
+			cls[i][j], vals[i][j] = g.classValue(r, c)
 		}
 		rowScore[r] = badness(cls[i], vals[i])
 	}
@@ -507,7 +530,7 @@ func (g *gridModel) renderGrid() {
 		for dc := g.colOff; dc < lastCol; dc++ {
 			ci := g.rgn.dcols[dc]
 			if ci < 0 {
-				cls, text := g.summary([]int{ri}, g.rgn.colsOf[-ci-1])
+				cls, text := g.summaryOf(sumKey{rk: -1, ri: ri, ck: -ci - 1})
 				g.seq.class[cls].wrap(&b, padLeft(text, g.cellW-2)+" ")
 				b.WriteByte(' ')
 				continue
@@ -535,16 +558,42 @@ func (g *gridModel) renderSummaryRow(b *strings.Builder, k int, scroll string, l
 	g.seq.dim.wrap(b, scroll)
 	for dc := g.colOff; dc < lastCol; dc++ {
 		ci := g.rgn.dcols[dc]
-		var cols []int
+		key := sumKey{rk: k, ck: -1, ci: ci}
 		if ci < 0 {
-			cols = g.rgn.colsOf[-ci-1]
-		} else {
-			cols = []int{ci}
+			key = sumKey{rk: k, ck: -ci - 1}
 		}
-		cls, text := g.summary(g.rgn.rowsOf[k], cols)
+		cls, text := g.summaryOf(key)
 		g.seq.class[cls].wrap(b, padLeft(text, g.cellW-2)+" ")
 		b.WriteByte(' ')
 	}
+}
+
+// sumKey names a summary block: a region (k >= 0) or one line (i) each way.
+type sumKey struct{ rk, ri, ck, ci int }
+
+type sumCell struct {
+	cls  mesh.Class
+	text string
+}
+
+// summaryOf is summary with a cache: a cursor move redraws summaries it already knows.
+func (g *gridModel) summaryOf(key sumKey) (mesh.Class, string) {
+	if c, ok := g.sums[key]; ok {
+		return c.cls, c.text
+	}
+	rows, cols := []int{key.ri}, []int{key.ci}
+	if key.rk >= 0 {
+		rows = g.rgn.rowsOf[key.rk]
+	}
+	if key.ck >= 0 {
+		cols = g.rgn.colsOf[key.ck]
+	}
+	cls, text := g.summary(rows, cols)
+	if g.sums == nil {
+		g.sums = map[sumKey]sumCell{}
+	}
+	g.sums[key] = sumCell{cls, text}
+	return cls, text
 }
 
 // summary is the worst measured cell of a block of rows x columns: its class and value.
@@ -573,10 +622,11 @@ func (g *gridModel) summary(rows, cols []int) (mesh.Class, string) {
 		return mesh.Unreachable, "DOWN"
 	case !found || worst == mesh.NoData:
 		return mesh.NoData, "·"
-	case math.IsInf(wv, 1):
-		return worst, "FAIL"
 	}
 	text := mesh.FormatValue(g.metric, wv, false)
+	if math.IsInf(wv, 1) {
+		text = "FAIL"
+	}
 	if g.st.noColor {
 		text += classMarker[worst]
 	}

@@ -16,6 +16,7 @@ const (
 	evRecovered                  // a red pair is better again
 	evDown                       // a PoP's agents cannot be used
 	evUp                         // they can again
+	evRoute                      // a pair's path changed (confirmed)
 )
 
 // meshEvent is one line of the panel's event list: newest first, each naming the pair to
@@ -35,6 +36,8 @@ func (e meshEvent) text() string {
 		return fmt.Sprintf("%s %s→%s turned red %s", at, e.src, e.dst, e.value)
 	case evRecovered:
 		return fmt.Sprintf("%s %s→%s recovered %s", at, e.src, e.dst, e.value)
+	case evRoute:
+		return fmt.Sprintf("%s %s→%s route changed %s", at, e.src, e.dst, e.value)
 	case evDown:
 		return fmt.Sprintf("%s %s agents down %s", at, e.src, e.why)
 	default:
@@ -45,11 +48,60 @@ func (e meshEvent) text() string {
 // eventLog derives mesh-wide events from successive matrices: the classes of the last
 // matrix under the grid's view are the baseline the next one is compared with.
 type eventLog struct {
-	capacity int
-	list     []meshEvent // newest first
-	pops     []string
-	classes  []mesh.Class // baseline, pops x pops
-	down     map[string]bool
+	capacity  int
+	list      []meshEvent // newest first
+	pops      []string
+	classes   []mesh.Class // baseline, pops x pops
+	down      map[string]bool
+	routes    map[routeKey]bool // route changes already listed
+	routeNext int               // the pair the next route-change read starts at
+}
+
+type routeKey struct {
+	at       int64
+	src, dst string // agent and address
+}
+
+// addRoutes lists the route changes not seen before, in time order among the other
+// events; it reports whether any was new.
+func (l *eventLog) addRoutes(changes []mesh.RouteChange) bool {
+	if l.routes == nil || len(l.routes) > 16*l.capacity {
+		// Forget what left the window; what is still in it is in changes.
+		l.routes = map[routeKey]bool{}
+		for _, e := range l.list {
+			if e.kind == evRoute {
+				for _, c := range changes {
+					if c.Time.Equal(e.at) && c.New.SrcPop == e.src && c.New.DstPop == e.dst {
+						l.routes[routeKey{c.Time.UnixNano(), c.Src, c.Dst}] = true
+					}
+				}
+			}
+		}
+	}
+	added := false
+	for _, c := range changes {
+		k := routeKey{c.Time.UnixNano(), c.Src, c.Dst}
+		if l.routes[k] {
+			continue
+		}
+		l.routes[k] = true
+		added = true
+		hops := ""
+		if n := len(c.New.Hops); n > 0 {
+			hops = fmt.Sprintf("(%d hops, was %d)", n, len(c.Old.Hops))
+		} else if c.New.ASPath != "" {
+			hops = "AS " + c.New.ASPath
+		}
+		l.list = append(l.list, meshEvent{at: c.Time, kind: evRoute, src: c.New.SrcPop, dst: c.New.DstPop, value: hops})
+	}
+	if added {
+		// Newest first; events of one time keep their order.
+		slices.SortStableFunc(l.list, func(a, b meshEvent) int { return b.at.Compare(a.at) })
+		if len(l.list) > l.capacity {
+			l.list = l.list[:l.capacity]
+		}
+	}
+	return added
 }
 
 func newEventLog(capacity int) *eventLog { return &eventLog{capacity: capacity} }

@@ -88,13 +88,15 @@ func (p *panelModel) follow(force bool) tea.Cmd {
 	if pr == p.histFor && !force {
 		return nil
 	}
-	if pr != p.histFor {
+	moved := pr != p.histFor
+	if moved {
 		p.hist = nil
 	}
 	p.histFor = pr
 	p.gen++
 	gen := p.gen
-	if p.ui.panelDelay <= 0 {
+	// Only a moving cursor waits: new data for the same pair comes throttled already.
+	if p.ui.panelDelay <= 0 || !moved {
 		return p.read(gen)
 	}
 	return tea.Tick(p.ui.panelDelay, func(time.Time) tea.Msg { return panelTickMsg{gen: gen} })
@@ -260,6 +262,8 @@ func (p *panelModel) eventLines(n, w int) []string {
 			t = p.st.bad.Render(t)
 		case e.kind == evRecovered || e.kind == evUp:
 			t = p.st.good.Render(t)
+		case e.kind == evRoute:
+			t = p.st.hint.Render(t)
 		}
 		lines = append(lines, t)
 	}

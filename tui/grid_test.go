@@ -346,3 +346,48 @@ func TestDetailSaysMoreBelow(t *testing.T) {
 		t.Fatalf("hint at the bottom:\n%s", frame(m))
 	}
 }
+
+// The panel reads its pair's history through the commands the model returns (no test
+// shortcut): the debounced tick, then the read.
+func TestPanelReadsThroughCommands(t *testing.T) {
+	m := New(StoreSource{Store: fixtureStore()}, Config{})
+	m = update(t, m, tea.WindowSizeMsg{Width: 160, Height: 48})
+	var follow func(cmd tea.Cmd, depth int)
+	follow = func(cmd tea.Cmd, depth int) {
+		if cmd == nil || depth > 4 {
+			return
+		}
+		switch msg := cmd().(type) {
+		case tea.BatchMsg:
+			for _, c := range msg {
+				follow(c, depth+1)
+			}
+		case matrixMsg, panelTickMsg, pairHistoryMsg:
+			nm, next := m.Update(msg)
+			m = nm.(Model)
+			follow(next, depth+1)
+		}
+	}
+	follow(m.fetch(), 0)
+	if f := frame(m); !strings.Contains(f, "rtt     ▁▄█") {
+		t.Fatalf("no sparkline through the model's own commands:\n%s", f)
+	}
+}
+
+func TestRouteChangeEvents(t *testing.T) {
+	m := newTestModel(t, 160, 48, Config{})
+	m = runCmd(t, m, fetchRouteChanges(m.ui.ctx, m.ui.src, 0))
+	f := frame(m)
+	if !strings.Contains(f, "ams→fra route changed (3 hops, was 4)") {
+		t.Fatalf("no route change event:\n%s", f)
+	}
+	// Read again after the next sweep: listed once.
+	m = runCmd(t, m, fetchRouteChanges(m.ui.ctx, m.ui.src, 0))
+	if n := strings.Count(frame(m), "route changed"); n != 1 {
+		t.Fatalf("route change listed %d times", n)
+	}
+	m = press(t, m, "tab", "enter")
+	if s, d, _ := m.Selected(); s != "ams" || d != "fra" {
+		t.Fatalf("jumped to %s→%s", s, d)
+	}
+}

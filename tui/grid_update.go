@@ -43,6 +43,15 @@ func (g *gridModel) Update(msg tea.Msg) tea.Cmd {
 			g.join()
 		}
 		return next
+	case routeChangesMsg:
+		if msg.err != nil {
+			return nil
+		}
+		g.events.routeNext = msg.next
+		if g.events.addRoutes(msg.changes) {
+			g.render()
+		}
+		return nil
 	case staleTickMsg:
 		// Cells age without new data: redraw so stale marks appear.
 		g.render()

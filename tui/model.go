@@ -82,10 +82,13 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.fetchPending = true
 			next = m.fetch()
 		} else if msg.err == nil && msg.m != nil {
+			if !m.haveFull {
+				// The route changes of the window so far; after that, one read per sweep.
+				next = fetchRouteChanges(m.ui.ctx, m.ui.src, m.grid.events.routeNext)
+			}
 			m.haveFull = true
 		}
-		m.grid.Update(msg)
-		cmd = tea.Batch(m.status.Update(msg), next)
+		cmd = tea.Batch(m.grid.Update(msg), m.status.Update(msg), next)
 	case DataChangedMsg:
 		if !m.fetchPending {
 			m.fetchPending = true
@@ -104,7 +107,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		cmd = tea.Batch(cmds...)
 	case SweepDoneMsg:
-		cmds := []tea.Cmd{m.status.Update(msg), m.fetch()}
+		cmds := []tea.Cmd{m.status.Update(msg), m.fetch(), fetchRouteChanges(m.ui.ctx, m.ui.src, m.grid.events.routeNext)}
 		if m.screen == screenDetail {
 			cmds = append(cmds, m.detail.Reload())
 		}
@@ -119,7 +122,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 	case tea.KeyPressMsg:
 		cmd = m.onKey(msg)
-	case panelTickMsg, pairHistoryMsg, staleTickMsg:
+	case panelTickMsg, pairHistoryMsg, staleTickMsg, routeChangesMsg:
 		cmd = m.grid.Update(msg)
 	case tea.MouseClickMsg:
 		if m.screen == screenGrid {

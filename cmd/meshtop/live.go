@@ -95,6 +95,7 @@ func (o *liveOptions) newSweeper(ctx context.Context) (*sweeper, error) {
 		return nil, err
 	}
 	store := mesh.NewStore(o.keep)
+	tuneGCForStore()
 	loop := &live.Loop{
 		Agents: agents, Options: o.probe.options(secret), Interval: o.interval, TraceInterval: o.traceInterval,
 		Store: store, Discover: o.disc.agents, RediscoverEvery: 10 * time.Minute,
