@@ -20,6 +20,8 @@ type Reader struct {
 	// noP95 leaves out the percentile aggregates (QuickMatrix): they are most of the
 	// mesh query's time on a large window.
 	noP95 bool
+	// rollupMode is SetRollup's choice ("" = auto).
+	rollupMode string
 }
 
 // DefaultWindow is the history window when none is given (Grafana's "last 1h").
@@ -133,17 +135,30 @@ func (r *Reader) MatrixQuery() string {
 	return good + "; " + all + "; " + newest
 }
 
-// QuickMatrix is Matrix without the p95 values (NaN in every cell), for a first paint:
-// on 50 PoPs x 24 h of 60 s data it answers in 9.4 s where Matrix takes 33.5 s
-// (bench/influxgrid data, curl). A full Matrix should follow.
+// QuickMatrix is Matrix without the p95 values (NaN in every cell): the progressive
+// read (MatrixSteps) up to mean and max.
 func (r *Reader) QuickMatrix(ctx context.Context) (*mesh.Matrix, error) {
-	q := *r
-	q.noP95 = true
-	return q.Matrix(ctx)
+	return r.finalStep(ctx, mesh.Mean)
 }
 
-// Matrix reduces the window to one cell per PoP pair.
+// Matrix reduces the window to one cell per PoP pair, every stat included: the
+// progressive read (MatrixSteps) to its end.
 func (r *Reader) Matrix(ctx context.Context) (*mesh.Matrix, error) {
+	return r.finalStep(ctx, mesh.P95)
+}
+
+func (r *Reader) finalStep(ctx context.Context, want mesh.Stat) (*mesh.Matrix, error) {
+	var last *mesh.Matrix
+	if err := r.MatrixSteps(ctx, want, func(s Step) { last = s.Matrix }); err != nil {
+		return nil, err
+	}
+	return last, nil
+}
+
+// MatrixOneRequest is the mesh read as meshtop did before the progressive read: every
+// aggregate in one request of three statements (MatrixQuery). Kept as the reference the
+// fast forms are tested against and as bench/influxgrid's baseline.
+func (r *Reader) MatrixOneRequest(ctx context.Context) (*mesh.Matrix, error) {
 	stringly, err := r.stringMetrics(ctx)
 	if err != nil {
 		return nil, err
