@@ -56,6 +56,14 @@ func (r *Reader) timeCond() string {
 	return "time > " + timeLiteral(r.end.Add(-r.window)) + " AND time <= " + timeLiteral(r.end)
 }
 
+// bucketCond is the window over rollup buckets, which carry their start time.
+func (r *Reader) bucketCond() string {
+	if r.end.IsZero() {
+		return "time >= now() - " + durationLiteral(r.window)
+	}
+	return "time >= " + timeLiteral(r.end.Add(-r.window)) + " AND time < " + timeLiteral(r.end)
+}
+
 // knownDst leaves out destinations the collector could not place, as the dashboards do.
 var knownDst = `"dst_pop" != ` + QuoteString(mesh.UnknownPop)
 

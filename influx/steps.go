@@ -205,6 +205,8 @@ func (rd *mread) from(raw bool) string {
 	if raw || rd.lvl == nil {
 		return `FROM "ping" WHERE ` + cond
 	}
+	// A bucket carries its start time: the window takes the buckets that start in it.
+	cond = rd.r.bucketCond() + " AND " + knownDst
 	return "FROM " + QuoteIdent(rd.lvl.rp) + "." + QuoteIdent(rd.lvl.measurement) + " WHERE " + cond
 }
 
