@@ -321,55 +321,18 @@ func (r *Reader) HistoryQuery(src, dst string, bucket time.Duration) string {
 }
 
 // PairHistory returns the pair's pings over the window in at most maxPoints buckets
-// (GROUP BY time), oldest first. MinRTT/MaxRTT are the extremes of the answered probes in
-// the bucket (of the tests' averages when the data has no probe fields).
+// (GROUP BY time), oldest first, each at its bucket's start time. MinRTT/MaxRTT are the
+// extremes of the answered probes in the bucket (of the tests' averages when the data
+// has no probe fields, or when read from a rollup). See PairBuckets.
 func (r *Reader) PairHistory(ctx context.Context, src, dst string, maxPoints int) ([]mesh.Sample, error) {
-	bucket := historyBucket(r.window, maxPoints)
-	stringly, err := r.stringMetrics(ctx)
+	bs, err := r.PairBuckets(ctx, src, dst, maxPoints)
 	if err != nil {
 		return nil, err
 	}
-	if stringly {
-		return r.historyRaw(ctx, src, dst, bucket)
+	out := make([]mesh.Sample, len(bs))
+	for i, b := range bs {
+		out[i] = b.Sample
 	}
-	res, err := r.c.query(ctx, r.HistoryQuery(src, dst, bucket))
-	if err != nil {
-		return nil, fmt.Errorf("read history of %s→%s: %w", src, dst, err)
-	}
-	var out []mesh.Sample
-	for _, rs := range res {
-		for _, s := range allSeries(rs.Series) {
-			for _, row := range s.rows {
-				n, _ := s.float(row, "n")
-				if n == 0 {
-					continue
-				}
-				t, err := s.time(row)
-				if err != nil {
-					return nil, fmt.Errorf("read history of %s→%s: %w", src, dst, err)
-				}
-				smp := mesh.Sample{Time: t}
-				smp.LossPct, _ = s.float(row, "loss")
-				if good, _ := s.float(row, "good"); good == 0 {
-					smp.Failed, smp.JitterPct = true, 100
-				} else {
-					smp.AvgRTT, _ = s.float(row, "avg_rtt")
-					// Data without probe fields falls back to the tests' averages.
-					var ok bool
-					if smp.MinRTT, ok = s.float(row, "min_rtt"); !ok {
-						smp.MinRTT, _ = s.float(row, "min_avg")
-					}
-					if smp.MaxRTT, ok = s.float(row, "max_rtt"); !ok {
-						smp.MaxRTT, _ = s.float(row, "max_avg")
-					}
-					smp.JitterMs, _ = s.float(row, "jm")
-					smp.JitterPct, _ = s.float(row, "jp")
-				}
-				out = append(out, smp)
-			}
-		}
-	}
-	slices.SortFunc(out, func(a, b mesh.Sample) int { return a.Time.Compare(b.Time) })
 	return out, nil
 }
 

@@ -79,6 +79,14 @@ func TestRollupBackfillMatchesRaw(t *testing.T) {
 			}
 		}
 	}
+	// The drill-down from the 1 h rollup: two buckets of 60 tests on the hour.
+	bs, err := r.PairBuckets(ctxT(t), "ams", "sin", 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(bs) != 2 || bs[0].Tests != 60 || bs[0].Width != time.Hour || !bs[1].Sample.Time.Equal(end.Add(-time.Hour)) {
+		t.Errorf("buckets %+v", bs)
+	}
 	// auto: a 2 h window reads raw data.
 	_ = r.SetRollup("auto")
 	var via string
