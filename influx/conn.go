@@ -23,7 +23,8 @@ type Config struct {
 	// never from argv. The password never appears in an error or log line.
 	Username string
 	Password string
-	// Timeout bounds one HTTP request; default 30 s.
+	// Timeout bounds one HTTP request; 0: 30 s; negative: none (an interactive reader
+	// whose user sees "loading" and can cancel, the context bounds it).
 	Timeout    time.Duration
 	HTTPClient *http.Client // nil: a client with Timeout
 }
@@ -84,8 +85,11 @@ func newConn(cfg Config) (*conn, error) {
 	}
 	hc := cfg.HTTPClient
 	if hc == nil {
-		if cfg.Timeout <= 0 {
+		switch {
+		case cfg.Timeout == 0:
 			cfg.Timeout = 30 * time.Second
+		case cfg.Timeout < 0:
+			cfg.Timeout = 0
 		}
 		hc = &http.Client{Timeout: cfg.Timeout}
 	}

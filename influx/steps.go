@@ -489,6 +489,16 @@ func containsStat(sts []mesh.Stat, st mesh.Stat) bool {
 	return false
 }
 
+// At is a reader of the same database over another window (end zero: now).
+func (r *Reader) At(window time.Duration, end time.Time) *Reader {
+	c := *r
+	if window > 0 {
+		c.window = window
+	}
+	c.end = end
+	return &c
+}
+
 // describe names the window for errors and the status bar.
 func (r *Reader) describe() string {
 	if r.end.IsZero() {

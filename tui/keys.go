@@ -41,7 +41,10 @@ func newKeyMap() keyMap {
 }
 
 // gridHelp is the help of the grid view.
-type gridHelp struct{ k keyMap }
+type gridHelp struct {
+	k     keyMap
+	extra []key.Binding // history mode's time keys
+}
 
 func (h gridHelp) ShortHelp() []key.Binding {
 	return []key.Binding{h.k.Enter, h.k.Metric, h.k.Stat, h.k.Sort, h.k.Filter, h.k.Help, h.k.Quit}
@@ -52,6 +55,7 @@ func (h gridHelp) FullHelp() [][]key.Binding {
 		{h.k.Up, h.k.Down, h.k.Left, h.k.Right, h.k.PageUp, h.k.PageDown, h.k.Home, h.k.End},
 		{h.k.Metric, h.k.Latency, h.k.JitterPct, h.k.JitterMs, h.k.Loss, h.k.Stat},
 		{h.k.Sort, h.k.Filter, h.k.Transpose, h.k.Enter, h.k.Refresh, h.k.Help, h.k.Quit},
+		h.extra,
 	}
 }
 

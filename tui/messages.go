@@ -59,9 +59,18 @@ type refreshTickMsg struct{}
 
 const refetchDelay = 100 * time.Millisecond
 
+// readCtx is a read's context: no deadline of its own below the user's (a wide history
+// window can take minutes; a source bounds its own requests by --influx-timeout).
+func readCtx(timeout time.Duration) (context.Context, context.CancelFunc) {
+	if timeout > 0 {
+		return context.WithTimeout(context.Background(), timeout)
+	}
+	return context.WithCancel(context.Background())
+}
+
 func fetchMatrix(src Source) tea.Cmd {
 	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		ctx, cancel := readCtx(0)
 		defer cancel()
 		m, err := src.Matrix(ctx)
 		return matrixMsg{m: m, err: err}
@@ -70,7 +79,7 @@ func fetchMatrix(src Source) tea.Cmd {
 
 func fetchQuickMatrix(src QuickSource) tea.Cmd {
 	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		ctx, cancel := readCtx(0)
 		defer cancel()
 		m, err := src.QuickMatrix(ctx)
 		return matrixMsg{m: m, err: err, quick: true}
@@ -79,7 +88,7 @@ func fetchQuickMatrix(src QuickSource) tea.Cmd {
 
 func fetchDetail(src Source, a, b string, points, gen int) tea.Cmd {
 	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		ctx, cancel := readCtx(0)
 		defer cancel()
 		msg := detailMsg{src: a, dst: b, requestedAtGen: gen}
 		var err error

@@ -43,6 +43,8 @@ type Model struct {
 	fetchPending bool
 	detailGen    int
 	frame        string
+	// hist moves through time when the source is history (nil: live); see timerange.go.
+	hist *historyState
 }
 
 // New builds the UI over a source.
@@ -61,6 +63,10 @@ func New(src Source, cfg Config) Model {
 	m.filter.Prompt = "filter: "
 	m.filter.Placeholder = "PoP codes, e.g. sjc jfk"
 	m.width, m.height = 80, 24
+	m.hist = newHistoryState(src, &m.cfg)
+	if m.hist != nil {
+		m.hist.render(&m)
+	}
 	m.layout()
 	return m
 }
@@ -70,6 +76,9 @@ func (m Model) Init() tea.Cmd {
 	first := fetchMatrix(m.src)
 	if qs, ok := m.src.(QuickSource); ok {
 		first = fetchQuickMatrix(qs)
+	}
+	if m.hist != nil {
+		first = m.hist.init()
 	}
 	cmds := []tea.Cmd{first}
 	if m.cfg.Refresh > 0 {
@@ -84,6 +93,12 @@ func (m Model) Selected() (src, dst string, ok bool) { return m.grid.selected() 
 // Update implements tea.Model.
 func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	var cmd tea.Cmd
+	if m.hist != nil {
+		if cmd, ok := m.hist.update(&m, msg); ok {
+			m.layout()
+			return m, cmd
+		}
+	}
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.width, m.height = msg.Width, msg.Height
@@ -299,7 +314,7 @@ func (m *Model) helpView() string {
 	if m.screen == screenDetail {
 		return m.help.View(detailHelp{m.keys})
 	}
-	return m.help.View(gridHelp{m.keys})
+	return m.help.View(gridHelp{k: m.keys, extra: m.hist.helpBindings()})
 }
 
 // compose joins the cached renderings into the frame View returns.
