@@ -148,6 +148,7 @@ type historyState struct {
 	goodAt   time.Time
 	failure  string
 	savedTh  map[mesh.Metric]mesh.Thresholds
+	now      func() time.Time
 }
 
 func newHistoryState(src Source, cfg *Config) *historyState {
@@ -159,7 +160,7 @@ func newHistoryState(src Source, cfg *Config) *historyState {
 	if w <= 0 {
 		w = time.Hour
 	}
-	return &historyState{src: hs, keys: newHistoryKeys(), tr: TimeRange{Window: w, End: cfg.Range.End}, userStat: cfg.Stat}
+	return &historyState{src: hs, keys: newHistoryKeys(), tr: TimeRange{Window: w, End: cfg.Range.End}, userStat: cfg.Stat, now: cfg.Now}
 }
 
 // histStepMsg carries one step of read gen; histDoneMsg its end.
@@ -193,7 +194,7 @@ func (h *historyState) read(want mesh.Stat) tea.Cmd {
 		h.cancel()
 	}
 	h.gen++
-	gen, tr, delta := h.gen, h.tr, h.delta
+	gen, tr, delta, now := h.gen, h.tr, h.delta, h.now()
 	ctx, cancel := context.WithCancel(context.Background())
 	h.cancel, h.loading = cancel, true
 	h.src.SetRange(tr)
@@ -205,7 +206,7 @@ func (h *historyState) read(want mesh.Stat) tea.Cmd {
 		if delta == deltaOff {
 			err = h.src.ReadSteps(ctx, tr, want, func(s HistoryStep) { ch <- histStepMsg{gen: gen, step: s, next: ch} })
 		} else {
-			err = readDelta(ctx, h.src, tr, delta, want, func(s HistoryStep) { ch <- histStepMsg{gen: gen, step: s, next: ch} })
+			err = readDelta(ctx, h.src, tr, delta, now, want, func(s HistoryStep) { ch <- histStepMsg{gen: gen, step: s, next: ch} })
 		}
 		ch <- histDoneMsg{gen: gen, err: err}
 	}()
@@ -213,14 +214,14 @@ func (h *historyState) read(want mesh.Stat) tea.Cmd {
 }
 
 // readDelta reads the range and the same range back, then steps the difference.
-func readDelta(ctx context.Context, src HistorySource, tr TimeRange, d deltaMode, want mesh.Stat, step func(HistoryStep)) error {
+func readDelta(ctx context.Context, src HistorySource, tr TimeRange, d deltaMode, now time.Time, want mesh.Stat, step func(HistoryStep)) error {
 	var cur, prev HistoryStep
 	if err := src.ReadSteps(ctx, tr, want, func(s HistoryStep) { cur = s }); err != nil {
 		return err
 	}
 	end := tr.End
 	if end.IsZero() {
-		end = time.Now()
+		end = now
 	}
 	back := TimeRange{Window: tr.Window, End: end.Add(-d.back())}
 	if err := src.ReadSteps(ctx, back, want, func(s HistoryStep) { prev = s }); err != nil {
