@@ -33,12 +33,13 @@ func addRecordFlags(cmd *cobra.Command, o *recordOptions) {
 	f.StringVar(&o.publicIP, "record-public-ip", "", "public_ip tag of recorded points (default: this host's address)")
 }
 
-// recordCredentials prefers the recorder's own user (typically write-only).
-func recordCredentials() (user, pass string) {
+// recordCredentials prefers the recorder's own user (typically write-only); from names
+// the settings used, for the hint of a 401.
+func recordCredentials() (user, pass, from string) {
 	if u := os.Getenv("INFLUX_RECORD_USERNAME"); u != "" {
-		return u, os.Getenv("INFLUX_RECORD_PASSWORD")
+		return u, os.Getenv("INFLUX_RECORD_PASSWORD"), "INFLUX_RECORD_USERNAME and INFLUX_RECORD_PASSWORD"
 	}
-	return os.Getenv("INFLUX_USERNAME"), os.Getenv("INFLUX_PASSWORD")
+	return os.Getenv("INFLUX_USERNAME"), os.Getenv("INFLUX_PASSWORD"), "INFLUX_USERNAME and INFLUX_PASSWORD (or INFLUX_RECORD_USERNAME and INFLUX_RECORD_PASSWORD)"
 }
 
 // recorder starts the recorder; nil (and no error) when --record was not given.
@@ -50,9 +51,9 @@ func (o *recordOptions) recorder(ctx context.Context) (*influx.Recorder, error) 
 	if o.buffer < 1 {
 		return nil, fmt.Errorf("--record-buffer %d: want at least 1", o.buffer)
 	}
-	user, pass := recordCredentials()
+	user, pass, from := recordCredentials()
 	cfg := influx.RecorderConfig{
-		Config:   influx.Config{URL: o.url, Database: o.db, Username: user, Password: pass},
+		Config:   influx.Config{URL: o.url, Database: o.db, Username: user, Password: pass, CredentialsFrom: from},
 		PublicIP: o.publicIP,
 		Buffer:   o.buffer,
 	}
