@@ -39,11 +39,11 @@ type Recorder struct {
 	c   *conn
 	cfg RecorderConfig
 
-	mu       sync.Mutex
-	queue    []batch
-	backlog  int // points queued or being written
-	dropped  int64
-	lastErr  error
+	mu      sync.Mutex
+	queue   []batch
+	backlog int // points queued or being written
+	dropped int64
+	lastErr error
 	// writeErr is the newest failed write (kept when a drop message takes lastErr's
 	// place, so the cause — a 401, say — stays visible); cleared by a good write.
 	writeErr error
