@@ -8,6 +8,8 @@ import (
 	"sync"
 	"time"
 
+	client "github.com/influxdata/influxdb1-client/v2"
+
 	"github.com/meshtop/meshtop/internal/textsafe"
 	"github.com/meshtop/meshtop/mesh"
 )
@@ -247,6 +249,12 @@ func (rd *mread) runOne(ctx context.Context, s stmt, raw bool) error {
 	if err != nil {
 		return err
 	}
+	rd.fold(res, s)
+	return nil
+}
+
+// fold takes one statement's answer into the pairs' accumulators.
+func (rd *mread) fold(res []client.Result, s stmt) {
 	byAlias := make(map[string]agg, len(s.aggs))
 	for _, a := range s.aggs {
 		byAlias[a.alias] = a
@@ -289,7 +297,6 @@ func (rd *mread) runOne(ctx context.Context, s stmt, raw bool) error {
 	for _, g := range s.gives {
 		rd.have[g] = true
 	}
-	return nil
 }
 
 // matrix builds the matrix of what has been read so far.

@@ -35,6 +35,11 @@ fi
 echo "== go test"
 go test -count=1 -timeout 40m ./...
 
+echo "== fuzz: influx (query answers, line protocol)"
+for target in FuzzQueryAnswer FuzzLineProtocol; do
+	go test -run '^$' -fuzz "^${target}\$" -fuzztime 10s ./influx
+done
+
 if [ -x scripts/release-check.sh ]; then
 	echo "== release check"
 	scripts/release-check.sh
