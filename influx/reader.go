@@ -22,6 +22,9 @@ type Reader struct {
 	noP95 bool
 	// rollupMode is SetRollup's choice ("" = auto).
 	rollupMode string
+	// clock pins "now" for reads that need an absolute end (ReadMesh, Refresh); nil:
+	// time.Now. Tests move it.
+	clock func() time.Time
 }
 
 // DefaultWindow is the history window when none is given (Grafana's "last 1h").

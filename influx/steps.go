@@ -407,15 +407,21 @@ func (rd *mread) step(pending string) Step {
 // read right after last(), and p95 is read only when want is P95 (or from a rollup).
 // A step that fails ends the read with its error; the steps before it stand.
 func (r *Reader) MatrixSteps(ctx context.Context, want mesh.Stat, step func(Step)) error {
+	_, err := r.matrixSteps(ctx, want, step)
+	return err
+}
+
+// matrixSteps is MatrixSteps, returning the read's accumulators (nil for text data).
+func (r *Reader) matrixSteps(ctx context.Context, want mesh.Stat, step func(Step)) (*mread, error) {
 	stringly, err := r.stringMetrics(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if stringly {
 		// Text-typed metric fields: InfluxQL cannot aggregate them, so one raw read.
 		m, err := r.matrixRaw(ctx)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		have := map[statKey]bool{}
 		for _, mt := range mesh.Metrics {
@@ -424,7 +430,7 @@ func (r *Reader) MatrixSteps(ctx context.Context, want mesh.Stat, step func(Step
 			}
 		}
 		step(Step{Matrix: m, Via: "raw (text fields)", have: have})
-		return nil
+		return nil, nil
 	}
 	rd := &mread{r: r, accs: map[mesh.Pair]*pairAcc{}, have: map[statKey]bool{}}
 	rd.lvl = r.pickRollup(ctx)
@@ -433,7 +439,7 @@ func (r *Reader) MatrixSteps(ctx context.Context, want mesh.Stat, step func(Step
 	}
 	// 1. the newest test of every pair, from raw data (cheap at any window length).
 	if err := rd.run(ctx, rd.lastStmts(), true); err != nil {
-		return wrap(err)
+		return nil, wrap(err)
 	}
 	rest := []mesh.Stat{}
 	for _, st := range []mesh.Stat{mesh.Mean, mesh.Max} {
@@ -463,7 +469,7 @@ func (r *Reader) MatrixSteps(ctx context.Context, want mesh.Stat, step func(Step
 	step(rd.step(pendingAfter(append([]mesh.Stat{first}, rest...), true)))
 	// 2. the stat on screen.
 	if err := rd.run(ctx, rd.statStmts(first), false); err != nil {
-		return wrap(err)
+		return nil, wrap(err)
 	}
 	// 3. the rest of mean/max and the counts.
 	tail := []mesh.Stat{}
@@ -472,19 +478,19 @@ func (r *Reader) MatrixSteps(ctx context.Context, want mesh.Stat, step func(Step
 	}
 	step(rd.step(pendingAfter(rest, true)))
 	if err := rd.run(ctx, append(rd.statStmts(rest...), rd.countStmts()...), false); err != nil {
-		return wrap(err)
+		return nil, wrap(err)
 	}
 	if len(tail) == 0 {
 		step(rd.step(""))
-		return nil
+		return rd, nil
 	}
 	// 4. p95 (rollup histograms, or raw when it is on screen).
 	step(rd.step("p95"))
 	if err := rd.run(ctx, rd.statStmts(tail...), false); err != nil {
-		return wrap(err)
+		return nil, wrap(err)
 	}
 	step(rd.step(""))
-	return nil
+	return rd, nil
 }
 
 func containsStat(sts []mesh.Stat, st mesh.Stat) bool {

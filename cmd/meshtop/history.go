@@ -176,6 +176,9 @@ type historySource struct {
 	base *influx.Reader
 	mu   sync.Mutex
 	cur  *influx.Reader
+	// last is the newest complete read of a window ending now: a refresh of the same
+	// window reads only what changed since (influx.Reader.Refresh).
+	last *influx.MeshRead
 }
 
 func newHistorySource(r *influx.Reader, tr tui.TimeRange) *historySource {
@@ -214,9 +217,24 @@ func (h *historySource) SetRange(tr tui.TimeRange) {
 }
 
 func (h *historySource) ReadSteps(ctx context.Context, tr tui.TimeRange, want mesh.Stat, step func(tui.HistoryStep)) error {
-	return h.base.At(tr.Window, tr.End).MatrixSteps(ctx, want, func(s influx.Step) {
+	r := h.base.At(tr.Window, tr.End)
+	fwd := func(s influx.Step) {
 		step(tui.HistoryStep{Matrix: s.Matrix, Has: s.Has, Pending: s.Pending, Via: s.Via})
-	})
+	}
+	if !tr.End.IsZero() {
+		return r.MatrixSteps(ctx, want, fwd)
+	}
+	h.mu.Lock()
+	prev := h.last
+	h.mu.Unlock()
+	next, err := r.Refresh(ctx, prev, want, fwd)
+	if err != nil {
+		return err
+	}
+	h.mu.Lock()
+	h.last = next
+	h.mu.Unlock()
+	return nil
 }
 
 // The history source is what the UI moves through time with.
