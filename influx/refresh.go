@@ -266,7 +266,7 @@ func (r *Reader) Refresh(ctx context.Context, prev *MeshRead, want mesh.Stat, st
 	parts, err := r.readParts(ctx,
 		[2]time.Time{prev.end.Add(-refreshLag), end.Add(-refreshLag)}, // settled since
 		[2]time.Time{prev.end.Add(-r.window), end.Add(-r.window)},     // left the window
-		[2]time.Time{end.Add(-refreshLag), end})                        // fresh
+		[2]time.Time{end.Add(-refreshLag), end})                       // fresh
 	if err != nil {
 		return nil, fmt.Errorf("refresh the mesh over %s: %w", r.describe(), err)
 	}
