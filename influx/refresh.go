@@ -393,3 +393,6 @@ func (r *Reader) nowUTC() time.Time {
 	}
 	return now().UTC().Truncate(time.Second)
 }
+
+// SetClock pins "now" for ReadMesh and Refresh (benchmarks replaying old data).
+func (r *Reader) SetClock(now func() time.Time) { r.clock = now }

@@ -83,6 +83,17 @@ func (h histSpec) lower(k int) float64 {
 
 func histField(m mesh.Metric, k int) string { return fmt.Sprintf("h_%s_%02d", m.Field(), k) }
 
+// HistField names the rollup histogram field that counts value v of metric m.
+func HistField(m mesh.Metric, v float64) string {
+	h := histSpecs[m]
+	for k := 0; k <= h.n; k++ {
+		if v <= h.upper(k) {
+			return histField(m, k)
+		}
+	}
+	return histField(m, h.n+1)
+}
+
 // histAggs sum a metric's histogram over the window into the pair's counts.
 func (rd *mread) histAggs(m mesh.Metric) []agg {
 	h := histSpecs[m]
@@ -206,6 +217,8 @@ type RollupOptions struct {
 	// data within each level's retention) up to now.
 	Backfill bool
 	Since    time.Time
+	// Only limits the backfill to one level ("10m" or "1h"; "" = all).
+	Only string
 	// Progress, when set, hears about each step (level, day).
 	Progress func(msg string)
 }
@@ -277,6 +290,9 @@ func (r *Reader) SetupRollups(ctx context.Context, o RollupOptions) error {
 		first = o.Since
 	}
 	for _, l := range rollupLevels {
+		if o.Only != "" && o.Only != l.name {
+			continue
+		}
 		start := first.Truncate(l.bucket)
 		if min := time.Now().Add(-l.keep).Truncate(l.bucket); start.Before(min) {
 			start = min
