@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -305,7 +306,9 @@ links:
 
 	meshtop(t, "lab", "set", "a", "b", "--name", l.name, "--via", "r3")
 	second := l.sweep(probe.KindTraceroute)
-	changes := mesh.RouteChanges(append(first.Traces, second.Traces...))
+	// A new path counts once a second trace confirms it (loss must not read as a change).
+	third := l.sweep(probe.KindTraceroute)
+	changes := mesh.RouteChanges(slices.Concat(first.Traces, second.Traces, third.Traces))
 	var ab []mesh.RouteChange
 	for _, c := range changes {
 		if c.Src == tr.Src && c.Dst == tr.Dst {

@@ -45,13 +45,14 @@ type Config struct {
 	// never from argv. The password never appears in an error or log line.
 	Username string
 	Password string
+	// CredentialEnv names the settings the credentials came from, for the hint on a 401
+	// ("INFLUX_RECORD_USERNAME and INFLUX_RECORD_PASSWORD"); "" means INFLUX_USERNAME and
+	// INFLUX_PASSWORD.
+	CredentialEnv string
 	// Timeout bounds one HTTP request; 0: 30 s; negative: none (an interactive reader
 	// whose user sees "loading" and can cancel, the context bounds it).
 	Timeout    time.Duration
 	HTTPClient *http.Client // nil: a client with Timeout
-	// CredentialsFrom names the settings Username and Password came from, for the hint
-	// of a 401 (default "INFLUX_USERNAME and INFLUX_PASSWORD").
-	CredentialsFrom string
 }
 
 // DefaultDatabase is the workshop's database.
@@ -94,8 +95,8 @@ type conn struct {
 	base       *url.URL
 	db         string
 	user, pass string
+	credEnv    string
 	hc         *http.Client
-	credsFrom  string
 }
 
 func newConn(cfg Config) (*conn, error) {
@@ -119,10 +120,7 @@ func newConn(cfg Config) (*conn, error) {
 		}
 		hc = &http.Client{Timeout: cfg.Timeout}
 	}
-	if cfg.CredentialsFrom == "" {
-		cfg.CredentialsFrom = "INFLUX_USERNAME and INFLUX_PASSWORD"
-	}
-	return &conn{base: u, db: cfg.Database, user: cfg.Username, pass: cfg.Password, hc: hc, credsFrom: cfg.CredentialsFrom}, nil
+	return &conn{base: u, db: cfg.Database, user: cfg.Username, pass: cfg.Password, credEnv: cfg.CredentialEnv, hc: hc}, nil
 }
 
 func (c *conn) endpoint(p string, params url.Values) string {
@@ -140,17 +138,17 @@ type HTTPError struct {
 	URL    string // base URL, never with credentials
 	Status int
 	Msg    string // InfluxDB's error text (sanitised, bounded)
-	// Creds names the credential settings used ("INFLUX_RECORD_USERNAME and ..."), and
+	// Credentials names the settings the credentials came from (Config.CredentialEnv);
 	// NoCreds is set when none were sent.
-	Creds   string
-	NoCreds bool
+	Credentials string
+	NoCreds     bool
 }
 
 func (e *HTTPError) Error() string {
 	hint := ""
 	switch e.Status {
 	case http.StatusUnauthorized:
-		creds := e.Creds
+		creds := e.Credentials
 		if creds == "" {
 			creds = "INFLUX_USERNAME and INFLUX_PASSWORD"
 		}
@@ -221,7 +219,7 @@ func (c *conn) httpError(op string, resp *http.Response, body []byte) error {
 	if !fromInflux(resp) && !json.Valid(bytes.TrimSpace(body)) {
 		return notInflux(op, c.where(), resp, body)
 	}
-	return &HTTPError{Op: op, URL: c.where(), Status: resp.StatusCode, Msg: errorText(body), Creds: c.credsFrom, NoCreds: c.user == ""}
+	return &HTTPError{Op: op, URL: c.where(), Status: resp.StatusCode, Msg: errorText(body), Credentials: c.credEnv, NoCreds: c.user == ""}
 }
 
 // errorText pulls InfluxDB's {"error": "..."} out of a body (or returns it trimmed).

@@ -18,7 +18,7 @@ import (
 func TestRecordWrongPasswordSmallBuffer(t *testing.T) {
 	s, _ := testDB(t, true)
 	rec, err := NewRecorder(RecorderConfig{Config: Config{URL: s.URL, Username: influxtest.AdminUser, Password: "wrong-pw-xyz",
-		CredentialsFrom: "INFLUX_RECORD_USERNAME and INFLUX_RECORD_PASSWORD"},
+		CredentialEnv: "INFLUX_RECORD_USERNAME and INFLUX_RECORD_PASSWORD"},
 		Buffer: 6, MinBackoff: 10 * time.Millisecond, MaxBackoff: 20 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)

@@ -93,7 +93,7 @@ func (r *Reader) bucketRows(ctx context.Context, src, dst, q string, bucket time
 				if err != nil {
 					return nil, fmt.Errorf("read history of %s→%s: %w", src, dst, err)
 				}
-				smp := mesh.Sample{Time: t}
+				smp := mesh.Sample{Time: t, Tests: int(n)} // the chart counts tests, not buckets
 				smp.LossPct, _ = s.float(row, "loss")
 				if good, _ := s.float(row, "good"); good == 0 {
 					smp.Failed, smp.JitterPct = true, 100

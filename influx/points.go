@@ -35,8 +35,10 @@ var probeFields = []string{"probe_0_rtt_ms", "probe_1_rtt_ms", "probe_2_rtt_ms",
 // meshtop writes this by default, so that the workshop's collector (and meshtop) can keep
 // writing into a database meshtop started.
 func WorkshopSchema() Schema {
-	ping := map[string]string{"failed": TypeString, "loss_pct": TypeFloat, "avg_rtt_ms": TypeFloat,
-		"jitter_ms": TypeFloat, "jitter_pct": TypeFloat}
+	ping := map[string]string{"failed": TypeString}
+	for _, m := range mesh.Metrics {
+		ping[m.Field()] = TypeFloat
+	}
 	for _, f := range probeFields {
 		ping[f] = TypeFloat
 	}
@@ -189,8 +191,10 @@ func PingPoint(r mesh.PingResult, publicIP string, s Schema) (*client.Point, boo
 	if !r.Measured() {
 		return nil, false, nil
 	}
-	raw := [][2]any{{"failed", r.Failed}, {"loss_pct", r.LossPct}, {"avg_rtt_ms", r.AvgRTT},
-		{"jitter_ms", r.JitterMs}, {"jitter_pct", r.JitterPct}}
+	raw := [][2]any{{"failed", r.Failed}}
+	for _, m := range mesh.Metrics {
+		raw = append(raw, [2]any{m.Field(), m.Value(r)})
+	}
 	for i := range max(len(r.Probes), len(probeFields)) {
 		v := 0.0 // the workshop wrote 0.0 for a lost or missing probe
 		if i < len(r.Probes) {

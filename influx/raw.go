@@ -14,7 +14,11 @@ import (
 // sweep and PoP pair into one sample, as the live store does. It is the path for
 // databases where InfluxQL cannot aggregate (metric fields stored as text).
 func (r *Reader) rawSamples(ctx context.Context, cond string) (map[mesh.Pair][]mesh.Sample, error) {
-	q := "SELECT " + typedCols(append([]string{"avg_rtt_ms", "jitter_pct", "jitter_ms", "loss_pct", "failed"}, probeFields...)...) +
+	cols := []string{}
+	for _, m := range mesh.Metrics {
+		cols = append(cols, m.Field())
+	}
+	q := "SELECT " + typedCols(append(append(cols, "failed"), probeFields...)...) +
 		` FROM "ping" WHERE ` + cond + ` GROUP BY "src_pop", "dst_pop", "src_slug"`
 	res, err := r.c.query(ctx, q)
 	if err != nil {
@@ -34,13 +38,17 @@ func (r *Reader) rawSamples(ctx context.Context, cond string) (map[mesh.Pair][]m
 					return nil, err
 				}
 				pr := mesh.PingResult{Time: t, Src: s.tags["src_slug"], SrcPop: p.Src, DstPop: p.Dst}
-				var ok bool
-				if pr.LossPct, ok = s.anyFloat(row, "loss_pct"); !ok {
+				readable := true
+				for _, m := range mesh.Metrics {
+					v, ok := s.anyFloat(row, m.Field())
+					*m.Ref(&pr) = v
+					// A metric of every test (loss) must be there; the others are
+					// absent from some writers' failed tests.
+					readable = readable && (ok || !m.CountsFailed())
+				}
+				if !readable {
 					continue // not a ping we can read
 				}
-				pr.AvgRTT, _ = s.anyFloat(row, "avg_rtt_ms")
-				pr.JitterMs, _ = s.anyFloat(row, "jitter_ms")
-				pr.JitterPct, _ = s.anyFloat(row, "jitter_pct")
 				if f, ok := s.anyFloat(row, "failed"); ok {
 					pr.Failed = f != 0
 				} else {
@@ -120,6 +128,7 @@ func bucketSamples(ss []mesh.Sample, bucket time.Duration) []mesh.Sample {
 		b := mesh.Sample{Time: time.Unix(0, start).UTC(), MinRTT: math.Inf(1)}
 		good := 0
 		for _, s := range group {
+			b.Tests += s.TestCount() // the chart counts tests, not buckets
 			b.LossPct += s.LossPct
 			if s.Failed {
 				continue

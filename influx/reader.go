@@ -138,9 +138,9 @@ const goodTests = `"avg_rtt_ms" > 0`
 func (r *Reader) MatrixQuery() string {
 	cond := r.timeCond() + " AND " + knownDst
 	group := ` GROUP BY "src_pop", "dst_pop"`
-	good := "SELECT " + strings.Join(append(aggCols(r.noP95, mesh.Latency, mesh.JitterPct, mesh.JitterMs), `count("avg_rtt_ms") AS "good"`), ", ") +
+	good := "SELECT " + strings.Join(append(aggCols(r.noP95, mesh.MetricsWhere(false)...), `count("avg_rtt_ms") AS "good"`), ", ") +
 		` FROM "ping" WHERE ` + cond + " AND " + goodTests + group
-	all := "SELECT " + strings.Join(append(aggCols(r.noP95, mesh.Loss), `count("loss_pct") AS "n"`), ", ") +
+	all := "SELECT " + strings.Join(append(aggCols(r.noP95, mesh.MetricsWhere(true)...), `count("loss_pct") AS "n"`), ", ") +
 		` FROM "ping" WHERE ` + cond + group
 	newest := `SELECT last("avg_rtt_ms") AS "last_rtt" FROM "ping" WHERE ` + cond + group
 	return good + "; " + all + "; " + newest
@@ -212,7 +212,7 @@ func (r *Reader) MatrixOneRequest(ctx context.Context) (*mesh.Matrix, error) {
 			continue
 		}
 		a := get(s)
-		fill(a, s, s.rows[0], mesh.Loss)
+		fill(a, s, s.rows[0], mesh.MetricsWhere(true)...)
 		a.n, _ = s.float(s.rows[0], "n")
 	}
 	for _, s := range allSeries(res[0].Series) {
@@ -220,7 +220,7 @@ func (r *Reader) MatrixOneRequest(ctx context.Context) (*mesh.Matrix, error) {
 			continue
 		}
 		a := get(s)
-		fill(a, s, s.rows[0], mesh.Latency, mesh.JitterPct, mesh.JitterMs)
+		fill(a, s, s.rows[0], mesh.MetricsWhere(false)...)
 		a.good, _ = s.float(s.rows[0], "good")
 	}
 	var newest time.Time
@@ -248,18 +248,21 @@ func (r *Reader) MatrixOneRequest(ctx context.Context) (*mesh.Matrix, error) {
 		for _, st := range mesh.Stats[1:] {
 			c.Failed[st] = allFailed
 		}
-		c.Last.LossPct, c.Last.Failed = c.Values[mesh.Loss][mesh.Last], lastFailed
-		if lastFailed {
-			// last() of the successful tests is an older test: the newest one failed.
-			for _, m := range []mesh.Metric{mesh.Latency, mesh.JitterPct, mesh.JitterMs} {
+		c.Last.Failed = lastFailed
+		for _, m := range mesh.Metrics {
+			switch {
+			case m.CountsFailed():
+				*m.SampleRef(&c.Last) = c.Values[m][mesh.Last]
+			case lastFailed:
+				// last() of the successful tests is an older test: the newest one failed.
 				c.Values[m][mesh.Last] = math.NaN()
+				*m.SampleRef(&c.Last) = m.FailedValue()
+			default:
+				*m.SampleRef(&c.Last) = c.Values[m][mesh.Last]
 			}
-			c.Last.JitterPct = 100
-		} else {
-			c.Last.AvgRTT = c.Values[mesh.Latency][mesh.Last]
+		}
+		if !lastFailed {
 			c.Last.MinRTT, c.Last.MaxRTT = c.Last.AvgRTT, c.Last.AvgRTT
-			c.Last.JitterMs = c.Values[mesh.JitterMs][mesh.Last]
-			c.Last.JitterPct = c.Values[mesh.JitterPct][mesh.Last]
 		}
 		out[p] = c
 	}

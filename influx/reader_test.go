@@ -111,10 +111,18 @@ func TestReaderPairHistory(t *testing.T) {
 	}
 	for i := range want {
 		g, w := hist[i], want[i]
-		if !g.Time.Equal(w.Time) || g.Failed != w.Failed || !near(g.AvgRTT, w.AvgRTT) || !near(g.MinRTT, w.MinRTT) ||
+		if !g.Time.Equal(w.Time) || g.Failed != w.Failed || g.Tests != w.Tests || !near(g.AvgRTT, w.AvgRTT) || !near(g.MinRTT, w.MinRTT) ||
 			!near(g.MaxRTT, w.MaxRTT) || !near(g.LossPct, w.LossPct) || !near(g.JitterMs, w.JitterMs) || !near(g.JitterPct, w.JitterPct) {
 			t.Errorf("bucket %d = %+v\nwant %+v", i, g, w)
 		}
+	}
+	// Buckets count their tests (the drill-down says "59 tests", not "20 samples").
+	tests := 0
+	for _, s := range hist {
+		tests += s.TestCount()
+	}
+	if tests != len(raw)-1 {
+		t.Errorf("buckets count %d tests, want %d", tests, len(raw)-1)
 	}
 	// The bucket with the failed sweep 3 mixes it with good ones: loss counts it, the
 	// latency does not.

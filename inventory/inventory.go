@@ -19,12 +19,12 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/meshtop/meshtop/internal/yamlx"
 	"github.com/meshtop/meshtop/mesh"
 )
 
@@ -58,11 +58,31 @@ func (e *Error) Error() string {
 // agents that give none. A relative secret_file is taken relative to the inventory's
 // directory, so an inventory and its secrets can move together.
 func Load(path string, defaultPort int) ([]mesh.Agent, error) {
-	data, err := os.ReadFile(path)
+	data, err := readBounded(path)
 	if err != nil {
+		// *PathError says "open PATH: reason"; callers add no "read inventory" of their own.
 		return nil, fmt.Errorf("read inventory: %w", err)
 	}
 	return Parse(data, path, defaultPort)
+}
+
+// maxFileBytes bounds an inventory file: a thousand agents take about 150 KiB.
+const maxFileBytes = 8 << 20
+
+func readBounded(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxFileBytes+1))
+	if err != nil {
+		return nil, &os.PathError{Op: "read", Path: path, Err: err}
+	}
+	if len(b) > maxFileBytes {
+		return nil, fmt.Errorf("%s is larger than %d MiB: not an inventory", path, maxFileBytes>>20)
+	}
+	return b, nil
 }
 
 // Parse validates an inventory held in memory; filename is used in error messages and
@@ -86,34 +106,18 @@ func Parse(data []byte, filename string, defaultPort int) ([]mesh.Agent, error) 
 
 // decodeSingle parses exactly one YAML document into a node tree.
 func decodeSingle(data []byte, filename string) (*yaml.Node, error) {
-	dec := yaml.NewDecoder(strings.NewReader(string(data)))
-	var doc yaml.Node
-	if err := dec.Decode(&doc); err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil, &Error{File: filename, Msg: "the file is empty; want a top-level \"agents:\" list"}
-		}
-		return nil, syntaxError(filename, err)
-	}
-	var extra yaml.Node
-	switch err := dec.Decode(&extra); {
-	case errors.Is(err, io.EOF):
+	doc, err := yamlx.Parse(data)
+	var se *yamlx.SyntaxError
+	var p yamlx.Problem
+	switch {
+	case errors.As(err, &se):
+		return nil, &Error{File: filename, Line: se.Line, Msg: "invalid YAML: " + se.Msg}
+	case errors.As(err, &p):
+		return nil, &Error{File: filename, Line: p.Line, Msg: p.Msg + "; put every agent in one \"agents:\" list"}
 	case err != nil:
-		return nil, syntaxError(filename, err)
-	default:
-		return nil, &Error{File: filename, Line: extra.Line, Msg: "a second YAML document (---) is not allowed; put every agent in one \"agents:\" list"}
+		return nil, &Error{File: filename, Msg: err.Error()}
+	case doc == nil:
+		return nil, &Error{File: filename, Msg: "the file is empty; want a top-level \"agents:\" list"}
 	}
-	return &doc, nil
-}
-
-var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
-
-// syntaxError turns yaml.v3's "yaml: line N: msg" into the file:line form used by every
-// other inventory error, so editors can jump to it.
-func syntaxError(filename string, err error) error {
-	msg := err.Error()
-	if m := yamlLine.FindStringSubmatch(msg); m != nil {
-		line, _ := strconv.Atoi(m[1])
-		return &Error{File: filename, Line: line, Msg: "invalid YAML: " + m[2]}
-	}
-	return &Error{File: filename, Msg: "invalid YAML: " + strings.TrimPrefix(msg, "yaml: ")}
+	return doc, nil
 }

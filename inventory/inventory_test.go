@@ -129,7 +129,9 @@ func TestParseErrors(t *testing.T) {
 	}{
 		{name: "empty file", yaml: "", want: []string{"inv.yaml: the file is empty"}},
 		{name: "only a comment", yaml: "# nothing\n", want: []string{"inv.yaml: ", "empty"}},
-		{name: "bad yaml", yaml: "agents:\n  - name: a\n   pop: b\n", want: []string{"inv.yaml:1: invalid YAML: did not find expected '-' indicator"}},
+		// yaml.v3 says "line 1" for this one; the problem is on line 3 (issue 10).
+		{name: "bad yaml", yaml: "agents:\n  - name: a\n   pop: b\n", want: []string{"inv.yaml:3: invalid YAML: did not find expected '-' indicator"}},
+		{name: "bad yaml on line 4", yaml: "agents:\n  - name: a\n    pop: b\n  address: c\n", want: []string{"inv.yaml:4: invalid YAML"}},
 		{name: "tab indentation", yaml: "agents:\n\t- name: a\n", want: []string{"inv.yaml:2: invalid YAML"}},
 		{name: "two documents", yaml: ok + "---\nagents: []\n", want: []string{"inv.yaml:5: a second YAML document"}},
 		{name: "top level is a list", yaml: "- name: a\n", want: []string{"inv.yaml:1: the top level is a list"}},

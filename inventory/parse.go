@@ -4,21 +4,35 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"slices"
 	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/meshtop/meshtop/internal/yamlx"
 	"github.com/meshtop/meshtop/mesh"
 )
 
-// Keys of one agent entry, in the order the documentation lists them.
-var agentKeys = []string{"name", "pop", "address", "url", "secret_env", "secret_file", "labels"}
+// The inventory's shape. Decoding is strict (yamlx.Fields: unknown and duplicate keys
+// are problems with their line, and a "did you mean"); the fields stay yaml.Node so that
+// validate can say on which line a bad value is. Every problem of the file is reported
+// in one go.
+type fileDoc struct {
+	Agents yaml.Node `yaml:"agents"`
+}
 
-// parser walks the node tree by hand rather than decoding into a struct: that way every
-// problem (unknown key, duplicate key, wrong type, bad value) carries the line of the
-// offending node, and all of them are reported in one go.
+// agentDoc is one entry of the agents list; its keys in the order the documentation
+// lists them.
+type agentDoc struct {
+	Name       yaml.Node `yaml:"name"`
+	Pop        yaml.Node `yaml:"pop"`
+	Address    yaml.Node `yaml:"address"`
+	URL        yaml.Node `yaml:"url"`
+	SecretEnv  yaml.Node `yaml:"secret_env"`
+	SecretFile yaml.Node `yaml:"secret_file"`
+	Labels     yaml.Node `yaml:"labels"`
+}
+
 type parser struct {
 	file string
 	dir  string
@@ -47,48 +61,8 @@ func (p *parser) joined() error {
 	return errors.Join(p.errs...)
 }
 
-// resolve follows aliases (*anchor) so that anchored entries validate like written ones.
-func resolve(n *yaml.Node) *yaml.Node {
-	for n != nil && n.Kind == yaml.AliasNode {
-		n = n.Alias
-	}
-	return n
-}
-
-func kindName(n *yaml.Node) string {
-	switch n.Kind {
-	case yaml.MappingNode:
-		return "a mapping"
-	case yaml.SequenceNode:
-		return "a list"
-	case yaml.ScalarNode:
-		if n.Tag == "!!null" {
-			return "empty"
-		}
-		return "a scalar"
-	}
-	return "unknown YAML"
-}
-
-// pairs returns the key/value pairs of a mapping node, reporting duplicate keys.
-func (p *parser) pairs(m *yaml.Node, agent string) [][2]*yaml.Node {
-	var out [][2]*yaml.Node
-	seen := map[string]int{}
-	for i := 0; i+1 < len(m.Content); i += 2 {
-		k, v := resolve(m.Content[i]), resolve(m.Content[i+1])
-		if k.Kind != yaml.ScalarNode {
-			p.errorf(k, agent, "a key must be a plain word, not %s", kindName(k))
-			continue
-		}
-		if first, dup := seen[k.Value]; dup {
-			p.errorf(k, agent, "key %q given twice (first on line %d)", k.Value, first)
-			continue
-		}
-		seen[k.Value] = k.Line
-		out = append(out, [2]*yaml.Node{k, v})
-	}
-	return out
-}
+// present is true for a key the entry gives (even with an empty value).
+func present(n *yaml.Node) bool { return n.Kind != 0 }
 
 func (p *parser) document(doc *yaml.Node) []mesh.Agent {
 	root := doc
@@ -97,32 +71,33 @@ func (p *parser) document(doc *yaml.Node) []mesh.Agent {
 			p.errorf(root, "", "the file is empty; want a top-level \"agents:\" list")
 			return nil
 		}
-		root = resolve(root.Content[0])
+		root = yamlx.Resolve(root.Content[0])
 	}
 	if root.Kind != yaml.MappingNode {
-		p.errorf(root, "", "the top level is %s; want a mapping with an \"agents:\" list", kindName(root))
+		p.errorf(root, "", "the top level is %s; want a mapping with an \"agents:\" list", yamlx.KindName(root))
 		return nil
 	}
-	var list *yaml.Node
-	for _, kv := range p.pairs(root, "") {
-		if kv[0].Value != "agents" {
-			p.errorf(kv[0], "", "unknown key %q at the top level; the only key is \"agents\"", kv[0].Value)
-			continue
+	var top fileDoc
+	yamlx.Fields(root, &top, func(n *yaml.Node, pr yamlx.Problem) {
+		if pr.Kind == yamlx.Unknown {
+			p.errorf(n, "", "unknown key %q at the top level; the only key is \"agents\"", pr.Key)
+			return
 		}
-		list = kv[1]
-	}
-	if list == nil {
+		p.errorf(n, "", "%s", pr.Msg)
+	})
+	list := &top.Agents
+	if !present(list) {
 		if len(p.errs) == 0 {
 			p.errorf(root, "", "no \"agents:\" list")
 		}
 		return nil
 	}
-	if list.Kind == yaml.ScalarNode && list.Tag == "!!null" {
+	if yamlx.IsNull(list) {
 		p.errorf(list, "", "the agents list is empty; list at least one agent")
 		return nil
 	}
 	if list.Kind != yaml.SequenceNode {
-		p.errorf(list, "", "agents is %s; want a list of agents (\"- name: ...\")", kindName(list))
+		p.errorf(list, "", "agents is %s; want a list of agents (\"- name: ...\")", yamlx.KindName(list))
 		return nil
 	}
 	if len(list.Content) == 0 {
@@ -132,7 +107,7 @@ func (p *parser) document(doc *yaml.Node) []mesh.Agent {
 	var agents []mesh.Agent
 	names := map[string]int{}
 	for i, item := range list.Content {
-		a, nameNode, ok := p.agent(resolve(item), i)
+		a, nameNode, ok := p.agent(yamlx.Resolve(item), i)
 		if nameNode != nil {
 			if first, dup := names[a.Name]; dup {
 				p.errorf(nameNode, fmt.Sprintf("agent %q", a.Name), "name used twice (first on line %d); names must be unique, they become src_slug", first)
@@ -148,18 +123,18 @@ func (p *parser) document(doc *yaml.Node) []mesh.Agent {
 	return agents
 }
 
-// agent validates one list entry. nameNode is non-nil when the entry has a usable name
-// (for the duplicate check); ok says the entry is valid as a whole.
+// agent decodes and validates one list entry. nameNode is non-nil when the entry has a
+// usable name (for the duplicate check); ok says the entry is valid as a whole.
 func (p *parser) agent(n *yaml.Node, index int) (a mesh.Agent, nameNode *yaml.Node, ok bool) {
 	who := fmt.Sprintf("agents[%d]", index)
 	if n.Kind != yaml.MappingNode {
-		p.errorf(n, who, "an agent is %s; want a mapping with name, pop, address, ...", kindName(n))
+		p.errorf(n, who, "an agent is %s; want a mapping with name, pop, address, ...", yamlx.KindName(n))
 		return a, nil, false
 	}
 	// Name the agent in every message when its name is usable, even in messages about
 	// keys that come before the name.
 	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := resolve(n.Content[i]), resolve(n.Content[i+1])
+		k, v := yamlx.Resolve(n.Content[i]), yamlx.Resolve(n.Content[i+1])
 		if k.Value == "name" && v.Kind == yaml.ScalarNode && v.Tag != "!!null" {
 			if name := strings.TrimSpace(v.Value); name != "" && strings.IndexFunc(name, badNameRune) < 0 {
 				who = fmt.Sprintf("agent %q", name)
@@ -168,60 +143,65 @@ func (p *parser) agent(n *yaml.Node, index int) (a mesh.Agent, nameNode *yaml.No
 		}
 	}
 	before := len(p.errs)
-	fields := map[string]*yaml.Node{}
-	for _, kv := range p.pairs(n, who) {
-		k := kv[0].Value
-		if !slices.Contains(agentKeys, k) {
-			p.errorf(kv[0], who, "unknown key %q (%s)", k, suggest(k))
-			continue
+	var d agentDoc
+	yamlx.Fields(n, &d, func(k *yaml.Node, pr yamlx.Problem) {
+		if pr.Kind == yamlx.Unknown {
+			p.errorf(k, who, "unknown key %q (%s)", pr.Key, pr.Hint())
+			return
 		}
-		fields[k] = kv[1]
-	}
+		p.errorf(k, who, "%s", pr.Msg)
+	})
+	a, nameNode = p.validate(&d, n, who)
+	return a, nameNode, len(p.errs) == before
+}
+
+// validate checks the values of one decoded entry (n is the entry, for "missing").
+func (p *parser) validate(d *agentDoc, n *yaml.Node, who string) (a mesh.Agent, nameNode *yaml.Node) {
 	// The name first: every later message then says which agent it is about.
-	if v, has := p.str(fields, "name", who); has {
+	if v, has := p.str(&d.Name, "name", who); has {
 		switch {
 		case v == "":
-			p.errorf(fields["name"], who, "name is empty")
+			p.errorf(&d.Name, who, "name is empty")
 		case strings.IndexFunc(v, badNameRune) >= 0:
-			p.errorf(fields["name"], who, "name %q must not contain spaces or control characters", v)
+			p.errorf(&d.Name, who, "name %q must not contain spaces or control characters", v)
 		default:
 			a.Name = v
-			nameNode = fields["name"]
+			nameNode = &d.Name
 		}
-	} else if _, present := fields["name"]; !present {
+	} else if !present(&d.Name) {
 		p.errorf(n, who, "name is missing")
 	}
 
-	if v, has := p.str(fields, "pop", who); has {
+	if v, has := p.str(&d.Pop, "pop", who); has {
 		switch {
 		case v == "":
-			p.errorf(fields["pop"], who, "pop is empty")
+			p.errorf(&d.Pop, who, "pop is empty")
 		case !popRE.MatchString(v):
 			if popRE.MatchString(strings.ToLower(v)) {
-				p.errorf(fields["pop"], who, "pop %q must be lower case (a-z, 0-9, -)", v)
+				p.errorf(&d.Pop, who, "pop %q must be lower case (a-z, 0-9, -)", v)
 			} else {
-				p.errorf(fields["pop"], who, "pop %q: want a PoP code of a-z, 0-9 and -, starting with a letter or digit", v)
+				p.errorf(&d.Pop, who, "pop %q: want a PoP code of a-z, 0-9 and -, starting with a letter or digit", v)
 			}
 		default:
 			a.Pop = v
 		}
-	} else if _, present := fields["pop"]; !present {
+	} else if !present(&d.Pop) {
 		p.errorf(n, who, "pop is missing")
 	}
 
-	if v, has := p.str(fields, "address", who); has {
+	if v, has := p.str(&d.Address, "address", who); has {
 		if msg := checkAddress(v); msg != "" {
-			p.errorf(fields["address"], who, "%s", msg)
+			p.errorf(&d.Address, who, "%s", msg)
 		} else {
 			a.Address = v
 		}
-	} else if _, present := fields["address"]; !present {
+	} else if !present(&d.Address) {
 		p.errorf(n, who, "address is missing (the IP or host name the other agents ping)")
 	}
 
-	if v, has := p.str(fields, "url", who); has {
+	if v, has := p.str(&d.URL, "url", who); has {
 		if u, msg := checkURL(v); msg != "" {
-			p.errorf(fields["url"], who, "%s", msg)
+			p.errorf(&d.URL, who, "%s", msg)
 		} else {
 			a.URL = u
 		}
@@ -229,62 +209,61 @@ func (p *parser) agent(n *yaml.Node, index int) (a mesh.Agent, nameNode *yaml.No
 		a.URL = "http://" + net.JoinHostPort(a.Address, strconv.Itoa(p.port))
 	}
 
-	if lab, present := fields["labels"]; present {
-		a.Labels = p.labels(lab, who)
+	if present(&d.Labels) {
+		a.Labels = p.labels(&d.Labels, who)
 	}
 
-	envName, hasEnv := p.str(fields, "secret_env", who)
-	fileName, hasFile := p.str(fields, "secret_file", who)
+	envName, hasEnv := p.str(&d.SecretEnv, "secret_env", who)
+	fileName, hasFile := p.str(&d.SecretFile, "secret_file", who)
 	switch {
 	case hasEnv && hasFile:
-		p.errorf(fields["secret_file"], who, "give secret_env or secret_file, not both")
+		p.errorf(&d.SecretFile, who, "give secret_env or secret_file, not both")
 	case hasEnv:
 		if s, msg := secretFromEnv(envName); msg != "" {
-			p.errorf(fields["secret_env"], who, "%s", msg)
+			p.errorf(&d.SecretEnv, who, "%s", msg)
 		} else {
 			a.Secret = s
 		}
 	case hasFile:
 		if s, msg := secretFromFile(p.dir, fileName); msg != "" {
-			p.errorf(fields["secret_file"], who, "%s", msg)
+			p.errorf(&d.SecretFile, who, "%s", msg)
 		} else {
 			a.Secret = s
 		}
 	}
-	return a, nameNode, len(p.errs) == before
+	return a, nameNode
 }
 
 // str reads a string-valued key. has is false when the key is absent or unusable (the
 // problem is then already reported).
-func (p *parser) str(fields map[string]*yaml.Node, key, who string) (string, bool) {
-	n, present := fields[key]
-	if !present {
+func (p *parser) str(n *yaml.Node, key, who string) (string, bool) {
+	if !present(n) {
 		return "", false
 	}
 	if n.Kind != yaml.ScalarNode || n.Tag == "!!null" {
-		p.errorf(n, who, "%s is %s; want a single value", key, kindName(n))
+		p.errorf(n, who, "%s is %s; want a single value", key, yamlx.KindName(n))
 		return "", false
 	}
 	return strings.TrimSpace(n.Value), true
 }
 
 func (p *parser) labels(n *yaml.Node, who string) map[string]string {
-	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
+	if yamlx.IsNull(n) {
 		return nil
 	}
 	if n.Kind != yaml.MappingNode {
-		p.errorf(n, who, "labels is %s; want a mapping such as {region: na}", kindName(n))
+		p.errorf(n, who, "labels is %s; want a mapping such as {region: na}", yamlx.KindName(n))
 		return nil
 	}
 	out := map[string]string{}
-	for _, kv := range p.pairs(n, who) {
-		k, v := kv[0].Value, kv[1]
+	for _, kv := range yamlx.Pairs(n, func(k *yaml.Node, msg string) { p.errorf(k, who, "%s", msg) }) {
+		k, v := kv.Key.Value, kv.Value
 		if strings.TrimSpace(k) == "" {
-			p.errorf(kv[0], who, "a label name is empty")
+			p.errorf(kv.Key, who, "a label name is empty")
 			continue
 		}
 		if v.Kind != yaml.ScalarNode || v.Tag == "!!null" {
-			p.errorf(v, who, "label %q is %s; want a single value", k, kindName(v))
+			p.errorf(v, who, "label %q is %s; want a single value", k, yamlx.KindName(v))
 			continue
 		}
 		out[k] = v.Value
@@ -297,39 +276,4 @@ func (p *parser) labels(n *yaml.Node, who string) map[string]string {
 
 func badNameRune(r rune) bool {
 	return r <= ' ' || r == 0x7f || (r >= 0x80 && r <= 0x9f) || r == 0x2028 || r == 0x2029 || r == 0xa0
-}
-
-// suggest names the known key closest to a misspelt one, else lists them all.
-func suggest(k string) string {
-	best, bestD := "", 3
-	for _, known := range agentKeys {
-		if d := distance(strings.ToLower(k), known); d < bestD {
-			best, bestD = known, d
-		}
-	}
-	if best == "" {
-		return "known: " + strings.Join(agentKeys, ", ")
-	}
-	return fmt.Sprintf("did you mean %q?", best)
-}
-
-// distance is the Levenshtein edit distance; keys are short, so the O(n*m) table is fine.
-func distance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

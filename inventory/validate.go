@@ -1,6 +1,7 @@
 package inventory
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -10,6 +11,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/meshtop/meshtop/internal/secretfile"
 )
 
 var (
@@ -111,17 +114,15 @@ func secretFromFile(dir, name string) (string, string) {
 	if !filepath.IsAbs(path) {
 		path = filepath.Join(dir, path)
 	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		// *PathError holds the path and the reason only.
-		return "", fmt.Sprintf("secret_file: cannot read the secret: %v", err)
-	}
-	s := strings.TrimRight(string(b), "\r\n")
+	s, err := secretfile.Read(path)
 	switch {
-	case s == "":
+	case errors.Is(err, secretfile.ErrEmpty):
 		return "", fmt.Sprintf("secret_file %s is empty", path)
-	case strings.ContainsAny(s, "\r\n"):
+	case errors.Is(err, secretfile.ErrLines):
 		return "", fmt.Sprintf("secret_file %s holds more than one line; want the secret alone", path)
+	case err != nil:
+		// The error holds the path and the reason only, never the content.
+		return "", fmt.Sprintf("secret_file: cannot read the secret: %v", err)
 	}
 	return s, ""
 }

@@ -12,7 +12,6 @@
 package lab
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -23,6 +22,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/meshtop/meshtop/internal/yamlx"
 )
 
 // Prefix starts the name of every network namespace and link the lab makes, so that
@@ -37,11 +38,20 @@ const ExampleConfig = `name: demo                      # 1-8 of a-z 0-9
 pops: [ams, fra, {name: nyc, asn: 64604, org: "Lab NYC"}]
 routers:                        # emulated routers, answer traceroutes
   - {name: atl, asn: 64701, org: "Lab Transatlantic"}
+  - {name: bb, asn: 64702, icmp_loss: 50%}  # rate-limits ICMP; loss: real
 default: {rtt: 100ms}           # every pair no link names
 links:
   - {pops: [ams, fra], rtt: 8ms, jitter: 0.3ms, loss: 0.5%}
   - {pops: [ams, nyc], rtt: 76ms, via: [atl]}   # back: reversed
   - {pops: [fra, nyc], delay: 40ms, oneway: true}
+scenario:                       # timed changes, repeated every 5m
+  every: 5m
+  events:
+    - {at: 1m, pops: [ams, nyc], via: [bb, atl], note: route change}
+    - {at: 2m, pops: [ams, fra], loss: 100%, note: outage}
+    - {at: 150s, pops: [ams, fra], loss: 0.5%}
+    - {at: 3m, router: atl, loss: 20%}
+    - {at: 4m, router: atl, loss: 0%}
 `
 
 // Config describes a lab: its PoPs, the emulated routers and the links between PoPs.
@@ -61,6 +71,8 @@ type Config struct {
 	Routers []RouterSpec `yaml:"routers,omitempty" json:"routers,omitempty"`
 	Default LinkSpec     `yaml:"default,omitempty" json:"default"`
 	Links   []LinkSpec   `yaml:"links,omitempty" json:"links,omitempty"`
+	// Scenario is a script of timed changes the forwarder plays while the lab runs.
+	Scenario Scenario `yaml:"scenario,omitempty" json:"scenario,omitempty"`
 }
 
 // PopConfig is one PoP. Name is its PoP code (lower case, 1-8 of a-z0-9); ASN and Org
@@ -86,11 +98,101 @@ func (p *PopConfig) UnmarshalYAML(n *yaml.Node) error {
 	return nil
 }
 
-// RouterSpec is an emulated router that paths can run through (`via`).
+// RouterSpec is an emulated router that paths can run through (`via`). Loss is the
+// share of packets lost on the way into the router: probes that expire there and
+// everything that passes it, so the loss shows at this hop and every later one.
+// ICMPLoss is the share of its own ICMP time-exceeded answers the router does not send,
+// as a router that rate-limits ICMP does: the loss shows at this hop only.
 type RouterSpec struct {
-	Name string `yaml:"name" json:"name"`
-	ASN  uint32 `yaml:"asn" json:"asn"`
-	Org  string `yaml:"org,omitempty" json:"org,omitempty"`
+	Name     string  `yaml:"name" json:"name"`
+	ASN      uint32  `yaml:"asn" json:"asn"`
+	Org      string  `yaml:"org,omitempty" json:"org,omitempty"`
+	Loss     Percent `yaml:"loss,omitempty" json:"loss,omitempty"`
+	ICMPLoss Percent `yaml:"icmp_loss,omitempty" json:"icmp_loss,omitempty"`
+}
+
+// Scenario is a script of changes: each event at its time after the lab started, the
+// whole script again every Every (0: once).
+//
+//	scenario:
+//	  every: 6m
+//	  events:
+//	    - {at: 45s, pops: [ams, nyc], via: [atl], note: route change}
+//	    - {at: 90s, pops: [fra, sin], loss: 100%, note: outage}
+//	    - {at: 2m, pops: [fra, sin], loss: 0%}
+//	    - {at: 3m, router: atl, loss: 20%}
+type Scenario struct {
+	Every  Duration `yaml:"every,omitempty" json:"every,omitempty"`
+	Events []Event  `yaml:"events,omitempty" json:"events,omitempty"`
+}
+
+// Event is one change of a Scenario: of the path between two PoPs (both ways unless
+// OneWay; fields not given stay as they are), or of a router's loss.
+type Event struct {
+	At     Duration  `yaml:"at" json:"at"`
+	Note   string    `yaml:"note,omitempty" json:"note,omitempty"`
+	Pops   []string  `yaml:"pops,omitempty" json:"pops,omitempty"`
+	RTT    *Duration `yaml:"rtt,omitempty" json:"rtt,omitempty"`
+	Delay  *Duration `yaml:"delay,omitempty" json:"delay,omitempty"`
+	Jitter *Duration `yaml:"jitter,omitempty" json:"jitter,omitempty"`
+	Loss   *Percent  `yaml:"loss,omitempty" json:"loss,omitempty"`
+	Via    *[]string `yaml:"via,omitempty" json:"via,omitempty"`
+	OneWay bool      `yaml:"oneway,omitempty" json:"oneway,omitempty"`
+	Router string    `yaml:"router,omitempty" json:"router,omitempty"`
+	// ICMPLoss is for a router event.
+	ICMPLoss *Percent `yaml:"icmp_loss,omitempty" json:"icmp_loss,omitempty"`
+}
+
+// pathUpdate is a path event as a forwarder change.
+func (e Event) pathUpdate() PathUpdate {
+	u := PathUpdate{Both: !e.OneWay}
+	switch {
+	case e.RTT != nil:
+		d := time.Duration(*e.RTT) / 2
+		u.Delay = &d
+	case e.Delay != nil:
+		d := time.Duration(*e.Delay)
+		u.Delay = &d
+	}
+	if e.Jitter != nil {
+		d := time.Duration(*e.Jitter)
+		u.Jitter = &d
+	}
+	if e.Loss != nil {
+		v := float64(*e.Loss)
+		u.Loss = &v
+	}
+	if e.Via != nil {
+		v := slices.Clone(*e.Via)
+		u.Via = &v
+	}
+	return u
+}
+
+// routerUpdate is a router event as a forwarder change.
+func (e Event) routerUpdate() RouterUpdate {
+	var u RouterUpdate
+	if e.Loss != nil {
+		v := float64(*e.Loss)
+		u.Loss = &v
+	}
+	if e.ICMPLoss != nil {
+		v := float64(*e.ICMPLoss)
+		u.ICMPLoss = &v
+	}
+	return u
+}
+
+// String says what the event does, for the forwarder's log.
+func (e Event) String() string {
+	what := "router " + e.Router
+	if e.Router == "" {
+		what = strings.Join(e.Pops, "-")
+	}
+	if e.Note != "" {
+		what += " (" + e.Note + ")"
+	}
+	return what
 }
 
 // LinkSpec sets the path between two PoPs. RTT is split evenly into the two one-way
@@ -206,23 +308,20 @@ func LoadConfig(path string) (Config, error) {
 // ParseConfig decodes and validates a lab config (unknown keys are errors).
 func ParseConfig(data []byte) (Config, error) {
 	var c Config
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&c); err != nil {
-		return Config{}, fmt.Errorf("invalid YAML: %w", err)
+	if ps := yamlx.DecodeStrict(data, &c); len(ps) > 0 {
+		errs := make([]error, len(ps))
+		for i, p := range ps {
+			if p.Kind == yamlx.Unknown && p.Suggest != "" {
+				p.Msg += fmt.Sprintf(" (did you mean %q?)", p.Suggest)
+			}
+			errs[i] = p
+		}
+		return Config{}, fmt.Errorf("invalid YAML: %w", errors.Join(errs...))
 	}
 	return c, c.Validate()
 }
 
-func decodeStrict(n *yaml.Node, v any) error {
-	out, err := yaml.Marshal(n)
-	if err != nil {
-		return err
-	}
-	dec := yaml.NewDecoder(bytes.NewReader(out))
-	dec.KnownFields(true)
-	return dec.Decode(v)
-}
+func decodeStrict(n *yaml.Node, v any) error { return yamlx.DecodeNodeStrict(n, v) }
 
 // Validate checks names, references and values, and fills default ASNs. All problems
 // are reported together.
@@ -275,6 +374,11 @@ func (c *Config) Validate() error {
 			r.Org = "meshtop lab router " + r.Name
 		}
 	}
+	for _, r := range c.Routers {
+		if r.Loss < 0 || r.Loss > 100 || r.ICMPLoss < 0 || r.ICMPLoss > 100 {
+			bad("router %q: loss and icmp_loss must be 0-100%%", r.Name)
+		}
+	}
 	if len(c.Routers) > 250 {
 		bad("a lab holds at most 250 routers, got %d", len(c.Routers))
 	}
@@ -312,7 +416,76 @@ func (c *Config) Validate() error {
 		}
 		check(where, l)
 	}
+	c.validateScenario(bad, seen, routers)
 	return errors.Join(errs...)
+}
+
+// maxEvents bounds a scenario.
+const maxEvents = 1000
+
+func (c *Config) validateScenario(bad func(string, ...any), pops, routers map[string]bool) {
+	sc := c.Scenario
+	if len(sc.Events) > maxEvents {
+		bad("scenario: at most %d events, got %d", maxEvents, len(sc.Events))
+		return
+	}
+	if sc.Every > 0 && sc.Every < Duration(time.Second) {
+		bad("scenario: every %s is shorter than 1s", time.Duration(sc.Every))
+	}
+	for i, e := range sc.Events {
+		where := fmt.Sprintf("scenario event %d (at %s)", i+1, time.Duration(e.At))
+		if sc.Every > 0 && e.At >= sc.Every {
+			bad("%s: at must be before every (%s)", where, time.Duration(sc.Every))
+		}
+		pct := func(name string, p *Percent) {
+			if p != nil && (*p < 0 || *p > 100) {
+				bad("%s: %s %v%% is out of 0-100%%", where, name, float64(*p))
+			}
+		}
+		pct("loss", e.Loss)
+		pct("icmp_loss", e.ICMPLoss)
+		switch {
+		case e.Router != "" && len(e.Pops) > 0:
+			bad("%s: give pops or router, not both", where)
+		case e.Router != "":
+			if !routers[e.Router] {
+				bad("%s: router %q is not a router of this lab", where, e.Router)
+			}
+			if e.RTT != nil || e.Delay != nil || e.Jitter != nil || e.Via != nil || e.OneWay {
+				bad("%s: a router event sets loss and icmp_loss only", where)
+			}
+			if e.Loss == nil && e.ICMPLoss == nil {
+				bad("%s: nothing to change (loss, icmp_loss)", where)
+			}
+		case len(e.Pops) != 2:
+			bad("%s: pops must name exactly two pops (or give router)", where)
+		default:
+			for _, p := range e.Pops {
+				if !pops[p] {
+					bad("%s: %q is not a pop of this lab", where, p)
+				}
+			}
+			if e.Pops[0] == e.Pops[1] {
+				bad("%s: a path joins two different pops", where)
+			}
+			if e.RTT != nil && e.Delay != nil {
+				bad("%s: give rtt or delay, not both", where)
+			}
+			if e.ICMPLoss != nil {
+				bad("%s: icmp_loss belongs to a router event", where)
+			}
+			if e.Via != nil {
+				for _, v := range *e.Via {
+					if !routers[v] {
+						bad("%s: via %q is not a router of this lab", where, v)
+					}
+				}
+			}
+			if e.RTT == nil && e.Delay == nil && e.Jitter == nil && e.Loss == nil && e.Via == nil {
+				bad("%s: nothing to change (rtt, delay, jitter, loss, via)", where)
+			}
+		}
+	}
 }
 
 func (c *Config) routerNames() []string {

@@ -194,3 +194,43 @@ func TestPickSlot(t *testing.T) {
 		})
 	}
 }
+
+func TestScenarioConfig(t *testing.T) {
+	base := "pops: [a, b]\nrouters: [{name: r1, asn: 64700, loss: 5%, icmp_loss: 50%}]\n"
+	c, err := ParseConfig([]byte(base + `scenario:
+  every: 2m
+  events:
+    - {at: 30s, pops: [a, b], rtt: 1.5s, via: [r1], note: slow}
+    - {at: 1m, router: r1, icmp_loss: 0%}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Routers[0].Loss != 5 || c.Routers[0].ICMPLoss != 50 {
+		t.Errorf("router %+v", c.Routers[0])
+	}
+	e := c.Scenario.Events[0]
+	u := e.pathUpdate()
+	if *u.Delay != 750*time.Millisecond || strings.Join(*u.Via, ",") != "r1" || !u.Both || u.Loss != nil {
+		t.Errorf("path update of %+v = %+v", e, u)
+	}
+	if r := c.Scenario.Events[1].routerUpdate(); r.Loss != nil || *r.ICMPLoss != 0 {
+		t.Errorf("router update %+v", r)
+	}
+	for _, tc := range []struct{ events, want string }{
+		{"- {at: 3m, pops: [a, b], loss: 1%}", "at must be before every"},
+		{"- {at: 1s, pops: [a, zz], loss: 1%}", `"zz" is not a pop`},
+		{"- {at: 1s, pops: [a, b]}", "nothing to change"},
+		{"- {at: 1s, router: r9, loss: 1%}", `router "r9" is not a router`},
+		{"- {at: 1s, router: r1, rtt: 1s}", "sets loss and icmp_loss only"},
+		{"- {at: 1s, pops: [a, b], router: r1, loss: 1%}", "pops or router, not both"},
+		{"- {at: 1s, pops: [a, b], icmp_loss: 1%}", "icmp_loss belongs to a router"},
+		{"- {at: 1s, pops: [a, b], via: [r7]}", `via "r7"`},
+		{"- {at: 1s, pops: [a, b], loss: 120%}", "loss"},
+	} {
+		_, err := ParseConfig([]byte(base + "scenario:\n  every: 2m\n  events:\n    " + tc.events + "\n"))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: err %v, want it to say %q", tc.events, err, tc.want)
+		}
+	}
+}

@@ -19,16 +19,19 @@ import (
 // unknown router) the moment the change is in effect.
 
 type controlRequest struct {
-	Op     string     `json:"op"` // "set" or "paths"
-	Src    string     `json:"src,omitempty"`
-	Dst    string     `json:"dst,omitempty"`
-	Update PathUpdate `json:"update"`
+	Op     string       `json:"op"` // "set", "router" or "paths"
+	Src    string       `json:"src,omitempty"`
+	Dst    string       `json:"dst,omitempty"`
+	Update PathUpdate   `json:"update"`
+	Router string       `json:"router,omitempty"`
+	RUp    RouterUpdate `json:"router_update"`
 }
 
 type controlResponse struct {
-	Error    string       `json:"error,omitempty"`
-	Paths    []PathStatus `json:"paths,omitempty"`
-	Lateness Lateness     `json:"lateness"`
+	Error    string         `json:"error,omitempty"`
+	Paths    []PathStatus   `json:"paths,omitempty"`
+	Routers  []RouterStatus `json:"routers,omitempty"`
+	Lateness Lateness       `json:"lateness"`
 }
 
 // ServeControl answers control requests for f on the unix socket at path until ctx ends.
@@ -70,12 +73,17 @@ func serveConn(c net.Conn, f *Forwarder) {
 				resp.Error = err.Error()
 			}
 			resp.Paths = f.Paths()
+		case "router":
+			if err := f.SetRouter(req.Router, req.RUp); err != nil {
+				resp.Error = err.Error()
+			}
 		case "paths":
 			resp.Paths = f.Paths()
 		default:
 			resp.Error = fmt.Sprintf("unknown control operation %q", req.Op)
 		}
 	}
+	resp.Routers = f.Routers()
 	resp.Lateness = f.Lateness()
 	_ = json.NewEncoder(c).Encode(resp)
 }
@@ -112,6 +120,24 @@ func Set(ctx context.Context, s *State, src, dst string, u PathUpdate) error {
 		return fmt.Errorf("lab %s: set %s to %s: %w", s.Layout.Name, src, dst, err)
 	}
 	return nil
+}
+
+// SetRouter changes the loss settings of a router of the running lab s.
+func SetRouter(ctx context.Context, s *State, router string, u RouterUpdate) error {
+	_, err := control(ctx, s.Control(), controlRequest{Op: "router", Router: router, RUp: u})
+	if err != nil {
+		return fmt.Errorf("lab %s: router %s: %w", s.Layout.Name, router, err)
+	}
+	return nil
+}
+
+// CurrentRouters asks the running lab s for its routers' loss settings and counters.
+func CurrentRouters(ctx context.Context, s *State) ([]RouterStatus, error) {
+	resp, err := control(ctx, s.Control(), controlRequest{Op: "paths"})
+	if err != nil {
+		return nil, fmt.Errorf("lab %s: %w", s.Layout.Name, err)
+	}
+	return resp.Routers, nil
 }
 
 // CurrentPaths asks the running lab s for every direction's path and counters, and how

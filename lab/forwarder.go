@@ -11,6 +11,7 @@ import (
 	"net/netip"
 	"os"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -25,12 +26,13 @@ type Forwarder struct {
 	tuns   []io.ReadWriteCloser
 	sched  *scheduler
 
-	mu    sync.RWMutex
-	paths [][]Path
-	dirs  [][]*direction
-	rng   *rand.Rand // guarded by rngMu
-	rngMu sync.Mutex
-	ipID  atomic.Uint32
+	mu      sync.RWMutex
+	paths   [][]Path
+	dirs    [][]*direction
+	routers []*routerState // by layout router index
+	rng     *rand.Rand     // guarded by rngMu
+	rngMu   sync.Mutex
+	ipID    atomic.Uint32
 }
 
 // direction holds the loss state and counters of one ordered PoP pair.
@@ -39,6 +41,16 @@ type direction struct {
 	Forwarded atomic.Uint64
 	Dropped   atomic.Uint64
 	Expired   atomic.Uint64
+}
+
+// routerState is one emulated router's loss settings (guarded by Forwarder.mu) and
+// its accumulators and counters.
+type routerState struct {
+	loss, icmpLoss float64
+	lossAcc        atomic.Int64
+	icmpAcc        atomic.Int64
+	Dropped        atomic.Uint64
+	ICMPDropped    atomic.Uint64
 }
 
 // lossScale is one whole packet in the loss accumulator (parts per million).
@@ -69,12 +81,29 @@ func NewForwarder(layout Layout, tuns []io.ReadWriteCloser, paths [][]Path) (*Fo
 			}
 		}
 	}
+	for range layout.Routers {
+		r := &routerState{}
+		r.lossAcc.Store(lossScale / 2)
+		r.icmpAcc.Store(lossScale / 2)
+		f.routers = append(f.routers, r)
+	}
 	sched, err := newScheduler(tuns)
 	if err != nil {
 		return nil, err
 	}
 	f.sched = sched
 	return f, nil
+}
+
+// SetRouters applies the loss settings of a config's routers (by name).
+func (f *Forwarder) SetRouters(specs []RouterSpec) error {
+	for _, r := range specs {
+		loss, icmp := float64(r.Loss), float64(r.ICMPLoss)
+		if err := f.SetRouter(r.Name, RouterUpdate{Loss: &loss, ICMPLoss: &icmp}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (f *Forwarder) checkVia(via []string) error {
@@ -147,7 +176,23 @@ func (f *Forwarder) handle(src int, b []byte, now time.Time) {
 	d := f.dirs[src][dst]
 
 	hops := len(path.Via)
-	if ttl := p.ttl(); ttl <= hops {
+	ttl := p.ttl()
+	// The packet crosses routers 1..min(ttl, hops); a lossy router loses it on the way
+	// in, whether it would expire there or pass on.
+	f.mu.RLock()
+	for i := range min(ttl, hops) {
+		if r := f.router(path.Via[i]); r >= 0 {
+			rs := f.routers[r]
+			if f.dropAcc(&rs.lossAcc, rs.loss) {
+				rs.Dropped.Add(1)
+				f.mu.RUnlock()
+				d.Dropped.Add(1)
+				return
+			}
+		}
+	}
+	f.mu.RUnlock()
+	if ttl <= hops {
 		d.Expired.Add(1)
 		if p.fragOffset() != 0 || p.isICMPError() {
 			return
@@ -156,6 +201,14 @@ func (f *Forwarder) handle(src int, b []byte, now time.Time) {
 		// the pair's round trip.
 		r := f.router(path.Via[ttl-1])
 		if r < 0 {
+			return
+		}
+		rs := f.routers[r]
+		f.mu.RLock()
+		icmpLoss := rs.icmpLoss
+		f.mu.RUnlock()
+		if f.dropAcc(&rs.icmpAcc, icmpLoss) {
+			rs.ICMPDropped.Add(1) // a rate-limiting router stays silent
 			return
 		}
 		rtt := (path.Delay + back) * time.Duration(ttl) / time.Duration(hops+1)
@@ -180,15 +233,74 @@ func (f *Forwarder) handle(src int, b []byte, now time.Time) {
 // whenever it passes one whole packet. A short test (5 pings) then sees the configured
 // share reliably instead of, at 10%, no loss at all one run in three.
 func (f *Forwarder) drop(d *direction, lossPct float64) bool {
+	return f.dropAcc(&d.lossAcc, lossPct)
+}
+
+func (f *Forwarder) dropAcc(acc *atomic.Int64, lossPct float64) bool {
 	if lossPct <= 0 {
 		return false
 	}
 	add := int64(lossPct * lossScale / 100)
-	if v := d.lossAcc.Add(add); v >= lossScale {
-		d.lossAcc.Add(-lossScale)
+	if v := acc.Add(add); v >= lossScale {
+		acc.Add(-lossScale)
 		return true
 	}
 	return false
+}
+
+// RouterUpdate changes a router's loss settings; nil fields stay as they are.
+type RouterUpdate struct {
+	Loss     *float64 `json:"loss_pct,omitempty"`
+	ICMPLoss *float64 `json:"icmp_loss_pct,omitempty"`
+}
+
+// SetRouter changes the loss settings of the named router.
+func (f *Forwarder) SetRouter(name string, u RouterUpdate) error {
+	r := f.router(name)
+	if r < 0 {
+		var names []string
+		for _, rl := range f.layout.Routers {
+			names = append(names, rl.Name)
+		}
+		return fmt.Errorf("router %q is not in lab %s (routers: %s)", name, f.layout.Name, strings.Join(names, ", "))
+	}
+	for _, v := range []*float64{u.Loss, u.ICMPLoss} {
+		if v != nil && (*v < 0 || *v > 100) {
+			return fmt.Errorf("loss %v%% is out of 0-100%%", *v)
+		}
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if u.Loss != nil {
+		f.routers[r].loss = *u.Loss
+	}
+	if u.ICMPLoss != nil {
+		f.routers[r].icmpLoss = *u.ICMPLoss
+	}
+	return nil
+}
+
+// RouterStatus is one router's settings and counters.
+type RouterStatus struct {
+	Name        string  `json:"name"`
+	Addr        string  `json:"addr"`
+	Loss        float64 `json:"loss_pct"`
+	ICMPLoss    float64 `json:"icmp_loss_pct"`
+	Dropped     uint64  `json:"dropped"`
+	ICMPDropped uint64  `json:"icmp_dropped"`
+}
+
+// Routers returns every router's settings and counters, in layout order.
+func (f *Forwarder) Routers() []RouterStatus {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	out := make([]RouterStatus, len(f.routers))
+	for i, r := range f.routers {
+		l := f.layout.Routers[i]
+		out[i] = RouterStatus{Name: l.Name, Addr: l.Addr.String(), Loss: r.loss, ICMPLoss: r.icmpLoss,
+			Dropped: r.Dropped.Load(), ICMPDropped: r.ICMPDropped.Load()}
+	}
+	return out
 }
 
 // delay is the path's one-way delay with uniform jitter in [-Jitter, +Jitter].

@@ -244,3 +244,82 @@ func TestForwarderSetPathAndLoss(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// TestForwarderRouterLoss: a router that drops its ICMP answers (rate limiting) shows
+// loss at its hop only; a router that loses packets on the way in shows it at its hop
+// and every later one.
+func TestForwarderRouterLoss(t *testing.T) {
+	l, f := testLab(t, threePops())
+	b := l.Pops[1]
+	p := newPinger(t, l.Pops[0].Netns)
+	short := time.Millisecond
+	if err := f.SetPath("a", "b", PathUpdate{Delay: &short, Both: true}); err != nil {
+		t.Fatal(err)
+	}
+	answered := func(ttl, seq0 int) int {
+		n := 0
+		for i := range 10 {
+			if _, _, _, ok := p.probe(t, b.MeshAddr, ttl, seq0+i, 300*time.Millisecond); ok {
+				n++
+			}
+		}
+		return n
+	}
+	if err := f.SetRouter("r1", RouterUpdate{ICMPLoss: ptr(50.0)}); err != nil {
+		t.Fatal(err)
+	}
+	if got := [3]int{answered(1, 0), answered(2, 100), answered(3, 200)}; got != [3]int{5, 10, 10} {
+		t.Errorf("r1 rate-limits ICMP 50%%: answered of 10 at ttl 1, 2, 3 = %v, want [5 10 10]", got)
+	}
+	if err := f.SetRouter("r1", RouterUpdate{ICMPLoss: ptr(0.0), Loss: ptr(50.0)}); err != nil {
+		t.Fatal(err)
+	}
+	got := [3]int{answered(1, 300), answered(2, 400), answered(3, 500)}
+	if got[0] != 5 || got[1] != 5 || got[2] >= 10 {
+		t.Errorf("r1 loses 50%% on the way in: answered of 10 at ttl 1, 2, 3 = %v, want 5, 5 and fewer than 10", got)
+	}
+	rs := f.Routers()
+	if rs[0].Name != "r1" || rs[0].Loss != 50 || rs[0].ICMPDropped != 5 || rs[0].Dropped < 10 {
+		t.Errorf("router status %+v", rs[0])
+	}
+	if err := f.SetRouter("nope", RouterUpdate{}); err == nil || !strings.Contains(err.Error(), `router "nope" is not in lab`) {
+		t.Errorf("SetRouter(nope): %v", err)
+	}
+	if err := f.SetRouter("r1", RouterUpdate{Loss: ptr(101.0)}); err == nil {
+		t.Error("SetRouter accepted 101% loss")
+	}
+}
+
+// TestScenarioApply plays a scenario with short times and checks that its events took
+// effect in order.
+func TestScenarioApply(t *testing.T) {
+	_, f := testLab(t, threePops())
+	ms := func(n int) Duration { return Duration(time.Duration(n) * time.Millisecond) }
+	loss := Percent(100)
+	none := Percent(0)
+	via := []string{"r2"}
+	sc := Scenario{Events: []Event{
+		{At: ms(50), Pops: []string{"a", "c"}, Loss: &none},
+		{At: ms(10), Pops: []string{"a", "c"}, Loss: &loss},
+		{At: ms(20), Pops: []string{"a", "b"}, Via: &via, OneWay: true},
+		{At: ms(30), Router: "r1", ICMPLoss: &loss},
+	}}
+	var log strings.Builder
+	f.Play(context.Background(), sc, &log) // once: returns after the last event
+	if n := strings.Count(log.String(), "applied"); n != 4 {
+		t.Fatalf("scenario log:\n%s", log.String())
+	}
+	for _, ps := range f.Paths() {
+		switch {
+		case ps.Src == "a" && ps.Dst == "c" && ps.Path.Loss != 0:
+			t.Errorf("a->c loss %v: the later event (0%%) must win", ps.Path.Loss)
+		case ps.Src == "a" && ps.Dst == "b" && strings.Join(ps.Path.Via, ",") != "r2":
+			t.Errorf("a->b via %v, want r2", ps.Path.Via)
+		case ps.Src == "b" && ps.Dst == "a" && strings.Join(ps.Path.Via, ",") != "r2,r1":
+			t.Errorf("b->a via %v: a oneway event must not change it", ps.Path.Via)
+		}
+	}
+	if r := f.Routers()[0]; r.ICMPLoss != 100 {
+		t.Errorf("r1 icmp loss %v, want 100", r.ICMPLoss)
+	}
+}

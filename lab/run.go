@@ -46,10 +46,15 @@ func RunForwarder(ctx context.Context, stateDir, name string) error {
 		closeAll()
 		return err
 	}
+	if err := f.SetRouters(s.Config.Routers); err != nil {
+		closeAll()
+		return err
+	}
 	fmt.Fprintf(os.Stderr, "meshtop lab run: lab %s: forwarding between %d pops (mesh %s, routers %s)\n",
 		name, len(s.Layout.Pops), s.Layout.MeshNet, s.Layout.RtrNet)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	go f.Play(ctx, s.Config.Scenario, os.Stderr)
 	errc := make(chan error, 1)
 	go func() {
 		err := ServeControl(ctx, s.Control(), f)

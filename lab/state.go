@@ -33,12 +33,17 @@ const (
 // State is what a lab's state directory records about it: enough for `lab down` to
 // remove everything and for `lab run`, `lab set` and `lab status` to find their parts.
 type State struct {
-	Dir          string         `json:"dir"`
-	Created      time.Time      `json:"created"`
-	Config       Config         `json:"config"`
-	Layout       Layout         `json:"layout"`
-	ForwarderPID int            `json:"forwarder_pid,omitempty"`
-	AgentPIDs    map[string]int `json:"agent_pids,omitempty"` // by PoP
+	Dir          string    `json:"dir"`
+	Created      time.Time `json:"created"`
+	Config       Config    `json:"config"`
+	Layout       Layout    `json:"layout"`
+	ForwarderPID int       `json:"forwarder_pid,omitempty"`
+	// Owner is the `meshtop lab` process that runs the lab and tears it down when it
+	// ends (0 for `lab up`): while it lives the lab is in use; once it is gone without
+	// tearing down (a crash, SIGKILL), the lab is stale and the next `meshtop lab`
+	// removes it.
+	Owner     int            `json:"owner_pid,omitempty"`
+	AgentPIDs map[string]int `json:"agent_pids,omitempty"` // by PoP
 }
 
 // Inventory is the path of the lab's meshtop inventory file.

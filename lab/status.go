@@ -4,18 +4,20 @@ package lab
 
 import (
 	"context"
+	"fmt"
 	"time"
 )
 
 // Status is a running lab as `meshtop lab status` reports it.
 type Status struct {
-	State          *State       `json:"state"`
-	Inventory      string       `json:"inventory"`
-	ForwarderAlive bool         `json:"forwarder_alive"`
-	Agents         []AgentAlive `json:"agents"`
-	Paths          []PathStatus `json:"paths,omitempty"` // from the forwarder; empty when it is down
-	PathsError     string       `json:"paths_error,omitempty"`
-	Lateness       Lateness     `json:"lateness"` // of the forwarder's releases so far
+	State          *State         `json:"state"`
+	Inventory      string         `json:"inventory"`
+	ForwarderAlive bool           `json:"forwarder_alive"`
+	Agents         []AgentAlive   `json:"agents"`
+	Paths          []PathStatus   `json:"paths,omitempty"` // from the forwarder; empty when it is down
+	PathsError     string         `json:"paths_error,omitempty"`
+	Routers        []RouterStatus `json:"routers,omitempty"`
+	Lateness       Lateness       `json:"lateness"` // of the forwarder's releases so far
 }
 
 // AgentAlive says whether a PoP's agent process runs.
@@ -44,10 +46,10 @@ func GetStatus(ctx context.Context, stateDir, name string) (*Status, error) {
 	}
 	cctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
-	if paths, late, err := CurrentPaths(cctx, s); err != nil {
-		st.PathsError = err.Error()
+	if resp, err := control(cctx, s.Control(), controlRequest{Op: "paths"}); err != nil {
+		st.PathsError = fmt.Errorf("lab %s: %w", s.Layout.Name, err).Error()
 	} else {
-		st.Paths, st.Lateness = paths, late
+		st.Paths, st.Lateness, st.Routers = resp.Paths, resp.Lateness, resp.Routers
 	}
 	return st, nil
 }

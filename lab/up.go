@@ -26,6 +26,14 @@ type UpOptions struct {
 	Log      io.Writer // progress lines; nil for none
 	// ReadyTimeout bounds the wait for the forwarder and each agent (default 20s).
 	ReadyTimeout time.Duration
+	// Owner is the process that will tear the lab down (`meshtop lab`); 0 for a lab
+	// left running (`lab up`).
+	Owner int
+	// AgentArgs are extra flags for every agent (e.g. --reply-wait).
+	AgentArgs []string
+	// Self is how the user runs meshtop ("meshtop", "go run ./cmd/meshtop"), for the
+	// commands that messages tell them to run; default "meshtop".
+	Self string
 }
 
 func (o *UpOptions) defaults() error {
@@ -44,6 +52,9 @@ func (o *UpOptions) defaults() error {
 	}
 	if o.ReadyTimeout == 0 {
 		o.ReadyTimeout = 20 * time.Second
+	}
+	if o.Self == "" {
+		o.Self = "meshtop"
 	}
 	return nil
 }
@@ -83,7 +94,7 @@ func Up(ctx context.Context, cfg Config, o UpOptions) (*State, error) {
 func prepare(ctx context.Context, cfg Config, o UpOptions) (*State, error) {
 	dir := filepath.Join(o.StateDir, cfg.Name)
 	if _, err := os.Stat(filepath.Join(dir, stateFile)); err == nil {
-		return nil, fmt.Errorf("lab %s already exists (%s); remove it with `meshtop lab down --name %s` or pick another name", cfg.Name, dir, cfg.Name)
+		return nil, fmt.Errorf("lab %s already exists (%s); remove it with `%s lab down --name %s` or pick another name", cfg.Name, dir, o.Self, cfg.Name)
 	}
 	nss, err := listNetns()
 	if err != nil {
@@ -91,7 +102,7 @@ func prepare(ctx context.Context, cfg Config, o UpOptions) (*State, error) {
 	}
 	for _, n := range nss {
 		if strings.HasPrefix(n, NetnsPrefix(cfg.Name)) {
-			return nil, fmt.Errorf("network namespace %s is left over from an earlier lab %s; remove it with `meshtop lab down --name %s`", n, cfg.Name, cfg.Name)
+			return nil, fmt.Errorf("network namespace %s is left over from an earlier lab %s; remove it with `%s lab down --name %s`", n, cfg.Name, o.Self, cfg.Name)
 		}
 	}
 	use, err := readRootUse(ctx)
@@ -119,7 +130,7 @@ func prepare(ctx context.Context, cfg Config, o UpOptions) (*State, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("create lab state directory: %w", err)
 	}
-	s := &State{Dir: dir, Created: time.Now().UTC(), Config: cfg, Layout: layout, AgentPIDs: map[string]int{}}
+	s := &State{Dir: dir, Created: time.Now().UTC(), Config: cfg, Layout: layout, AgentPIDs: map[string]int{}, Owner: o.Owner}
 	return s, s.save()
 }
 
@@ -165,6 +176,7 @@ func build(ctx context.Context, s *State, o UpOptions) error {
 			"--asn-db", s.MMDB(), "--rdns=false",
 			// Agents probe only the lab's mesh: no test can send a packet elsewhere.
 			"--allow", s.Layout.MeshNet.String(), "--allow", s.Layout.RtrNet.String()}
+		args = append(args, o.AgentArgs...)
 		env := []string{"SCOUTER_API_SECRET=" + secret, "PATH=/usr/sbin:/usr/bin:/sbin:/bin"}
 		pid, exited, err := spawn("ip", args, env, s.AgentLog(p.Name), nil)
 		if err != nil {

@@ -31,7 +31,7 @@ func EmptyCell() Cell {
 
 // Value returns metric m under stat s and whether it stands for failed tests.
 func (c *Cell) Value(m Metric, s Stat) (v float64, failed bool) {
-	if m == Loss {
+	if m.CountsFailed() {
 		return c.Values[m][s], false
 	}
 	return c.Values[m][s], c.Failed[s]

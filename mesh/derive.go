@@ -12,12 +12,16 @@ const Lost = -1.0
 // has avg 0, jitter 0 and jitter_pct 100. sent may exceed len(rtts) when the agent
 // reported only the probes that came back; the missing ones count as lost.
 // lossPct < 0 means "compute it"; otherwise the agent's own figure is kept.
+//
+// sent comes from outside: nothing is sized by it beyond MaxProbes (a hostile "sent":
+// 1e15 would otherwise panic in make or exhaust memory). r.Sent keeps the figure, so
+// Check reports it as implausible.
 func (r *PingResult) DerivePing(sent int, rtts []float64, lossPct float64) {
 	if sent < len(rtts) {
 		sent = len(rtts)
 	}
 	r.Sent = sent
-	r.Probes = make([]float64, sent)
+	r.Probes = make([]float64, max(len(rtts), min(sent, MaxProbes)))
 	var sum, jit float64
 	r.Recv = 0
 	r.MinRTT, r.MaxRTT = math.Inf(1), 0
@@ -46,7 +50,12 @@ func (r *PingResult) DerivePing(sent int, rtts []float64, lossPct float64) {
 	}
 	if r.Recv == 0 {
 		r.Failed = true
-		r.MinRTT, r.AvgRTT, r.MaxRTT, r.JitterMs, r.JitterPct = 0, 0, 0, 0, 100
+		r.MinRTT, r.MaxRTT = 0, 0
+		for _, m := range Metrics {
+			if !m.CountsFailed() {
+				*m.Ref(r) = m.FailedValue()
+			}
+		}
 		return
 	}
 	r.Failed = false

@@ -67,3 +67,17 @@ func TestDeriveTrace(t *testing.T) {
 		t.Fatalf("silent trace: %+v", silent)
 	}
 }
+
+// TestDerivePingOutsideCounts: sent comes from an agent; nothing may be sized by it.
+func TestDerivePingOutsideCounts(t *testing.T) {
+	for _, sent := range []int{1e15, 1e10, MaxProbes + 1} {
+		var r PingResult
+		r.DerivePing(sent, []float64{5, Lost}, -1)
+		if len(r.Probes) > MaxProbes || r.Sent != sent {
+			t.Fatalf("sent %d: %d probes, Sent %d", sent, len(r.Probes), r.Sent)
+		}
+		if err := r.Check(); err == nil {
+			t.Fatalf("sent %d passed Check", sent)
+		}
+	}
+}

@@ -21,6 +21,9 @@ type Sample struct {
 	LossPct   float64   `json:"loss_pct"`
 	// Failed: no agent pair got a single reply (the workshop's failed=1, latency 0).
 	Failed bool `json:"failed"`
+	// Tests is how many ping tests the sample stands for when it is a bucket of history
+	// (InfluxDB's count); 0 means the tests are its Results (live), or one. See TestCount.
+	Tests int `json:"tests,omitempty"`
 	// Results are the agent-pair results folded into this sample (live source only;
 	// history samples are already aggregated by InfluxDB and leave it empty).
 	Results []PingResult `json:"results,omitempty"`
@@ -29,18 +32,10 @@ type Sample struct {
 // Value picks a metric. Latency and jitter of a failed sample are NaN: a failed test has
 // no latency, and the workshop's stored 0 must never pass for a fast link.
 func (s Sample) Value(m Metric) float64 {
-	if s.Failed && m != Loss {
+	if s.Failed && !m.CountsFailed() {
 		return math.NaN()
 	}
-	switch m {
-	case JitterPct:
-		return s.JitterPct
-	case JitterMs:
-		return s.JitterMs
-	case Loss:
-		return s.LossPct
-	}
-	return s.AvgRTT
+	return *m.SampleRef(&s)
 }
 
 // FoldResults folds measured agent-pair results of one sweep into a sample. Results with
@@ -55,28 +50,34 @@ func FoldResults(t time.Time, rs []PingResult) (s Sample, ok bool) {
 		}
 		n++
 		s.Results = append(s.Results, r)
-		s.LossPct += r.LossPct
+		for _, m := range Metrics {
+			if m.CountsFailed() || !r.Failed {
+				*m.SampleRef(&s) += m.Value(r)
+			}
+		}
 		if r.Failed {
 			continue
 		}
 		good++
-		s.AvgRTT += r.AvgRTT
-		s.JitterMs += r.JitterMs
-		s.JitterPct += r.JitterPct
 		s.MinRTT = math.Min(s.MinRTT, r.MinRTT)
 		s.MaxRTT = math.Max(s.MaxRTT, r.MaxRTT)
 	}
 	if n == 0 {
 		return Sample{}, false
 	}
-	s.LossPct /= float64(n)
-	if good == 0 {
-		s.Failed = true
-		s.MinRTT, s.AvgRTT, s.MaxRTT, s.JitterMs, s.JitterPct = 0, 0, 0, 0, 100
-		return s, true
+	s.Failed = good == 0
+	if s.Failed {
+		s.MinRTT, s.MaxRTT = 0, 0
 	}
-	s.AvgRTT /= float64(good)
-	s.JitterMs /= float64(good)
-	s.JitterPct /= float64(good)
+	for _, m := range Metrics {
+		switch v := m.SampleRef(&s); {
+		case m.CountsFailed():
+			*v /= float64(n)
+		case s.Failed:
+			*v = m.FailedValue()
+		default:
+			*v /= float64(good)
+		}
+	}
 	return s, true
 }

@@ -7,76 +7,6 @@ import (
 	"strings"
 )
 
-// Metric is what a grid cell shows.
-type Metric int
-
-// The metrics of SPEC 2, in the order the TUI cycles through them.
-const (
-	Latency   Metric = iota // avg_rtt_ms
-	JitterPct               // jitter_pct
-	JitterMs                // jitter_ms
-	Loss                    // loss_pct
-	numMetrics
-)
-
-// Metrics lists every metric in display order.
-var Metrics = []Metric{Latency, JitterPct, JitterMs, Loss}
-
-var metricInfo = [numMetrics]struct {
-	name, field, title, unit string
-}{
-	Latency:   {"latency", "avg_rtt_ms", "Latency", "ms"},
-	JitterPct: {"jitter", "jitter_pct", "Jitter %", "%"},
-	JitterMs:  {"jitter-ms", "jitter_ms", "Jitter ms", "ms"},
-	Loss:      {"loss", "loss_pct", "Loss", "%"},
-}
-
-// String is the metric's flag name (latency, jitter, jitter-ms, loss).
-func (m Metric) String() string { return metricInfo[m].name }
-
-// Field is the InfluxDB field of the ping measurement that holds the metric.
-func (m Metric) Field() string { return metricInfo[m].field }
-
-// Title is a human label for headers and legends.
-func (m Metric) Title() string { return metricInfo[m].title }
-
-// Unit is "ms" or "%".
-func (m Metric) Unit() string { return metricInfo[m].unit }
-
-// Value picks the metric out of a ping result.
-func (m Metric) Value(r PingResult) float64 {
-	switch m {
-	case JitterPct:
-		return r.JitterPct
-	case JitterMs:
-		return r.JitterMs
-	case Loss:
-		return r.LossPct
-	default:
-		return r.AvgRTT
-	}
-}
-
-// ParseMetric accepts the flag names and the InfluxDB field names.
-func ParseMetric(s string) (Metric, error) {
-	s = strings.ToLower(strings.TrimSpace(s))
-	for i, mi := range metricInfo {
-		if s == mi.name || s == mi.field {
-			return Metric(i), nil
-		}
-	}
-	switch s {
-	case "rtt", "jitter_pct", "jitter-pct":
-		if s == "rtt" {
-			return Latency, nil
-		}
-		return JitterPct, nil
-	case "jitter_ms":
-		return JitterMs, nil
-	}
-	return 0, fmt.Errorf("unknown metric %q (want latency, jitter, jitter-ms or loss)", s)
-}
-
 // Class is the colour class of a cell.
 type Class int
 
@@ -127,15 +57,13 @@ func (c Class) Severity() int {
 // yellow, < t3 orange, else red.
 type Thresholds [3]float64
 
-// DefaultThresholds are the workshop dashboards' values (SPEC 2). Jitter ms had no panel
-// there; its defaults follow the dashboard's 5 ms "critical" line on the jitter graph.
+// DefaultThresholds are the metric table's defaults (SPEC 2, the workshop dashboards').
 func DefaultThresholds() map[Metric]Thresholds {
-	return map[Metric]Thresholds{
-		Latency:   {250, 500, 1000},
-		JitterPct: {4, 5, 6},
-		JitterMs:  {5, 10, 20},
-		Loss:      {2, 4, 6},
+	out := make(map[Metric]Thresholds, len(Metrics))
+	for _, m := range Metrics {
+		out[m] = metricTable[m].Thresholds
 	}
+	return out
 }
 
 // ParseThresholds reads "t1,t2,t3" (the Grafana Boom Table notation).

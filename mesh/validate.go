@@ -104,12 +104,6 @@ func (r TraceResult) Check() error {
 	if len(r.Hops) > MaxTTL {
 		return implausible("hops", float64(len(r.Hops)), "", fmt.Sprintf("want at most %d", MaxTTL))
 	}
-	if r.FinalHopTTL < 0 || r.FinalHopTTL > MaxTTL {
-		return implausible("final hop ttl", float64(r.FinalHopTTL), "", fmt.Sprintf("want 0..%d", MaxTTL))
-	}
-	if !rttOK(r.FinalHopRTT) {
-		return implausible("final hop rtt", r.FinalHopRTT, "ms", fmt.Sprintf("want 0..%d", MaxRTTms))
-	}
 	for _, h := range r.Hops {
 		if h.TTL < 1 || h.TTL > MaxTTL {
 			return implausible("hop ttl", float64(h.TTL), "", fmt.Sprintf("want 1..%d", MaxTTL))
@@ -120,6 +114,13 @@ func (r TraceResult) Check() error {
 		if h.ASN < 0 || int64(h.ASN) > math.MaxUint32 {
 			return implausible("hop "+strconv.Itoa(h.TTL)+" asn", float64(h.ASN), "", "want 0..4294967295")
 		}
+	}
+	// The hops first: they name the culprit; the final hop is derived from them.
+	if r.FinalHopTTL < 0 || r.FinalHopTTL > MaxTTL {
+		return implausible("final hop ttl", float64(r.FinalHopTTL), "", fmt.Sprintf("want 0..%d", MaxTTL))
+	}
+	if !rttOK(r.FinalHopRTT) {
+		return implausible("final hop rtt", r.FinalHopRTT, "ms", fmt.Sprintf("want 0..%d", MaxRTTms))
 	}
 	return nil
 }

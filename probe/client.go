@@ -16,11 +16,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/meshtop/meshtop/internal/textsafe"
 	"github.com/meshtop/meshtop/mesh"
 )
 
 // maxAnswer bounds how much of an agent's answer we read: results of 30 traceroutes of
-// 32 hops are well under 1 MiB; anything larger is not a Scouter answer.
+// 32 hops are well under 1 MiB; anything larger is not a Scouter answer, and is said to
+// be too large (not "not JSON", as a cut answer would otherwise read).
 const maxAnswer = 8 << 20
 
 // Client talks to one Scouter-compatible agent.
@@ -65,7 +67,7 @@ func (c *Client) Submit(ctx context.Context, req TestRequest) (string, error) {
 	if err := c.do(ctx, "submit tests", http.MethodPost, PathTests, body, &rc); err != nil {
 		return "", err
 	}
-	if rc.Receipt == "" {
+	if rc.Receipt == "" || textsafe.Name(rc.Receipt) != rc.Receipt {
 		return "", c.fail("submit tests", mesh.StateError, http.StatusOK, "answer carries no receipt")
 	}
 	return rc.Receipt, nil
@@ -75,6 +77,7 @@ func (c *Client) Submit(ctx context.Context, req TestRequest) (string, error) {
 func (c *Client) Poll(ctx context.Context, receipt string) (TestsResponse, error) {
 	var tr TestsResponse
 	err := c.do(ctx, "read results", http.MethodGet, PathTests+"?receipt="+url.QueryEscape(receipt), nil, &tr)
+	tr.clean()
 	return tr, err
 }
 
@@ -118,7 +121,11 @@ func (c *Client) do(ctx context.Context, op, method, path string, body []byte, o
 	if hc == nil {
 		hc = DefaultHTTPClient()
 	}
-	resp, err := hc.Do(req)
+	// Never follow a redirect: the next request would carry the secret to wherever the
+	// answer points. A copy of the client shares its transport (and connection pool).
+	noRedirect := *hc
+	noRedirect.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	resp, err := noRedirect.Do(req)
 	if err != nil {
 		if ctx.Err() != nil {
 			return c.fail(op, mesh.StateUnreachable, 0, "no answer before the deadline")
@@ -126,11 +133,22 @@ func (c *Client) do(ctx context.Context, op, method, path string, body []byte, o
 		return c.fail(op, mesh.StateUnreachable, 0, describeNetErr(err))
 	}
 	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer+1))
 	if err != nil {
 		return c.fail(op, mesh.StateUnreachable, resp.StatusCode, "answer cut off: "+describeNetErr(err))
 	}
+	if len(data) > maxAnswer {
+		return c.fail(op, mesh.StateError, resp.StatusCode,
+			fmt.Sprintf("answer larger than %d MiB (HTTP %d, %s): not a Scouter answer", maxAnswer>>20, resp.StatusCode, contentType(resp)))
+	}
 	switch {
+	case resp.StatusCode >= 300 && resp.StatusCode < 400:
+		where := textsafe.Name(resp.Header.Get("Location"))
+		if where == "" {
+			where = "(no Location)"
+		}
+		return c.fail(op, mesh.StateError, resp.StatusCode,
+			fmt.Sprintf("HTTP %d redirect to %s refused: meshtop does not send the secret to another address; put the final URL in the inventory", resp.StatusCode, where))
 	case resp.StatusCode == http.StatusForbidden || resp.StatusCode == http.StatusUnauthorized:
 		return c.fail(op, mesh.StateAuthFailed, resp.StatusCode,
 			fmt.Sprintf("the agent refused the secret (HTTP %d): set SCOUTER_SECRET (or this agent's secret_env/secret_file) to its SCOUTER_API_SECRET", resp.StatusCode))
@@ -143,8 +161,7 @@ func (c *Client) do(ctx context.Context, op, method, path string, body []byte, o
 		return ae
 	}
 	if err := json.Unmarshal(data, out); err != nil {
-		return c.fail(op, mesh.StateError, resp.StatusCode,
-			fmt.Sprintf("answer is not Scouter JSON (%s): %s", contentType(resp), snippet(data)))
+		return c.fail(op, mesh.StateError, resp.StatusCode, decodeProblem(err, resp, data))
 	}
 	return nil
 }
@@ -153,7 +170,7 @@ func (c *Client) do(ctx context.Context, op, method, path string, body []byte, o
 func errorText(resp *http.Response, data []byte) string {
 	var eb ErrorBody
 	if json.Unmarshal(data, &eb) == nil && eb.Error != "" {
-		return eb.Error
+		return textsafe.Message(eb.Error)
 	}
 	return fmt.Sprintf("non-JSON answer (%s): %s", contentType(resp), snippet(data))
 }
@@ -170,13 +187,13 @@ var tagRE = regexp.MustCompile(`<[^>]*>`)
 
 // snippet makes a short one-line excerpt of an unexpected answer (HTML tags dropped).
 func snippet(b []byte) string {
+	if len(b) > 4096 {
+		b = b[:4096]
+	}
 	s := tagRE.ReplaceAllString(string(b), " ")
-	s = strings.Join(strings.Fields(s), " ")
+	s = textsafe.String(strings.Join(strings.Fields(s), " "), 80)
 	if s == "" {
 		return "(empty)"
-	}
-	if len(s) > 80 {
-		s = s[:77] + "..."
 	}
 	return strconv.Quote(s)
 }
@@ -191,9 +208,9 @@ func describeNetErr(err error) string {
 	}
 	var ue *url.Error
 	if errors.As(err, &ue) {
-		return ue.Err.Error()
+		return textsafe.Message(ue.Err.Error())
 	}
-	return err.Error()
+	return textsafe.Message(err.Error())
 }
 
 // DefaultHTTPClient has bounded timeouts so one slow agent cannot hold a sweep. Per

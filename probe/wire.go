@@ -5,7 +5,7 @@ package probe
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
+	"reflect"
 	"strconv"
 	"strings"
 )
@@ -215,17 +215,41 @@ func (n *Num) UnmarshalJSON(b []byte) error {
 		}
 		v, err := strconv.ParseFloat(s, 64)
 		if err != nil {
-			return fmt.Errorf("number expected, got %q", s)
+			return numTypeError("string " + strconv.Quote(s))
 		}
 		*n = N(v)
 		return nil
 	}
 	v, err := strconv.ParseFloat(string(b), 64)
 	if err != nil {
-		return fmt.Errorf("number expected, got %s", b)
+		return numTypeError(jsonKind(b))
 	}
 	*n = N(v)
 	return nil
+}
+
+// numTypeError is a *json.UnmarshalTypeError so that encoding/json adds the path of the
+// field ("cannot unmarshal string \"abc\" into Go struct field
+// PingResult.results.ping.result.sent of type float64"): the agent's operator can see
+// which field was wrong.
+func numTypeError(value string) error {
+	return &json.UnmarshalTypeError{Value: value, Type: reflect.TypeFor[float64]()}
+}
+
+// jsonKind names what a JSON value is, bounded: the value itself may be huge.
+func jsonKind(b []byte) string {
+	switch b[0] {
+	case '{':
+		return "object"
+	case '[':
+		return "array"
+	case '"':
+		return "string"
+	}
+	if len(b) > 32 {
+		b = b[:32]
+	}
+	return "value " + strconv.Quote(string(b))
 }
 
 // MarshalJSON writes a number, or null when not valid.

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/meshtop/meshtop/internal/textsafe"
 	"github.com/meshtop/meshtop/mesh"
 )
 
@@ -41,6 +42,7 @@ func ToAgents(instances []Instance, port int) ([]mesh.Agent, []Skipped) {
 		agents  []mesh.Agent
 		skipped []Skipped
 	)
+	dup := map[string]bool{}
 	for _, in := range instances {
 		skip := func(reason string) {
 			skipped = append(skipped, Skipped{Name: in.Name, Phase: in.Phase, Reason: reason})
@@ -49,6 +51,8 @@ func ToAgents(instances []Instance, port int) ([]mesh.Agent, []Skipped) {
 			skip("not running")
 			continue
 		}
+		// Names and places are the API's text: shown, logged and recorded as tags.
+		in.Name = textsafe.Name(strings.TrimSpace(in.Name))
 		if in.Name == "" {
 			skip("no name")
 			continue
@@ -76,13 +80,18 @@ func ToAgents(instances []Instance, port int) ([]mesh.Agent, []Skipped) {
 			"continent": in.Location.ContinentCode,
 			"city":      in.Location.Name,
 		} {
-			if v != "" {
+			if v = textsafe.Name(v); v != "" {
 				labels[k] = v
 			}
 		}
 		if len(labels) == 0 {
 			labels = nil
 		}
+		if dup[in.Name] {
+			skip("listed twice")
+			continue
+		}
+		dup[in.Name] = true
 		agents = append(agents, mesh.Agent{
 			Name:    in.Name,
 			Pop:     pop,

@@ -21,8 +21,12 @@ const (
 	DefaultMaxAttempts = 5  // per request, the first try included
 	DefaultPageSize    = 50 // page_request.first
 	DefaultMaxPages    = 200
-	defaultBaseDelay   = time.Second
-	defaultMaxDelay    = 30 * time.Second
+	// DefaultDeadline bounds one whole listing (token, every page, every retry): a
+	// rate-limited API must not hold discovery for hours (4 x 429 with Retry-After 120
+	// before each of 20 pages would be 2 h 40 min).
+	DefaultDeadline  = 3 * time.Minute
+	defaultBaseDelay = time.Second
+	defaultMaxDelay  = 30 * time.Second
 	// maxRetryAfter bounds how long a Retry-After may make us wait: an hour-long wait
 	// is better reported than silently sat through.
 	maxRetryAfter = 2 * time.Minute
@@ -46,6 +50,7 @@ type Client struct {
 	maxPages    int
 	baseDelay   time.Duration
 	maxDelay    time.Duration
+	deadline    time.Duration
 
 	// fetching serialises token requests (a 1-slot semaphore, so waiting for it can
 	// honour a context, unlike a mutex); mu guards the cached token.
@@ -110,6 +115,16 @@ func WithMaxPages(n int) Option {
 	}
 }
 
+// WithDeadline bounds one listing, retries and their waits included (default
+// DefaultDeadline); d <= 0 keeps the default.
+func WithDeadline(d time.Duration) Option {
+	return func(c *Client) {
+		if d > 0 {
+			c.deadline = d
+		}
+	}
+}
+
 // WithBackoff sets the first retry wait and its cap; waits double from base to max.
 func WithBackoff(base, maxWait time.Duration) Option {
 	return func(c *Client) {
@@ -140,6 +155,7 @@ func New(baseURL, clientID, clientSecret string, opts ...Option) *Client {
 		maxPages:     DefaultMaxPages,
 		baseDelay:    defaultBaseDelay,
 		maxDelay:     defaultMaxDelay,
+		deadline:     DefaultDeadline,
 		fetching:     make(chan struct{}, 1),
 	}
 	for _, o := range opts {

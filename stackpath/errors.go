@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/meshtop/meshtop/internal/textsafe"
 )
 
 // APIError is an answer of the StackPath API that ends a call: refused credentials,
@@ -80,13 +82,5 @@ func (c *Client) serverMessage(body []byte) string {
 		msg = t
 	}
 	// Redact before shortening: a cut could leave half a secret that no longer matches.
-	msg = c.redact(strings.Join(strings.Fields(msg), " "))
-	if len(msg) > 200 {
-		msg = msg[:200]
-		for !utf8.ValidString(msg) {
-			msg = msg[:len(msg)-1]
-		}
-		msg += "..."
-	}
-	return msg
+	return textsafe.String(c.redact(strings.Join(strings.Fields(msg), " ")), 200)
 }

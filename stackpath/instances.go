@@ -103,24 +103,43 @@ func (c *Client) Instances(ctx context.Context, stackID, workloadID string) ([]I
 		return nil, errors.New("stackpath: no workload ID: set SCOUTER_WORKLOAD_ID")
 	}
 	op := fmt.Sprintf("list instances of workload %s in stack %s", workloadID, stackID)
+	ctx, cancel := c.withDeadline(ctx)
+	defer cancel()
 	var (
 		all        []Instance
 		after      string
 		seen       = map[string]bool{}
 		emptyInRow int
+		// known de-duplicates instances: a listing that changes while we page through
+		// it can show an instance on two pages, and it must be probed once.
+		known  = map[string]bool{}
+		served int // instances served, duplicates included
 	)
 	for page := 1; ; page++ {
 		if page > c.maxPages {
-			return nil, fmt.Errorf("stackpath: %s: stopped after %d pages (%d instances) because the API keeps announcing a next page; its cursor never ends", op, c.maxPages, len(all))
+			return nil, fmt.Errorf("stackpath: %s: stopped after %d pages (%d instances) because the API keeps announcing a next page; its cursor never ends", op, c.maxPages, served)
 		}
 		p, err := c.page(ctx, op, stackID, workloadID, after)
 		if err != nil {
 			return nil, err
 		}
-		all = append(all, p.Results...)
+		fresh := 0
+		for _, in := range p.Results {
+			key := instanceKey(in)
+			if known[key] {
+				continue
+			}
+			known[key] = true
+			all = append(all, in)
+			fresh++
+		}
+		served += len(p.Results)
 		info := p.PageInfo
-		if info.TotalCount.Known && int64(len(all)) > info.TotalCount.N {
-			return nil, fmt.Errorf("stackpath: %s: page %d brings the count to %d instances, more than the totalCount %d the API gives; its cursor is broken", op, page, len(all), info.TotalCount.N)
+		// More instances than the API says it has: a listing that changed under us can
+		// show one twice (de-duplicated above), but a page with nothing new is a cursor
+		// that starts over.
+		if info.TotalCount.Known && int64(served) > info.TotalCount.N && (fresh == 0 || int64(len(all)) > info.TotalCount.N) {
+			return nil, fmt.Errorf("stackpath: %s: page %d brings the count to %d instances, more than the totalCount %d the API gives; its cursor is broken", op, page, served, info.TotalCount.N)
 		}
 		if !info.HasNextPage {
 			return all, nil
@@ -142,6 +161,15 @@ func (c *Client) Instances(ctx context.Context, stackID, workloadID string) ([]I
 		seen[info.EndCursor] = true
 		after = info.EndCursor
 	}
+}
+
+// instanceKey identifies an instance: its name (unique in a workload), else its
+// addresses.
+func instanceKey(in Instance) string {
+	if in.Name != "" {
+		return "n:" + in.Name
+	}
+	return "a:" + in.ExternalIPAddress + "|" + in.IPAddress + "|" + in.ExternalIPv6Address
 }
 
 // page fetches one page. A 401 gets one more try with a fresh token: a token can be

@@ -35,6 +35,7 @@ func retryable(status int) bool {
 // caller can word the error; a transport failure after the last try is an error.
 func (c *Client) send(ctx context.Context, op string, newReq func(context.Context) (*http.Request, error)) (answer, error) {
 	var lastErr error
+	lastCode := 0 // the last answer's status; 0 after a transport error
 	for attempt := 1; ; attempt++ {
 		req, err := newReq(ctx)
 		if err != nil {
@@ -44,27 +45,30 @@ func (c *Client) send(ctx context.Context, op string, newReq func(context.Contex
 		resp, err := c.hc.Do(req)
 		if err != nil {
 			if ctx.Err() != nil {
-				return answer{}, fmt.Errorf("stackpath: %s: %w", op, ctx.Err())
+				return answer{}, c.ctxErr(ctx, op)
 			}
-			lastErr = errors.New(c.redact(err.Error()))
+			lastErr, lastCode = errors.New(c.redact(err.Error())), 0
 			if !transient(err) || attempt >= c.maxAttempts {
 				return answer{}, c.transportError(op, attempt, lastErr)
 			}
 			wait = c.backoff(attempt)
 		} else {
-			body, rerr := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+			body, rerr := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
 			resp.Body.Close()
 			if rerr != nil {
 				if ctx.Err() != nil {
-					return answer{}, fmt.Errorf("stackpath: %s: %w", op, ctx.Err())
+					return answer{}, c.ctxErr(ctx, op)
 				}
 				lastErr = fmt.Errorf("read answer: %s", c.redact(rerr.Error()))
 				if attempt >= c.maxAttempts {
 					return answer{}, c.transportError(op, attempt, lastErr)
 				}
 				wait = c.backoff(attempt)
+			} else if len(body) > maxBody {
+				return answer{}, fmt.Errorf("stackpath: %s: answer larger than %d MiB (HTTP %d); is the base URL a StackPath API gateway?", op, maxBody>>20, resp.StatusCode)
 			} else {
 				a := answer{status: resp.StatusCode, header: resp.Header, body: body, attempts: attempt}
+				lastCode = a.status
 				if !retryable(a.status) || attempt >= c.maxAttempts {
 					return a, nil
 				}
@@ -78,10 +82,35 @@ func (c *Client) send(ctx context.Context, op string, newReq func(context.Contex
 				}
 			}
 		}
+		if dl, ok := ctx.Value(deadlineKey{}).(time.Time); ok && c.now().Add(wait).After(dl) {
+			return answer{}, &APIError{What: op + " gave up", StatusCode: lastCode, Attempts: attempt,
+				Hint: fmt.Sprintf("waiting %s more for a retry would pass the %s discovery deadline; try again later", wait.Round(time.Second), c.deadline)}
+		}
 		if err := c.sleep(ctx, wait); err != nil {
-			return answer{}, fmt.Errorf("stackpath: %s: %w", op, err)
+			return answer{}, c.ctxErr(ctx, op)
 		}
 	}
+}
+
+// ctxErr words a context that ended: our own deadline gets its length named.
+func (c *Client) ctxErr(ctx context.Context, op string) error {
+	if _, ours := ctx.Value(deadlineKey{}).(time.Time); ours && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return fmt.Errorf("stackpath: %s: did not finish within the %s discovery deadline: %w", op, c.deadline, ctx.Err())
+	}
+	return fmt.Errorf("stackpath: %s: %w", op, ctx.Err())
+}
+
+// deadlineKey carries the end of the listing's time budget, on the client's clock.
+type deadlineKey struct{}
+
+// withDeadline starts a listing's time budget: a real deadline for requests that hang,
+// and the same end on the client's clock for deciding whether a retry wait still fits.
+func (c *Client) withDeadline(ctx context.Context) (context.Context, context.CancelFunc) {
+	if _, ok := ctx.Value(deadlineKey{}).(time.Time); ok {
+		return ctx, func() {}
+	}
+	ctx = context.WithValue(ctx, deadlineKey{}, c.now().Add(c.deadline))
+	return context.WithTimeout(ctx, c.deadline)
 }
 
 func (c *Client) transportError(op string, attempts int, err error) error {

@@ -54,6 +54,57 @@ func benchmarkRender(b *testing.B, n int) {
 func BenchmarkGridRender100(b *testing.B) { benchmarkRender(b, 100) }
 func BenchmarkGridRender300(b *testing.B) { benchmarkRender(b, 300) }
 
+// benchmarkRenderPanel measures a frame with the panel on a terminal tall enough to keep
+// it under a large grid: a cursor move re-renders grid and panel.
+func benchmarkRenderPanel(b *testing.B, n, w, h int, regions bool) {
+	m := New(StoreSource{Store: mesh.NewStore(1)}, Config{})
+	nm, _ := m.Update(tea.WindowSizeMsg{Width: w, Height: h})
+	m = nm.(Model)
+	mx := benchMatrix(n, 0)
+	if regions {
+		mx = withRegions(mx, 8)
+	}
+	nm, _ = m.Update(matrixMsg{m: mx})
+	m = nm.(Model)
+	if !m.grid.panel.visible {
+		b.Fatal("no panel")
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		code := tea.KeyDown
+		if i%2 == 1 {
+			code = tea.KeyUp
+		}
+		nm, _ = m.Update(tea.KeyPressMsg{Code: code})
+		m = nm.(Model)
+	}
+}
+
+// withRegions labels the PoPs of a matrix with k regions.
+func withRegions(mx *mesh.Matrix, k int) *mesh.Matrix {
+	agents := make([]mesh.AgentStatus, len(mx.Pops))
+	for i, p := range mx.Pops {
+		agents[i] = mesh.AgentStatus{Agent: mesh.Agent{Name: p, Pop: p, Labels: map[string]string{"region": fmt.Sprintf("r%d", i%k)}}, State: mesh.StateOK}
+	}
+	st := mesh.NewStore(1)
+	st.SetAgents(agents)
+	for _, s := range mx.Pops {
+		for _, d := range mx.Pops {
+			if c := mx.Cell(s, d); c != nil {
+				r := mesh.PingResult{Time: t0, Src: s, SrcPop: s, DstPop: d}
+				r.DerivePing(1, []float64{c.Last.AvgRTT}, -1)
+				st.AddPing(r)
+			}
+		}
+	}
+	return st.Matrix()
+}
+
+func BenchmarkGridPanel300(b *testing.B)        { benchmarkRenderPanel(b, 300, 200, 60, false) }
+func BenchmarkGridPanel300Regions(b *testing.B) { benchmarkRenderPanel(b, 300, 200, 60, true) }
+func BenchmarkGridPanelSmall(b *testing.B)      { benchmarkRenderPanel(b, 12, 160, 48, false) }
+
 // benchmarkNewData measures taking a new matrix: reordering (sort by worst) and render.
 func benchmarkNewData(b *testing.B, n int) {
 	m := New(StoreSource{Store: mesh.NewStore(1)}, Config{})
@@ -127,4 +178,39 @@ func BenchmarkOneCellChangeBytes(b *testing.B) {
 	b.ReportMetric(float64(total)/float64(b.N), "bytes/change")
 	p.Quit()
 	<-done
+}
+
+// BenchmarkMeshRouteChanges300 measures one read behind the panel's route-change events
+// (once per sweep, in a Cmd): 300 PoPs, every pair with 10 traces, 2000 pairs a read.
+func BenchmarkMeshRouteChanges300(b *testing.B) {
+	st := mesh.NewStore(10)
+	pops := make([]string, 300)
+	for i := range pops {
+		pops[i] = fmt.Sprintf("p%03d", i)
+	}
+	for k := range 10 {
+		for _, s := range pops {
+			for _, d := range pops {
+				if s == d {
+					continue
+				}
+				tr := mesh.TraceResult{Time: t0.Add(time.Duration(k) * time.Minute), Src: s, SrcPop: s, DstPop: d, Dst: d, Proto: "ICMP"}
+				tr.Hops = []mesh.Hop{{TTL: 1, Addr: "198.18.0.1", RTT: 1}, {TTL: 2, Addr: "198.18.0.2", RTT: 2}}
+				tr.DeriveTrace()
+				st.AddTrace(tr)
+				if k == 0 {
+					r := mesh.PingResult{Time: t0, Src: s, SrcPop: s, DstPop: d}
+					r.DerivePing(1, []float64{10}, -1)
+					st.AddPing(r)
+				}
+			}
+		}
+	}
+	src := StoreSource{Store: st}
+	b.ResetTimer()
+	for range b.N {
+		if _, _, err := src.MeshRouteChanges(b.Context(), 0, routePairsPerRead); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

@@ -77,6 +77,16 @@ func (c *confirmer) observe(m *mesh.Matrix, metric mesh.Metric, stat mesh.Stat, 
 	}
 }
 
+// pendingClass returns the colour a pair is heading for while --confirm waits for more
+// sweeps to agree, and false when nothing is pending.
+func (c *confirmer) pendingClass(p mesh.Pair) (mesh.Class, bool) {
+	pc, ok := c.pending[p]
+	if !ok || pc.class == c.shown[p] {
+		return 0, false
+	}
+	return pc.class, true
+}
+
 // class returns the confirmed class of a pair, and false when the pair is unknown.
 func (c *confirmer) class(p mesh.Pair) (mesh.Class, bool) {
 	cl, ok := c.shown[p]

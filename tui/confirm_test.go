@@ -51,14 +51,14 @@ func TestConfirmInGrid(t *testing.T) {
 	st := mesh.NewStore(0)
 	sweepInto(st, 0, 10)
 	m := New(StoreSource{Store: st}, Config{Confirm: 2, NoColor: true})
-	m = runCmd(t, m, fetchMatrix(m.src))
+	m = runCmd(t, m, m.fetch())
 	sweepInto(st, 1, 700) // orange once: not confirmed yet
-	m = runCmd(t, m, fetchMatrix(m.src))
+	m = runCmd(t, m, m.fetch())
 	if f := frame(m); strings.Contains(f, "700*") || !strings.Contains(f, "700 ") {
 		t.Fatalf("unconfirmed change shown as orange:\n%s", f)
 	}
 	sweepInto(st, 2, 700)
-	m = runCmd(t, m, fetchMatrix(m.src))
+	m = runCmd(t, m, m.fetch())
 	if f := frame(m); !strings.Contains(f, "700*") {
 		t.Fatalf("confirmed orange not shown:\n%s", f)
 	}
@@ -84,5 +84,34 @@ func TestColumnPatternHint(t *testing.T) {
 	got := patternHint(st.Matrix(), mesh.Latency, mesh.Last, mesh.DefaultThresholds()[mesh.Latency])
 	if !strings.Contains(got, "jfk is bad from 3 of 3 sources (column pattern)") {
 		t.Fatalf("hint %q", got)
+	}
+}
+
+// Under --confirm a new value painted in the old colour carries a pending mark, so 700 ms
+// on green never reads as a green 700.
+func TestConfirmPendingMark(t *testing.T) {
+	for _, noColor := range []bool{true, false} {
+		st := mesh.NewStore(0)
+		sweepInto(st, 0, 10)
+		m := New(StoreSource{Store: st}, Config{Confirm: 3, NoColor: noColor})
+		m = runCmd(t, m, m.fetch())
+		if f := frame(m); strings.Contains(f, markPending) {
+			t.Fatalf("pending mark before any change:\n%s", f)
+		}
+		for i, want := range []bool{true, true, false} {
+			sweepInto(st, i+1, 700)
+			m = runCmd(t, m, m.fetch())
+			f := frame(m)
+			cell := "700 " + markPending
+			if !noColor {
+				cell = "700" + markPending
+			}
+			if got := strings.Contains(f, cell) && strings.Contains(f, markPending+" pending"); got != want {
+				t.Fatalf("noColor %v, sweep %d: pending mark %v, want %v:\n%s", noColor, i+1, got, want, f)
+			}
+		}
+		if noColor && !strings.Contains(frame(m), "700*") {
+			t.Fatalf("confirmed orange not shown:\n%s", frame(m))
+		}
 	}
 }

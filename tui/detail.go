@@ -2,62 +2,137 @@ package tui
 
 import (
 	"fmt"
-	"math"
-	"slices"
 	"strings"
 
+	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/viewport"
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/meshtop/meshtop/internal/textsafe"
 	"github.com/meshtop/meshtop/mesh"
 )
 
 // detailModel is the drill-down into one pair: both directions side by side (stacked
-// on narrow terminals), each with its RTT chart, summary stats, latest hop path, AS path,
-// route changes and per-agent figures. It scrolls in a viewport.
+// on narrow terminals), each with its chart on a time axis, summary, per-hop statistics
+// and timeline. Everything is computed when data or size change (setData, setSize) and
+// kept as one rendering in a viewport; a line under it says what is below the fold.
 type detailModel struct {
+	ui  *uiContext
 	st  *styles
-	cfg *Config
+	cfg *Config // &ui.cfg
+	// gen numbers the reads: only the answer to the newest one is shown.
+	gen int
 
-	src, dst     string
-	loading      bool
-	err          error
-	fwd, rev     []mesh.Sample
-	fwdTr, revTr []mesh.TraceResult
+	src, dst string
+	loading  bool
+	err      error
+	fwd, rev dirData
+
+	agents   agentLog
+	agentIdx int  // which source agent's hop table is shown (a)
+	probes   bool // per-probe rows under the chart (p)
 
 	vp            viewport.Model
 	width, height int
+	sections      []section
+	hint          string
 }
 
-func newDetail(cfg *Config, st *styles) detailModel {
-	return detailModel{st: st, cfg: cfg, vp: viewport.New()}
+// dirData is one direction of the pair with what is derived from it.
+type dirData struct {
+	src, dst string
+	samples  []mesh.Sample
+	traces   []mesh.TraceResult
+	hops     []mesh.HopTable
+	changes  []mesh.RouteChange
+	events   []mesh.Event
 }
+
+// section is a part of the rendering the hint line can name and tab can jump to.
+type section struct {
+	name string
+	line int
+}
+
+func newDetail(ui *uiContext) detailModel {
+	return detailModel{ui: ui, st: ui.st, cfg: &ui.cfg, vp: viewport.New()}
+}
+
+// Open starts a drill-down into src→dst and returns the read of its data.
+func (d *detailModel) Open(src, dst string) tea.Cmd {
+	d.open(src, dst)
+	return d.Reload()
+}
+
+// Reload re-reads the pair shown (after a sweep or a refresh tick).
+func (d *detailModel) Reload() tea.Cmd {
+	d.gen++
+	return fetchDetail(d.ui.ctx, d.ui.src, d.src, d.dst, d.chartPoints(), d.gen)
+}
+
+// Pair is the pair shown.
+func (d *detailModel) Pair() (src, dst string) { return d.src, d.dst }
 
 // open starts a drill-down into src→dst; data comes with setData.
 func (d *detailModel) open(src, dst string) {
 	d.src, d.dst = src, dst
 	d.loading, d.err = true, nil
-	d.fwd, d.rev, d.fwdTr, d.revTr = nil, nil, nil, nil
+	d.fwd, d.rev = dirData{src: src, dst: dst}, dirData{src: dst, dst: src}
 	d.vp.SetYOffset(0)
 	d.render()
 }
 
+// setData takes a fetched pair and derives hop statistics, route changes and timelines
+// (here, in Update, never in View).
 func (d *detailModel) setData(msg detailMsg) {
 	d.loading, d.err = false, msg.err
-	d.fwd, d.rev, d.fwdTr, d.revTr = msg.fwd, msg.rev, msg.fwdTr, msg.revTr
+	d.fwd = d.derive(msg.src, msg.dst, msg.fwd, msg.fwdTr)
+	d.rev = d.derive(msg.dst, msg.src, msg.rev, msg.revTr)
 	d.render()
 }
 
-func (d *detailModel) setSize(w, h int) {
-	d.width, d.height = max(w, 10), max(h, 3)
+func (d *detailModel) derive(src, dst string, samples []mesh.Sample, traces []mesh.TraceResult) dirData {
+	dd := dirData{src: src, dst: dst, samples: samples, traces: traces}
+	dd.hops = mesh.HopStats(traces)
+	dd.changes = mesh.RouteChanges(traces)
+	d.timeline(&dd)
+	return dd
+}
+
+func (d *detailModel) timeline(dd *dirData) {
+	dd.events = mesh.Timeline(mesh.TimelineInput{
+		Samples: dd.samples, Changes: dd.changes, Agents: d.agents.eventsOf(dd.src), Thresholds: d.cfg.Thresholds, Confirm: d.cfg.Confirm,
+	})
+}
+
+// observe takes a new matrix's agent states; the drill-down re-renders when one of its
+// agents changed.
+func (d *detailModel) observe(m *mesh.Matrix, open bool) {
+	if m == nil {
+		return
+	}
+	t := m.Time
+	if t.IsZero() {
+		t = d.cfg.Now()
+	}
+	if d.agents.observe(t, m.Agents) && open && !d.loading {
+		d.timeline(&d.fwd)
+		d.timeline(&d.rev)
+		d.render()
+	}
+}
+
+// SetSize implements component.
+func (d *detailModel) SetSize(w, h int) {
+	d.width, d.height = max(w, 10), max(h, 2)
 	d.vp.SetWidth(d.width)
-	d.vp.SetHeight(d.height)
+	d.vp.SetHeight(d.height - 1) // the last line is the fold hint
 	d.render()
 }
 
-// chartPoints is how many samples the chart can show at the current width.
-func (d *detailModel) chartPoints() int { return max(20, d.colWidth()-8) }
+// chartPoints is how many history buckets fill the chart at the current width.
+func (d *detailModel) chartPoints() int { return max(20, d.colWidth()-chartLabelW) }
 
 func (d *detailModel) sideBySide() bool { return d.width >= 96 }
 
@@ -68,62 +143,204 @@ func (d *detailModel) colWidth() int {
 	return d.width
 }
 
-func (d *detailModel) update(msg tea.Msg) tea.Cmd {
+// Update implements component: the pair's data, the drill-down's keys, scrolling and
+// the wheel. Moving to another pair is asked of the root (detailMoveMsg), whose grid
+// cursor follows.
+func (d *detailModel) Update(msg tea.Msg) tea.Cmd {
+	if msg, ok := msg.(detailMsg); ok {
+		if msg.requestedAtGen == d.gen {
+			d.setData(msg)
+		}
+		return nil
+	}
+	if k, ok := msg.(tea.KeyPressMsg); ok {
+		dk := detailKeys
+		switch {
+		case key.Matches(k, dk.PrevCol):
+			return d.move(0, -1, false)
+		case key.Matches(k, dk.NextCol):
+			return d.move(0, 1, false)
+		case key.Matches(k, dk.PrevRow):
+			return d.move(-1, 0, false)
+		case key.Matches(k, dk.NextRow):
+			return d.move(1, 0, false)
+		case key.Matches(k, dk.Reverse):
+			return d.move(0, 0, true)
+		case key.Matches(k, dk.Agent):
+			d.agentIdx++
+			d.render()
+			return nil
+		case key.Matches(k, dk.Probes):
+			d.probes = !d.probes
+			d.render()
+			return nil
+		case key.Matches(k, dk.NextSection):
+			d.jump(1)
+			return nil
+		case key.Matches(k, dk.PrevSection):
+			d.jump(-1)
+			return nil
+		}
+	}
 	var cmd tea.Cmd
 	d.vp, cmd = d.vp.Update(msg)
+	d.updateHint()
 	return cmd
 }
 
-func (d *detailModel) render() {
-	var b strings.Builder
-	title := fmt.Sprintf("%s ⇄ %s", d.src, d.dst)
-	b.WriteString(d.st.title.Render(title))
-	switch {
-	case d.loading:
-		b.WriteString(d.st.dim.Render("  loading…"))
-	case d.err != nil:
-		b.WriteString("\n" + d.st.bad.Render("could not read the pair: "+d.err.Error()))
-	}
-	b.WriteByte('\n')
-	if !d.loading && d.err == nil {
-		w := d.colWidth()
-		left := d.direction(d.src, d.dst, d.fwd, d.fwdTr, w)
-		right := d.direction(d.dst, d.src, d.rev, d.revTr, w)
-		if d.sideBySide() {
-			n := max(len(left), len(right))
-			for i := range n {
-				l, r := "", ""
-				if i < len(left) {
-					l = left[i]
-				}
-				if i < len(right) {
-					r = right[i]
-				}
-				b.WriteString(pad(l, w) + d.st.dim.Render(" │ ") + r + "\n")
-			}
-		} else {
-			b.WriteString(strings.Join(left, "\n") + "\n\n" + strings.Join(right, "\n") + "\n")
+// jump scrolls to the next (dir 1) or previous (-1) section start.
+func (d *detailModel) jump(dir int) {
+	y := d.vp.YOffset()
+	target := -1
+	for _, s := range d.sections {
+		if dir > 0 && s.line > y {
+			target = s.line
+			break
+		}
+		if dir < 0 && s.line < y {
+			target = s.line
 		}
 	}
-	d.vp.SetContent(b.String())
+	if target < 0 {
+		if dir < 0 {
+			target = 0
+		} else {
+			return
+		}
+	}
+	d.vp.SetYOffset(target)
+	d.updateHint()
 }
 
-// direction renders one direction of the pair as lines of at most w columns.
-func (d *detailModel) direction(src, dst string, samples []mesh.Sample, traces []mesh.TraceResult, w int) []string {
+// View implements component: the viewport and the fold hint under it.
+func (d *detailModel) View() string { return d.vp.View() + "\n" + d.hint }
+
+// updateHint names the sections below the visible part, so nothing is silently cut.
+func (d *detailModel) updateHint() {
+	top, bottom := d.vp.YOffset(), d.vp.YOffset()+d.vp.Height()
+	total := d.vp.TotalLineCount()
+	var below []string
+	for _, s := range d.sections {
+		if s.line >= bottom {
+			below = append(below, s.name)
+		}
+	}
+	var h string
+	switch {
+	case len(below) > 0:
+		h = fmt.Sprintf("▼ below: %s  (tab, pgdn)", strings.Join(below, " · "))
+	case bottom < total:
+		h = fmt.Sprintf("▼ %d more lines (↓, pgdn)", total-bottom)
+	case top > 0:
+		h = "▲ top: ⇧tab, pgup"
+	}
+	d.hint = d.st.hint.Render(ansi.Truncate(h, d.width, "…"))
+}
+
+func (d *detailModel) render() {
+	var lines []string
+	title := d.st.title.Render(fmt.Sprintf("%s ⇄ %s", d.src, d.dst))
+	switch {
+	case d.loading:
+		title += d.st.dim.Render("  loading…")
+	case d.err != nil:
+		title += "  " + d.st.bad.Render("could not read the pair: "+d.err.Error())
+	}
+	lines = append(lines, ansi.Truncate(title, d.width, "…"))
+	d.sections = d.sections[:0]
+	if !d.loading && d.err == nil {
+		w := d.colWidth()
+		left, right := d.blocks(&d.fwd, w), d.blocks(&d.rev, w)
+		if d.sideBySide() {
+			sep := d.st.dim.Render(" │ ")
+			for i := range left {
+				d.sections = append(d.sections, section{left[i].name, d.sectionLine(len(lines))})
+				n := max(len(left[i].lines), len(right[i].lines))
+				for j := range n {
+					l, r := "", ""
+					if j < len(left[i].lines) {
+						l = left[i].lines[j]
+					}
+					if j < len(right[i].lines) {
+						r = right[i].lines[j]
+					}
+					lines = append(lines, pad(l, w)+sep+r)
+				}
+			}
+		} else {
+			for k, bs := range [][]block{left, right} {
+				dir := &d.fwd
+				if k == 1 {
+					dir = &d.rev
+					lines = append(lines, "")
+				}
+				for _, b := range bs {
+					name := b.name + " " + dir.src + " → " + dir.dst
+					if b.name == "pings" {
+						name = dir.src + " → " + dir.dst
+					}
+					d.sections = append(d.sections, section{name, d.sectionLine(len(lines))})
+					lines = append(lines, b.lines...)
+				}
+			}
+		}
+	}
+	d.vp.SetContent(strings.Join(lines, "\n"))
+	d.updateHint()
+}
+
+// sectionLine is where a section starts; the first one includes the title above it.
+func (d *detailModel) sectionLine(line int) int {
+	if len(d.sections) == 0 {
+		return 0
+	}
+	return line
+}
+
+// block is one section of a direction: pings (chart and summary), hops, timeline.
+type block struct {
+	name  string
+	lines []string
+}
+
+func (d *detailModel) blocks(dir *dirData, w int) []block {
+	return []block{
+		{"pings", d.pingLines(dir, w)},
+		{"hops", d.hopLines(dir, w)},
+		{"timeline", d.timelineLines(dir, w)},
+	}
+}
+
+func (d *detailModel) chartHeight() int { return max(3, min(10, (d.height-1)/4)) }
+
+// pingLines: the direction's header, agents down, summary, chart and latest tests.
+func (d *detailModel) pingLines(dir *dirData, w int) []string {
 	st := d.st
 	var lines []string
 	add := func(s string) { lines = append(lines, ansi.Truncate(s, w, "…")) }
-	add(st.headerHi.Render(fmt.Sprintf("%s → %s", src, dst)))
-	for _, l := range strings.Split(d.summary(samples), "\n") {
+	add(st.headerHi.Render(fmt.Sprintf("%s → %s", dir.src, dir.dst)))
+	for _, a := range d.agents.downOf(dir.src) {
+		text := fmt.Sprintf("agent %s down since %s", textsafe.Name(a.name), fmtWhen(a.since, newTimeAxis(a.since, d.cfg.Now(), 1)))
+		if n := len(dir.samples); n > 0 {
+			text += "; data below ends " + dir.samples[n-1].Time.Local().Format("15:04:05")
+		}
+		add(st.bad.Render(text))
+		if a.why != "" {
+			add(st.dim.Render("  " + a.why))
+		}
+	}
+	for _, l := range d.summary(dir.samples) {
 		add(l)
 	}
-	chartH := max(4, min(10, d.height/3))
-	for _, l := range renderChart(samples, w, chartH, st) {
-		add(l)
+	if len(dir.samples) == 0 {
+		return lines // the summary said so
 	}
-	if n := len(samples); n > 0 {
-		last := samples[n-1]
-		for _, r := range last.Results {
+	lines = append(lines, renderChart(chartInput{
+		samples: dir.samples, traces: dir.traces, changes: dir.changes,
+		width: w, height: d.chartHeight(), probes: d.probes, lossTh: d.cfg.Thresholds[mesh.Loss],
+	}, st)...)
+	if n := len(dir.samples); n > 0 {
+		for _, r := range dir.samples[n-1].Results {
 			probes := make([]string, len(r.Probes))
 			for i, p := range r.Probes {
 				if p == 0 {
@@ -132,132 +349,105 @@ func (d *detailModel) direction(src, dst string, samples []mesh.Sample, traces [
 					probes[i] = fmtMs(p)
 				}
 			}
-			add(st.dim.Render(fmt.Sprintf("%s → %s", r.Src, orDash(r.DstName, r.Dst))))
-			line := fmt.Sprintf("  avg %s ms, loss %s%%, jitter %s ms; probes %s",
+			line := fmt.Sprintf("%s: avg %s ms, loss %s%%, jitter %s ms; probes %s", textsafe.Name(r.Src),
 				fmtMs(r.AvgRTT), fmtPct(r.LossPct), fmtMs(r.JitterMs), strings.Join(probes, " "))
 			if r.Failed {
-				line = fmt.Sprintf("  no reply (%d sent)", r.Sent)
+				line = fmt.Sprintf("%s: no reply (%d sent)", textsafe.Name(r.Src), r.Sent)
 			}
 			add(st.dim.Render(line))
 		}
 	}
-	add("")
-	lines = append(lines, d.traceLines(traces, w)...)
 	return lines
 }
 
-// summary is the stats line of a direction: min, mean, p95, max, loss, jitter, samples.
-func (d *detailModel) summary(samples []mesh.Sample) string {
+// summary: min, mean, p95, max; loss coloured by the loss thresholds; jitter; how many
+// tests over how long.
+func (d *detailModel) summary(samples []mesh.Sample) []string {
 	if len(samples) == 0 {
-		return d.st.dim.Render("no samples")
+		return []string{d.st.dim.Render("no samples in the window")}
 	}
 	var avgs, jit []float64
-	mn, mx, loss := math.Inf(1), math.Inf(-1), 0.0
-	failed := 0
+	mn, mx := 0.0, 0.0
+	first := true
+	tests, failed := 0, 0
+	var lossSum float64
 	for _, s := range samples {
-		loss += s.LossPct
+		n := s.TestCount()
+		tests += n
+		lossSum += s.LossPct * float64(n)
 		if s.Failed {
-			failed++
+			failed += n
 			continue
 		}
 		avgs = append(avgs, s.AvgRTT)
 		jit = append(jit, s.JitterMs)
-		mn, mx = math.Min(mn, s.MinRTT), math.Max(mx, s.MaxRTT)
+		if first || s.MinRTT < mn {
+			mn = s.MinRTT
+		}
+		if first || s.MaxRTT > mx {
+			mx = s.MaxRTT
+		}
+		first = false
 	}
-	loss /= float64(len(samples))
-	lossText := fmtPct(loss) + "%"
-	if loss > 0 {
-		lossText = d.st.bad.Render(lossText)
+	loss := lossSum / float64(tests)
+	lossText := classText(d.st, d.cfg.Thresholds[mesh.Loss].Classify(loss, false), fmtPct(loss)+"%")
+	rtt := "RTT: no answer in the window"
+	if len(avgs) > 0 {
+		rtt = fmt.Sprintf("RTT min %s  mean %s  p95 %s  max %s ms", fmtMs(mn), fmtMs(mesh.Mean.Reduce(avgs)),
+			fmtMs(mesh.Percentile(avgs, 95)), fmtMs(mx))
 	}
-	out := fmt.Sprintf("RTT min %s  mean %s  p95 %s  max %s ms\nloss %s  jitter %s ms  samples %d",
-		fmtMs(mn), fmtMs(mesh.Mean.Reduce(avgs)), fmtMs(mesh.Percentile(avgs, 95)), fmtMs(mx), lossText, fmtMs(mesh.Mean.Reduce(jit)), len(samples))
+	span := samples[len(samples)-1].Time.Sub(samples[0].Time)
+	second := fmt.Sprintf("loss %s  jitter %s ms  · %s", lossText, fmtMs(mesh.Mean.Reduce(jit)), plural(tests, "test"))
+	if span > 0 {
+		second += " over " + fmtDur(span)
+	}
 	if failed > 0 {
-		out += d.st.bad.Render(fmt.Sprintf("  failed %d", failed))
+		second += "  " + d.st.bad.Render(fmt.Sprintf("%d failed", failed))
 	}
-	return out
+	return []string{rtt, second}
 }
 
-// traceLines: the latest hop path, its AS path and the route changes in the window.
-func (d *detailModel) traceLines(traces []mesh.TraceResult, w int) []string {
+// hopLines: the per-hop table of the selected agent, its AS path and the route changes.
+func (d *detailModel) hopLines(dir *dirData, w int) []string {
 	st := d.st
 	var lines []string
 	add := func(s string) { lines = append(lines, ansi.Truncate(s, w, "…")) }
-	var latest *mesh.TraceResult
-	for i := len(traces) - 1; i >= 0; i-- {
-		if traces[i].Measured() {
-			latest = &traces[i]
-			break
-		}
-	}
-	if latest == nil {
+	if len(dir.hops) == 0 {
 		msg := "no traceroute in the window (live: --traceroute-interval)"
-		if n := len(traces); n > 0 {
-			msg = "traceroute failed: " + traces[n-1].Err
+		if n := len(dir.traces); n > 0 && dir.traces[n-1].Err != "" {
+			msg = "traceroute failed: " + dir.traces[n-1].Err
 		}
 		add(st.dim.Render(msg))
 		return lines
 	}
-	reached := "reached"
-	if latest.Failed {
-		reached = st.bad.Render("did not reach the destination")
-	}
-	add(fmt.Sprintf("traceroute %s from %s at %s", latest.Proto, latest.Src, latest.Time.Local().Format("15:04:05")))
-	add(fmt.Sprintf("  %s; final hop ttl %d, %s ms", reached, latest.FinalHopTTL, fmtMs(latest.FinalHopRTT)))
-	if len(latest.Hops) > 0 {
-		// The name column goes first when the column is narrow: address and ASN matter more.
-		nameW := min(24, max(0, w-46))
-		row := func(ttl, addr, name, asn, rtt string) string {
-			if nameW == 0 {
-				return fmt.Sprintf("%3s  %-15s  %9s  %8s", ttl, addr, asn, rtt)
-			}
-			return fmt.Sprintf("%3s  %-15s  %-*s  %9s  %8s", ttl, addr, nameW, ansi.Truncate(name, nameW, "…"), asn, rtt)
-		}
-		add(st.header.Render(row("ttl", "address", "name", "ASN", "rtt ms")))
-		for _, h := range latest.Hops {
-			if h.NoResponse {
-				add(st.dim.Render(row(fmt.Sprint(h.TTL), "* no response", "", "", "")))
-				continue
-			}
-			asn := ""
-			if h.ASN != 0 {
-				asn = fmt.Sprintf("AS%d", h.ASN)
-			}
-			add(row(fmt.Sprint(h.TTL), h.Addr, h.Name, asn, fmtMs(h.RTT)))
+	i := d.agentIdx % len(dir.hops)
+	tb := &dir.hops[i]
+	add(st.header.Render(hopsTitle(tb, i, len(dir.hops))))
+	lines = append(lines, renderHops(tb, w, st, d.cfg.Thresholds[mesh.Loss])...)
+	for j := len(dir.traces) - 1; j >= 0; j-- {
+		if t := dir.traces[j]; t.Measured() && t.Src == tb.Src && t.Dst == tb.Dst {
+			add("AS path: " + orDash(textsafe.Name(t.ASPath), "-") + st.dim.Render(" (latest, "+t.Time.Local().Format("15:04:05")+")"))
+			break
 		}
 	}
-	add("AS path: " + orDash(latest.ASPath, "-"))
-	changes := mesh.RouteChanges(traces)
-	if len(changes) == 0 {
-		add(st.dim.Render(fmt.Sprintf("route changes: none in %d traces", len(traces))))
-		return lines
-	}
-	add(st.bad.Render(fmt.Sprintf("route changes: %d", len(changes))))
-	shown := changes[max(0, len(changes)-5):]
-	for _, c := range slices.Backward(shown) {
-		add(fmt.Sprintf("  %s %s:", c.Time.Local().Format("01-02 15:04:05"), c.Src))
-		add(st.dim.Render("    old ") + pathText(c.Old))
-		add(st.dim.Render("    new ") + pathText(c.New))
+	if n := len(dir.changes); n == 0 {
+		add(st.dim.Render(fmt.Sprintf("route changes: none in %s", plural(len(dir.traces), "trace"))))
+	} else {
+		add(st.hint.Render(fmt.Sprintf("route changes: %d (in the timeline, ◆ on the time axis)", n)))
 	}
 	return lines
 }
 
-func pathText(t mesh.TraceResult) string {
-	if len(t.Hops) == 0 {
-		return "AS " + t.ASPath
-	}
-	return t.PathKey()
+func (d *detailModel) timelineLines(dir *dirData, w int) []string {
+	return renderTimeline(dir.events, w, timelineLimit, d.st, d.cfg.Now())
 }
+
+// timelineLimit is how many events a direction lists; older ones are counted.
+const timelineLimit = 30
 
 func orDash(s, alt string) string {
 	if s == "" {
 		return alt
 	}
 	return s
-}
-
-func fmtPct(v float64) string {
-	if v == 0 || v >= 10 {
-		return fmt.Sprintf("%.0f", v)
-	}
-	return fmt.Sprintf("%.1f", v)
 }

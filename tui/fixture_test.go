@@ -60,7 +60,7 @@ func fixtureStore() *mesh.Store {
 			}
 		}
 		via := []string{"198.18.2.1", "198.18.2.2"}
-		if sweep == 2 {
+		if sweep >= 1 { // a route change needs a second trace to confirm it
 			via = []string{"198.18.2.9"}
 		}
 		tr := mesh.TraceResult{Time: at, Src: "scouter-ams-0", SrcPop: "ams", DstPop: "fra", Dst: "198.18.1.2", Proto: "ICMP", DPort: 80}
@@ -83,7 +83,20 @@ func newTestModel(t *testing.T, w, h int, cfg Config) Model {
 	cfg.Now = func() time.Time { return t0 }
 	m := New(StoreSource{Store: fixtureStore()}, cfg)
 	m = update(t, m, tea.WindowSizeMsg{Width: w, Height: h})
-	return runCmd(t, m, fetchMatrix(m.src))
+	return settlePanel(t, runCmd(t, m, m.fetch()))
+}
+
+// settlePanel reads the panel's pair history at once, as the debounced read would.
+func settlePanel(t *testing.T, m Model) Model {
+	t.Helper()
+	p := &m.grid.panel
+	if m.screen != screenGrid || !p.visible || p.src == "" {
+		return m
+	}
+	if p.histFor != (mesh.Pair{Src: p.src, Dst: p.dst}) {
+		m.grid.panel.follow(false)
+	}
+	return update(t, m, m.grid.panel.read(m.grid.panel.gen)())
 }
 
 func update(t *testing.T, m Model, msg tea.Msg) Model {
@@ -105,8 +118,13 @@ func runCmd(t *testing.T, m Model, cmd tea.Cmd) Model {
 		}
 		return m
 	}
-	nm, _ := m.Update(msg)
-	return nm.(Model)
+	nm, next := m.Update(msg)
+	m = nm.(Model)
+	// A drill-down asked for (openPairMsg) answers with its read: follow it.
+	if _, open := msg.(openPairMsg); open {
+		m = runCmd(t, m, next)
+	}
+	return m
 }
 
 // press sends keys and runs the commands they return (a drill-down's fetch).
@@ -134,6 +152,7 @@ func press(t *testing.T, m Model, keys ...string) Model {
 		if k == "enter" {
 			m = runCmd(t, m, cmd)
 		}
+		m = settlePanel(t, m)
 	}
 	return m
 }

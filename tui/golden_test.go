@@ -2,6 +2,8 @@ package tui
 
 import (
 	"bytes"
+	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -27,9 +29,25 @@ func TestGoldenViews(t *testing.T) {
 		{"detail_120x40", 120, 40, Config{}, []string{"right", "enter"}},
 		{"detail_80x30", 80, 30, Config{}, []string{"right", "enter"}},
 		{"help_100x24", 100, 24, Config{}, []string{"?"}},
+		// Issue 12: the grid uses the space (side panel, bottom panel), regions, help that
+		// fits, the fold hint.
+		{"grid_160x48", 160, 48, Config{}, nil},
+		{"grid_nocolor_160x48", 160, 48, Config{NoColor: true}, []string{"down"}},
+		{"grid_regions_160x48", 160, 48, Config{}, []string{"regions"}},
+		{"grid_regions_nocolor_80x24", 80, 24, Config{NoColor: true}, []string{"regions"}},
+		{"grid_regions_40x12", 40, 12, Config{}, []string{"regions", "down"}},
+		{"grid_filter_80x24", 80, 24, Config{}, []string{"/"}},
+		{"help_40x12", 40, 12, Config{}, []string{"?"}},
+		{"help_nocolor_40x12", 40, 12, Config{NoColor: true}, []string{"?", "j", "j"}},
+		{"detail_fold_80x24", 80, 24, Config{}, []string{"enter"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			m := press(t, newTestModel(t, tt.w, tt.h, tt.cfg), tt.keys...)
+			var m Model
+			if len(tt.keys) > 0 && tt.keys[0] == "regions" {
+				m = press(t, modelOver(t, regionStore(), tt.w, tt.h, tt.cfg), tt.keys[1:]...)
+			} else {
+				m = press(t, newTestModel(t, tt.w, tt.h, tt.cfg), tt.keys...)
+			}
 			golden.RequireEqual(t, []byte(m.View().Content))
 		})
 	}
@@ -46,7 +64,6 @@ func TestProgram(t *testing.T) {
 			teatest.WithDuration(10*time.Second), teatest.WithCheckInterval(10*time.Millisecond))
 	}
 	waitFor("src\\dst")
-	tm.Send(tea.KeyPressMsg{Code: tea.KeyRight})
 	tm.Send(tea.KeyPressMsg{Code: tea.KeyEnter})
 	waitFor("ams ⇄ fra")
 	tm.Send(tea.KeyPressMsg{Code: tea.KeyEscape})
@@ -61,4 +78,32 @@ func TestProgram(t *testing.T) {
 	if !strings.Contains(final.frame, "src\\dst") {
 		t.Fatal("final frame is not the grid")
 	}
+}
+
+func TestDumpViews(t *testing.T) {
+	if os.Getenv("DUMP") == "" {
+		t.Skip()
+	}
+	f := strings.Fields(os.Getenv("DUMP"))
+	var w, h int
+	fmt.Sscanf(f[0], "%dx%d", &w, &h)
+	cfg := Config{NoColor: os.Getenv("DUMPNC") != ""}
+	m := newTestModel(t, w, h, cfg)
+	if os.Getenv("DUMPREG") != "" {
+		st := regionStore()
+		m = modelOver(t, st, w, h, cfg)
+		// fra→jfk turns red for a sweep, then recovers: two events.
+		pops := []string{"ams", "fra", "jfk", "nrt", "sjc", "syd"}
+		for i, v := range []float64{1500, 90} {
+			sweep(st, t0.Add(time.Duration(3+i)*time.Minute), pops, func(s, d string) (float64, float64) {
+				if s == "fra" && d == "jfk" {
+					return v, 0
+				}
+				return 50, 0
+			})
+			m = runCmd(t, m, m.fetch())
+		}
+	}
+	m = press(t, settlePanel(t, m), f[1:]...)
+	t.Log("\n" + frame(m))
 }

@@ -2,50 +2,90 @@ package tui
 
 import (
 	"fmt"
+	"math"
 	"strings"
+	"time"
 
+	"charm.land/bubbles/v2/textinput"
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/meshtop/meshtop/mesh"
 )
 
-// gridModel is the PoP-by-PoP grid: ordering, filter, transpose, cursor and scrolling,
-// with row and column headers kept in view. Its frame is rendered when data, selection
-// or size change, never in View.
+// gridModel is the grid screen: the legend line, the PoP-by-PoP grid (ordering, filter,
+// regions, transpose, cursor and scrolling, with row and column headers kept in view),
+// the panel beside or under it when there is room (grid_panel.go) and the hint or filter
+// line. It handles its own keys, clicks and matrices (grid_update.go). Its frame is
+// rendered when data, selection or size change, never in View.
+//
+// Invariants: rows and cols are the PoPs shown, in order; drows and dcols are the display
+// lines (an index into rows/cols, or a region summary); r, c index rows/cols and curRow,
+// curCol name the same cell (clamp keeps both, so the selection survives reorders);
+// rowOff, colOff (display units) keep the selection on screen.
 type gridModel struct {
+	ui  *uiContext
 	st  *styles
 	seq cellSGR
-	cfg *Config
 
 	m          *mesh.Matrix
 	metric     mesh.Metric
 	stat       mesh.Stat
 	sort       sortMode
 	transposed bool
-	filter     string
+	filter     string // the filter applied (input's value)
+	input      textinput.Model
+	filtering  bool // the filter line has the keyboard
 	conf       *confirmer
+	regions    bool // group rows and columns by their region label (R)
+	placed     bool // the cursor was put on a real pair once
 
-	rows, cols       []string // visible order
-	curRow, curCol   string   // selection by name, kept across reorders and refreshes
-	r, c             int      // selection by index into rows/cols
-	rowOff, colOff   int
-	width, height    int // the grid's area, header row included
-	rowHdrW, cellW   int
-	visRows, visCols int
+	labels  map[string]map[string]string // PoP → labels of its agents
+	rows    []string                     // visible order
+	cols    []string
+	rgn     regionLayout // display lines, region summaries
+	curRow  string       // selection by name, kept across reorders and refreshes
+	curCol  string
+	r, c    int // selection by index into rows/cols
+	rowOff  int // first display row/column on screen
+	colOff  int
+	width   int // the grid screen's area below the legend and above the hint line
+	height  int
+	rowHdrW int
+	cellW   int
+	visRows int // display rows and columns that fit
+	visCols int
+	gridW   int // columns the grid itself takes (the panel gets the rest)
+	gridH   int // lines the grid itself takes, header row included
+
+	sums map[sumKey]sumCell // region summaries of this data and view, computed once
+
+	panel  panelModel
+	events *eventLog
+	marks  cellMarks // which marks the legend must explain
 
 	hint     string
-	rendered string
+	body     string // grid and panel, joined
+	rendered string // the grid alone (benchmarks and tests read it)
 }
 
-func newGrid(cfg *Config, st *styles) gridModel {
-	return gridModel{st: st, seq: st.cellSGR(), cfg: cfg, metric: cfg.Metric, stat: cfg.Stat, conf: newConfirmer(cfg.Confirm)}
+// cellMarks records which marks the cells on screen carry, for the legend.
+type cellMarks struct{ loss, stale, pending bool }
+
+func newGrid(ui *uiContext) gridModel {
+	in := textinput.New()
+	in.Prompt = "filter: "
+	in.Placeholder = "PoP codes or label=value, e.g. sjc jfk, region=eu"
+	return gridModel{ui: ui, st: ui.st, seq: ui.st.cellSGR(), metric: ui.cfg.Metric, stat: ui.cfg.Stat,
+		input: in, conf: newConfirmer(ui.cfg.Confirm), regions: true, panel: newPanel(ui), events: newEventLog(200)}
 }
 
-func (g *gridModel) thresholds() mesh.Thresholds { return g.cfg.Thresholds[g.metric] }
+func (g *gridModel) thresholds() mesh.Thresholds { return g.ui.cfg.Thresholds[g.metric] }
 
 // setMatrix takes new data.
 func (g *gridModel) setMatrix(m *mesh.Matrix) {
+	g.events.observe(g.m, m, g.metric, g.stat, g.thresholds())
 	g.m = m
+	g.labels = popLabels(m)
 	g.conf.observe(m, g.metric, g.stat, g.thresholds())
 	g.reorder()
 }
@@ -57,16 +97,41 @@ func (g *gridModel) setView(metric mesh.Metric, stat mesh.Stat) {
 		g.conf.reset()
 		g.conf.observe(g.m, g.metric, g.stat, g.thresholds())
 	}
+	g.events.rebase(g.m, g.metric, g.stat, g.thresholds())
 	g.reorder()
 }
 
-func (g *gridModel) setSize(w, h int) {
-	g.width, g.height = max(w, 1), max(h, 2)
+// gridChrome is the lines of the grid screen around the grid itself: legend, hint.
+const gridChrome = 2
+
+// SetSize implements component: the grid screen gets w x h, legend and hint line
+// included.
+func (g *gridModel) SetSize(w, h int) {
+	g.width, g.height = max(w, 1), max(h-gridChrome, 2)
+	g.input.SetWidth(max(1, g.width-ansi.StringWidth(g.input.Prompt)-1))
 	g.layout()
 	g.render()
 }
 
-// src and dst of a visible cell, undoing the transpose.
+// View implements component: legend, grid with its panel (filled to its height so the
+// lines below stay put) and the hint or filter line.
+func (g *gridModel) View() string {
+	mid := g.st.hint.Render(ansi.Truncate(g.hint, g.width, "…"))
+	if g.filtering {
+		mid = g.input.View()
+	}
+	body := g.body
+	if n := lineCount(body); n < g.height {
+		body += strings.Repeat("\n", g.height-n)
+	}
+	return g.legend(g.width) + "\n" + body + "\n" + mid
+}
+
+// Capturing reports whether the grid takes every key (the filter line is open), so
+// global keys like q type instead. (The event list takes only the arrows and enter.)
+func (g *gridModel) Capturing() bool { return g.filtering }
+
+// pair gives src and dst of a visible cell, undoing the transpose.
 func (g *gridModel) pair(row, col string) (string, string) {
 	if g.transposed {
 		return col, row
@@ -86,40 +151,110 @@ func (g *gridModel) classOf(row, col string) mesh.Class {
 	return g.m.Class(s, d, g.metric, g.stat, g.thresholds())
 }
 
+// classValue is classOf and valueOf with one cell lookup (sorting a large mesh).
+func (g *gridModel) classValue(row, col string) (mesh.Class, float64) {
+	if g.conf.enabled() {
+		return g.classOf(row, col), g.valueOf(row, col)
+	}
+	s, d := g.pair(row, col)
+	if _, down := g.m.SourceDown(s); down {
+		return mesh.Unreachable, math.NaN()
+	}
+	c := g.m.Cell(s, d)
+	if c == nil || c.Samples == 0 {
+		return mesh.NoData, math.NaN()
+	}
+	v, failed := c.Value(g.metric, g.stat)
+	cls := g.thresholds().Classify(v, failed)
+	if failed {
+		return cls, math.Inf(1)
+	}
+	return cls, v
+}
+
+// valueOf is the value a cell shows (NaN without one), for sorting and summaries.
+func (g *gridModel) valueOf(row, col string) float64 {
+	s, d := g.pair(row, col)
+	c := g.m.Cell(s, d)
+	if c == nil || c.Samples == 0 {
+		return math.NaN()
+	}
+	v, failed := c.Value(g.metric, g.stat)
+	if failed {
+		return math.Inf(1)
+	}
+	return v
+}
+
 // reorder recomputes the visible rows and columns and keeps the selection on the same
 // PoPs when they are still shown.
 func (g *gridModel) reorder() {
 	var pops []string
 	if g.m != nil {
-		pops = filterPops(g.m.Pops, g.filter)
+		pops = filterPops(g.m.Pops, g.filter, g.labels)
 	}
 	g.rows = pops
 	g.cols = append([]string(nil), pops...)
 	if g.sort == sortWorst && g.m != nil {
-		// Classes once, scored both ways: n² lookups instead of 2n².
-		rowScore, colScore := make(map[string]int, len(pops)), make(map[string]int, len(pops))
-		cls := make([][]mesh.Class, len(pops))
-		line := make([]mesh.Class, len(pops))
-		for i, r := range pops {
-			cls[i] = make([]mesh.Class, len(pops))
-			for j, c := range pops {
-				cls[i][j] = g.classOf(r, c)
-			}
-			rowScore[r] = badness(cls[i])
-		}
-		for j, c := range pops {
-			for i := range pops {
-				line[i] = cls[i][j]
-			}
-			colScore[c] = badness(line)
-		}
-		sortByBadness(g.rows, rowScore)
-		sortByBadness(g.cols, colScore)
+		g.sortWorst(pops)
+	}
+	g.rgn = newRegionLayout(g.rows, g.cols, g.regionOf, g.regions)
+	g.sums = nil
+	if !g.placed && len(g.rows) > 1 {
+		// Start on a real pair, not the empty diagonal.
+		g.placed = true
+		g.r, g.c = g.firstPair()
+		g.curRow, g.curCol = g.rows[g.r], g.cols[g.c]
 	}
 	g.r, g.c = indexOr(g.rows, g.curRow, g.r), indexOr(g.cols, g.curCol, g.c)
 	g.hint = patternHint(g.m, g.metric, g.stat, g.thresholds())
 	g.layout()
 	g.render()
+}
+
+// firstPair is the first measured cell in reading order off the diagonal.
+func (g *gridModel) firstPair() (int, int) {
+	for i, r := range g.rows {
+		for j, c := range g.cols {
+			if r == c {
+				continue
+			}
+			s, d := g.pair(r, c)
+			if _, down := g.m.SourceDown(s); !down {
+				if cell := g.m.Cell(s, d); cell != nil && cell.Samples > 0 {
+					return i, j
+				}
+			}
+		}
+	}
+	return 0, min(1, len(g.cols)-1)
+}
+
+// sortWorst orders rows and columns by their worst class, then by the count of bad cells,
+// then by the worst value within that class.
+func (g *gridModel) sortWorst(pops []string) {
+	rowScore, colScore := make(map[string]score, len(pops)), make(map[string]score, len(pops))
+	cls := make([][]mesh.Class, len(pops))
+	vals := make([][]float64, len(pops))
+	line := make([]mesh.Class, len(pops))
+	lineV := make([]float64, len(pops))
+	// Classes once, scored both ways: n² lookups instead of 2n².
+	for i, r := range pops {
+		cls[i] = make([]mesh.Class, len(pops))
+		vals[i] = make([]float64, len(pops))
+		for j, c := range pops {
+			cls[i][j], vals[i][j] = g.classValue(r, c)
+		}
+		rowScore[r] = badness(cls[i], vals[i])
+	}
+	for j, c := range pops {
+		for i := range pops {
+			line[i], lineV[i] = cls[i][j], vals[i][j]
+		}
+		colScore[c] = badness(line, lineV)
+	}
+	sortByBadness(g.rows, rowScore)
+	sortByBadness(g.cols, colScore)
 }
 
 func indexOr(list []string, name string, fallback int) int {
@@ -131,17 +266,59 @@ func indexOr(list []string, name string, fallback int) int {
 	return max(0, min(fallback, len(list)-1))
 }
 
+// Cell widths: the narrowest holds "1000+", a mark and a gap; wider cells are easier to
+// read when the mesh leaves room.
+const (
+	minCellW     = 7
+	maxCellW     = 10
+	sidePanelMin = 36 // a side panel narrower than this says too little
+	bottomMin    = 6  // lines of a bottom panel
+	maxBottom    = 10 // a bottom panel taller than this is mostly empty
+	bigTermH     = 40 // a large mesh still gets a compact panel on a terminal this tall
+)
+
+// layout shares the area between the grid and its panel, and sizes the cells. A mesh
+// smaller than the terminal widens its cells and gives the rest to the panel; a larger
+// one gets the space (a compact panel only on a tall terminal).
 func (g *gridModel) layout() {
-	g.rowHdrW = 7 // fits "src\dst"
-	g.cellW = 6   // "1000+" plus a gap
+	g.rowHdrW = 8 // fits "src\dst" and a scroll mark
+	narrow := minCellW
 	for _, p := range g.rows {
-		g.rowHdrW = max(g.rowHdrW, len(p)+1)
+		g.rowHdrW = max(g.rowHdrW, len(p)+2)
 	}
 	for _, p := range g.cols {
-		g.cellW = max(g.cellW, len(p)+1)
+		narrow = max(narrow, len(p)+2)
 	}
-	g.visCols = max(1, (g.width-g.rowHdrW)/g.cellW)
-	g.visRows = max(1, g.height-1)
+	for _, r := range g.rgn.names {
+		g.rowHdrW = max(g.rowHdrW, len(r)+4)
+	}
+	ndc, ndr := max(1, len(g.rgn.dcols)), len(g.rgn.drows)
+	naturalW, naturalH := g.rowHdrW+narrow*ndc, 1+ndr
+	g.panel.side, g.panel.visible = false, false
+	gridAreaW, gridAreaH := g.width, g.height
+	switch {
+	case !g.panel.enabled || len(g.rows) == 0:
+	case g.width-naturalW >= sidePanelMin+3:
+		g.panel.side, g.panel.visible = true, true
+		gridAreaW = g.width - sidePanelMin - 3
+	case g.height-naturalH >= bottomMin+1:
+		g.panel.visible = true
+		gridAreaH = max(naturalH, g.height-maxBottom-1)
+	case g.height >= bigTermH:
+		g.panel.visible = true
+		gridAreaH = g.height - bottomMin - 1
+	}
+	g.cellW = max(narrow, min(maxCellW, (gridAreaW-g.rowHdrW)/ndc))
+	g.visCols = max(1, (gridAreaW-g.rowHdrW)/g.cellW)
+	g.visRows = max(1, gridAreaH-1)
+	g.gridW = min(gridAreaW, g.rowHdrW+g.cellW*min(ndc, g.visCols)+1)
+	g.gridH = min(gridAreaH, 1+min(ndr, g.visRows))
+	switch {
+	case g.panel.side:
+		g.panel.SetSize(max(1, g.width-g.gridW-3), g.height)
+	case g.panel.visible:
+		g.panel.SetSize(g.width, max(1, g.height-g.gridH-1))
+	}
 	g.clamp()
 }
 
@@ -149,23 +326,26 @@ func (g *gridModel) layout() {
 func (g *gridModel) clamp() {
 	g.r = max(0, min(g.r, len(g.rows)-1))
 	g.c = max(0, min(g.c, len(g.cols)-1))
-	if g.r < g.rowOff {
-		g.rowOff = g.r
+	if len(g.rows) == 0 {
+		g.rowOff, g.colOff = 0, 0
+		return
 	}
-	if g.r >= g.rowOff+g.visRows {
-		g.rowOff = g.r - g.visRows + 1
+	dr, dc := g.rgn.rowPos[g.r], g.rgn.colPos[g.c]
+	if dr < g.rowOff {
+		g.rowOff = dr
 	}
-	if g.c < g.colOff {
-		g.colOff = g.c
+	if dr >= g.rowOff+g.visRows {
+		g.rowOff = dr - g.visRows + 1
 	}
-	if g.c >= g.colOff+g.visCols {
-		g.colOff = g.c - g.visCols + 1
+	if dc < g.colOff {
+		g.colOff = dc
 	}
-	g.rowOff = max(0, min(g.rowOff, len(g.rows)-g.visRows))
-	g.colOff = max(0, min(g.colOff, len(g.cols)-g.visCols))
-	if len(g.rows) > 0 {
-		g.curRow, g.curCol = g.rows[g.r], g.cols[g.c]
+	if dc >= g.colOff+g.visCols {
+		g.colOff = dc - g.visCols + 1
 	}
+	g.rowOff = max(0, min(g.rowOff, len(g.rgn.drows)-g.visRows))
+	g.colOff = max(0, min(g.colOff, len(g.rgn.dcols)-g.visCols))
+	g.curRow, g.curCol = g.rows[g.r], g.cols[g.c]
 }
 
 // move shifts the selection by dr rows and dc columns.
@@ -183,21 +363,40 @@ func (g *gridModel) moveTo(r, c int) {
 	g.render()
 }
 
-// cellAt maps screen coordinates relative to the grid's top-left to a cell.
+// selectPair moves the cursor to src→dst when both are shown.
+func (g *gridModel) selectPair(src, dst string) bool {
+	row, col := src, dst
+	if g.transposed {
+		row, col = dst, src
+	}
+	r, c := indexOr(g.rows, row, -1), indexOr(g.cols, col, -1)
+	if len(g.rows) == 0 || g.rows[r] != row || g.cols[c] != col {
+		return false
+	}
+	g.moveTo(r, c)
+	return true
+}
+
+// cellAt maps coordinates relative to the grid's header row (below the legend) to a
+// cell; region summaries are not cells.
 func (g *gridModel) cellAt(x, y int) (r, c int, ok bool) {
-	if y < 1 || x < g.rowHdrW {
+	if y < 1 || x < g.rowHdrW || x >= g.gridW {
 		return 0, 0, false
 	}
-	r = g.rowOff + y - 1
-	c = g.colOff + (x-g.rowHdrW)/g.cellW
-	if r >= len(g.rows) || c >= len(g.cols) || r >= g.rowOff+g.visRows || c >= g.colOff+g.visCols {
+	dr := g.rowOff + y - 1
+	dc := g.colOff + (x-g.rowHdrW)/g.cellW
+	if dr >= len(g.rgn.drows) || dc >= len(g.rgn.dcols) || dr >= g.rowOff+g.visRows || dc >= g.colOff+g.visCols {
+		return 0, 0, false
+	}
+	r, c = g.rgn.drows[dr], g.rgn.dcols[dc]
+	if r < 0 || c < 0 {
 		return 0, 0, false
 	}
 	return r, c, true
 }
 
-// selected returns the selected (src, dst) pair.
-func (g *gridModel) selected() (string, string, bool) {
+// Selected returns the selected (src, dst) pair.
+func (g *gridModel) Selected() (string, string, bool) {
 	if len(g.rows) == 0 {
 		return "", "", false
 	}
@@ -205,28 +404,67 @@ func (g *gridModel) selected() (string, string, bool) {
 	return s, d, true
 }
 
-// cellText is what a cell shows: its value, or the name of its state.
-func (g *gridModel) cellText(row, col string, cls mesh.Class) string {
+// Cell marks, after the value: the pair loses packets beyond its loss threshold (in a
+// latency or jitter view), its newest data is older than two intervals, or a change of
+// colour waits for --confirm.
+const (
+	markLoss    = "~"
+	markStale   = "?"
+	markPending = "^"
+)
+
+// cellText is what a cell shows: its value, or the name of its state, and its mark.
+func (g *gridModel) cellText(row, col string, cls mesh.Class) (string, string) {
 	s, d := g.pair(row, col)
 	cell := g.m.Cell(s, d)
 	switch {
 	case cls == mesh.Unreachable:
-		return "DOWN"
+		return "DOWN", ""
 	case cell == nil || cell.Samples == 0:
 		if s == d {
-			return ""
+			return "", ""
 		}
-		return "·"
+		return "·", ""
 	}
 	v, failed := cell.Value(g.metric, g.stat)
 	text := mesh.FormatValue(g.metric, v, failed)
 	if g.st.noColor {
 		text += classMarker[cls]
 	}
-	return text
+	return text, g.markOf(s, d, cell, failed)
+}
+
+// markOf picks the one mark a cell carries: stale first (its numbers are old), then a
+// pending colour, then loss.
+func (g *gridModel) markOf(s, d string, cell *mesh.Cell, failed bool) string {
+	if iv := g.ui.cfg.Interval; iv > 0 && g.ui.cfg.Now().Sub(cell.Last.Time) > 2*iv {
+		g.marks.stale = true
+		return markStale
+	}
+	if g.conf.enabled() {
+		if _, ok := g.conf.pendingClass(mesh.Pair{Src: s, Dst: d}); ok {
+			g.marks.pending = true
+			return markPending
+		}
+	}
+	if g.metric != mesh.Loss && !failed {
+		loss, _ := cell.Value(mesh.Loss, g.stat)
+		if lt, ok := g.ui.cfg.Thresholds[mesh.Loss]; ok && lt.Classify(loss, false).Severity() > mesh.Green.Severity() {
+			g.marks.loss = true
+			return markLoss
+		}
+	}
+	return ""
 }
 
 func (g *gridModel) render() {
+	g.renderGrid()
+	g.panel.setSelection(g)
+	g.join()
+}
+
+// renderGrid draws the visible part of the grid into g.rendered.
+func (g *gridModel) renderGrid() {
 	if g.m == nil || len(g.rows) == 0 {
 		msg := "waiting for data…"
 		if g.m != nil && g.filter != "" {
@@ -237,46 +475,204 @@ func (g *gridModel) render() {
 		g.rendered = g.st.dim.Render(ansi.Truncate(msg, g.width, "…"))
 		return
 	}
+	g.marks = cellMarks{}
 	var b strings.Builder
 	b.Grow((g.visRows + 1) * (g.width + 16*g.visCols))
 	corner := "src\\dst"
 	if g.transposed {
 		corner = "dst\\src"
 	}
-	g.seq.dim.wrap(&b, pad(corner, g.rowHdrW))
-	lastCol := min(len(g.cols), g.colOff+g.visCols)
-	for ci := g.colOff; ci < lastCol; ci++ {
-		h := g.seq.header
-		if ci == g.c {
-			h = g.seq.headerHi
+	corner = pad(corner, g.rowHdrW-1)
+	if g.colOff > 0 {
+		corner += "‹"
+	} else {
+		corner += " "
+	}
+	g.seq.dim.wrap(&b, corner)
+	lastCol := min(len(g.rgn.dcols), g.colOff+g.visCols)
+	for dc := g.colOff; dc < lastCol; dc++ {
+		ci := g.rgn.dcols[dc]
+		switch {
+		case ci < 0:
+			g.seq.region.wrap(&b, padLeft("["+g.rgn.names[-ci-1]+"]", g.cellW-1))
+		case ci == g.c:
+			g.seq.headerHi.wrap(&b, padLeft(g.cols[ci], g.cellW-1))
+		default:
+			g.seq.header.wrap(&b, padLeft(g.cols[ci], g.cellW-1))
 		}
-		h.wrap(&b, padLeft(g.cols[ci], g.cellW-1))
 		b.WriteByte(' ')
 	}
-	if lastCol < len(g.cols) {
+	if lastCol < len(g.rgn.dcols) {
 		g.seq.dim.wrap(&b, "›")
 	}
-	lastRow := min(len(g.rows), g.rowOff+g.visRows)
-	for ri := g.rowOff; ri < lastRow; ri++ {
+	lastRow := min(len(g.rgn.drows), g.rowOff+g.visRows)
+	for dr := g.rowOff; dr < lastRow; dr++ {
 		b.WriteByte('\n')
+		scroll := " "
+		switch {
+		case dr == g.rowOff && g.rowOff > 0:
+			scroll = "↑"
+		case dr == lastRow-1 && lastRow < len(g.rgn.drows):
+			scroll = "↓"
+		}
+		ri := g.rgn.drows[dr]
+		if ri < 0 {
+			g.renderSummaryRow(&b, -ri-1, scroll, lastCol)
+			continue
+		}
 		row := g.rows[ri]
 		h := g.seq.header
 		if ri == g.r {
 			h = g.seq.headerHi
 		}
 		h.wrap(&b, pad(row, g.rowHdrW-1))
-		b.WriteByte(' ')
-		for ci := g.colOff; ci < lastCol; ci++ {
-			cls := g.classOf(row, g.cols[ci])
+		g.seq.dim.wrap(&b, scroll)
+		for dc := g.colOff; dc < lastCol; dc++ {
+			ci := g.rgn.dcols[dc]
+			if ci < 0 {
+				cls, text := g.summaryOf(sumKey{rk: -1, ri: ri, ck: -ci - 1})
+				g.seq.class[cls].wrap(&b, padLeft(text, g.cellW-2)+" ")
+				b.WriteByte(' ')
+				continue
+			}
+			col := g.cols[ci]
+			cls := g.classOf(row, col)
 			seq := g.seq.class[cls]
 			if ri == g.r && ci == g.c {
 				seq = g.seq.selected[cls]
 			}
-			seq.wrap(&b, padLeft(g.cellText(row, g.cols[ci], cls), g.cellW-1))
+			text, mark := g.cellText(row, col, cls)
+			if mark == "" {
+				mark = " "
+			}
+			seq.wrap(&b, padLeft(text, g.cellW-2)+mark)
 			b.WriteByte(' ')
 		}
 	}
 	g.rendered = b.String()
+}
+
+// renderSummaryRow draws region k's summary row: per column the worst of its members.
+func (g *gridModel) renderSummaryRow(b *strings.Builder, k int, scroll string, lastCol int) {
+	g.seq.region.wrap(b, pad("── "+g.rgn.names[k], g.rowHdrW-1))
+	g.seq.dim.wrap(b, scroll)
+	for dc := g.colOff; dc < lastCol; dc++ {
+		ci := g.rgn.dcols[dc]
+		key := sumKey{rk: k, ck: -1, ci: ci}
+		if ci < 0 {
+			key = sumKey{rk: k, ck: -ci - 1}
+		}
+		cls, text := g.summaryOf(key)
+		g.seq.class[cls].wrap(b, padLeft(text, g.cellW-2)+" ")
+		b.WriteByte(' ')
+	}
+}
+
+// sumKey names a summary block: a region (k >= 0) or one line (i) each way.
+type sumKey struct{ rk, ri, ck, ci int }
+
+type sumCell struct {
+	cls  mesh.Class
+	text string
+}
+
+// summaryOf is summary with a cache: a cursor move redraws summaries it already knows.
+func (g *gridModel) summaryOf(key sumKey) (mesh.Class, string) {
+	if c, ok := g.sums[key]; ok {
+		return c.cls, c.text
+	}
+	rows, cols := []int{key.ri}, []int{key.ci}
+	if key.rk >= 0 {
+		rows = g.rgn.rowsOf[key.rk]
+	}
+	if key.ck >= 0 {
+		cols = g.rgn.colsOf[key.ck]
+	}
+	cls, text := g.summary(rows, cols)
+	if g.sums == nil {
+		g.sums = map[sumKey]sumCell{}
+	}
+	g.sums[key] = sumCell{cls, text}
+	return cls, text
+}
+
+// summary is the worst measured cell of a block of rows x columns: its class and value.
+// The diagonal does not count; DOWN only when no member was measured.
+func (g *gridModel) summary(rows, cols []int) (mesh.Class, string) {
+	worst, wv, found, down := mesh.NoData, math.Inf(-1), false, false
+	for _, ri := range rows {
+		for _, ci := range cols {
+			row, col := g.rows[ri], g.cols[ci]
+			if row == col {
+				continue
+			}
+			cls := g.classOf(row, col)
+			if cls == mesh.Unreachable {
+				down = true
+				continue
+			}
+			v := g.valueOf(row, col)
+			if !found || cls.Severity() > worst.Severity() || (cls.Severity() == worst.Severity() && v > wv) {
+				worst, wv, found = cls, v, true
+			}
+		}
+	}
+	switch {
+	case (!found || worst == mesh.NoData) && down:
+		return mesh.Unreachable, "DOWN"
+	case !found || worst == mesh.NoData:
+		return mesh.NoData, "·"
+	}
+	text := mesh.FormatValue(g.metric, wv, false)
+	if math.IsInf(wv, 1) {
+		text = "FAIL"
+	}
+	if g.st.noColor {
+		text += classMarker[worst]
+	}
+	return worst, text
+}
+
+// join puts grid and panel side by side or one above the other.
+func (g *gridModel) join() {
+	if !g.panel.visible || len(g.rows) == 0 {
+		g.body = g.rendered
+		return
+	}
+	grid := strings.Split(g.rendered, "\n")
+	panel := strings.Split(g.panel.View(), "\n")
+	var b strings.Builder
+	if g.panel.side {
+		sep := g.seq.dim.pre + "│" + g.seq.dim.post
+		for i := range g.height {
+			l, p := "", ""
+			if i < len(grid) {
+				l = grid[i]
+			}
+			if i < len(panel) {
+				p = panel[i]
+			}
+			if i > 0 {
+				b.WriteByte('\n')
+			}
+			b.WriteString(pad(l, g.gridW))
+			b.WriteString(" " + sep + " ")
+			b.WriteString(p)
+		}
+		g.body = b.String()
+		return
+	}
+	b.WriteString(g.rendered)
+	for range g.gridH - len(grid) {
+		b.WriteByte('\n')
+	}
+	b.WriteByte('\n')
+	g.seq.dim.wrap(&b, strings.Repeat("─", g.width))
+	for _, p := range panel {
+		b.WriteByte('\n')
+		b.WriteString(p)
+	}
+	g.body = b.String()
 }
 
 // legend describes what the grid shows, in one line.
@@ -289,10 +685,23 @@ func (g *gridModel) legend(width int) string {
 		g.st.swatch(mesh.Yellow, fmt.Sprintf("<%g", th[1])),
 		g.st.swatch(mesh.Orange, fmt.Sprintf("<%g", th[2])),
 		g.st.swatch(mesh.Red, fmt.Sprintf("≥%g", th[2])),
-		g.st.swatch(mesh.Unreachable, "DOWN"),
-		g.st.dim.Render("· no data"),
 	}
-	extra := fmt.Sprintf("sort:%s", g.sort)
+	// Only a source with agents can have a DOWN row (history cannot).
+	if g.ui.caps.Sweeps {
+		parts = append(parts, g.st.swatch(mesh.Unreachable, "DOWN"))
+	}
+	parts = append(parts, g.st.dim.Render("· no data"))
+	if g.marks.loss {
+		lt := g.ui.cfg.Thresholds[mesh.Loss]
+		parts = append(parts, g.st.dim.Render(fmt.Sprintf("%s loss≥%g%%", markLoss, lt[0])))
+	}
+	if g.marks.stale {
+		parts = append(parts, g.st.dim.Render(fmt.Sprintf("%s stale>%s", markStale, shortDur(2*g.ui.cfg.Interval))))
+	}
+	if g.marks.pending {
+		parts = append(parts, g.st.dim.Render(markPending+" pending"))
+	}
+	extra := fmt.Sprintf("│ sort:%s", g.sort)
 	if g.transposed {
 		extra += " transposed"
 	}
@@ -304,6 +713,17 @@ func (g *gridModel) legend(width int) string {
 	}
 	parts = append(parts, g.st.dim.Render(extra))
 	return ansi.Truncate(strings.Join(parts, " "), width, "…")
+}
+
+// shortDur prints a duration without zero units: 2m, 90s, 1h30m.
+func shortDur(d time.Duration) string {
+	s := d.String()
+	s = strings.TrimSuffix(s, "0s")
+	s = strings.TrimSuffix(s, "0m")
+	if s == "" {
+		return "0s"
+	}
+	return s
 }
 
 func pad(s string, w int) string {

@@ -15,8 +15,7 @@ type DataChangedMsg struct{}
 
 // SweepStartedMsg marks the start of a live sweep of total tests.
 type SweepStartedMsg struct {
-	Total      int
-	Traceroute bool
+	Total int
 }
 
 // ProgressMsg counts finished tests of the running sweep.
@@ -39,11 +38,18 @@ type RecordStatusMsg struct {
 type SourceErrMsg struct{ Err error }
 
 // matrixMsg carries a freshly read matrix; quick marks one without p95 values.
+// superseded is set by the root on a quick matrix that arrives after a full one: the
+// grid keeps the full one.
 type matrixMsg struct {
-	m     *mesh.Matrix
-	err   error
-	quick bool
+	m          *mesh.Matrix
+	err        error
+	quick      bool
+	superseded bool
 }
+
+// openPairMsg asks the root to drill down into src→dst (the grid sends it on enter or a
+// click on the selected cell).
+type openPairMsg struct{ src, dst string }
 
 // detailMsg carries the data of a drill-down.
 type detailMsg struct {
@@ -54,41 +60,68 @@ type detailMsg struct {
 	requestedAtGen int
 }
 
+// routeChangesMsg carries the mesh's route changes (RouteChangeSource).
+type routeChangesMsg struct {
+	changes []mesh.RouteChange
+	next    int // where the next read goes on
+	err     error
+}
+
+// routePairsPerRead bounds the pairs one route-change read looks at (a 45-PoP mesh in
+// one read, a 300-PoP one over 45 sweeps).
+const routePairsPerRead = 2000
+
+// fetchRouteChanges reads the mesh's route changes from pair index from on, when the
+// source can list them.
+func fetchRouteChanges(parent context.Context, src Source, from int) tea.Cmd {
+	rs, ok := src.(RouteChangeSource)
+	if !ok {
+		return nil
+	}
+	return func() tea.Msg {
+		ctx, cancel := contextWithReadTimeout(parent)
+		defer cancel()
+		ch, next, err := rs.MeshRouteChanges(ctx, from, routePairsPerRead)
+		return routeChangesMsg{changes: ch, next: next, err: err}
+	}
+}
+
 // refreshTickMsg re-reads the source (history mode).
 type refreshTickMsg struct{}
 
 const refetchDelay = 100 * time.Millisecond
 
-// readCtx is a read's context: no deadline of its own below the user's (a wide history
-// window can take minutes; a source bounds its own requests by --influx-timeout).
-func readCtx(timeout time.Duration) (context.Context, context.CancelFunc) {
-	if timeout > 0 {
-		return context.WithTimeout(context.Background(), timeout)
-	}
-	return context.WithCancel(context.Background())
+// contextWithReadTimeout is a read's context: quitting cancels it, and there is no
+// deadline of its own below the user's (a wide history window can take minutes; a
+// source bounds its own requests, InfluxDB by --influx-timeout).
+func contextWithReadTimeout(parent context.Context) (context.Context, context.CancelFunc) {
+	return context.WithCancel(parent)
 }
 
-func fetchMatrix(src Source) tea.Cmd {
+// fetchMatrix reads the whole matrix under the program's context.
+func fetchMatrix(parent context.Context, src Source) tea.Cmd {
 	return func() tea.Msg {
-		ctx, cancel := readCtx(0)
+		ctx, cancel := contextWithReadTimeout(parent)
 		defer cancel()
 		m, err := src.Matrix(ctx)
 		return matrixMsg{m: m, err: err}
 	}
 }
 
-func fetchQuickMatrix(src QuickSource) tea.Cmd {
+// fetchQuickMatrix reads the cheap first matrix (no p95).
+func fetchQuickMatrix(parent context.Context, src QuickSource) tea.Cmd {
 	return func() tea.Msg {
-		ctx, cancel := readCtx(0)
+		ctx, cancel := contextWithReadTimeout(parent)
 		defer cancel()
 		m, err := src.QuickMatrix(ctx)
 		return matrixMsg{m: m, err: err, quick: true}
 	}
 }
 
-func fetchDetail(src Source, a, b string, points, gen int) tea.Cmd {
+// fetchDetail reads both directions of a pair for the drill-down.
+func fetchDetail(parent context.Context, src Source, a, b string, points, gen int) tea.Cmd {
 	return func() tea.Msg {
-		ctx, cancel := readCtx(0)
+		ctx, cancel := contextWithReadTimeout(parent)
 		defer cancel()
 		msg := detailMsg{src: a, dst: b, requestedAtGen: gen}
 		var err error

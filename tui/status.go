@@ -13,10 +13,11 @@ import (
 )
 
 // statusModel is the status bar: source, sweep progress, last full sweep, agent
-// errors, recording backlog.
+// errors, recording backlog. What it shows depends on the source's capabilities, never
+// on its name.
 type statusModel struct {
-	st  *styles
-	cfg *Config
+	ui *uiContext
+	st *styles
 
 	source      string
 	sweeping    bool
@@ -31,13 +32,24 @@ type statusModel struct {
 	rendered    string
 }
 
-func newStatus(cfg *Config, st *styles, source string) statusModel {
-	s := statusModel{st: st, cfg: cfg, source: source, spin: spinner.New(spinner.WithSpinner(spinner.MiniDot))}
+func newStatus(ui *uiContext) statusModel {
+	s := statusModel{ui: ui, st: ui.st, source: ui.src.Name(), spin: spinner.New(spinner.WithSpinner(spinner.MiniDot))}
 	s.render()
 	return s
 }
 
-func (s *statusModel) update(msg tea.Msg) tea.Cmd {
+// SetSize implements component; the status bar is one line.
+func (s *statusModel) SetSize(w, _ int) {
+	s.width = w
+	s.render()
+}
+
+// View implements component.
+func (s *statusModel) View() string { return s.rendered }
+
+// Update implements component: sweep progress, agent states, recorder and source errors,
+// and the outcome of every matrix read.
+func (s *statusModel) Update(msg tea.Msg) tea.Cmd {
 	var cmd tea.Cmd
 	switch msg := msg.(type) {
 	case SweepStartedMsg:
@@ -61,11 +73,18 @@ func (s *statusModel) update(msg tea.Msg) tea.Cmd {
 	case matrixMsg:
 		if msg.err != nil {
 			s.err = msg.err.Error()
-		} else {
-			s.err = ""
-			if s.source != "live" && msg.m != nil {
-				s.lastSweep = msg.m.Time
-			}
+			break
+		}
+		s.err = ""
+		if msg.m == nil {
+			break
+		}
+		if !s.ui.caps.Sweeps {
+			s.lastSweep = msg.m.Time
+		}
+		// A quick matrix lacks p95 until the full read arrives.
+		if !msg.superseded {
+			s.partial = msg.quick
 		}
 	case spinner.TickMsg:
 		if !s.sweeping {
@@ -79,15 +98,15 @@ func (s *statusModel) update(msg tea.Msg) tea.Cmd {
 
 func (s *statusModel) render() {
 	parts := []string{s.st.title.Render(s.source)}
-	if s.cfg.Window != "" {
-		parts = append(parts, s.st.dim.Render(s.cfg.Window))
+	if s.ui.cfg.Window != "" {
+		parts = append(parts, s.st.dim.Render(s.ui.cfg.Window))
 	}
 	if s.sweeping {
 		parts = append(parts, fmt.Sprintf("%s sweep %d/%d", s.spin.View(), s.done, s.total))
 	}
 	if !s.lastSweep.IsZero() {
 		label := "last sweep"
-		if s.source != "live" {
+		if !s.ui.caps.Sweeps {
 			label = "newest data"
 		}
 		parts = append(parts, s.st.dim.Render(label+" ")+s.lastSweep.Local().Format("15:04:05"))

@@ -103,6 +103,7 @@ type cellSGR struct {
 	class, selected  map[mesh.Class]sgr
 	header, headerHi sgr
 	dim              sgr
+	region           sgr // region summary headers
 }
 
 func (s styles) cellSGR() cellSGR {
@@ -116,6 +117,7 @@ func (s styles) cellSGR() cellSGR {
 		}
 	}
 	c.header, c.headerHi, c.dim = sgrOf(s.header), sgrOf(s.headerHi), sgrOf(s.dim)
+	c.region = sgrOf(s.title)
 	return c
 }
 

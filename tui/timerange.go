@@ -304,18 +304,18 @@ func (h *historyState) update(m *Model, msg tea.Msg) (tea.Cmd, bool) {
 		h.render(m)
 		return nil, true
 	case refreshTickMsg:
-		next := tea.Tick(m.cfg.Refresh, func(time.Time) tea.Msg { return refreshTickMsg{} })
+		next := tea.Tick(m.ui.cfg.Refresh, func(time.Time) tea.Msg { return refreshTickMsg{} })
 		// A read under way is not stacked; a range in the past does not change.
 		if h.loading || !h.tr.End.IsZero() {
 			return next, true
 		}
 		cmds := []tea.Cmd{next, h.read(h.userStat)}
 		if m.screen == screenDetail {
-			cmds = append(cmds, m.openDetail(m.detail.src, m.detail.dst, false))
+			cmds = append(cmds, m.detail.Reload())
 		}
 		return tea.Batch(cmds...), true
 	case tea.KeyPressMsg:
-		if m.filtering {
+		if m.grid.Capturing() {
 			return nil, false
 		}
 		return h.onKey(m, msg)
@@ -325,14 +325,14 @@ func (h *historyState) update(m *Model, msg tea.Msg) (tea.Cmd, bool) {
 
 func (h *historyState) onKey(m *Model, msg tea.KeyPressMsg) (tea.Cmd, bool) {
 	k := h.keys
-	now := m.cfg.Now()
+	now := m.ui.cfg.Now()
 	switch {
-	case key.Matches(msg, m.keys.Back) && h.loading && m.screen == screenGrid && m.grid.filter == "":
+	case key.Matches(msg, m.ui.keys.Back) && h.loading && m.screen == screenGrid && m.grid.filter == "":
 		h.cancel()
 		return nil, true
-	case key.Matches(msg, m.keys.Refresh):
+	case key.Matches(msg, m.ui.keys.Refresh):
 		return h.reread(m), true
-	case key.Matches(msg, m.keys.Stat) && m.screen == screenGrid:
+	case key.Matches(msg, m.ui.keys.Stat) && m.screen == screenGrid:
 		h.userStat = mesh.Stats[(indexOf(mesh.Stats, h.userStat)+1)%len(mesh.Stats)]
 		if h.has == nil || !h.has(m.grid.metric, h.userStat) {
 			// Not read yet (p95 is read only when asked for): read, keeping the grid.
@@ -371,7 +371,7 @@ func (h *historyState) onKey(m *Model, msg tea.KeyPressMsg) (tea.Cmd, bool) {
 		return h.reread(m), true
 	case key.Matches(msg, k.Delta) && m.screen == screenGrid:
 		h.delta = (h.delta + 1) % 3
-		shared := m.grid.cfg // the config the sub-models share
+		shared := &m.ui.cfg // the config the sub-models share
 		if h.delta == deltaOff {
 			shared.Thresholds, h.savedTh = h.savedTh, nil
 		} else if h.savedTh == nil {
@@ -389,7 +389,7 @@ func (h *historyState) reread(m *Model) tea.Cmd {
 	h.failure = ""
 	h.render(m)
 	if m.screen == screenDetail {
-		return tea.Batch(cmd, m.openDetail(m.detail.src, m.detail.dst, false))
+		return tea.Batch(cmd, m.detail.Reload())
 	}
 	return cmd
 }
@@ -425,13 +425,22 @@ func (h *historyState) render(m *Model) {
 			text += " · loading… (esc cancels)"
 		}
 	}
-	m.grid.cfg.Window = text // the config the sub-models share
+	m.ui.cfg.Window = text // the config the sub-models share
 	m.status.err = h.failure
 	m.status.partial = false
 	m.status.render()
 }
 
 // helpBindings are the history keys for the help view.
+func indexOf[T comparable](list []T, v T) int {
+	for i, x := range list {
+		if x == v {
+			return i
+		}
+	}
+	return 0
+}
+
 func (h *historyState) helpBindings() []key.Binding {
 	if h == nil {
 		return nil

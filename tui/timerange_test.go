@@ -246,12 +246,12 @@ func TestHistoryDelta(t *testing.T) {
 	if !strings.Contains(m.status.rendered, "Δ vs a day earlier") {
 		t.Errorf("status %q", m.status.rendered)
 	}
-	if m.grid.cfg.Thresholds[mesh.Latency] != deltaThresholds[mesh.Latency] {
+	if m.ui.cfg.Thresholds[mesh.Latency] != deltaThresholds[mesh.Latency] {
 		t.Error("delta grid coloured by absolute thresholds")
 	}
 	h.key("d") // a week
 	h.key("d") // off
-	if h.m.grid.cfg.Thresholds[mesh.Latency] != mesh.DefaultThresholds()[mesh.Latency] {
+	if h.m.ui.cfg.Thresholds[mesh.Latency] != mesh.DefaultThresholds()[mesh.Latency] {
 		t.Error("thresholds not restored")
 	}
 }

@@ -40,6 +40,7 @@ func run() error {
 	tests := flag.Int("tests", 100, "concurrent ping tests")
 	count := flag.Int("count", 5, "pings per test")
 	perPost := flag.Int("per-post", 10, "tests per POST (the agent's --max-tests)")
+	flood := flag.Int("flood", 0, "then POST this many requests of invalid input (never fetched) and report RSS (issue 10 item 10)")
 	flag.Parse()
 	if *tests < 1 || *tests > 1000 || *count < 1 || *count > 20 || *perPost < 1 {
 		return errors.New("want 1 <= -tests <= 1000, 1 <= -count <= 20, -per-post >= 1")
@@ -145,6 +146,56 @@ func run() error {
 	fmt.Printf("RSS after the tests:      %.1f MiB\n", mib(after))
 	fmt.Printf("tests: %d x %d pings of 127.0.0.1 in %d POSTs; replies %d/%d; tests failed %d; wall %.1fs\n",
 		*tests, *count, (*tests+*perPost-1) / *perPost, recv, sent, failedTests, took.Seconds())
+	if *flood > 0 {
+		return c.flood(pid, *flood, *perPost)
+	}
+	return nil
+}
+
+// flood posts n requests whose tests carry ~24 KB of invalid dst each (bytes that are not
+// UTF-8: JSON makes each a 3-byte U+FFFD), never fetches their answers, and reports the
+// agent's memory: what a signed-in client could drive it to.
+func (c *client) flood(pid, n, perPost int) error {
+	bad := strings.Repeat("\xff", 24_000)
+	tests := make([]string, perPost)
+	for i := range tests {
+		tests[i] = `{"dst": "` + bad + `", "id": "` + strings.Repeat("i", 1000) + `"}`
+	}
+	body := []byte(`{"ping": [` + strings.Join(tests, ",") + `]}`)
+	start := time.Now()
+	jobs := make(chan struct{})
+	errc := make(chan error, 8)
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range jobs {
+				if _, err := c.do(http.MethodPost, "/api/v1.0/tests", body); err != nil {
+					select {
+					case errc <- err:
+					default:
+					}
+					return
+				}
+			}
+		}()
+	}
+	for range n {
+		jobs <- struct{}{}
+	}
+	close(jobs)
+	wg.Wait()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("flood: %w", err)
+	default:
+	}
+	time.Sleep(time.Second) // let the last tests finish and their answers be stored
+	hwm, _ := rss(pid, "VmHWM")
+	after, _ := rss(pid, "VmRSS")
+	fmt.Printf("flood: %d POSTs of %d KiB invalid input in %.1fs; RSS after %.1f MiB, peak (VmHWM) %.1f MiB\n",
+		n, len(body)>>10, time.Since(start).Seconds(), mib(after), mib(hwm))
 	return nil
 }
 

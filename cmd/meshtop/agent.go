@@ -6,13 +6,12 @@ import (
 	"net"
 	"net/netip"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 
+	"github.com/meshtop/meshtop/internal/secretfile"
 	"github.com/meshtop/meshtop/probe/agent"
 )
 
@@ -22,7 +21,7 @@ type agentOptions struct {
 	listen, tlsCert, tlsKey, asnDB, secretFile string
 	allow                                      []string
 	rdns, insecureNoAuth                       bool
-	rdnsTimeout, interval, probeTimeout, hop   time.Duration
+	rdnsTimeout, interval, replyWait, hop      time.Duration
 	maxTests, maxProcs                         int
 }
 
@@ -39,7 +38,14 @@ The shared secret comes from env SCOUTER_API_SECRET or --secret-file, never
 from a flag. Limits: env SCOUTER_MAX_TEST_COUNT and SCOUTER_MAX_PROCESS_COUNT
 (or --max-tests, --max-procs); port: env API_PORT unless --listen is given.
 Raw ICMP needs root or CAP_NET_RAW; without it, ping uses unprivileged ICMP
-sockets where net.ipv4.ping_group_range allows, and traceroute is off.`,
+sockets where net.ipv4.ping_group_range allows, and traceroute is off.
+
+Timing: a ping sends one echo request every --probe-interval (1s) without
+waiting for replies, and accepts replies until --reply-wait (3s) after the last
+request, so a 5-probe test takes 4-7 s and an RTT of up to 3 s is measured, not
+lost. Traceroute moves to the next TTL when a hop answers or after
+--hop-timeout (1s) of silence; each probe still counts if its answer comes
+within --reply-wait.`,
 		Example: `  # Listen on port 8000, probe only the 10.0.0.0/8 mesh
   SCOUTER_API_SECRET=... meshtop agent --allow 10.0.0.0/8
 
@@ -57,9 +63,11 @@ sockets where net.ipv4.ping_group_range allows, and traceroute is off.`,
 	f.StringVar(&o.asnDB, "asn-db", "", "GeoLite2-ASN `FILE` (.mmdb) for the ASNs of traceroute hops")
 	f.BoolVar(&o.rdns, "rdns", true, "reverse DNS names for traceroute hops (--rdns=false: addresses)")
 	f.DurationVar(&o.rdnsTimeout, "rdns-timeout", agent.DefaultRDNSTimeout, "give up a reverse lookup after `DURATION`")
-	f.DurationVar(&o.interval, "probe-interval", agent.DefaultProbeInterval, "pause between the pings of a test")
-	f.DurationVar(&o.probeTimeout, "probe-timeout", agent.DefaultProbeTimeout, "wait this long for one echo reply")
-	f.DurationVar(&o.hop, "hop-timeout", agent.DefaultHopTimeout, "wait this long for one traceroute hop")
+	f.DurationVar(&o.interval, "probe-interval", agent.DefaultProbeInterval, "time between the echo requests of a ping test")
+	f.DurationVar(&o.replyWait, "reply-wait", agent.DefaultReplyWait, "accept replies this long after a ping's last request or a traceroute probe (an RTT up to it is measured, not lost)")
+	f.DurationVar(&o.replyWait, "probe-timeout", agent.DefaultReplyWait, "old name of --reply-wait")
+	_ = f.MarkDeprecated("probe-timeout", "use --reply-wait")
+	f.DurationVar(&o.hop, "hop-timeout", agent.DefaultHopTimeout, "silence after which traceroute moves on to the next TTL")
 	f.BoolVar(&o.insecureNoAuth, "insecure-no-auth", false, "accept requests without a secret (lab use)")
 	f.IntVar(&o.maxTests, "max-tests", agent.DefaultMaxTests, "most tests per request (env SCOUTER_MAX_TEST_COUNT)")
 	f.IntVar(&o.maxProcs, "max-procs", agent.DefaultMaxProcs, "most tests running at once (env SCOUTER_MAX_PROCESS_COUNT)")
@@ -70,62 +78,34 @@ sockets where net.ipv4.ping_group_range allows, and traceroute is off.`,
 	return cmd
 }
 
-// envOverInt applies an upstream environment variable to an int flag: the command line
-// wins, then the environment, then the config file or the default. (Not in envBindings:
-// other commands have a --max-tests of their own that these names must not set.)
-func envOverInt(fs *pflag.FlagSet, name, env string, dst *int) error {
-	f := fs.Lookup(name)
-	if f.Changed && !strings.HasPrefix(strings.Join(f.Annotations[originAnnotation], ""), "config") {
-		return nil
-	}
-	v := os.Getenv(env)
-	if v == "" {
-		return nil
-	}
-	n, err := strconv.Atoi(strings.TrimSpace(v))
-	if err != nil || n < 1 {
-		return fmt.Errorf("environment variable %s=%q: want a whole number of at least 1", env, v)
-	}
-	*dst = n
-	return nil
-}
-
 func agentSecret(o *agentOptions) (string, error) {
 	if o.secretFile != "" {
-		b, err := os.ReadFile(o.secretFile)
+		s, err := secretfile.Read(o.secretFile)
 		if err != nil {
-			return "", fmt.Errorf("read the API secret: %w", err)
+			return "", fmt.Errorf("read the API secret (--secret-file): %w", err)
 		}
-		s := strings.TrimSpace(string(b))
-		if s == "" {
-			return "", fmt.Errorf("read the API secret: %s is empty", o.secretFile)
-		}
-		return s, nil
+		return strings.TrimSpace(s), nil
 	}
 	return os.Getenv("SCOUTER_API_SECRET"), nil
 }
 
 func runAgent(cmd *cobra.Command, o *agentOptions) error {
-	fs := cmd.Flags()
-	if err := envOverInt(fs, "max-tests", "SCOUTER_MAX_TEST_COUNT", &o.maxTests); err != nil {
-		return err
-	}
-	if err := envOverInt(fs, "max-procs", "SCOUTER_MAX_PROCESS_COUNT", &o.maxProcs); err != nil {
-		return err
-	}
+	// SCOUTER_MAX_TEST_COUNT, SCOUTER_MAX_PROCESS_COUNT and API_PORT are env bindings of
+	// --max-tests, --max-procs and --listen (config_env.go), resolved before RunE.
 	if o.maxTests < 1 || o.maxProcs < 1 {
 		return errors.New("--max-tests and --max-procs must be at least 1")
 	}
+	// A client gives a test about 2 s per probe plus 30 s (probe.Options.Timeout):
+	// a longer wait would outlast it.
+	if o.replyWait < 10*time.Millisecond || o.replyWait > 30*time.Second {
+		return fmt.Errorf("--reply-wait %s: want 10ms to 30s", o.replyWait)
+	}
+	if o.hop < 10*time.Millisecond || o.hop > o.replyWait {
+		return fmt.Errorf("--hop-timeout %s: want 10ms up to --reply-wait (%s)", o.hop, o.replyWait)
+	}
 	listen := o.listen
 	if listen == "" {
-		port := "8000"
-		if p := strings.TrimSpace(os.Getenv("API_PORT")); p != "" {
-			if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
-				return fmt.Errorf("environment variable API_PORT=%q: want a port number 1-65535", p)
-			}
-			port = p
-		}
-		listen = net.JoinHostPort("", port)
+		listen = net.JoinHostPort("", "8000")
 	}
 	allow, err := agent.ParseAllow(o.allow)
 	if err != nil {
@@ -145,7 +125,7 @@ func runAgent(cmd *cobra.Command, o *agentOptions) error {
 	a, err := agent.New(agent.Config{
 		Secret: secret, InsecureNoAuth: o.insecureNoAuth,
 		MaxTests: o.maxTests, MaxProcs: o.maxProcs, Allow: allow,
-		ProbeInterval: max(o.interval, time.Nanosecond), ProbeTimeout: o.probeTimeout, HopTimeout: o.hop,
+		ProbeInterval: max(o.interval, time.Nanosecond), ReplyWait: o.replyWait, HopTimeout: o.hop,
 		ASN: asn, RDNS: o.rdns, RDNSTimeout: o.rdnsTimeout,
 	})
 	if err != nil {
@@ -192,6 +172,6 @@ func agentStartLine(addr net.Addr, o *agentOptions, a *agent.Agent, allow []neti
 	if noAuth {
 		auth = "NO AUTH (--insecure-no-auth)"
 	}
-	return fmt.Sprintf("meshtop agent: listening on %s://%s; ping: %s; max tests %d, max procs %d; allow: %s; asn-db: %s; rdns: %s; auth: %s",
-		scheme, addr, ping, o.maxTests, o.maxProcs, al, asn, rdns, auth)
+	return fmt.Sprintf("meshtop agent: listening on %s://%s; ping: %s, one probe per %s, replies accepted %s after the last; max tests %d, max procs %d; allow: %s; asn-db: %s; rdns: %s; auth: %s",
+		scheme, addr, ping, o.interval, o.replyWait, o.maxTests, o.maxProcs, al, asn, rdns, auth)
 }

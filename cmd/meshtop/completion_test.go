@@ -89,6 +89,8 @@ try() {
 try meshtop con
 try meshtop config ""
 try meshtop config show --conf
+try meshtop live --metric ""
+try meshtop snapshot --format j
 `)
 	for _, want := range []string{
 		"complete -o default -F __start_meshtop meshtop",
@@ -96,6 +98,8 @@ try meshtop config show --conf
 		"[meshtop config ] check",
 		"example",
 		"[meshtop config show --conf] --config",
+		"[meshtop live --metric ] latency jitter jitter-ms loss",
+		"[meshtop snapshot --format j] json",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("bash completion output lacks %q:\n%s", want, out)
@@ -109,8 +113,9 @@ func TestCompletionFish(t *testing.T) {
 meshtop completion fish | source
 echo "[con]"; complete -C"meshtop con"
 echo "[config]"; complete -C"meshtop config "
+echo "[stat]"; complete -C"meshtop live --stat "
 `)
-	for _, want := range []string{"[con]\nconfig\t", "[config]\n", "example\t", "path\t", "show\t"} {
+	for _, want := range []string{"[con]\nconfig\t", "[config]\n", "example\t", "path\t", "show\t", "[stat]\nlast\t", "p95\t"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("fish completion output lacks %q:\n%s", want, out)
 		}

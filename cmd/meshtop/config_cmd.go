@@ -87,7 +87,7 @@ func newConfigCheckCmd() *cobra.Command {
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			path, explicit := configPath(cmd, os.LookupEnv)
-			file, err := loadSettings(path, explicit, cmd.Root(), os.Getenv("HOME"))
+			file, err := newSettings(os.LookupEnv).Load(path, explicit, cmd.Root())
 			if err != nil {
 				return err
 			}
@@ -96,7 +96,7 @@ func newConfigCheckCmd() *cobra.Command {
 				_, err = fmt.Fprintf(out, "no config file at %s: meshtop uses its defaults\n", path)
 				return err
 			}
-			_, err = fmt.Fprintf(out, "%s: ok, %d settings\n", path, len(file.settings))
+			_, err = fmt.Fprintf(out, "%s: ok, %d settings\n", path, len(file.Settings))
 			return err
 		},
 	}
@@ -127,7 +127,7 @@ default.`,
 				return fmt.Errorf("prepare flags of %s: %w", target.CommandPath(), err)
 			}
 			path, explicit := configPath(cmd, os.LookupEnv)
-			if err := resolveSettingsFrom(target, os.LookupEnv, path, explicit); err != nil {
+			if err := newSettings(os.LookupEnv).ResolveFrom(target, path, explicit); err != nil {
 				return err
 			}
 			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 2, ' ', 0)
@@ -136,7 +136,7 @@ default.`,
 				if exampleSkip[f.Name] || f.Hidden || looksSecret(f.Name) {
 					return
 				}
-				fmt.Fprintf(tw, "--%s\t%s\t%s\n", f.Name, f.Value.String(), flagOrigin(target, f.Name))
+				fmt.Fprintf(tw, "--%s\t%s\t%s\n", f.Name, redactURLs(f.Value.String()), flagOrigin(target, f.Name))
 			})
 			return tw.Flush()
 		},

@@ -12,6 +12,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/meshtop/meshtop/mesh"
+	"github.com/meshtop/meshtop/settings"
 )
 
 // The example is generated from the command tree, not written by hand, so it lists every
@@ -215,7 +216,7 @@ func writeExampleFlag(b *strings.Builder, f *pflag.Flag, depth int, note string)
 
 // exampleValue renders a flag's default as YAML.
 func exampleValue(f *pflag.Flag) string {
-	if sv, ok := f.Value.(pflag.SliceValue); ok && isSliceFlag(f) {
+	if sv, ok := f.Value.(pflag.SliceValue); ok && settings.IsSliceFlag(f) {
 		items := sv.GetSlice()
 		if f.DefValue == "[]" || f.DefValue == "" {
 			items = nil

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/meshtop/meshtop/mesh"
+	"github.com/meshtop/meshtop/settings"
 )
 
 // fakeValues is what the fake commands saw when they ran.
@@ -69,7 +71,7 @@ func fakeTree(t *testing.T) (*cobra.Command, *fakeValues) {
 		f.DurationVar(&got.interval, "interval", 10*time.Second, "time between sweeps")
 		f.StringSliceVar(&got.pops, "pops", nil, "only these PoPs")
 		f.StringVar(&got.workloadID, "workload-id", "", "StackPath workload")
-		c.MarkFlagsMutuallyExclusive("inventory", "stack-id")
+		settings.MarkExclusive(c, "inventory", "stack-id")
 	})
 	snapshot := leaf("snapshot", func(c *cobra.Command) {
 		f := c.Flags()
@@ -106,10 +108,8 @@ func isolateEnv(t *testing.T) (home string) {
 	home = t.TempDir()
 	t.Setenv("HOME", home)
 	t.Setenv("XDG_CONFIG_HOME", "")
-	for _, vars := range envBindings {
-		for _, v := range vars {
-			t.Setenv(v, "")
-		}
+	for _, v := range envBindings.Vars() {
+		t.Setenv(v, "")
 	}
 	return home
 }
@@ -416,9 +416,9 @@ func TestConfigErrors(t *testing.T) {
 }
 
 func TestConfigEnvBadValue(t *testing.T) {
-	saved := envBindings["count"]
+	saved := slices.Clone(envBindings)
 	bindEnv("count", "MESHTOP_TEST_COUNT")
-	t.Cleanup(func() { envBindings["count"] = saved })
+	t.Cleanup(func() { envBindings = saved })
 	_, err := run(t, "", map[string]string{"MESHTOP_TEST_COUNT": "lots"}, "live")
 	if err == nil || !strings.Contains(err.Error(), "MESHTOP_TEST_COUNT") || !strings.Contains(err.Error(), "--count") {
 		t.Fatalf("err = %v, want it to name the variable and the flag", err)

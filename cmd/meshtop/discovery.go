@@ -9,9 +9,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/meshtop/meshtop/internal/secretfile"
 	"github.com/meshtop/meshtop/inventory"
 	"github.com/meshtop/meshtop/mesh"
-	"github.com/meshtop/meshtop/probe"
 	"github.com/meshtop/meshtop/stackpath"
 )
 
@@ -40,11 +40,8 @@ func addDiscoveryFlags(cmd *cobra.Command, o *discoveryOptions) {
 // agents discovers the agents.
 func (o *discoveryOptions) agents(ctx context.Context) ([]mesh.Agent, error) {
 	if o.inventory != "" {
-		as, err := inventory.Load(o.inventory, o.scouterPort)
-		if err != nil {
-			return nil, fmt.Errorf("read inventory: %w", err)
-		}
-		return as, nil
+		// Load's errors say "read inventory: ..." or "FILE:LINE: ..." already.
+		return inventory.Load(o.inventory, o.scouterPort)
 	}
 	if o.stackID == "" || o.workloadID == "" {
 		return nil, errors.New("no agents: give --inventory FILE, or --stack-id and --workload-id " +
@@ -95,78 +92,11 @@ func (o *discoveryOptions) discover(ctx context.Context) (string, []mesh.Agent, 
 // Never a flag value: argv is visible to every user of the machine.
 func (o *discoveryOptions) secret() (string, error) {
 	if o.secretFile != "" {
-		b, err := os.ReadFile(o.secretFile)
+		s, err := secretfile.Read(o.secretFile)
 		if err != nil {
-			return "", fmt.Errorf("read scouter secret file: %w", err)
-		}
-		s := strings.TrimRight(string(b), "\r\n")
-		if s == "" {
-			return "", fmt.Errorf("scouter secret file %s is empty", o.secretFile)
+			return "", fmt.Errorf("--scouter-secret-file: %w", err)
 		}
 		return s, nil
 	}
 	return os.Getenv("SCOUTER_SECRET"), nil
-}
-
-// probeOptions shape the tests of a sweep.
-type probeOptions struct {
-	count      int
-	maxTests   int
-	traceroute bool
-	traceProto string
-}
-
-func addProbeFlags(cmd *cobra.Command, o *probeOptions) {
-	f := cmd.Flags()
-	f.IntVar(&o.count, "count", probe.DefaultCount, "pings per test (1-20)")
-	f.IntVar(&o.maxTests, "max-tests", probe.DefaultMaxTests, "tests per request; lowered automatically when an agent allows fewer")
-	f.BoolVar(&o.traceroute, "traceroute", false, "also traceroute every pair")
-	f.StringVar(&o.traceProto, "trace-proto", "ICMP", "traceroute protocol: ICMP or TCP")
-}
-
-func (o *probeOptions) validate() error {
-	if o.count < 1 || o.count > 20 {
-		return fmt.Errorf("--count %d: want 1 to 20 (the agent's limits)", o.count)
-	}
-	if o.maxTests < 1 {
-		return fmt.Errorf("--max-tests %d: want at least 1", o.maxTests)
-	}
-	if p := strings.ToUpper(o.traceProto); p != "ICMP" && p != "TCP" {
-		return fmt.Errorf("--trace-proto %q: want ICMP or TCP", o.traceProto)
-	}
-	return nil
-}
-
-func (o *probeOptions) options(secret string) probe.Options {
-	kinds := probe.KindPing
-	if o.traceroute {
-		kinds |= probe.KindTraceroute
-	}
-	return probe.Options{Secret: secret, Kinds: kinds, Count: o.count, MaxTests: o.maxTests, TraceProto: o.traceProto}
-}
-
-// thresholdOptions override the colour thresholds per metric.
-type thresholdOptions struct {
-	values map[mesh.Metric]*string
-}
-
-func addThresholdFlags(cmd *cobra.Command, o *thresholdOptions) {
-	o.values = map[mesh.Metric]*string{}
-	def := mesh.DefaultThresholds()
-	for _, m := range mesh.Metrics {
-		o.values[m] = cmd.Flags().String("thresholds-"+m.String(), def[m].String(),
-			fmt.Sprintf("%s thresholds t1,t2,t3 (green < t1 <= yellow < t2 <= orange < t3 <= red)", m.Title()))
-	}
-}
-
-func (o *thresholdOptions) thresholds() (map[mesh.Metric]mesh.Thresholds, error) {
-	out := mesh.DefaultThresholds()
-	for m, v := range o.values {
-		t, err := mesh.ParseThresholds(*v)
-		if err != nil {
-			return nil, fmt.Errorf("--thresholds-%s: %w", m, err)
-		}
-		out[m] = t
-	}
-	return out, nil
 }

@@ -162,6 +162,7 @@ func runHistory(ctx context.Context, o *historyOptions) error {
 	}
 	cfg.Refresh = o.refresh
 	cfg.Range = tr
+	cfg.Context = ctx
 	src := newHistorySource(r, tr)
 	p := tea.NewProgram(tui.New(src, cfg), tea.WithContext(ctx))
 	if _, err := p.Run(); err != nil && ctx.Err() == nil {

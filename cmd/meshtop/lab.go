@@ -10,14 +10,18 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"os/signal"
 	"strings"
 	"syscall"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/meshtop/meshtop/lab"
+	"github.com/meshtop/meshtop/mesh"
+	"github.com/meshtop/meshtop/probe/agent"
 )
 
 func init() { register(newLabCmd) }
@@ -59,6 +63,7 @@ func (f *labFlags) labName() string {
 
 func newLabCmd() *cobra.Command {
 	f := &labFlags{}
+	lo := &labLiveOptions{}
 	cmd := &cobra.Command{
 		Use:   "lab",
 		Short: "Run a local demo mesh in network namespaces (root)",
@@ -68,20 +73,28 @@ WAN emulator in Go forwards packets between them with per-pair delay, jitter
 and loss and answers traceroutes from emulated routers (with ASNs).
 
 Without --config the lab has six PoPs (ams fra lon nyc sjc sin) with realistic
-round-trip times. Addresses come from 198.18.0.0/15 only (checked unused);
-every namespace and link is named mt-NAME-*. Needs root.`,
+round-trip times and every state the grid can show: a lossy, a slow (yellow)
+and a >1 s (red) path, a jittery one, routers (one rate-limits ICMP), and a
+scenario that repeats every 6 minutes: a route change at 40 s, a 30 s outage,
+a lossy router (--no-scenario turns it off). It sweeps every 10 s and
+traceroutes every 15 s; the live flags (--interval, --traceroute-interval,
+--count, --metric, --record, ...) are passed on to the live grid.
+
+Addresses come from 198.18.0.0/15 only (checked unused); every namespace and
+link is named mt-NAME-*. Needs root. A lab left by a crash is removed first.`,
 		Example: `  sudo meshtop lab
-  sudo meshtop lab --config lab.yaml`,
+  sudo meshtop lab --config lab.yaml --interval 30s --count 10`,
 		Args:        cobra.NoArgs,
 		Annotations: map[string]string{noConfigAnnotation: "true"},
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runLabLive(cmd.Context(), f, cmd.ErrOrStderr())
+			return runLabLive(cmd.Context(), f, lo, cmd.Flags(), cmd.ErrOrStderr())
 		},
 	}
+	addLabLiveFlags(cmd, lo)
 	cmd.PersistentFlags().StringVar(&f.stateDir, "state-dir", lab.DefaultStateDir, "`DIR` that holds the state of running labs")
 	cmd.PersistentFlags().StringVar(&f.name, "name", "", "lab `NAME` (default: up takes it from the config; down, set and status the one running lab; else "+lab.DefaultName+")")
 	cmd.Flags().StringVar(&f.config, "config", "", "lab config `FILE` (YAML; default: the built-in six-PoP lab; env MESHTOP_CONFIG does not apply)")
-	cmd.AddCommand(newLabUpCmd(f), newLabDownCmd(f), newLabSetCmd(f), newLabStatusCmd(f), newLabRunCmd(f))
+	cmd.AddCommand(newLabUpCmd(f), newLabDownCmd(f), newLabSetCmd(f), newLabRouterCmd(f), newLabStatusCmd(f), newLabRunCmd(f))
 	return cmd
 }
 
@@ -228,6 +241,54 @@ way back runs through the routers of --via in reverse order.`,
 	return cmd
 }
 
+func newLabRouterCmd(f *labFlags) *cobra.Command {
+	var loss, icmpLoss string
+	cmd := &cobra.Command{
+		Use:   "router NAME",
+		Short: "Make a router of a running lab lossy, or rate-limit its ICMP",
+		Long: `Change how an emulated router loses packets while the lab runs.
+
+--loss loses that share of the packets on the way into the router: traceroute
+probes that expire there and everything that passes it, so the loss shows at
+this hop and at every later hop and the destination (real loss).
+--icmp-loss drops that share of the router's own ICMP time-exceeded answers
+only, as a router that rate-limits ICMP does: the hop looks lossy, the hops
+after it and the destination do not.`,
+		Example: `  sudo meshtop lab router atl --loss 20%
+  sudo meshtop lab router us-bb --icmp-loss 50%
+  sudo meshtop lab router atl --loss 0 --icmp-loss 0`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var u lab.RouterUpdate
+			fl := cmd.Flags()
+			for _, x := range []struct {
+				name, v string
+				dst     **float64
+			}{{"loss", loss, &u.Loss}, {"icmp-loss", icmpLoss, &u.ICMPLoss}} {
+				if !fl.Changed(x.name) {
+					continue
+				}
+				p, err := lab.ParsePercent(x.v)
+				if err != nil {
+					return fmt.Errorf("--%s: %w", x.name, err)
+				}
+				*x.dst = &p
+			}
+			if u.Loss == nil && u.ICMPLoss == nil {
+				return errors.New("nothing to change: give --loss or --icmp-loss")
+			}
+			s, err := lab.LoadState(f.stateDir, f.labName())
+			if err != nil {
+				return err
+			}
+			return lab.SetRouter(cmd.Context(), s, args[0], u)
+		},
+	}
+	cmd.Flags().StringVar(&loss, "loss", "", "share `LOSS` of packets lost on the way into the router, e.g. 20%")
+	cmd.Flags().StringVar(&icmpLoss, "icmp-loss", "", "share `LOSS` of its ICMP time-exceeded answers the router does not send, e.g. 50%")
+	return cmd
+}
+
 func newLabStatusCmd(f *labFlags) *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
@@ -276,9 +337,14 @@ func printLabStatus(w io.Writer, st *lab.Status) {
 	if len(l.Routers) > 0 {
 		fmt.Fprintln(w)
 		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "ROUTER\tADDR\tASN\tORG")
-		for _, r := range l.Routers {
-			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\n", r.Name, r.Addr, r.ASN, r.Org)
+		fmt.Fprintln(tw, "ROUTER\tADDR\tASN\tORG\tLOSS\tICMP LOSS\tDROPPED\tICMP DROPPED")
+		for i, r := range l.Routers {
+			loss := "\t\t\t"
+			if i < len(st.Routers) {
+				rs := st.Routers[i]
+				loss = fmt.Sprintf("%g%%\t%g%%\t%d\t%d", rs.Loss, rs.ICMPLoss, rs.Dropped, rs.ICMPDropped)
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", r.Name, r.Addr, r.ASN, r.Org, loss)
 		}
 		tw.Flush()
 	}
@@ -311,15 +377,137 @@ func newLabRunCmd(f *labFlags) *cobra.Command {
 	}
 }
 
+// labLiveOptions are the flags of `meshtop lab` that it hands to `meshtop live`: the
+// live command's own (same names, same help), with demo defaults that sweep often
+// enough for a newcomer to see a chart within a minute.
+type labLiveOptions struct {
+	probe         probeOptions
+	th            thresholdOptions
+	ui            uiOptions
+	rec           recordOptions
+	interval      time.Duration
+	traceInterval time.Duration
+	keep          int
+	replyWait     time.Duration
+	noScenario    bool
+}
+
+// Demo defaults of `meshtop lab` (live's are 60s and 120s).
+const (
+	labInterval      = 10 * time.Second
+	labTraceInterval = 15 * time.Second
+)
+
+// labLiveFlags are the flags forwarded to the live child when given.
+var labLiveFlags = []string{"count", "max-tests", "trace-proto", "metric", "stat", "palette", "confirm",
+	"record", "record-db", "record-buffer", "record-public-ip", "interval", "traceroute-interval", "keep"}
+
+func addLabLiveFlags(cmd *cobra.Command, o *labLiveOptions) {
+	addProbeFlags(cmd, &o.probe)
+	f := cmd.Flags()
+	_ = f.MarkHidden("traceroute") // live traceroutes on its own interval
+	addThresholdFlags(cmd, &o.th)
+	addUIFlags(cmd, &o.ui)
+	addRecordFlags(cmd, &o.rec)
+	f.DurationVar(&o.interval, "interval", labInterval, "time between ping sweeps")
+	f.DurationVar(&o.traceInterval, "traceroute-interval", labTraceInterval, "time between traceroute sweeps (0: none)")
+	f.IntVar(&o.keep, "keep", mesh.DefaultKeep, "sweeps kept per pair (memory is bounded by it)")
+	f.DurationVar(&o.replyWait, "reply-wait", agent.DefaultReplyWait, "the lab agents' --reply-wait: replies accepted this long after a ping's last request")
+	f.BoolVar(&o.noScenario, "no-scenario", false, "do not play the config's scripted events (route change, outage, ...)")
+}
+
+// liveArgs are the arguments of the live child: every live flag the user gave, and the
+// lab's demo intervals unless the user gave others.
+func liveArgs(fs *pflag.FlagSet, inventory string) []string {
+	args := []string{"live", "--inventory", inventory}
+	forward := map[string]bool{}
+	for _, n := range labLiveFlags {
+		forward[n] = true
+	}
+	for _, m := range mesh.Metrics {
+		forward["thresholds-"+m.String()] = true
+	}
+	fs.Visit(func(f *pflag.Flag) {
+		if !forward[f.Name] {
+			return
+		}
+		if sv, ok := f.Value.(pflag.SliceValue); ok {
+			for _, v := range sv.GetSlice() {
+				args = append(args, "--"+f.Name+"="+v)
+			}
+			return
+		}
+		args = append(args, "--"+f.Name+"="+f.Value.String())
+	})
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"interval", labInterval}, {"traceroute-interval", labTraceInterval}} {
+		if !fs.Changed(d.name) {
+			args = append(args, "--"+d.name+"="+d.v.String())
+		}
+	}
+	return args
+}
+
+// selfCommand is how the user runs meshtop, for the commands messages tell them to
+// run: `go run ./cmd/meshtop` from a go run build, "meshtop" when that is on PATH, else
+// the binary's path.
+func selfCommand() string {
+	exe, err := os.Executable()
+	if err != nil {
+		return "meshtop"
+	}
+	if strings.Contains(exe, string(os.PathSeparator)+"go-build") {
+		return "go run ./cmd/meshtop"
+	}
+	if p, err := exec.LookPath("meshtop"); err == nil {
+		if a, err1 := os.Stat(p); err1 == nil {
+			if b, err2 := os.Stat(exe); err2 == nil && os.SameFile(a, b) {
+				return "meshtop"
+			}
+		}
+	}
+	return exe
+}
+
 // runLabLive builds the lab, runs `meshtop live` on it as a child with the terminal
-// attached, and tears the lab down when live exits (or meshtop is told to stop).
-func runLabLive(ctx context.Context, f *labFlags, log io.Writer) (err error) {
+// attached, and tears the lab down when live exits or meshtop is told to stop: q,
+// Ctrl-C, SIGTERM, and SIGHUP (an SSH drop, a closed window, tmux kill-session), which
+// would otherwise end meshtop with the whole lab left running. A lab of the same name
+// left by a crash (its `meshtop lab` gone) is removed first.
+func runLabLive(ctx context.Context, f *labFlags, o *labLiveOptions, fs *pflag.FlagSet, log io.Writer) (err error) {
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGHUP, syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
 	cfg, err := f.labConfig()
 	if err != nil {
 		return err
 	}
+	if o.noScenario {
+		cfg.Scenario = lab.Scenario{}
+	}
+	self := selfCommand()
+	lo, err := lab.FindLeftover(f.stateDir, cfg.Name)
+	if err != nil {
+		return err
+	}
+	if lo != nil && lo.Running {
+		owner := "`" + self + " lab up`"
+		if lo.State.Owner > 0 {
+			owner = fmt.Sprintf("another `%s lab` (pid %d)", self, lo.State.Owner)
+		}
+		return fmt.Errorf("lab %s is already running, made by %s; use it with `%s live --inventory %s`, start another with --name, or remove it with `%s lab down --name %s`",
+			cfg.Name, owner, self, lo.State.Inventory(), self, cfg.Name)
+	}
+	if lo != nil {
+		fmt.Fprintf(log, "removing lab %s left over from an earlier run (%s)...\n", cfg.Name, lo)
+		if err := lab.Down(ctx, f.stateDir, cfg.Name, nil); err != nil {
+			return fmt.Errorf("remove the leftover lab %s (try `%s lab down --name %s`): %w", cfg.Name, self, cfg.Name, err)
+		}
+	}
 	fmt.Fprintf(log, "building lab %s (%d pops)...\n", cfg.Name, len(cfg.Pops))
-	s, err := lab.Up(ctx, cfg, lab.UpOptions{StateDir: f.stateDir, Log: io.Discard})
+	s, err := lab.Up(ctx, cfg, lab.UpOptions{StateDir: f.stateDir, Log: io.Discard, Owner: os.Getpid(), Self: self,
+		AgentArgs: []string{"--reply-wait", o.replyWait.String()}})
 	if err != nil {
 		return err
 	}
@@ -328,11 +516,14 @@ func runLabLive(ctx context.Context, f *labFlags, log io.Writer) (err error) {
 		derr := lab.Down(context.WithoutCancel(ctx), f.stateDir, cfg.Name, nil)
 		err = errors.Join(err, derr)
 	}()
+	if ctx.Err() != nil {
+		return nil // told to stop while the lab was being built
+	}
 	exe, err := os.Executable()
 	if err != nil {
 		return fmt.Errorf("find the meshtop binary: %w", err)
 	}
-	live := exec.Command(exe, "live", "--inventory", s.Inventory())
+	live := exec.Command(exe, liveArgs(fs, s.Inventory())...)
 	live.Stdin, live.Stdout, live.Stderr = os.Stdin, os.Stdout, os.Stderr
 	if err := live.Start(); err != nil {
 		return fmt.Errorf("start meshtop live: %w", err)
@@ -350,11 +541,17 @@ func runLabLive(ctx context.Context, f *labFlags, log io.Writer) (err error) {
 			_ = live.Process.Kill()
 			err = <-done
 		}
+		if err != nil {
+			return nil // live ended by our signal (or the terminal's): the teardown is what counts
+		}
 	}
 	if err != nil {
 		var ee *exec.ExitError
 		if errors.As(err, &ee) && ee.ExitCode() >= 0 {
 			return exitError{code: ee.ExitCode()}
+		}
+		if ctx.Err() != nil {
+			return nil
 		}
 		return fmt.Errorf("meshtop live: %w", err)
 	}

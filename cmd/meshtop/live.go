@@ -9,9 +9,9 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/spf13/cobra"
 
+	"github.com/meshtop/meshtop/influx"
 	"github.com/meshtop/meshtop/live"
 	"github.com/meshtop/meshtop/mesh"
-	"github.com/meshtop/meshtop/probe"
 	"github.com/meshtop/meshtop/tui"
 )
 
@@ -24,45 +24,6 @@ type liveOptions struct {
 	interval      time.Duration
 	traceInterval time.Duration
 	keep          int
-}
-
-// uiOptions are the TUI's flags, shared by live and history.
-type uiOptions struct {
-	metric, stat, palette string
-	confirm               int
-}
-
-func addUIFlags(cmd *cobra.Command, o *uiOptions) {
-	f := cmd.Flags()
-	f.StringVar(&o.metric, "metric", "latency", "metric shown first: latency, jitter, jitter-ms or loss")
-	f.StringVar(&o.stat, "stat", "last", "stat over the window: last, mean, max or p95")
-	f.StringVar(&o.palette, "palette", tui.PaletteDefault, "colours: default or colorblind (NO_COLOR turns colour off)")
-	f.IntVar(&o.confirm, "confirm", 1, "sweeps that must agree before a cell changes colour (hysteresis)")
-}
-
-// config builds the UI's configuration from these flags and the threshold flags.
-func (o *uiOptions) config(tho *thresholdOptions) (tui.Config, error) {
-	th, err := tho.thresholds()
-	if err != nil {
-		return tui.Config{}, err
-	}
-	cfg := tui.Config{Thresholds: th, Confirm: o.confirm, NoColor: os.Getenv("NO_COLOR") != ""}
-	if cfg.Metric, err = mesh.ParseMetric(o.metric); err != nil {
-		return cfg, fmt.Errorf("--metric: %w", err)
-	}
-	if cfg.Stat, err = mesh.ParseStat(o.stat); err != nil {
-		return cfg, fmt.Errorf("--stat: %w", err)
-	}
-	switch o.palette {
-	case tui.PaletteDefault, tui.PaletteColorblind:
-		cfg.Palette = o.palette
-	default:
-		return cfg, fmt.Errorf("--palette %q: want default or colorblind", o.palette)
-	}
-	if o.confirm < 1 {
-		return cfg, fmt.Errorf("--confirm %d: want 1 or more", o.confirm)
-	}
-	return cfg, nil
 }
 
 func init() { register(newLiveCmd) }
@@ -82,6 +43,12 @@ changes. Press ? for all keys.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runLive(cmd.Context(), o) },
 	}
+	addLiveFlags(cmd, o)
+	return cmd
+}
+
+// addLiveFlags adds the sweeper's flag groups (shared by live and serve).
+func addLiveFlags(cmd *cobra.Command, o *liveOptions) {
 	addDiscoveryFlags(cmd, &o.disc)
 	addProbeFlags(cmd, &o.probe)
 	_ = cmd.Flags().MarkHidden("traceroute") // live traceroutes on its own interval
@@ -92,34 +59,41 @@ changes. Press ? for all keys.`,
 	f.DurationVar(&o.interval, "interval", 60*time.Second, "time between ping sweeps")
 	f.DurationVar(&o.traceInterval, "traceroute-interval", 120*time.Second, "time between traceroute sweeps (0: none)")
 	f.IntVar(&o.keep, "keep", mesh.DefaultKeep, "sweeps kept per pair (memory is bounded by it)")
-	return cmd
 }
 
-func runLive(ctx context.Context, o *liveOptions) error {
+// sweeper is the running part of live and serve: one store, one loop, one feed.
+type sweeper struct {
+	cfg    tui.Config
+	store  *mesh.Store
+	loop   *live.Loop
+	feed   *live.Feed
+	rec    *influx.Recorder // nil without --record
+	agents []mesh.Agent
+}
+
+// newSweeper checks the flags, discovers the agents and builds the loop (not started).
+func (o *liveOptions) newSweeper(ctx context.Context) (*sweeper, error) {
 	cfg, err := o.ui.config(&o.th)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if err := o.probe.validate(); err != nil {
-		return err
+		return nil, err
 	}
 	if o.interval < time.Second {
-		return fmt.Errorf("--interval %s: want at least 1s", o.interval)
+		return nil, fmt.Errorf("--interval %s: want at least 1s", o.interval)
 	}
 	if o.keep < 1 {
-		return fmt.Errorf("--keep %d: want at least 1", o.keep)
+		return nil, fmt.Errorf("--keep %d: want at least 1", o.keep)
 	}
 	secret, agents, err := o.disc.discover(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	rec, err := o.rec.recorder(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-
 	store := mesh.NewStore(o.keep)
 	loop := &live.Loop{
 		Agents: agents, Options: o.probe.options(secret), Interval: o.interval, TraceInterval: o.traceInterval,
@@ -131,35 +105,47 @@ func runLive(ctx context.Context, o *liveOptions) error {
 	if rec != nil {
 		loop.Recorder = rec
 	}
-	cfg.SweepNow = loop.SweepNow
+	cfg.Interval = o.interval // cells older than two intervals read as stale
 	cfg.Window = fmt.Sprintf("%d agents, every %s, keep %d", len(agents), o.interval, o.keep)
-	p := tea.NewProgram(tui.New(tui.StoreSource{Store: store}, cfg), tea.WithContext(ctx))
-	loop.Hooks = live.Hooks{
-		Event: func(e probe.Event) {
-			switch e := e.(type) {
-			case probe.ProgressEvent:
-				if e.Done == 0 {
-					p.Send(tui.SweepStartedMsg{Total: e.Total})
-				} else {
-					p.Send(tui.ProgressMsg{Done: e.Done, Total: e.Total})
-				}
-			case probe.PingEvent, probe.TraceEvent:
-				p.Send(tui.DataChangedMsg{})
-			}
-		},
-		Done:  func(sw probe.Sweep) { p.Send(tui.SweepDoneMsg{Time: sw.Time, Agents: sw.Agents}) },
-		Error: func(err error) { p.Send(tui.SourceErrMsg{Err: err}) },
+	// The feed fans sweep events out to every UI program subscribed to it.
+	feed := live.NewFeed()
+	loop.Hooks = feed.Hooks(live.Hooks{})
+	return &sweeper{cfg: cfg, store: store, loop: loop, feed: feed, rec: rec, agents: agents}, nil
+}
+
+// start runs the loop and the recorder's reports until ctx ends.
+func (s *sweeper) start(ctx context.Context) {
+	go s.loop.Run(ctx)
+	if s.rec != nil {
+		go reportRecorder(ctx, s.rec, s.feed)
 	}
-	go loop.Run(ctx)
-	if rec != nil {
-		go reportRecorder(ctx, rec, p)
+}
+
+// close flushes the recorder.
+func (s *sweeper) close() error {
+	if s.rec == nil {
+		return nil
 	}
+	return closeRecorder(s.rec)
+}
+
+func runLive(ctx context.Context, o *liveOptions) error {
+	sw, err := o.newSweeper(ctx)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	cfg := sw.cfg
+	cfg.Context = ctx // quitting cancels the UI's reads
+	p := tea.NewProgram(tui.New(tui.StoreSource{Store: sw.store, Sweep: sw.loop.SweepNow}, cfg), tea.WithContext(ctx))
+	sub := sw.feed.SubscribeProgram(p)
+	defer sub.Close()
+	sw.start(ctx)
 	_, runErr := p.Run()
 	cancel()
-	if rec != nil {
-		if err := closeRecorder(rec); err != nil && runErr == nil {
-			runErr = err
-		}
+	if err := sw.close(); err != nil && runErr == nil {
+		runErr = err
 	}
 	if runErr != nil && ctx.Err() == nil {
 		return fmt.Errorf("run the UI: %w", runErr)
@@ -172,7 +158,7 @@ type recorderStatus interface {
 	Status() (backlog int, dropped int64, lastErr error)
 }
 
-func reportRecorder(ctx context.Context, rec recorderStatus, p *tea.Program) {
+func reportRecorder(ctx context.Context, rec recorderStatus, feed *live.Feed) {
 	t := time.NewTicker(2 * time.Second)
 	defer t.Stop()
 	for {
@@ -181,11 +167,11 @@ func reportRecorder(ctx context.Context, rec recorderStatus, p *tea.Program) {
 			return
 		case <-t.C:
 			backlog, dropped, err := rec.Status()
-			msg := tui.RecordStatusMsg{Backlog: backlog, Dropped: dropped}
+			st := live.RecordStatus{Backlog: backlog, Dropped: dropped}
 			if err != nil {
-				msg.Err = err.Error()
+				st.Err = err.Error()
 			}
-			p.Send(msg)
+			feed.Record(st)
 		}
 	}
 }

@@ -138,9 +138,10 @@ func TestLiveInTmux(t *testing.T) {
 	if !strings.Contains(scr, "Latency (ms, last)") {
 		t.Fatalf("no legend:\n%s", scr)
 	}
-	// Move to ams→jfk and drill down: chart and hop table of both directions.
-	s.keys("l", "Enter")
-	s.waitFor("ams ⇄ jfk", "ams → jfk", "jfk → ams", "RTT min", "┤", "ttl  address", "AS path")
+	// The cursor starts on the first real pair, ams→jfk; drill down: chart and hop
+	// table of both directions.
+	s.keys("Enter")
+	s.waitFor("ams ⇄ jfk", "ams → jfk", "jfk → ams", "RTT min", "┤", "ttl address", "AS path")
 	s.keys("Escape")
 	s.waitFor("src\\dst")
 	s.keys("m")
@@ -176,6 +177,90 @@ func TestLiveInTmuxNoColor(t *testing.T) {
 		}
 	}
 	// Classes readable without colour: syd's 420 ms is yellow, shown as "+".
+	s.keys("q")
+	s.waitQuit(bin)
+}
+
+// labelInventory adds a region label to each agent of an inventory written by
+// writeInventory.
+func labelInventory(t *testing.T, path string, region map[string]string) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	pop := ""
+	for _, l := range strings.SplitAfter(string(b), "\n") {
+		out.WriteString(l)
+		if p, ok := strings.CutPrefix(strings.TrimSpace(l), "pop: "); ok {
+			pop = p
+		}
+		if strings.HasPrefix(strings.TrimSpace(l), "url: ") {
+			fmt.Fprintf(&out, "    labels: {region: %s}\n", region[pop])
+		}
+	}
+	if err := os.WriteFile(path, []byte(out.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// The grid uses the space: a side panel with the selected pair at 160x48, a bottom one
+// at 80x24; regions group the grid and filter it.
+func TestLiveInTmuxPanelAndRegions(t *testing.T) {
+	bin := buildBinary(t)
+	inv := liveFleet(t)
+	labelInventory(t, inv, map[string]string{"ams": "eu", "jfk": "na", "sjc": "na", "syd": "ap"})
+	cmd := fmt.Sprintf("env SCOUTER_SECRET=%s XDG_CONFIG_HOME=%s %s live --inventory %s --interval 2s --count 1; e=$?; echo meshtop-exit=$e; exit $e",
+		testSecret, t.TempDir(), bin, inv)
+	s := newTmux(t, 160, 48, cmd)
+
+	// Regions in the order ap, eu, na, each led by its summary row; the cursor on the
+	// first real pair, syd→ams, shown beside the grid with latency, jitter and loss.
+	scr := s.waitFor("── ap", "── eu", "── na", "[na]", "│ syd → ams  ap→eu", "latency", "jitter", "loss", "events")
+	if strings.Index(scr, "── ap") > strings.Index(scr, "── na") {
+		t.Fatalf("regions out of order:\n%s", scr)
+	}
+	// After a few sweeps the sparkline has points.
+	s.waitFor("rtt     ▁")
+
+	// /region=na keeps jfk and sjc.
+	s.keys("/")
+	s.waitFor("filter: ")
+	s.run("send-keys", "-t", "mt", "-l", "region=na")
+	s.keys("Enter")
+	scr = s.waitFor("filter:\"region=na\"", "2×2")
+	if strings.Contains(scr, "\nams ") || strings.Contains(scr, "\nsyd ") {
+		t.Fatalf("region filter kept other PoPs:\n%s", scr)
+	}
+	s.keys("Escape")
+	s.waitFor("4×4")
+	// R turns grouping off.
+	s.keys("R")
+	deadline := time.Now().Add(10 * time.Second)
+	for strings.Contains(s.screen(), "── eu") && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if strings.Contains(s.screen(), "── eu") {
+		t.Fatalf("R left regions on:\n%s", s.screen())
+	}
+
+	// 80x24: four PoPs still leave room for the panel beside the grid; 60x30 puts it
+	// under the grid.
+	s.run("resize-window", "-t", "mt", "-x", "80", "-y", "24")
+	scr = s.waitFor("src\\dst", "│ events")
+	for i, l := range strings.Split(scr, "\n") {
+		if w := ansi.StringWidth(l); w > 80 {
+			t.Errorf("80x24: line %d is %d wide: %q", i, w, l)
+		}
+	}
+	s.run("resize-window", "-t", "mt", "-x", "60", "-y", "30")
+	scr = s.waitFor("src\\dst", "────────", "events")
+	for i, l := range strings.Split(scr, "\n") {
+		if w := ansi.StringWidth(l); w > 60 {
+			t.Errorf("60x30: line %d is %d wide: %q", i, w, l)
+		}
+	}
 	s.keys("q")
 	s.waitQuit(bin)
 }

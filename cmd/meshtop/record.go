@@ -33,13 +33,17 @@ func addRecordFlags(cmd *cobra.Command, o *recordOptions) {
 	f.StringVar(&o.publicIP, "record-public-ip", "", "public_ip tag of recorded points (default: this host's address)")
 }
 
-// recordCredentials prefers the recorder's own user (typically write-only); from names
-// the settings used, for the hint of a 401.
+// recordCredentials prefers the recorder's own user (typically write-only). from names
+// the variables used, so that a 401 points at the ones to fix.
 func recordCredentials() (user, pass, from string) {
 	if u := os.Getenv("INFLUX_RECORD_USERNAME"); u != "" {
 		return u, os.Getenv("INFLUX_RECORD_PASSWORD"), "INFLUX_RECORD_USERNAME and INFLUX_RECORD_PASSWORD"
 	}
-	return os.Getenv("INFLUX_USERNAME"), os.Getenv("INFLUX_PASSWORD"), "INFLUX_USERNAME and INFLUX_PASSWORD (or INFLUX_RECORD_USERNAME and INFLUX_RECORD_PASSWORD)"
+	if u := os.Getenv("INFLUX_USERNAME"); u != "" {
+		return u, os.Getenv("INFLUX_PASSWORD"), "INFLUX_USERNAME and INFLUX_PASSWORD (INFLUX_RECORD_USERNAME is not set)"
+	}
+	return "", os.Getenv("INFLUX_PASSWORD"),
+		"INFLUX_RECORD_USERNAME and INFLUX_RECORD_PASSWORD, or INFLUX_USERNAME and INFLUX_PASSWORD: none is set"
 }
 
 // recorder starts the recorder; nil (and no error) when --record was not given.
@@ -53,7 +57,7 @@ func (o *recordOptions) recorder(ctx context.Context) (*influx.Recorder, error) 
 	}
 	user, pass, from := recordCredentials()
 	cfg := influx.RecorderConfig{
-		Config:   influx.Config{URL: o.url, Database: o.db, Username: user, Password: pass, CredentialsFrom: from},
+		Config:   influx.Config{URL: o.url, Database: o.db, Username: user, Password: pass, CredentialEnv: from},
 		PublicIP: o.publicIP,
 		Buffer:   o.buffer,
 	}

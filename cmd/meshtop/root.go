@@ -24,6 +24,8 @@ const helpWidth = 80
 var rootExamples = []struct{ cmd, text string }{
 	{"live", "  # Live grid, agents from a static inventory (secret from the environment)\n" +
 		"  SCOUTER_SECRET=... meshtop live --inventory agents.yaml"},
+	{"serve", "  # One sweeper for the team, the grid over SSH (ssh -p 2222 HOST)\n" +
+		"  meshtop serve --inventory agents.yaml --authorized-keys keys"},
 	{"history", "  # The last 6 hours from the workshop's InfluxDB\n" +
 		"  meshtop history --influx-url http://127.0.0.1:8086 --influx-db metricsdb"},
 	{"snapshot", "  # One sweep as a table; exit status 2 if any pair is red (for cron/CI)\n" +
@@ -86,23 +88,27 @@ see "meshtop config --help".`,
 	root.Example = strings.Join(ex, "\n\n")
 
 	walkCommands(root, func(c *cobra.Command) {
-		c.Flags().VisitAll(noteEnv)
-		c.PersistentFlags().VisitAll(noteEnv)
+		note := func(f *pflag.Flag) { noteEnv(c, f) }
+		c.Flags().VisitAll(note)
+		c.PersistentFlags().VisitAll(note)
 	})
 	cobra.AddTemplateFunc("wrappedFlagUsages", func(fs *pflag.FlagSet) string {
 		return fs.FlagUsagesWrapped(helpWidth)
 	})
 	root.SetUsageTemplate(usageTemplate)
+	registerLabCompletions(root) // completion_lab_linux.go
+	registerCompletions(root)    // completion_values.go
 	return root
 }
 
-// noteEnv appends "(env NAME)" to the help of a flag that envBindings covers, unless the
-// command's author already wrote it.
-func noteEnv(f *pflag.Flag) {
-	vars := envBindings[f.Name]
-	if len(vars) == 0 || strings.Contains(f.Usage, vars[0]) {
+// noteEnv appends "(env NAME)" to the help of a flag of c that envBindings covers, unless
+// the command's author already wrote it.
+func noteEnv(c *cobra.Command, f *pflag.Flag) {
+	b := envBindings.For(commandChain(c), f.Name)
+	if b == nil || strings.Contains(f.Usage, b.Env[0]) {
 		return
 	}
+	vars := b.Env
 	f.Usage += " (env " + strings.Join(vars, ", ") + ")"
 }
 

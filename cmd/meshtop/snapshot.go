@@ -53,7 +53,7 @@ cell is at or above the given colour.`,
 	f := cmd.Flags()
 	f.StringVar(&o.source, "source", "live", "live (one sweep through the agents) or influx (history over --window)")
 	f.StringVar(&o.format, "format", "table", "output format: table, json or csv")
-	f.StringVar(&o.metric, "metric", "latency", "metric: latency, jitter, jitter-ms or loss")
+	f.StringVar(&o.metric, "metric", "latency", "metric: "+mesh.MetricNames())
 	f.StringVar(&o.stat, "stat", "", "stat over the window: last, mean, max or p95 (default: last live,\nmean from influx, as the workshop's dashboards)")
 	f.StringVar(&o.failOn, "fail-on", "", "exit 2 when any cell is at or above this colour: yellow, orange or red")
 	f.DurationVar(&o.timeout, "timeout", 0, "give up on agents that have not finished after this long (default: from --count)")

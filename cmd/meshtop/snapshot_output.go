@@ -47,12 +47,16 @@ type cellJSON struct {
 	Error     string   `json:"error"`
 }
 
-// num turns NaN (no data) into null: a missing value must never read as 0.
+// num turns NaN (no data) and infinities into null: a missing value must never read as
+// 0, and JSON has no Inf. Rounding to 3 decimals happens only where it stays finite
+// (v*1000 overflows for |v| > 1.8e305, which must not turn a value into +Inf).
 func num(v float64) *float64 {
 	if math.IsNaN(v) || math.IsInf(v, 0) {
 		return nil
 	}
-	v = math.Round(v*1000) / 1000
+	if r := math.Round(v*1000) / 1000; !math.IsInf(r, 0) && !math.IsNaN(r) {
+		v = r
+	}
 	return &v
 }
 

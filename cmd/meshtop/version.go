@@ -45,21 +45,19 @@ func buildInfo(read func() (*debug.BuildInfo, bool)) versionInfo {
 			// "v1.2.3" from the module proxy; releases say "1.2.3" (goreleaser's .Version).
 			v.Version = strings.TrimPrefix(bi.Main.Version, "v")
 		}
+		// What `go build` in a git checkout records (-buildvcs, on by default).
+		vcs := map[string]string{}
 		for _, s := range bi.Settings {
-			switch s.Key {
-			case "vcs.revision":
-				if v.Commit == "" {
-					v.Commit = s.Value
-				}
-			case "vcs.time":
-				if v.Date == "" {
-					v.Date = s.Value
-				}
-			case "vcs.modified":
-				if s.Value == "true" && v.Commit != "" && commit == "" {
-					v.Commit += "-dirty"
-				}
+			vcs[s.Key] = s.Value
+		}
+		if v.Commit == "" && vcs["vcs.revision"] != "" {
+			v.Commit = vcs["vcs.revision"]
+			if vcs["vcs.modified"] == "true" {
+				v.Commit += "-dirty"
 			}
+		}
+		if v.Date == "" {
+			v.Date = vcs["vcs.time"]
 		}
 		if bi.GoVersion != "" {
 			v.Go = bi.GoVersion
@@ -78,8 +76,14 @@ func buildInfo(read func() (*debug.BuildInfo, bool)) versionInfo {
 }
 
 func (v versionInfo) write(w io.Writer) error {
+	c := v.Commit
+	if c == "unknown" {
+		// Go records the revision only when it builds inside a git checkout whose .git is
+		// a directory: not for `go run`, -buildvcs=false, a source tarball or a git worktree.
+		c += " (no VCS stamp: built by go run, with -buildvcs=false, or outside a git checkout)"
+	}
 	_, err := fmt.Fprintf(w, "meshtop %s\ncommit:   %s\ndate:     %s\ngo:       %s\nplatform: %s\n",
-		v.Version, v.Commit, v.Date, v.Go, v.Platform)
+		v.Version, c, v.Date, v.Go, v.Platform)
 	return err
 }
 

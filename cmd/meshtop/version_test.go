@@ -32,6 +32,8 @@ func TestVersionInfo(t *testing.T) {
 			version: "0.4.0", commit: "unknown", date: "unknown", goVersion: "go1.99.1"},
 		{name: "checkout with vcs info", read: vcs("(devel)", "vcs.revision", "deadbeef", "vcs.time", "2026-01-02T03:04:05Z", "vcs.modified", "true"),
 			version: "dev", commit: "deadbeef-dirty", date: "2026-01-02T03:04:05Z", goVersion: "go1.99.1"},
+		{name: "vcs.modified before vcs.revision", read: vcs("(devel)", "vcs.modified", "true", "vcs.revision", "cafe01"),
+			version: "dev", commit: "cafe01-dirty", date: "unknown", goVersion: "go1.99.1"},
 		{name: "nothing known", read: none,
 			version: "dev", commit: "unknown", date: "unknown", goVersion: runtime.Version()},
 	}

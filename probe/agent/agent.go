@@ -10,6 +10,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -19,6 +20,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/meshtop/meshtop/internal/textsafe"
 	"github.com/meshtop/meshtop/probe"
 	"github.com/meshtop/meshtop/probe/agent/netprobe"
 )
@@ -36,12 +38,16 @@ type Config struct {
 	// Allow lists the prefixes tests may probe; empty allows any destination.
 	Allow []netip.Prefix
 
-	ProbeInterval time.Duration // pause between the pings of a test, default 1s
-	ProbeTimeout  time.Duration // wait for one echo reply, default 1s (a lost probe costs ~2s)
-	HopTimeout    time.Duration // wait for one traceroute hop, default 1s
+	ProbeInterval time.Duration // time between the echo requests of a test, default 1s
+	// ReplyWait is how long replies are accepted after the last echo request of a ping
+	// (and after each traceroute probe), default 3s: an RTT up to that long is measured,
+	// not counted as loss. A ping of N probes takes (N-1) intervals plus at most this.
+	ReplyWait  time.Duration
+	HopTimeout time.Duration // silence after which traceroute moves to the next TTL, default 1s
 
 	ReceiptTTL   time.Duration // results are kept this long after the tests end, default 10m
 	MaxReceipts  int           // receipts kept at once, default 1000
+	MaxStored    int64         // bytes of stored answers, default 32 MiB
 	MaxRunning   int           // receipts whose tests run at once, default 64
 	MaxBodyBytes int64         // POST body limit, default 256 KiB
 
@@ -61,10 +67,11 @@ const (
 	DefaultMaxTests      = 10
 	DefaultMaxProcs      = 10
 	DefaultProbeInterval = time.Second
-	DefaultProbeTimeout  = time.Second
+	DefaultReplyWait     = 3 * time.Second
 	DefaultHopTimeout    = time.Second
 	DefaultReceiptTTL    = 10 * time.Minute
 	DefaultMaxReceipts   = 1000
+	DefaultMaxStored     = 32 << 20
 	DefaultMaxRunning    = 64
 	DefaultMaxBodyBytes  = 256 << 10
 	DefaultRDNSTimeout   = 500 * time.Millisecond
@@ -88,10 +95,13 @@ func (c Config) withDefaults() Config {
 	if c.ProbeInterval < 0 {
 		c.ProbeInterval = 0
 	}
-	setD(&c.ProbeTimeout, DefaultProbeTimeout)
+	setD(&c.ReplyWait, DefaultReplyWait)
 	setD(&c.HopTimeout, DefaultHopTimeout)
 	setD(&c.ReceiptTTL, DefaultReceiptTTL)
 	setD(&c.RDNSTimeout, DefaultRDNSTimeout)
+	if c.MaxStored <= 0 {
+		c.MaxStored = DefaultMaxStored
+	}
 	if c.MaxBodyBytes <= 0 {
 		c.MaxBodyBytes = DefaultMaxBodyBytes
 	}
@@ -132,7 +142,7 @@ func New(cfg Config) (*Agent, error) {
 	}
 	a := &Agent{
 		cfg: cfg, secretHash: sha256.Sum256([]byte(cfg.Secret)), engine: cfg.Engine,
-		receipts: newReceiptStore(cfg.ReceiptTTL, cfg.MaxReceipts, cfg.Now),
+		receipts: newReceiptStore(cfg.ReceiptTTL, cfg.MaxReceipts, cfg.MaxStored, cfg.Now),
 		pool:     newPool(cfg.MaxProcs), pid: os.Getpid(),
 	}
 	if a.engine == nil {
@@ -197,13 +207,20 @@ func (a *Agent) start(ctx context.Context, rc *receipt, tasks []task) {
 }
 
 // runTest runs one test in a pool slot and returns its entry.
-func (a *Agent) runTest(ctx context.Context, t task) entryOut {
-	e := entryOut{Failed: true, Result: struct{}{}}
-	if v := t.opts["id"]; truthy(v) {
+func (a *Agent) runTest(ctx context.Context, t task) (e entryOut) {
+	e = entryOut{Failed: true, Result: struct{}{}}
+	if v, ok := echoID(t.opts["id"]); ok {
 		e.ID = v
 	} else {
 		e.ID = randHex(3)
 	}
+	defer func() {
+		// Messages quote the client's input: never more than a bounded, clean excerpt.
+		if e.Message != nil {
+			m := textsafe.Message(*e.Message)
+			e.Message = &m
+		}
+	}()
 	var run func(context.Context, map[string]any) (any, bool, string)
 	switch t.typ {
 	case "ping":
@@ -252,11 +269,12 @@ func (a *Agent) runPing(ctx context.Context, opts map[string]any) (any, bool, st
 		return nil, true, err.Error()
 	}
 	defer echo.Close()
-	replies, err := pingLoop(ctx, echo, addr, p.count, p.payload, a.cfg.ProbeInterval, a.cfg.ProbeTimeout)
+	replies, err := pingLoop(ctx, echo, addr, p.count, p.payload, a.cfg.ProbeInterval, a.cfg.ReplyWait)
 	if err != nil {
 		return nil, true, fmt.Sprintf("ping %s: %v", addr, err)
 	}
-	out := pingResult(opts["dst"].(string), p, addr.Is6(), replies)
+	p.comment = cleanComment(p.comment)
+	out := pingResult(textsafe.String(opts["dst"].(string), 256), p, addr.Is6(), replies)
 	return out, out.Failed, ""
 }
 
@@ -276,28 +294,58 @@ func (a *Agent) runTrace(ctx context.Context, opts map[string]any) (any, bool, s
 	hdr := 28
 	if p.proto == "TCP" {
 		hdr = 40
-		prober = tcpHops{engine: a.engine, dst: addr, port: p.dport, timeout: a.cfg.HopTimeout}
+		prober = tcpHops{engine: a.engine, dst: addr, port: p.dport}
 	} else {
 		echo, err := a.engine.NewEcho(addr)
 		if err != nil {
 			return nil, true, err.Error()
 		}
 		defer echo.Close()
-		prober = icmpHops{echo: echo, payload: p.payload, timeout: a.cfg.HopTimeout}
+		prober = icmpHops{echo: echo, payload: p.payload}
 	}
 	if addr.Is6() {
 		hdr += 20
 	}
-	hops, reached, err := traceLoop(ctx, prober, addr, p.maxTTL)
+	hops, reached, err := traceLoop(ctx, prober, addr, p.maxTTL, a.cfg.HopTimeout, a.cfg.ReplyWait)
 	if err != nil {
 		return nil, true, fmt.Sprintf("traceroute %s: %v", addr, err)
 	}
 	out := traceOut{
-		Comment: p.comment, DPort: p.dport, Dst: opts["dst"].(string), Failed: !reached,
+		Comment: cleanComment(p.comment), DPort: p.dport, Dst: textsafe.String(opts["dst"].(string), 256), Failed: !reached,
 		PacketSize: p.payload + hdr, PayloadSize: p.payload, Proto: p.proto,
 		Trace: a.hopsOut(ctx, hops),
 	}
 	return out, out.Failed, ""
+}
+
+// cleanComment bounds a comment that quotes client input.
+func cleanComment(c *string) *string {
+	if c == nil {
+		return nil
+	}
+	s := textsafe.Message(*c)
+	return &s
+}
+
+// maxIDLen bounds an echoed test id.
+const maxIDLen = 128
+
+// echoID is the client's id as the agent echoes it: like upstream only a truthy one,
+// and only a string (cleaned, bounded), a number of sane length or a bool; anything else
+// (a list, an object, a 100 KB number) gets a fresh id instead of being stored.
+func echoID(v any) (any, bool) {
+	if !truthy(v) {
+		return nil, false
+	}
+	switch x := v.(type) {
+	case string:
+		return textsafe.String(x, maxIDLen), true
+	case json.Number:
+		return x, len(x) <= 64
+	case bool:
+		return x, true
+	}
+	return nil, false
 }
 
 func randHex(n int) string {

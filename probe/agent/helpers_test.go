@@ -33,7 +33,7 @@ func needRoot(t *testing.T) {
 func startAgent(t *testing.T, mod func(*Config)) (*Agent, string) {
 	t.Helper()
 	cfg := Config{
-		Secret: testSecret, ProbeInterval: time.Millisecond, ProbeTimeout: time.Second,
+		Secret: testSecret, ProbeInterval: time.Millisecond, ReplyWait: time.Second,
 		HopTimeout: time.Second, RDNS: false,
 	}
 	if mod != nil {

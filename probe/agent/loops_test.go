@@ -4,28 +4,57 @@ import (
 	"context"
 	"errors"
 	"net/netip"
+	"slices"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/meshtop/meshtop/probe/agent/netprobe"
 )
 
-// fakeEcho answers probes from a script: seq -> answer (missing: silence).
+// fakeEcho answers probes from a script: seq -> answer (missing: silence). An answer
+// whose RTT is longer than the probe's timeout is not seen, as on the wire; the fake
+// waits for min(RTT, timeout) of wall time only when slow is set.
 type fakeEcho struct {
 	answers map[int]netprobe.Answer
 	errAt   int // seq at which Probe fails; -1 never
-	seqs    []int
+	slow    bool
+
+	mu       sync.Mutex
+	seqs     []int
+	timeouts map[int]time.Duration
 }
 
-func (f *fakeEcho) Probe(_ context.Context, seq, ttl, _ int, _ time.Duration) (netprobe.Answer, error) {
+func (f *fakeEcho) Probe(ctx context.Context, seq, ttl, _ int, timeout time.Duration) (netprobe.Answer, error) {
+	f.mu.Lock()
 	f.seqs = append(f.seqs, seq)
+	if f.timeouts == nil {
+		f.timeouts = map[int]time.Duration{}
+	}
+	f.timeouts[seq] = timeout
+	f.mu.Unlock()
 	if ttl != 0 {
 		return netprobe.Answer{}, errors.New("ping must not set a TTL")
 	}
 	if seq == f.errAt {
 		return netprobe.Answer{}, errors.New("send failed")
 	}
-	return f.answers[seq], nil
+	a, ok := f.answers[seq]
+	if f.slow {
+		d := timeout
+		if ok {
+			d = min(a.RTT, timeout)
+		}
+		select {
+		case <-time.After(d):
+		case <-ctx.Done():
+			return netprobe.Answer{}, ctx.Err()
+		}
+	}
+	if !ok || a.RTT > timeout {
+		return netprobe.Answer{}, nil
+	}
+	return a, nil
 }
 
 func TestPingLoop(t *testing.T) {
@@ -41,7 +70,8 @@ func TestPingLoop(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(f.seqs) != 4 || f.seqs[0] != 0 || f.seqs[3] != 3 {
+	slices.Sort(f.seqs)
+	if !slices.Equal(f.seqs, []int{0, 1, 2, 3}) {
 		t.Errorf("sequence numbers sent = %v, want 0..3", f.seqs)
 	}
 	if len(replies) != 2 || replies[0].Seq != 0 || replies[1].Seq != 3 || replies[0].RTTms != 1.5 || replies[1].TTL != 60 {
@@ -71,47 +101,132 @@ func TestPingLoop(t *testing.T) {
 	}
 }
 
-// fakeHops answers by TTL from a script.
-type fakeHops struct {
-	answers map[int]netip.Addr
-	asked   []int
+// TestPingLoopWaitsPastTheInterval is issue 10 item 2: a reply slower than the interval
+// between requests is a measurement, not a loss. Every request listens until replyWait
+// after the last one; what comes later is lost.
+func TestPingLoopWaitsPastTheInterval(t *testing.T) {
+	dst := netip.MustParseAddr("198.18.1.2")
+	// Scaled down 100x (1 s interval, 3 s wait, a 1.5 s path): the fake answers at once
+	// and reports its scripted RTT, so only the listening time pingLoop gives each
+	// request decides what counts.
+	const interval, wait = 10 * time.Millisecond, 30 * time.Millisecond
+	f := &fakeEcho{errAt: -1, answers: map[int]netprobe.Answer{}}
+	for seq := range 5 {
+		f.answers[seq] = netprobe.Answer{From: dst, Reply: true, RTT: 15 * time.Millisecond, TTL: 60, Len: 64}
+	}
+	f.answers[4] = netprobe.Answer{From: dst, Reply: true, RTT: 35 * time.Millisecond, TTL: 60, Len: 64}
+	replies, err := pingLoop(context.Background(), f, dst, 5, 56, interval, wait)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(replies) != 4 {
+		t.Fatalf("replies %+v: want the four replies slower than the interval, not the one slower than the wait", replies)
+	}
+	for _, r := range replies {
+		if r.RTTms != 15 {
+			t.Errorf("reply %d: rtt %v ms, want 15", r.Seq, r.RTTms)
+		}
+	}
+	for seq := range 5 {
+		want := time.Duration(4-seq)*interval + wait
+		if got := f.timeouts[seq]; got != want {
+			t.Errorf("request %d listens %s, want %s (until the wait after the last request)", seq, got, want)
+		}
+	}
 }
 
-func (f *fakeHops) Probe(_ context.Context, ttl int) (netprobe.Answer, error) {
+// TestPingLoopOverlaps runs the real schedule with short times: requests leave one
+// interval apart while earlier replies are still on their way, and a reply later than
+// the interval but within the wait counts.
+func TestPingLoopOverlaps(t *testing.T) {
+	dst := netip.MustParseAddr("198.18.1.2")
+	f := &fakeEcho{errAt: -1, slow: true, answers: map[int]netprobe.Answer{
+		0: {From: dst, Reply: true, RTT: 60 * time.Millisecond, Len: 64},
+		1: {From: dst, Reply: true, RTT: 60 * time.Millisecond, Len: 64},
+		2: {From: dst, Reply: true, RTT: 60 * time.Millisecond, Len: 64},
+	}}
+	replies, err := pingLoop(context.Background(), f, dst, 3, 56, 20*time.Millisecond, 2*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(replies) != 3 {
+		t.Fatalf("replies %+v, want 3 (each 3 intervals slow, well within the wait)", replies)
+	}
+}
+
+// fakeHop is one scripted traceroute answer.
+type fakeHop struct {
+	addr netip.Addr
+	rtt  time.Duration
+}
+
+// fakeHops answers by TTL from a script; like fakeEcho, an answer slower than the
+// probe's timeout is not seen, and with slow set the fake takes that long.
+type fakeHops struct {
+	answers map[int]fakeHop
+	slow    bool
+
+	mu    sync.Mutex
+	asked []int
+}
+
+func (f *fakeHops) Probe(ctx context.Context, ttl int, timeout time.Duration) (netprobe.Answer, error) {
+	f.mu.Lock()
 	f.asked = append(f.asked, ttl)
-	a, ok := f.answers[ttl]
-	if !ok {
+	f.mu.Unlock()
+	h, ok := f.answers[ttl]
+	if f.slow {
+		d := timeout
+		if ok {
+			d = min(h.rtt, timeout)
+		}
+		select {
+		case <-time.After(d):
+		case <-ctx.Done():
+			return netprobe.Answer{}, ctx.Err()
+		}
+	}
+	if !ok || h.rtt > timeout {
 		return netprobe.Answer{}, nil
 	}
-	return netprobe.Answer{From: a, RTT: time.Duration(ttl) * time.Millisecond}, nil
+	return netprobe.Answer{From: h.addr, RTT: h.rtt}, nil
 }
 
 func TestTraceLoop(t *testing.T) {
 	ip := netip.MustParseAddr
 	dst := ip("198.18.9.1")
+	at := func(m map[int]netip.Addr) map[int]fakeHop {
+		out := map[int]fakeHop{}
+		for ttl, a := range m {
+			out[ttl] = fakeHop{a, time.Duration(ttl) * time.Millisecond}
+		}
+		return out
+	}
 	tests := []struct {
 		name    string
-		answers map[int]netip.Addr
+		answers map[int]fakeHop
 		maxTTL  int
 		want    []string // per hop: address or "*"
 		reached bool
 	}{
-		{"direct", map[int]netip.Addr{1: dst}, 32, []string{"198.18.9.1"}, true},
-		{"routers then dst", map[int]netip.Addr{1: ip("198.18.0.1"), 2: ip("198.18.1.1"), 3: dst}, 32,
+		{"direct", at(map[int]netip.Addr{1: dst}), 32, []string{"198.18.9.1"}, true},
+		{"routers then dst", at(map[int]netip.Addr{1: ip("198.18.0.1"), 2: ip("198.18.1.1"), 3: dst}), 32,
 			[]string{"198.18.0.1", "198.18.1.1", "198.18.9.1"}, true},
-		{"silent hop in the middle", map[int]netip.Addr{1: ip("198.18.0.1"), 3: dst}, 32,
+		{"silent hop in the middle", at(map[int]netip.Addr{1: ip("198.18.0.1"), 3: dst}), 32,
 			[]string{"198.18.0.1", "*", "198.18.9.1"}, true},
-		{"repeated address is no response", map[int]netip.Addr{1: ip("198.18.0.1"), 2: ip("198.18.0.1"), 3: ip("198.18.1.1"), 4: ip("198.18.0.1"), 5: dst}, 32,
+		{"repeated address is no response", at(map[int]netip.Addr{1: ip("198.18.0.1"), 2: ip("198.18.0.1"), 3: ip("198.18.1.1"), 4: ip("198.18.0.1"), 5: dst}), 32,
 			[]string{"198.18.0.1", "*", "198.18.1.1", "*", "198.18.9.1"}, true},
-		{"never reached stops at max_ttl", map[int]netip.Addr{1: ip("198.18.0.1")}, 4,
+		{"never reached stops at max_ttl", at(map[int]netip.Addr{1: ip("198.18.0.1")}), 4,
 			[]string{"198.18.0.1", "*", "*", "*"}, false},
-		{"max_ttl 0 sends nothing", map[int]netip.Addr{1: dst}, 0, nil, false},
-		{"stops at dst even below max_ttl", map[int]netip.Addr{1: dst, 2: ip("198.18.0.1")}, 3, []string{"198.18.9.1"}, true},
+		{"max_ttl 0 sends nothing", at(map[int]netip.Addr{1: dst}), 0, nil, false},
+		{"stops at dst even below max_ttl", at(map[int]netip.Addr{1: dst, 2: ip("198.18.0.1")}), 3, []string{"198.18.9.1"}, true},
+		{"answer slower than the wait is silence", map[int]fakeHop{1: {ip("198.18.0.1"), time.Millisecond}, 2: {dst, 5 * time.Second}}, 3,
+			[]string{"198.18.0.1", "*", "*"}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := &fakeHops{answers: tt.answers}
-			hops, reached, err := traceLoop(context.Background(), f, dst, tt.maxTTL)
+			hops, reached, err := traceLoop(context.Background(), f, dst, tt.maxTTL, time.Second, 3*time.Second)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -126,17 +241,39 @@ func TestTraceLoop(t *testing.T) {
 					got = append(got, "*")
 				}
 			}
-			if reached != tt.reached || len(got) != len(tt.want) {
+			if reached != tt.reached || !slices.Equal(got, tt.want) {
 				t.Fatalf("hops %v reached %v, want %v reached %v", got, reached, tt.want, tt.reached)
-			}
-			for i := range got {
-				if got[i] != tt.want[i] {
-					t.Fatalf("hops %v, want %v", got, tt.want)
-				}
 			}
 			if len(f.asked) != len(tt.want) {
 				t.Errorf("probed TTLs %v, want %d probes", f.asked, len(tt.want))
 			}
 		})
+	}
+}
+
+// TestTraceLoopSlowDestination is issue 10 item 2: a destination that answers later
+// than the hop wait (here 3 hop waits, still inside the reply wait) is found at its
+// TTL; the trace does not walk on to max_ttl.
+func TestTraceLoopSlowDestination(t *testing.T) {
+	ip := netip.MustParseAddr
+	dst := ip("198.18.9.1")
+	const hopWait = 20 * time.Millisecond
+	f := &fakeHops{slow: true, answers: map[int]fakeHop{
+		1: {ip("198.18.0.1"), 5 * time.Millisecond},
+		2: {ip("198.18.0.2"), 30 * time.Millisecond}, // slower than the hop wait too
+		3: {dst, 60 * time.Millisecond},
+		4: {dst, 60 * time.Millisecond},
+		5: {dst, 60 * time.Millisecond},
+		6: {dst, 60 * time.Millisecond},
+	}}
+	hops, reached, err := traceLoop(context.Background(), f, dst, 32, hopWait, 2*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reached || len(hops) != 3 || hops[1].addr != ip("198.18.0.2") || hops[2].addr != dst || hops[2].rtt != 60*time.Millisecond {
+		t.Fatalf("hops %+v reached %v: want r1, r2 (late), dst at ttl 3 with its 60 ms", hops, reached)
+	}
+	if n := len(f.asked); n >= 32 {
+		t.Errorf("probed %d TTLs: the slow destination made the trace walk to max_ttl", n)
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"math/big"
 	"strconv"
 	"strings"
+
+	"github.com/meshtop/meshtop/internal/textsafe"
 )
 
 // Upstream validates options in Python: `abs(int(value))` after refusing strings that are
@@ -19,7 +21,7 @@ func pyInt(name string, v any) (n *big.Int, msg string) {
 	switch x := v.(type) {
 	case string:
 		if x == "" || strings.TrimLeft(x, "0123456789") != "" {
-			return nil, fmt.Sprintf("Provided '%s' of '%s' must be an integer.", name, x)
+			return nil, fmt.Sprintf("Provided '%s' of '%s' must be an integer.", name, excerpt(x))
 		}
 		n, _ = new(big.Int).SetString(x, 10)
 		return n, ""
@@ -33,7 +35,7 @@ func pyInt(name string, v any) (n *big.Int, msg string) {
 			return nil, "cannot convert float infinity to integer"
 		}
 		if err != nil {
-			return nil, fmt.Sprintf("Provided '%s' of '%s' must be an integer.", name, x)
+			return nil, fmt.Sprintf("Provided '%s' of '%s' must be an integer.", name, excerpt(x.String()))
 		}
 		i, _ := big.NewFloat(f).Int(nil) // truncates toward zero, as int() does
 		return i.Abs(i), ""
@@ -45,6 +47,10 @@ func pyInt(name string, v any) (n *big.Int, msg string) {
 	}
 	return nil, fmt.Sprintf("int() argument must be a string, a bytes-like object or a real number, not '%s'", pyType(v))
 }
+
+// excerpt is the part of a client's value a message quotes: clean and at most 64
+// characters, so an answer never grows with the input.
+func excerpt(s string) string { return textsafe.String(s, 64) }
 
 // pyType is the Python type name of a decoded JSON value.
 func pyType(v any) string {
@@ -120,7 +126,7 @@ func intOption(opts map[string]any, name, rangeName string, def, lo, hi int) (in
 		return 0, msg
 	}
 	if n.Cmp(big.NewInt(int64(lo))) < 0 || n.Cmp(big.NewInt(int64(hi))) > 0 {
-		return 0, fmt.Sprintf("Provided '%s' of '%s' is not allowed. Min: %d, Max: %d.", rangeName, n, lo, hi)
+		return 0, fmt.Sprintf("Provided '%s' of '%s' is not allowed. Min: %d, Max: %d.", rangeName, excerpt(n.String()), lo, hi)
 	}
 	return int(n.Int64()), ""
 }
@@ -149,7 +155,7 @@ func parsePing(opts map[string]any) (pingParams, string) {
 			return p, msg
 		}
 		if n.Cmp(big.NewInt(1)) < 0 || n.Cmp(big.NewInt(maxCount)) > 0 {
-			c := fmt.Sprintf("Provided count of '%s' is not allowed. Defaulting to %d. Min: 1, Max: %d.", n, defaultCount, maxCount)
+			c := fmt.Sprintf("Provided count of '%s' is not allowed. Defaulting to %d. Min: 1, Max: %d.", excerpt(n.String()), defaultCount, maxCount)
 			p.comment = &c
 		} else {
 			p.count = int(n.Int64())
@@ -178,7 +184,7 @@ func parseTrace(opts map[string]any) (traceParams, string) {
 		p.proto = strings.ToUpper(s)
 	}
 	if p.proto != "ICMP" && p.proto != "TCP" {
-		c := fmt.Sprintf("Provided 'proto' of '%s' is not supported. Defaulting to ICMP. ('ICMP', 'TCP').", p.proto)
+		c := fmt.Sprintf("Provided 'proto' of '%s' is not supported. Defaulting to ICMP. ('ICMP', 'TCP').", excerpt(p.proto))
 		p.comment, p.proto = &c, "ICMP"
 	}
 	var msg string

@@ -17,21 +17,48 @@ type receipt struct {
 	expires time.Time // set when done
 }
 
-// receiptStore keeps receipts for ttl after their tests finished, at most max of them:
-// when full, the oldest finished receipt makes room; a store full of running receipts
-// refuses new ones.
+// receiptStore keeps receipts for ttl after their tests finished, at most max of them
+// and at most maxBytes of stored answers: when full, the oldest finished receipts make
+// room; a store full of running receipts refuses new ones. Counting receipts alone let
+// a client fill memory with large answers (1000 receipts of echoed input: 2.78 GB).
 type receiptStore struct {
-	mu  sync.Mutex
-	m   map[string]*receipt
-	ttl time.Duration
-	max int
-	now func() time.Time
+	mu       sync.Mutex
+	m        map[string]*receipt
+	ttl      time.Duration
+	max      int
+	maxBytes int64
+	bytes    int64 // of the stored answers
+	now      func() time.Time
 }
 
 var errStoreFull = errors.New("too many receipts are running")
 
-func newReceiptStore(ttl time.Duration, max int, now func() time.Time) *receiptStore {
-	return &receiptStore{m: map[string]*receipt{}, ttl: ttl, max: max, now: now}
+func newReceiptStore(ttl time.Duration, max int, maxBytes int64, now func() time.Time) *receiptStore {
+	return &receiptStore{m: map[string]*receipt{}, ttl: ttl, max: max, maxBytes: maxBytes, now: now}
+}
+
+// dropLocked removes a receipt and its answer's bytes.
+func (s *receiptStore) dropLocked(r *receipt) {
+	delete(s.m, r.id)
+	s.bytes -= int64(len(r.body))
+}
+
+// oldestFinishedLocked is the finished receipt that expires first, other than keep.
+func (s *receiptStore) oldestFinishedLocked(keep string) *receipt {
+	var oldest *receipt
+	for _, o := range s.m {
+		if o.body != nil && o.id != keep && (oldest == nil || o.expires.Before(oldest.expires)) {
+			oldest = o
+		}
+	}
+	return oldest
+}
+
+// usage is the number of receipts and the bytes of their stored answers.
+func (s *receiptStore) usage() (n int, bytes int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.m), s.bytes
 }
 
 func (s *receiptStore) add(r *receipt) error {
@@ -39,16 +66,11 @@ func (s *receiptStore) add(r *receipt) error {
 	defer s.mu.Unlock()
 	s.pruneLocked()
 	if len(s.m) >= s.max {
-		var oldest *receipt
-		for _, o := range s.m {
-			if o.body != nil && (oldest == nil || o.expires.Before(oldest.expires)) {
-				oldest = o
-			}
-		}
+		oldest := s.oldestFinishedLocked("")
 		if oldest == nil {
 			return errStoreFull
 		}
-		delete(s.m, oldest.id)
+		s.dropLocked(oldest)
 	}
 	s.m[r.id] = r
 	return nil
@@ -56,9 +78,9 @@ func (s *receiptStore) add(r *receipt) error {
 
 func (s *receiptStore) pruneLocked() {
 	now := s.now()
-	for id, r := range s.m {
+	for _, r := range s.m {
 		if r.body != nil && !now.Before(r.expires) {
-			delete(s.m, id)
+			s.dropLocked(r)
 		}
 	}
 }
@@ -72,7 +94,7 @@ func (s *receiptStore) get(id string) (types []string, body []byte, ok bool) {
 		return nil, nil, false
 	}
 	if r.body != nil && !s.now().Before(r.expires) {
-		delete(s.m, id)
+		s.dropLocked(r)
 		return nil, nil, false
 	}
 	return r.types, r.body, true
@@ -82,8 +104,20 @@ func (s *receiptStore) get(id string) (types []string, body []byte, ok bool) {
 func (s *receiptStore) finish(id string, body []byte) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if r, ok := s.m[id]; ok {
-		r.body, r.expires = body, s.now().Add(s.ttl)
+	r, ok := s.m[id]
+	if !ok {
+		return
+	}
+	r.body, r.expires = body, s.now().Add(s.ttl)
+	s.bytes += int64(len(body))
+	// Over the byte budget: the oldest answers go first (a client that never fetched
+	// them gets 404, as after expiry), never the one just stored.
+	for s.bytes > s.maxBytes {
+		oldest := s.oldestFinishedLocked(id)
+		if oldest == nil {
+			break
+		}
+		s.dropLocked(oldest)
 	}
 }
 
@@ -94,7 +128,9 @@ func (s *receiptStore) remove(id string) bool {
 	if ok && r.body != nil && !s.now().Before(r.expires) {
 		ok = false
 	}
-	delete(s.m, id)
+	if r != nil {
+		s.dropLocked(r)
+	}
 	s.mu.Unlock()
 	if ok && r.cancel != nil {
 		r.cancel()

@@ -16,6 +16,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -56,10 +57,23 @@ type Config struct {
 	Mode    Mode
 	// DropEmptyState turns off the {} answer to the first GET after a POST.
 	DropEmptyState bool
+	// Result, when set and answering non-nil, is the "result" object of a test as sent
+	// (e.g. json.RawMessage for a hostile or malformed agent); see raw.go.
+	Result func(typ, dst string) any
 	// Addr is the loopback address to listen on, e.g. "127.0.0.2:8000" (several fake
 	// agents on one port, as discovered agents share --scouter-port); default any port
 	// of 127.0.0.1.
 	Addr string
+	// Procs is the number of worker processes tests run on (upstream's
+	// SCOUTER_MAX_PROCESS_COUNT, default there 10): tests beyond it wait for a free one,
+	// across POSTs. 0 runs every test at once.
+	Procs int
+	// TestTime, when set, is how long one test takes (instead of TestDuration): typ is
+	// "ping" or "traceroute", count the ping count.
+	TestTime func(typ, dst string, count int) time.Duration
+	// Raw, when set, sees every request first; returning true means it answered (a
+	// hostile or broken agent: control characters, redirects, huge bodies).
+	Raw func(w http.ResponseWriter, r *http.Request) bool
 }
 
 // Server is a running fake agent.
@@ -70,13 +84,18 @@ type Server struct {
 
 	mu       sync.Mutex
 	receipts map[string]*receipt
+	free     []time.Time // per worker process: when it is free again (Procs > 0)
 
 	Posts, Gets, Deletes atomic.Int64
 	MaxBatch             atomic.Int64 // largest accepted batch
 	Refused              atomic.Int64 // POSTs refused as too large
+	// Overlaps counts tests posted while a test of the same type to the same dst was
+	// still held in an undeleted receipt: the same pair measured twice at once.
+	Overlaps atomic.Int64
 }
 
 type receipt struct {
+	keys    []string // type|dst of its tests
 	done    time.Time
 	polled  bool
 	results map[string]any
@@ -142,6 +161,9 @@ func writeHTML(w http.ResponseWriter, code int, page string) {
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.Raw != nil && s.cfg.Raw(w, r) {
+		return
+	}
 	switch s.cfg.Mode {
 	case Garbage:
 		w.WriteHeader(http.StatusOK)
@@ -201,16 +223,37 @@ func (s *Server) post(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	results := map[string]any{}
-	for typ, tests := range body {
-		list := []any{}
-		for _, opts := range tests {
-			list = append(list, s.run(typ, opts))
+	var durations []time.Duration
+	for _, typ := range []string{"ping", "traceroute", "other"} {
+		for bt, tests := range body {
+			if bt != typ && (typ != "other" || bt == "ping" || bt == "traceroute") {
+				continue
+			}
+			list := []any{}
+			for _, opts := range tests {
+				list = append(list, s.run(bt, opts))
+				durations = append(durations, s.testTime(bt, opts))
+			}
+			results[bt] = list
 		}
-		results[typ] = list
+	}
+	var keys []string
+	for typ, tests := range body {
+		for _, opts := range tests {
+			dst, _ := opts["dst"].(string)
+			keys = append(keys, typ+"|"+dst)
+		}
 	}
 	id := newID()
 	s.mu.Lock()
-	s.receipts[id] = &receipt{done: time.Now().Add(s.cfg.TestDuration), results: results}
+	for _, rc := range s.receipts {
+		for _, k := range rc.keys {
+			if slices.Contains(keys, k) {
+				s.Overlaps.Add(1)
+			}
+		}
+	}
+	s.receipts[id] = &receipt{keys: keys, done: s.schedule(time.Now(), durations), results: results}
 	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, map[string]any{"receipt": id})
 }
@@ -279,6 +322,12 @@ func (s *Server) run(typ string, opts map[string]any) map[string]any {
 	}
 	if dst == "" {
 		return fail("Required test option of 'dst' was not given. Please pass the required 'dst' option.")
+	}
+	if s.cfg.Result != nil {
+		if v := s.cfg.Result(typ, dst); v != nil {
+			entry["result"] = v
+			return entry
+		}
 	}
 	if typ == "traceroute" {
 		entry["result"] = s.trace(dst, opts)
@@ -374,4 +423,51 @@ func newID() string {
 	var b [16]byte
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
+}
+
+// testTime is how long one test takes.
+func (s *Server) testTime(typ string, opts map[string]any) time.Duration {
+	if s.cfg.TestTime == nil {
+		return s.cfg.TestDuration
+	}
+	dst, _ := opts["dst"].(string)
+	count := 10
+	if f, ok := opts["count"].(float64); ok && f >= 1 && f <= 20 {
+		count = int(f)
+	}
+	return s.cfg.TestTime(typ, dst, count)
+}
+
+// schedule places tests on the worker processes (first free first, as a process pool
+// takes queued work) and returns when the last of them ends; s.mu is held.
+func (s *Server) schedule(now time.Time, durations []time.Duration) time.Time {
+	done := now
+	if s.cfg.Procs <= 0 {
+		for _, d := range durations {
+			done = maxTime(done, now.Add(d))
+		}
+		return done
+	}
+	if s.free == nil {
+		s.free = make([]time.Time, s.cfg.Procs)
+	}
+	for _, d := range durations {
+		best := 0
+		for i := range s.free {
+			if s.free[i].Before(s.free[best]) {
+				best = i
+			}
+		}
+		end := maxTime(now, s.free[best]).Add(d)
+		s.free[best] = end
+		done = maxTime(done, end)
+	}
+	return done
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }

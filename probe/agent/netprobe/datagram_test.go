@@ -99,6 +99,25 @@ func datagramChild(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+
+	// Overlapping probes of one session (a ping that keeps sending while replies are
+	// on their way): the session's reader hands each reply to its own sequence number.
+	s, err := e.NewEcho(dst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for seq := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			a, err := s.Probe(context.Background(), 100+seq, 0, 56, 2*time.Second)
+			if err != nil || !a.Reply || a.From != dst {
+				t.Errorf("overlapping probe %d = %+v, %v", seq, a, err)
+			}
+		}()
+	}
+	wg.Wait()
 }
 
 func copyFile(t *testing.T, from, to string) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"sync"
 	"time"
 
 	"golang.org/x/net/icmp"
@@ -14,13 +15,20 @@ import (
 )
 
 // Echo is one ping test's or one ICMP traceroute's series of echo requests to one
-// destination. It owns its echo ID until Close. Probes of one session are sequential.
+// destination. It owns its echo ID until Close. Probes of one session may run at once
+// (each with its own sequence number).
 type Echo struct {
 	e   *Engine
 	dst netip.Addr
 	id  uint16
 	m   *mux             // raw mode
 	dc  *icmp.PacketConn // datagram mode: this session's own socket
+
+	// Datagram mode: probes waiting by sequence number, and the reader's lifecycle.
+	dmu     sync.Mutex
+	dwait   map[uint16]*waiter
+	dclosed chan struct{}
+	ddone   chan struct{}
 }
 
 // NewEcho starts an echo session to dst.
@@ -55,7 +63,9 @@ func (e *Engine) NewEcho(dst netip.Addr) (*Echo, error) {
 			_ = c.Close()
 			return nil, fmt.Errorf("ask for the TTL of ICMP replies: %w", err)
 		}
-		return &Echo{e: e, dst: dst, dc: c}, nil
+		s := &Echo{e: e, dst: dst, dc: c, dwait: map[uint16]*waiter{}, dclosed: make(chan struct{}), ddone: make(chan struct{})}
+		go s.readDatagram()
+		return s, nil
 	}
 	return nil, fmt.Errorf("no ICMP socket available (%s): run the agent as root, give it CAP_NET_RAW, or allow unprivileged ICMP with sysctl net.ipv4.ping_group_range", e.why)
 }
@@ -66,7 +76,9 @@ func (s *Echo) Close() {
 		s.e.freeID(s.id)
 	}
 	if s.dc != nil {
+		close(s.dclosed)
 		_ = s.dc.Close()
+		<-s.ddone
 	}
 }
 
@@ -129,16 +141,31 @@ func (s *Echo) probeDatagram(ctx context.Context, b []byte, seq, ttl int, timeou
 	if ttl > 0 {
 		return Answer{}, ErrNoTraceroute
 	}
-	sent := time.Now()
-	deadline := sent.Add(timeout)
-	if err := s.dc.SetReadDeadline(deadline); err != nil {
-		return Answer{}, fmt.Errorf("set read deadline: %w", err)
+	w := &waiter{dst: s.dst, ch: make(chan Answer, 1)}
+	s.dmu.Lock()
+	if s.dwait[uint16(seq)] != nil {
+		s.dmu.Unlock()
+		return Answer{}, fmt.Errorf("probe %d is already waiting", seq)
 	}
-	stop := context.AfterFunc(ctx, func() { _ = s.dc.SetReadDeadline(time.Now()) })
-	defer stop()
+	s.dwait[uint16(seq)] = w
+	s.dmu.Unlock()
+	defer func() {
+		s.dmu.Lock()
+		delete(s.dwait, uint16(seq))
+		s.dmu.Unlock()
+	}()
+	sent := time.Now()
 	if _, err := s.dc.WriteTo(b, &net.UDPAddr{IP: s.dst.AsSlice(), Zone: s.dst.Zone()}); err != nil {
 		return Answer{}, fmt.Errorf("send to %s: %w", s.dst, err)
 	}
+	return wait(ctx, w.ch, sent, timeout)
+}
+
+// readDatagram is the reader of a datagram session's own socket: it hands each echo
+// reply to the probe waiting for its sequence number, so that the probes of one session
+// may overlap (a ping keeps sending while earlier replies are still on their way).
+func (s *Echo) readDatagram() {
+	defer close(s.ddone)
 	buf := make([]byte, 1<<16)
 	for {
 		var (
@@ -162,26 +189,37 @@ func (s *Echo) probeDatagram(ctx context.Context, b []byte, seq, ttl int, timeou
 		}
 		at := time.Now()
 		if err != nil {
-			if ctx.Err() != nil {
-				return Answer{}, ctx.Err()
+			if errors.Is(err, net.ErrClosed) {
+				return
 			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				return Answer{}, nil
+			select {
+			case <-s.dclosed:
+				return
+			default:
 			}
-			return Answer{}, fmt.Errorf("read ICMP reply: %w", err)
+			time.Sleep(10 * time.Millisecond) // transient (ENOBUFS): keep reading
+			continue
 		}
 		// The kernel rewrites the ID to the socket's own; only the sequence identifies
-		// the probe (a late reply to an earlier probe of this session is skipped).
+		// the probe.
 		k, _, reply, ok := classify(buf[:n], s.dst.Is6())
 		ua, isUDP := src.(*net.UDPAddr)
-		if !ok || !reply || !isUDP || k.seq != uint16(seq) {
+		if !ok || !reply || !isUDP {
 			continue
 		}
 		from, _ := netip.AddrFromSlice(ua.IP)
 		if from.Unmap() != s.dst {
 			continue
 		}
-		return Answer{From: from.Unmap(), Reply: true, RTT: max(0, at.Sub(sent)), TTL: rttl, Len: n}, nil
+		s.dmu.Lock()
+		w := s.dwait[k.seq]
+		s.dmu.Unlock()
+		if w == nil {
+			continue // a reply after its probe gave up
+		}
+		select {
+		case w.ch <- Answer{From: from.Unmap(), Reply: true, TTL: rttl, Len: n, at: at}:
+		default:
+		}
 	}
 }

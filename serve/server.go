@@ -1,0 +1,309 @@
+// Package serve is `meshtop serve`'s SSH side: the live TUI for every team member over
+// SSH (charm.land/wish/v2, one Bubble Tea program per session), public-key logins with
+// viewer and operator roles, a team-wide rate limit on sweep-now, idle and session
+// limits. Every session has its own view state; all share one store and one sweeper
+// through a live.Feed.
+package serve
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"charm.land/ssh"
+	"charm.land/wish/v2"
+	"charm.land/wish/v2/bubbletea"
+	"golang.org/x/net/netutil"
+
+	"github.com/meshtop/meshtop/events"
+	"github.com/meshtop/meshtop/live"
+	"github.com/meshtop/meshtop/mesh"
+	"github.com/meshtop/meshtop/tui"
+)
+
+// Config shapes a server.
+type Config struct {
+	StateDir string // the host key lives here
+	Access   Access
+	// MaxSessions bounds open sessions; one more is told so and closed.
+	MaxSessions int
+	// IdleTimeout closes a session that sent no key, mouse or resize for this long.
+	IdleTimeout time.Duration
+	// SweepNowEvery is the team-wide rate limit of an operator's `r`.
+	SweepNowEvery time.Duration
+
+	Store    *mesh.Store
+	Feed     *live.Feed
+	SweepNow func()     // the loop's SweepNow
+	UI       tui.Config // every session starts from it
+	Logger   *slog.Logger
+	// Events, when set, is the daemon's event log: each session shows new events on its
+	// bottom line as they happen.
+	Events *events.Log
+}
+
+// Defaults.
+const (
+	DefaultMaxSessions   = 32
+	DefaultIdleTimeout   = 30 * time.Minute
+	DefaultSweepNowEvery = 30 * time.Second
+)
+
+// Server is a running SSH server.
+type Server struct {
+	cfg     Config
+	ssh     *ssh.Server
+	limiter *sweepLimiter
+	open    atomic.Int64
+	total   atomic.Int64
+	log     *slog.Logger
+	mu      sync.Mutex
+	closed  bool
+}
+
+type ctxKey int
+
+const (
+	keyRole ctxKey = iota
+	keyFingerprint
+	keyState
+)
+
+// New checks the access files, loads (or makes) the host key and builds the server.
+func New(cfg Config) (*Server, error) {
+	if cfg.Store == nil || cfg.Feed == nil {
+		return nil, errors.New("serve: Store and Feed are required")
+	}
+	if cfg.MaxSessions <= 0 {
+		cfg.MaxSessions = DefaultMaxSessions
+	}
+	if cfg.IdleTimeout <= 0 {
+		cfg.IdleTimeout = DefaultIdleTimeout
+	}
+	if cfg.SweepNowEvery <= 0 {
+		cfg.SweepNowEvery = DefaultSweepNowEvery
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if err := cfg.Access.Check(); err != nil {
+		return nil, err
+	}
+	hostKey, err := HostKey(cfg.StateDir)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger,
+		limiter: &sweepLimiter{every: cfg.SweepNowEvery, sweep: cfg.SweepNow, now: time.Now, log: cfg.Logger}}
+	srv, err := wish.NewServer(
+		wish.WithHostKeyPEM(hostKey),
+		wish.WithPublicKeyAuth(s.auth),
+		// No password or keyboard-interactive handler: only keys are offered.
+		wish.WithMiddleware(
+			bubbletea.MiddlewareWithProgramHandler(s.program),
+			s.sessionLimits,
+		),
+		// Connections quiet for longer than the session idle limit (plus a margin for the
+		// program's own check) are dropped by the SSH layer; this also ends handshakes
+		// that never finish.
+		wish.WithIdleTimeout(cfg.IdleTimeout+time.Minute),
+		wish.WithVersion("meshtop"),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("set up the SSH server: %w", err)
+	}
+	srv.ConnectionFailedCallback = func(conn net.Conn, err error) {
+		s.log.Debug("ssh connection failed", "remote", conn.RemoteAddr().String(), "error", err)
+	}
+	s.ssh = srv
+	return s, nil
+}
+
+// Sessions counts the open sessions.
+func (s *Server) Sessions() int { return int(s.open.Load()) }
+
+// Serve accepts on ln until ctx ends, then closes every session.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	// Bound connections that have not (yet) become sessions: handshakes hold memory too.
+	ln = netutil.LimitListener(ln, s.cfg.MaxSessions+16)
+	go func() {
+		<-ctx.Done()
+		s.mu.Lock()
+		s.closed = true
+		s.mu.Unlock()
+		_ = s.ssh.Close()
+	}()
+	err := s.ssh.Serve(ln)
+	if errors.Is(err, ssh.ErrServerClosed) || ctx.Err() != nil {
+		return nil
+	}
+	return fmt.Errorf("serve SSH: %w", err)
+}
+
+// auth admits keys from the access files and remembers the role on the connection.
+func (s *Server) auth(ctx ssh.Context, key ssh.PublicKey) bool {
+	role, fp, ok, err := s.cfg.Access.Role(key)
+	remote := ctx.RemoteAddr().String()
+	if err != nil {
+		s.log.Error("ssh login refused: access files unreadable", "remote", remote, "fingerprint", fp, "error", err)
+		return false
+	}
+	if !ok {
+		s.log.Warn("ssh login refused: unknown key", "remote", remote, "user", ctx.User(), "fingerprint", fp)
+		return false
+	}
+	ctx.SetValue(keyRole, role)
+	ctx.SetValue(keyFingerprint, fp)
+	return true
+}
+
+// sessionState is one session's bookkeeping, shared by the middlewares.
+type sessionState struct {
+	sub    *live.Subscription
+	idle   atomic.Bool // closed for idleness
+	mu     sync.Mutex
+	notice string // the answer to the last sweep-now request, for the session model
+}
+
+func (st *sessionState) setNotice(s string) {
+	st.mu.Lock()
+	st.notice = s
+	st.mu.Unlock()
+}
+
+func (st *sessionState) takeNotice() string {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	n := st.notice
+	st.notice = ""
+	return n
+}
+
+// sessionLimits enforces the session maximum, logs sessions and closes the feed
+// subscription when the session ends. It runs outside the Bubble Tea middleware.
+func (s *Server) sessionLimits(next ssh.Handler) ssh.Handler {
+	return func(sess ssh.Session) {
+		ctx := sess.Context()
+		role, _ := ctx.Value(keyRole).(Role)
+		fp, _ := ctx.Value(keyFingerprint).(string)
+		attrs := []any{"remote", sess.RemoteAddr().String(), "user", sess.User(), "role", string(role), "fingerprint", fp}
+		if n := s.open.Add(1); n > int64(s.cfg.MaxSessions) {
+			s.open.Add(-1)
+			s.log.Warn("ssh session refused: too many sessions", append(attrs, "max", s.cfg.MaxSessions)...)
+			wish.Fatalf(sess, "meshtop: %d sessions are open, the most this server allows; try again later.\r\n", s.cfg.MaxSessions)
+			return
+		}
+		defer s.open.Add(-1)
+		s.total.Add(1)
+		st := &sessionState{}
+		ctx.SetValue(keyState, st)
+		start := time.Now()
+		s.log.Info("ssh session opened", attrs...)
+		next(sess)
+		if st.sub != nil {
+			st.sub.Close()
+		}
+		if st.idle.Load() {
+			wish.Printf(sess, "meshtop: session closed after %s without input.\r\n", s.cfg.IdleTimeout)
+			_ = sess.Exit(0)
+		}
+		s.log.Info("ssh session closed", append(attrs, "duration", time.Since(start).Round(time.Second).String(), "idle", st.idle.Load())...)
+	}
+}
+
+// program builds a session's UI: its own model (view state, size, colour profile of its
+// terminal), subscribed to the shared feed.
+func (s *Server) program(sess ssh.Session) *tea.Program {
+	ctx := sess.Context()
+	st, _ := ctx.Value(keyState).(*sessionState)
+	if st == nil {
+		return nil // refused by sessionLimits
+	}
+	if _, _, ok := sess.Pty(); !ok {
+		wish.Fatalln(sess, "meshtop serve shows a terminal UI: connect with ssh -t (or without a command).")
+		return nil
+	}
+	role, _ := ctx.Value(keyRole).(Role)
+	who := sess.User() + " (" + fmt.Sprint(ctx.Value(keyFingerprint)) + ")"
+	cfg := s.cfg.UI
+	cfg.Context = ctx // the session's end cancels its reads
+	cfg.NoColor = cfg.NoColor || hasEnv(sess.Environ(), "NO_COLOR")
+	src := sessionSource{StoreSource: tui.StoreSource{Store: s.cfg.Store, Sweep: s.cfg.SweepNow}, request: func() error {
+		err := s.limiter.request(role, who)
+		if err != nil {
+			st.setNotice(err.Error())
+		} else {
+			st.setNotice("sweep now: requested; the grid fills as results arrive")
+		}
+		return err
+	}}
+	if src.Sweep == nil {
+		src.Sweep = func() {} // capabilities need a SweepNower; requests go through RequestSweep
+	}
+	m := newSessionModel(tui.New(src, cfg), s.cfg.IdleTimeout, st)
+	m.events = s.cfg.Events
+	if m.events != nil {
+		m.seenEvents = m.events.Total() // a new session starts with what comes next
+	}
+	opts := append(bubbletea.MakeOptions(sess), tea.WithContext(ctx), tea.WithoutSignalHandler())
+	p := tea.NewProgram(m, opts...)
+	st.sub = s.cfg.Feed.SubscribeProgram(p)
+	return p
+}
+
+// sessionSource is the shared store as one session sees it: `r` goes through the
+// session's role and the team's rate limit (tui.SweepRequester).
+type sessionSource struct {
+	tui.StoreSource
+	request func() error
+}
+
+// RequestSweep implements tui.SweepRequester.
+func (s sessionSource) RequestSweep() error { return s.request() }
+
+func hasEnv(env []string, name string) bool {
+	for _, e := range env {
+		if len(e) > len(name) && e[:len(name)+1] == name+"=" && len(e) > len(name)+1 {
+			return true
+		}
+	}
+	return false
+}
+
+// sweepLimiter is the team-wide rate limit of sweep-now.
+type sweepLimiter struct {
+	mu    sync.Mutex
+	every time.Duration
+	last  time.Time
+	sweep func()
+	now   func() time.Time
+	log   *slog.Logger
+}
+
+// request honours an operator's sweep-now at most once per window, for the whole team.
+func (l *sweepLimiter) request(role Role, who string) error {
+	if role != RoleOperator {
+		l.log.Info("sweep now refused: viewer", "who", who)
+		return errors.New("sweep now refused: your key has the viewer role (read only)")
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now()
+	if !l.last.IsZero() && now.Sub(l.last) < l.every {
+		wait := l.every - now.Sub(l.last)
+		l.log.Info("sweep now refused: rate limit", "who", who, "wait", wait.Round(time.Second).String())
+		return fmt.Errorf("sweep now refused: the team may ask once per %s; next in %s", l.every, wait.Round(time.Second))
+	}
+	l.last = now
+	l.log.Info("sweep now", "who", who)
+	if l.sweep != nil {
+		l.sweep()
+	}
+	return nil
+}

@@ -1,0 +1,37 @@
+package tui
+
+import (
+	"testing"
+	"time"
+
+	"github.com/meshtop/meshtop/mesh"
+)
+
+// BenchmarkDetailData measures what a drill-down costs per new data in live mode: a full
+// ring (360 sweeps, two agents, a traceroute per agent per sweep) through hop statistics,
+// route changes, the timeline and the rendering at 160x48. It runs in Update, once per
+// sweep, never per frame.
+func BenchmarkDetailData(b *testing.B) {
+	st := mesh.NewStore(mesh.DefaultKeep)
+	for i := range mesh.DefaultKeep {
+		at := t0.Add(time.Duration(i) * time.Minute)
+		for _, a := range []string{"scouter-ams-0", "scouter-ams-1"} {
+			r := mesh.PingResult{Time: at, Src: a, SrcPop: "ams", DstPop: "fra", Dst: "198.18.1.2"}
+			v := 25 + float64(i%7)
+			r.DerivePing(5, []float64{v, v + 1, mesh.Lost, v + 3, v + 0.5}, -1)
+			st.AddPing(r)
+			st.AddTrace(fixtureTrace(at, a, i, true))
+		}
+	}
+	src := StoreSource{Store: st}
+	fwd, _ := src.PairHistory(b.Context(), "ams", "fra", 0)
+	tr, _ := src.PairTraces(b.Context(), "ams", "fra")
+	d := newDetail(newUIContext(src, Config{Now: func() time.Time { return t0 }}))
+	d.SetSize(160, 46)
+	d.open("ams", "fra")
+	msg := detailMsg{src: "ams", dst: "fra", fwd: fwd, rev: fwd, fwdTr: tr, revTr: tr}
+	b.ResetTimer()
+	for b.Loop() {
+		d.setData(msg)
+	}
+}

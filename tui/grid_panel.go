@@ -1,0 +1,320 @@
+package tui
+
+import (
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/meshtop/meshtop/mesh"
+)
+
+// panelModel is the grid's panel, beside the grid on a wide terminal or under it: the
+// selected pair (latency, jitter and loss together, a sparkline of its RTT, the reverse
+// direction) and the newest mesh-wide events, each of which jumps to its pair (tab
+// selects the list, enter jumps; or a click). The grid sizes and feeds it.
+type panelModel struct {
+	ui *uiContext
+	st *styles
+
+	enabled bool // p hides or shows it
+	visible bool // the layout left room for it
+	side    bool // beside the grid (else under it)
+	width   int
+	height  int
+
+	src, dst string        // the pair shown
+	pairText []string      // its lines, from the matrix
+	hist     []mesh.Sample // its newest samples (sparkline), read in a Cmd
+	histFor  mesh.Pair     // the pair hist belongs to
+	gen      int           // numbers history reads: only the newest answer counts
+
+	events  []meshEvent
+	focus   bool // the event list has the arrow keys
+	sel     int  // selected event
+	evTop   int  // first event shown
+	evLine0 int  // body line of the first event shown
+	evX0    int  // body column where the panel starts
+	evShown int
+
+	rendered string
+}
+
+// panelDelay is how long the cursor must rest on a pair before its history is read, so
+// holding an arrow key does not queue a read per cell.
+const panelDelay = 150 * time.Millisecond
+
+// panelTickMsg asks for the selected pair's history if the cursor still rests there.
+type panelTickMsg struct{ gen int }
+
+// pairHistoryMsg carries the selected pair's newest samples.
+type pairHistoryMsg struct {
+	gen     int
+	pair    mesh.Pair
+	samples []mesh.Sample
+	err     error
+}
+
+func newPanel(ui *uiContext) panelModel {
+	return panelModel{ui: ui, st: ui.st, enabled: true}
+}
+
+// SetSize sizes the panel.
+func (p *panelModel) SetSize(w, h int) { p.width, p.height = max(1, w), max(1, h) }
+
+// View is the panel's cached rendering.
+func (p *panelModel) View() string { return p.rendered }
+
+// sparkW is how many samples the sparkline shows.
+func (p *panelModel) sparkW() int { return max(8, min(120, p.pairWidth()-9)) }
+
+func (p *panelModel) pairWidth() int {
+	if !p.side && p.width >= 80 {
+		return p.width / 2
+	}
+	return p.width
+}
+
+// follow returns the read of the selected pair's history when the pair changed (or
+// always, with force: new data arrived).
+func (p *panelModel) follow(force bool) tea.Cmd {
+	if !p.visible || p.src == "" {
+		return nil
+	}
+	pr := mesh.Pair{Src: p.src, Dst: p.dst}
+	if pr == p.histFor && !force {
+		return nil
+	}
+	moved := pr != p.histFor
+	if moved {
+		p.hist = nil
+	}
+	p.histFor = pr
+	p.gen++
+	gen := p.gen
+	// Only a moving cursor waits: new data for the same pair comes throttled already.
+	if p.ui.panelDelay <= 0 || !moved {
+		return p.read(gen)
+	}
+	return tea.Tick(p.ui.panelDelay, func(time.Time) tea.Msg { return panelTickMsg{gen: gen} })
+}
+
+func (p *panelModel) read(gen int) tea.Cmd {
+	ctx, src, pr, n := p.ui.ctx, p.ui.src, p.histFor, p.sparkW()
+	return func() tea.Msg {
+		ctx, cancel := contextWithReadTimeout(ctx)
+		defer cancel()
+		h, err := src.PairHistory(ctx, pr.Src, pr.Dst, n)
+		return pairHistoryMsg{gen: gen, pair: pr, samples: h, err: err}
+	}
+}
+
+// update takes the panel's own messages.
+func (p *panelModel) update(msg tea.Msg) (tea.Cmd, bool) {
+	switch msg := msg.(type) {
+	case panelTickMsg:
+		if msg.gen == p.gen {
+			return p.read(msg.gen), false
+		}
+	case pairHistoryMsg:
+		if msg.gen == p.gen && msg.err == nil {
+			p.hist = msg.samples
+			return nil, true
+		}
+	}
+	return nil, false
+}
+
+// setSelection recomputes the pair's lines and renders.
+func (p *panelModel) setSelection(g *gridModel) {
+	if !p.visible {
+		p.rendered = ""
+		return
+	}
+	p.events = g.events.list
+	p.sel = max(0, min(p.sel, len(p.events)-1))
+	p.pairText = nil
+	if s, d, ok := g.Selected(); ok && g.m != nil {
+		p.src, p.dst = s, d
+		p.pairText = p.pairLines(g, s, d)
+	}
+	p.render()
+}
+
+// pairLines: title, latency, jitter, loss, sparkline, reverse direction.
+func (p *panelModel) pairLines(g *gridModel, s, d string) []string {
+	st := p.st
+	th := g.ui.cfg.Thresholds
+	title := st.title.Render(fmt.Sprintf("%s → %s", s, d))
+	if rs, rd := g.regionOf(s), g.regionOf(d); rs != "" || rd != "" {
+		title += st.dim.Render(fmt.Sprintf("  %s→%s", orDash(rs, "-"), orDash(rd, "-")))
+	}
+	lines := []string{title}
+	if why, down := g.m.SourceDown(s); down {
+		return append(lines, st.bad.Render("agents of "+s+" down: "+why))
+	}
+	cell := g.m.Cell(s, d)
+	if cell == nil || cell.Samples == 0 {
+		if s == d {
+			return append(lines, st.dim.Render("the same PoP: no pair"))
+		}
+		return append(lines, st.dim.Render("no data for this pair"))
+	}
+	val := func(m mesh.Metric, stat mesh.Stat) (string, mesh.Class) {
+		v, failed := cell.Value(m, stat)
+		return mesh.FormatValue(m, v, failed), th[m].Classify(v, failed)
+	}
+	sw := func(m mesh.Metric, stat mesh.Stat) string {
+		t, c := val(m, stat)
+		if math.IsNaN(cell.Values[m][stat]) && t == "-" {
+			return st.dim.Render("-")
+		}
+		return st.swatch(c, t)
+	}
+	stat := g.stat
+	lines = append(lines,
+		fmt.Sprintf("latency %s ms  mean %s p95 %s max %s", sw(mesh.Latency, stat),
+			plain(val(mesh.Latency, mesh.Mean)), plain(val(mesh.Latency, mesh.P95)), plain(val(mesh.Latency, mesh.Max))),
+		fmt.Sprintf("jitter  %s ms  %s %%", sw(mesh.JitterMs, stat), sw(mesh.JitterPct, stat)),
+		fmt.Sprintf("loss    %s %%   %s (%s)", sw(mesh.Loss, stat), plural(cell.Samples, "sample"), stat),
+		p.sparkline(cell),
+	)
+	if cell.Err != "" {
+		lines = append(lines, st.bad.Render("error: "+cell.Err))
+	}
+	if rev := g.m.Cell(d, s); rev != nil && rev.Samples > 0 {
+		v, failed := rev.Value(mesh.Latency, stat)
+		lv, _ := rev.Value(mesh.Loss, stat)
+		lines = append(lines, st.dim.Render(fmt.Sprintf("back %s → %s %s ms, loss %s %%", d, s,
+			mesh.FormatValue(mesh.Latency, v, failed), mesh.FormatValue(mesh.Loss, lv, false))))
+	}
+	return lines
+}
+
+func plain(text string, _ mesh.Class) string { return text }
+
+// sparkline draws the pair's newest RTTs, min to max; x marks a failed test.
+func (p *panelModel) sparkline(cell *mesh.Cell) string {
+	const blocks = "▁▂▃▄▅▆▇█"
+	h := p.hist
+	if (mesh.Pair{Src: p.src, Dst: p.dst}) != p.histFor || len(h) == 0 {
+		return p.st.dim.Render("rtt     reading…")
+	}
+	if n := p.sparkW(); len(h) > n {
+		h = h[len(h)-n:]
+	}
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, s := range h {
+		if !s.Failed {
+			lo, hi = math.Min(lo, s.AvgRTT), math.Max(hi, s.AvgRTT)
+		}
+	}
+	var b strings.Builder
+	runes := []rune(blocks)
+	for _, s := range h {
+		if s.Failed {
+			b.WriteString(p.st.bad.Render("x"))
+			continue
+		}
+		i := 0
+		if hi > lo {
+			i = int((s.AvgRTT - lo) / (hi - lo) * float64(len(runes)-1))
+		}
+		b.WriteRune(runes[max(0, min(len(runes)-1, i))])
+	}
+	rng := ""
+	if !math.IsInf(lo, 1) {
+		rng = p.st.dim.Render(fmt.Sprintf(" %s–%s", mesh.FormatValue(mesh.Latency, lo, false), mesh.FormatValue(mesh.Latency, hi, false)))
+	}
+	return "rtt     " + p.st.band.Render(b.String()) + rng
+}
+
+// eventLines is the event list in at most n lines of width w.
+func (p *panelModel) eventLines(n, w int) []string {
+	head := "events"
+	if len(p.events) > 0 {
+		head += p.st.dim.Render(" (tab selects, enter jumps)")
+	}
+	lines := []string{p.st.title.Render(head)}
+	if len(p.events) == 0 {
+		p.evShown = 0
+		return append(lines, p.st.dim.Render("none yet: changes to red, recoveries, agents down"))
+	}
+	room := max(0, n-1)
+	if p.sel < p.evTop {
+		p.evTop = p.sel
+	}
+	if p.sel >= p.evTop+room {
+		p.evTop = p.sel - room + 1
+	}
+	p.evTop = max(0, min(p.evTop, len(p.events)-room))
+	last := min(len(p.events), p.evTop+room)
+	for i := p.evTop; i < last; i++ {
+		e := p.events[i]
+		t := ansi.Truncate(e.text(), w, "…")
+		switch {
+		case p.focus && i == p.sel:
+			t = p.st.cursor.Render(pad(t, w))
+		case e.kind == evRed || e.kind == evDown:
+			t = p.st.bad.Render(t)
+		case e.kind == evRecovered || e.kind == evUp:
+			t = p.st.good.Render(t)
+		case e.kind == evRoute:
+			t = p.st.hint.Render(t)
+		}
+		lines = append(lines, t)
+	}
+	p.evShown = last - p.evTop
+	if last < len(p.events) && len(lines) > 1 {
+		lines[len(lines)-1] = p.st.dim.Render(fmt.Sprintf("↓ %d more", len(p.events)-last+1))
+		p.evShown--
+	}
+	return lines
+}
+
+// render lays the pair and the events out in the panel's box.
+func (p *panelModel) render() {
+	w, h := p.width, p.height
+	var out []string
+	if !p.side && w >= 80 {
+		// Under the grid on a wide terminal: pair on the left, events on the right.
+		lw := w / 2
+		ev := p.eventLines(h, w-lw-3)
+		for i := range h {
+			l, r := "", ""
+			if i < len(p.pairText) {
+				l = p.pairText[i]
+			}
+			if i < len(ev) {
+				r = ev[i]
+			}
+			out = append(out, pad(ansi.Truncate(l, lw, "…"), lw)+p.st.dim.Render(" │ ")+r)
+		}
+		p.evLine0, p.evX0 = 1, lw+3
+	} else {
+		for _, l := range p.pairText {
+			out = append(out, ansi.Truncate(l, w, "…"))
+		}
+		if len(out) < h {
+			out = append(out, "")
+		}
+		p.evLine0, p.evX0 = len(out)+1, 0
+		out = append(out, p.eventLines(h-len(out), w)...)
+	}
+	if len(out) > h {
+		out = out[:h]
+	}
+	p.rendered = strings.Join(out, "\n")
+}
+
+// eventAt maps a line and column of the panel to an event.
+func (p *panelModel) eventAt(x, y int) (int, bool) {
+	i := y - p.evLine0
+	if x < p.evX0 || i < 0 || i >= p.evShown {
+		return 0, false
+	}
+	return p.evTop + i, true
+}

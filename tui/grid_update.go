@@ -1,0 +1,258 @@
+package tui
+
+import (
+	"slices"
+	"time"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/meshtop/meshtop/mesh"
+)
+
+// gridTop is the grid's header row within the grid screen (below the legend line).
+const gridTop = 1
+
+// Update implements component: new matrices, the grid's keys (moving, metric, stat,
+// sort, transpose, filter) and clicks. enter, or a click on the selected cell, asks the
+// root for a drill-down with an openPairMsg.
+func (g *gridModel) Update(msg tea.Msg) tea.Cmd {
+	var cmd tea.Cmd
+	force := false
+	switch msg := msg.(type) {
+	case matrixMsg:
+		if msg.err == nil && msg.m != nil && !msg.superseded {
+			g.setMatrix(msg.m)
+			force = true // the pair's history has a new sample
+		}
+	case tea.KeyPressMsg:
+		switch {
+		case g.filtering:
+			cmd = g.filterKey(msg)
+		case g.panel.focus:
+			cmd = g.eventKey(msg)
+		default:
+			cmd = g.key(msg)
+		}
+	case tea.MouseClickMsg:
+		cmd = g.click(msg.Mouse())
+	case panelTickMsg, pairHistoryMsg:
+		next, changed := g.panel.update(msg)
+		if changed {
+			g.panel.setSelection(g)
+			g.join()
+		}
+		return next
+	case routeChangesMsg:
+		if msg.err != nil {
+			return nil
+		}
+		g.events.routeNext = msg.next
+		if g.events.addRoutes(msg.changes) {
+			g.render()
+		}
+		return nil
+	case staleTickMsg:
+		// Cells age without new data: redraw so stale marks appear.
+		g.render()
+		return g.staleTick()
+	}
+	return tea.Batch(cmd, g.panel.follow(force))
+}
+
+// staleTickMsg redraws the grid so that cells can turn stale.
+type staleTickMsg struct{}
+
+// staleTick schedules the next staleness redraw; nil without an interval.
+func (g *gridModel) staleTick() tea.Cmd {
+	iv := g.ui.cfg.Interval
+	if iv <= 0 {
+		return nil
+	}
+	return tea.Tick(max(iv/2, time.Second), func(time.Time) tea.Msg { return staleTickMsg{} })
+}
+
+// metricKey reports whether a key switches the metric; those work on every screen.
+func (g *gridModel) metricKey(msg tea.KeyPressMsg) bool {
+	k := g.ui.keys
+	return key.Matches(msg, k.Metric) || key.Matches(msg, k.MetricKeys...)
+}
+
+func (g *gridModel) key(msg tea.KeyPressMsg) tea.Cmd {
+	k := g.ui.keys
+	switch {
+	case key.Matches(msg, k.Metric):
+		g.setView(mesh.Metrics[(max(0, slices.Index(mesh.Metrics, g.metric))+1)%len(mesh.Metrics)], g.stat)
+	case key.Matches(msg, k.MetricKeys...):
+		for i, b := range k.MetricKeys {
+			if key.Matches(msg, b) {
+				g.setView(mesh.Metrics[i], g.stat)
+			}
+		}
+	case key.Matches(msg, k.Up):
+		g.move(-1, 0)
+	case key.Matches(msg, k.Down):
+		g.move(1, 0)
+	case key.Matches(msg, k.Left):
+		g.move(0, -1)
+	case key.Matches(msg, k.Right):
+		g.move(0, 1)
+	case key.Matches(msg, k.PageUp):
+		g.move(-g.visRows, 0)
+	case key.Matches(msg, k.PageDown):
+		g.move(g.visRows, 0)
+	case key.Matches(msg, k.Home):
+		g.moveTo(0, 0)
+	case key.Matches(msg, k.End):
+		g.moveTo(len(g.rows)-1, len(g.cols)-1)
+	case key.Matches(msg, k.Stat):
+		g.setView(g.metric, mesh.Stats[(max(0, slices.Index(mesh.Stats, g.stat))+1)%len(mesh.Stats)])
+	case key.Matches(msg, k.Sort):
+		g.sort = (g.sort + 1) % 2
+		g.reorder()
+	case key.Matches(msg, k.Transpose):
+		g.transpose()
+	case key.Matches(msg, k.Filter):
+		g.filtering = true
+		return g.input.Focus()
+	case key.Matches(msg, k.Back):
+		if g.filter != "" {
+			g.input.SetValue("")
+			g.applyFilter()
+		}
+	case key.Matches(msg, k.Enter):
+		return g.open()
+	case key.Matches(msg, k.Panel):
+		g.panel.enabled = !g.panel.enabled
+		g.layout()
+		g.render()
+	case key.Matches(msg, k.Regions):
+		g.regions = !g.regions
+		g.reorder()
+	case key.Matches(msg, k.Events):
+		if g.panel.visible && len(g.events.list) > 0 {
+			g.panel.focus = true
+			g.render()
+		}
+	}
+	return nil
+}
+
+// eventKey moves through the event list; enter jumps to the event's pair. Other keys
+// leave the list and act on the grid.
+func (g *gridModel) eventKey(msg tea.KeyPressMsg) tea.Cmd {
+	k := g.ui.keys
+	switch {
+	case key.Matches(msg, k.Up):
+		g.panel.sel = max(0, g.panel.sel-1)
+	case key.Matches(msg, k.Down):
+		g.panel.sel = min(len(g.events.list)-1, g.panel.sel+1)
+	case key.Matches(msg, k.Enter):
+		g.panel.focus = false
+		g.jumpToEvent(g.panel.sel)
+	case key.Matches(msg, k.Back), key.Matches(msg, k.Events):
+		g.panel.focus = false
+	default:
+		g.panel.focus = false
+		return g.key(msg)
+	}
+	g.render()
+	return nil
+}
+
+// jumpToEvent selects the pair of event i (the first destination of an agent event),
+// clearing a filter that hides it.
+func (g *gridModel) jumpToEvent(i int) {
+	if i < 0 || i >= len(g.events.list) {
+		return
+	}
+	e := g.events.list[i]
+	dst := e.dst
+	if dst == "" {
+		for _, p := range g.cols {
+			if p != e.src {
+				dst = p
+				break
+			}
+		}
+	}
+	if g.selectPair(e.src, dst) {
+		return
+	}
+	g.input.SetValue("")
+	g.applyFilter()
+	g.selectPair(e.src, dst)
+}
+
+// filterKey edits the filter line; the grid follows every keystroke.
+func (g *gridModel) filterKey(msg tea.KeyPressMsg) tea.Cmd {
+	var cmd tea.Cmd
+	switch msg.String() {
+	case "enter":
+		g.filtering = false
+		g.input.Blur()
+	case "esc":
+		g.filtering = false
+		g.input.Blur()
+		g.input.SetValue("")
+	default:
+		g.input, cmd = g.input.Update(msg)
+	}
+	g.applyFilter()
+	return cmd
+}
+
+func (g *gridModel) applyFilter() {
+	g.filter = g.input.Value()
+	g.reorder()
+}
+
+// transpose swaps rows and columns; the selection stays on the same pair.
+func (g *gridModel) transpose() {
+	g.transposed = !g.transposed
+	g.r, g.c = g.c, g.r
+	g.curRow, g.curCol = g.curCol, g.curRow
+	g.reorder()
+}
+
+// panelEventAt maps body coordinates to an event of the panel.
+func (g *gridModel) panelEventAt(x, y int) (int, bool) {
+	if !g.panel.visible {
+		return 0, false
+	}
+	if g.panel.side {
+		return g.panel.eventAt(x-g.gridW-3, y)
+	}
+	return g.panel.eventAt(x, y-g.gridH-1)
+}
+
+// open asks for a drill-down into the selected pair.
+func (g *gridModel) open() tea.Cmd {
+	s, d, ok := g.Selected()
+	if !ok {
+		return nil
+	}
+	return func() tea.Msg { return openPairMsg{src: s, dst: d} }
+}
+
+// click selects the clicked cell; a click on the selected cell drills down (a double
+// click does both). Coordinates are relative to the grid screen's top-left.
+func (g *gridModel) click(ms tea.Mouse) tea.Cmd {
+	if ms.Button != tea.MouseLeft {
+		return nil
+	}
+	if i, ok := g.panelEventAt(ms.X, ms.Y-gridTop); ok {
+		g.panel.sel = i
+		g.jumpToEvent(i)
+		return nil
+	}
+	r, c, ok := g.cellAt(ms.X, ms.Y-gridTop)
+	if !ok {
+		return nil
+	}
+	if r == g.r && c == g.c {
+		return g.open()
+	}
+	g.moveTo(r, c)
+	return nil
+}

@@ -1,0 +1,168 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
+)
+
+// helpModel is the key help under the frame: one line, or every binding after `?`. It
+// shows the bindings of the screen in front (SetKeys). The full help lays its bindings
+// out in as many columns as the width holds; when it does not fit under the screen
+// either, it takes the screen (Overlay) and scrolls with the arrow keys.
+type helpModel struct {
+	ui       *uiContext
+	h        help.Model
+	keys     help.KeyMap
+	width    int
+	height   int // the terminal's
+	overlay  bool
+	off      int // first line shown in overlay mode
+	lines    []string
+	rendered string
+}
+
+// minScreen is the fewest lines the screen above the full help must keep (legend,
+// header, a row, the hint), or the help takes the screen instead.
+const minScreen = 4
+
+func newHelp(ui *uiContext) helpModel {
+	h := helpModel{ui: ui, h: help.New(), keys: gridHelp{k: ui.keys}}
+	if ui.cfg.NoColor {
+		plain := lipgloss.NewStyle()
+		h.h.Styles = help.Styles{ShortKey: plain, ShortDesc: plain, ShortSeparator: plain, Ellipsis: plain,
+			FullKey: plain, FullDesc: plain, FullSeparator: plain}
+	}
+	h.render()
+	return h
+}
+
+// Update toggles the full help on `?` and scrolls it in overlay mode.
+func (h *helpModel) Update(msg tea.Msg) tea.Cmd {
+	k, ok := msg.(tea.KeyPressMsg)
+	if !ok {
+		return nil
+	}
+	keys := h.ui.keys
+	switch {
+	case key.Matches(k, keys.Help):
+		h.h.ShowAll = !h.h.ShowAll
+		h.off = 0
+	case !h.overlay:
+		return nil
+	case key.Matches(k, keys.Back):
+		h.h.ShowAll = false
+	case key.Matches(k, keys.Up):
+		h.off--
+	case key.Matches(k, keys.Down):
+		h.off++
+	case key.Matches(k, keys.PageUp):
+		h.off -= h.room()
+	case key.Matches(k, keys.PageDown):
+		h.off += h.room()
+	}
+	h.render()
+	return nil
+}
+
+// Overlay reports whether the full help takes the screen (and its keys).
+func (h *helpModel) Overlay() bool { return h.overlay }
+
+// SetKeys shows the bindings of another screen.
+func (h *helpModel) SetKeys(km help.KeyMap) {
+	h.keys = km
+	h.render()
+}
+
+// SetSize implements component; h is the terminal's height.
+func (h *helpModel) SetSize(w, ht int) {
+	h.width, h.height = w, ht
+	h.h.SetWidth(w)
+	h.render()
+}
+
+// View implements component.
+func (h *helpModel) View() string { return h.rendered }
+
+// Height is the number of lines the help takes.
+func (h *helpModel) Height() int { return lineCount(h.rendered) }
+
+// room is the lines of bindings an overlay shows (the status line and the scroll line
+// take two).
+func (h *helpModel) room() int { return max(1, h.height-2) }
+
+func (h *helpModel) render() {
+	h.overlay = false
+	if !h.h.ShowAll {
+		h.rendered = h.h.View(h.keys)
+		return
+	}
+	h.lines = h.fullLines()
+	if len(h.lines)+1+minScreen <= h.height {
+		h.rendered = strings.Join(h.lines, "\n")
+		return
+	}
+	h.overlay = true
+	room := h.room()
+	if len(h.lines) <= room+1 {
+		h.off = 0
+		h.rendered = strings.Join(h.lines, "\n")
+		return
+	}
+	h.off = max(0, min(h.off, len(h.lines)-room))
+	shown := append([]string(nil), h.lines[h.off:h.off+room]...)
+	more := fmt.Sprintf("↑↓ scroll %d–%d of %d · ? or esc closes", h.off+1, h.off+room, len(h.lines))
+	shown = append(shown, h.ui.st.dim.Render(ansi.Truncate(more, max(1, h.width), "…")))
+	h.rendered = strings.Join(shown, "\n")
+}
+
+// fullLines is the full help: bubbles' grouped columns when they fit the width, else
+// every binding in as many columns as fit.
+func (h *helpModel) fullLines() []string {
+	groups := h.keys.FullHelp()
+	need := 0
+	var all []key.Binding
+	for i, g := range groups {
+		kw, dw := 0, 0
+		for _, b := range g {
+			if !b.Enabled() {
+				continue
+			}
+			kw, dw = max(kw, ansi.StringWidth(b.Help().Key)), max(dw, ansi.StringWidth(b.Help().Desc))
+			all = append(all, b)
+		}
+		need += kw + 1 + dw
+		if i > 0 {
+			need += 4
+		}
+	}
+	if need <= h.width {
+		return strings.Split(h.h.View(h.keys), "\n")
+	}
+	kw, dw := 0, 0
+	for _, b := range all {
+		kw, dw = max(kw, ansi.StringWidth(b.Help().Key)), max(dw, ansi.StringWidth(b.Help().Desc))
+	}
+	colW := kw + 1 + dw + 2
+	cols := max(1, (h.width+2)/colW)
+	rows := (len(all) + cols - 1) / cols
+	st := h.h.Styles
+	lines := make([]string, rows)
+	for i, b := range all {
+		r, c := i%rows, i/rows
+		cell := st.FullKey.Render(pad(b.Help().Key, kw)) + " " + st.FullDesc.Render(pad(b.Help().Desc, dw))
+		if c > 0 {
+			cell = "  " + cell
+		}
+		lines[r] += cell
+	}
+	for i := range lines {
+		lines[i] = strings.TrimRight(lines[i], " ")
+	}
+	return lines
+}
