@@ -76,6 +76,7 @@ type pairAcc struct {
 	haveLast bool
 	bad      float64
 	hist     map[mesh.Metric][]float64
+	sums     map[mesh.Metric]float64 // rollup: sums of the means' numerators
 }
 
 // mread is the state of one progressive read.
@@ -136,22 +137,39 @@ func setStat(m mesh.Metric, st mesh.Stat) func(a *pairAcc, v float64) {
 	return func(a *pairAcc, v float64) { a.cell.Values[m][st] = v }
 }
 
-// statStmts are the statements of stats sts of every metric, one per metric.
-func (rd *mread) statStmts(sts ...mesh.Stat) []stmt {
-	var out []stmt
+// primary are the metrics the workshop's boards showed (latency, jitter %, loss): read
+// first; the others (jitter ms) follow with the counts.
+func primary(m mesh.Metric) bool { return m != mesh.JitterMs }
+
+func metricsWhere(f func(mesh.Metric) bool) []mesh.Metric {
+	var out []mesh.Metric
 	for _, m := range mesh.Metrics {
+		if f(m) {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// statStmts are the statements of stats sts of every metric, one per metric.
+func (rd *mread) statStmts(sts ...mesh.Stat) []stmt { return rd.statStmtsOf(mesh.Metrics, sts...) }
+
+// statStmtsOf are the statements of stats sts of the given metrics, one per metric. On
+// a rollup a mean is the bucket sums' sum, divided by the counts (read once, see
+// countStmts) when the matrix is built.
+func (rd *mread) statStmtsOf(metrics []mesh.Metric, sts ...mesh.Stat) []stmt {
+	var out []stmt
+	for _, m := range metrics {
 		s := stmt{good: rd.lvl == nil && goodOnly(m)}
 		for _, st := range sts {
 			if st == mesh.P95 && rd.lvl != nil {
 				s.aggs = append(s.aggs, rd.histAggs(m)...)
+			} else if st == mesh.Mean && rd.lvl != nil {
+				s.aggs = append(s.aggs, agg{alias: m.Field() + "_sum", expr: "sum(" + QuoteIdent(m.Field()+"_sum") + ")", apply: setSum(m)})
 			} else {
 				s.aggs = append(s.aggs, agg{alias: m.Field() + "_" + st.String(), expr: rd.statExpr(m, st), apply: setStat(m, st)})
 			}
 			s.gives = append(s.gives, statKey{m, st})
-		}
-		if rd.lvl != nil && goodOnly(m) {
-			// A rollup knows the pair's successful tests per bucket: all failed is good == 0.
-			s.aggs = append(s.aggs, agg{alias: "good", expr: `sum("good")`, apply: setGood})
 		}
 		out = append(out, s)
 	}
@@ -159,6 +177,15 @@ func (rd *mread) statStmts(sts ...mesh.Stat) []stmt {
 }
 
 func setGood(a *pairAcc, v float64) { a.good, a.inGood = v, v > 0 }
+
+func setSum(m mesh.Metric) func(a *pairAcc, v float64) {
+	return func(a *pairAcc, v float64) {
+		if a.sums == nil {
+			a.sums = map[mesh.Metric]float64{}
+		}
+		a.sums[m] = v
+	}
+}
 
 // countStmts are the test counts (samples, successful tests) and the number of points
 // with impossible values.
@@ -306,6 +333,15 @@ func (rd *mread) matrix() *mesh.Matrix {
 	out := make(map[mesh.Pair]*mesh.Cell, len(rd.accs))
 	for p, a := range rd.accs {
 		c := a.cell
+		for m, sum := range a.sums {
+			den := a.good
+			if !goodOnly(m) {
+				den = a.n
+			}
+			if a.haveN && den > 0 {
+				c.Values[m][mesh.Mean] = sum / den
+			}
+		}
 		for m, h := range a.hist {
 			c.Values[m][mesh.P95] = histPercentile(m, h, 95)
 		}
@@ -441,52 +477,64 @@ func (r *Reader) matrixSteps(ctx context.Context, want mesh.Stat, step func(Step
 	if err := rd.run(ctx, rd.lastStmts(), true); err != nil {
 		return nil, wrap(err)
 	}
-	rest := []mesh.Stat{}
-	for _, st := range []mesh.Stat{mesh.Mean, mesh.Max} {
-		if st != want {
-			rest = append(rest, st)
-		}
+	first, other := want, mesh.Max
+	switch want {
+	case mesh.Last:
+		first = mesh.Mean
+	case mesh.Max:
+		other = mesh.Mean
+	case mesh.P95:
+		other = mesh.Mean
+	}
+	later := []mesh.Stat{first, other}
+	if want == mesh.P95 {
+		later = []mesh.Stat{mesh.Mean, mesh.Max}
 	}
 	p95 := want == mesh.P95 || rd.lvl != nil
-	pendingAfter := func(sts []mesh.Stat, counts bool) string {
-		var parts []string
-		for _, st := range sts {
-			parts = append(parts, st.String())
-		}
-		if counts {
-			parts = append(parts, "counts")
-		}
-		if p95 && !containsStat(sts, mesh.P95) && want != mesh.P95 {
-			parts = append(parts, "p95")
-		}
-		return strings.Join(parts, ", ")
+	prim, sec := metricsWhere(primary), metricsWhere(func(m mesh.Metric) bool { return !primary(m) })
+	p95Note := ""
+	if p95 && want != mesh.P95 {
+		p95Note = ", p95"
 	}
-	first := want
-	if want == mesh.Last {
-		first = mesh.Mean
-		rest = []mesh.Stat{mesh.Max}
+	counts := rd.countStmts()
+	// 2. the stat on screen of latency, jitter % and loss (with the counts on a rollup:
+	// its means need them, and they are cheap there).
+	step(rd.step(first.String() + ", " + other.String() + ", counts" + p95Note))
+	s2 := rd.statStmtsOf(prim, first)
+	if rd.lvl != nil {
+		s2, counts = append(s2, counts...), nil
 	}
-	step(rd.step(pendingAfter(append([]mesh.Stat{first}, rest...), true)))
-	// 2. the stat on screen.
-	if err := rd.run(ctx, rd.statStmts(first), false); err != nil {
+	if err := rd.run(ctx, s2, false); err != nil {
 		return nil, wrap(err)
 	}
-	// 3. the rest of mean/max and the counts.
-	tail := []mesh.Stat{}
-	if p95 && first != mesh.P95 {
-		tail = append(tail, mesh.P95)
+	if want != mesh.P95 {
+		// 3. the other of mean and max of latency, jitter % and loss.
+		step(rd.step(other.String() + ", counts" + p95Note))
+		if err := rd.run(ctx, rd.statStmtsOf(prim, other), false); err != nil {
+			return nil, wrap(err)
+		}
 	}
-	step(rd.step(pendingAfter(rest, true)))
-	if err := rd.run(ctx, append(rd.statStmts(rest...), rd.countStmts()...), false); err != nil {
+	// 4. jitter ms, the counts and the implausible-point check.
+	pend := "counts, jitter ms"
+	if want == mesh.P95 {
+		pend = "mean, max, counts"
+	}
+	step(rd.step(pend + p95Note))
+	s4 := append(rd.statStmtsOf(sec, later...), counts...)
+	if want == mesh.P95 {
+		s4 = append(s4, rd.statStmtsOf(prim, later...)...)
+		s4 = append(s4, rd.statStmtsOf(sec, mesh.P95)...)
+	}
+	if err := rd.run(ctx, s4, false); err != nil {
 		return nil, wrap(err)
 	}
-	if len(tail) == 0 {
+	if !p95 || want == mesh.P95 {
 		step(rd.step(""))
 		return rd, nil
 	}
-	// 4. p95 (rollup histograms, or raw when it is on screen).
+	// 5. p95 from a rollup's histograms.
 	step(rd.step("p95"))
-	if err := rd.run(ctx, rd.statStmts(tail...), false); err != nil {
+	if err := rd.run(ctx, rd.statStmts(mesh.P95), false); err != nil {
 		return nil, wrap(err)
 	}
 	step(rd.step(""))
