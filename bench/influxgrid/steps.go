@@ -141,13 +141,14 @@ func measure(ctx context.Context, base string, end time.Time, window time.Durati
 		"dashboard: all three panels (latency, jitter %, loss)",
 		"meshtop: first paint (last of every metric)",
 		"meshtop: stat on screen (mean of every metric)",
-		"meshtop: filled (mean, max, counts, implausible check)",
+		"meshtop: filled (mean and max of latency, jitter %, loss)",
+		"meshtop: complete (+ jitter ms, counts, implausible check)",
 		"meshtop: p95 on screen (whole read, p95 included)",
 		"meshtop: refresh 60 s later (incremental)",
 		"meshtop: drill-down 24 h (raw, 120 buckets)",
 		"meshtop 7 d (1 h rollup): filled",
 		"meshtop 30 d (1 h rollup): filled",
-		"meshtop 30 d (1 h rollup): p95 from histograms",
+		"meshtop 30 d (1 h rollup): complete, p95 from histograms",
 		"meshtop: drill-down 30 d (1 h rollup)",
 		"form A: mean(avg_rtt_ms) WHERE avg_rtt_ms > 0",
 		"form B: sum+count(avg_rtt_ms) and count WHERE avg_rtt_ms <= 0",
@@ -197,9 +198,11 @@ func measure(ctx context.Context, base string, end time.Time, window time.Durati
 				ts[2].add(time.Since(t0))
 			case 2:
 				ts[3].add(time.Since(t0))
+			case 3:
+				ts[4].add(time.Since(t0))
 			}
 			if s.Pending == "" {
-				ts[4].add(time.Since(t0))
+				ts[5].add(time.Since(t0))
 				final = s.Matrix
 			}
 		})
@@ -214,7 +217,7 @@ func measure(ctx context.Context, base string, end time.Time, window time.Durati
 			if err := r.MatrixSteps(ctx, mesh.P95, func(influx.Step) {}); err != nil {
 				return err
 			}
-			ts[5].add(time.Since(t0))
+			ts[6].add(time.Since(t0))
 		}
 		// Incremental refresh: a complete read at end, then one 60 s later.
 		now := end
@@ -230,19 +233,24 @@ func measure(ctx context.Context, base string, end time.Time, window time.Durati
 		if _, err := rr.Refresh(ctx, prev, mesh.Mean, func(influx.Step) {}); err != nil {
 			return err
 		}
-		ts[6].add(time.Since(t0))
+		ts[7].add(time.Since(t0))
 		t0 = time.Now()
 		if _, err := r.PairBuckets(ctx, pops[0], pops[1], 120); err != nil {
 			return err
 		}
-		ts[7].add(time.Since(t0))
+		ts[8].add(time.Since(t0))
 		for i, w := range []time.Duration{7 * 24 * time.Hour, rollupDays * 24 * time.Hour} {
 			t0 = time.Now()
 			var via string
-			if err := wr(w).MatrixSteps(ctx, mesh.Mean, func(s influx.Step) { via = s.Via }); err != nil {
+			k := 0
+			if err := wr(w).MatrixSteps(ctx, mesh.Mean, func(s influx.Step) {
+				if k++; k == 3 {
+					ts[9+i].add(time.Since(t0))
+				}
+				via = s.Via
+			}); err != nil {
 				return err
 			}
-			ts[8+i].add(time.Since(t0))
 			if via != "rollup 1h" {
 				return fmt.Errorf("%s window read from %q, want the 1 h rollup", w, via)
 			}
@@ -251,18 +259,18 @@ func measure(ctx context.Context, base string, end time.Time, window time.Durati
 		if err := wr(rollupDays*24*time.Hour).MatrixSteps(ctx, mesh.P95, func(influx.Step) {}); err != nil {
 			return err
 		}
-		ts[10].add(time.Since(t0))
+		ts[11].add(time.Since(t0))
 		t0 = time.Now()
 		if _, err := wr(rollupDays*24*time.Hour).PairBuckets(ctx, pops[0], pops[1], 120); err != nil {
 			return err
 		}
-		ts[11].add(time.Since(t0))
+		ts[12].add(time.Since(t0))
 		// The candidate forms of "mean latency over successful tests".
 		a, da, err := query(base, fmt.Sprintf(`SELECT mean("avg_rtt_ms") AS "m" FROM "ping" WHERE %s AND "dst_pop" != 'Unknown' AND "avg_rtt_ms" > 0 GROUP BY "src_pop", "dst_pop"`, tf))
 		if err != nil {
 			return err
 		}
-		ts[12].add(da)
+		ts[13].add(da)
 		t0 = time.Now()
 		var b, fcount map[string]map[string]float64
 		var berr, ferr error
@@ -276,7 +284,7 @@ func measure(ctx context.Context, base string, end time.Time, window time.Durati
 		if berr != nil || ferr != nil {
 			return fmt.Errorf("form B: %v %v", berr, ferr)
 		}
-		ts[13].add(time.Since(t0))
+		ts[14].add(time.Since(t0))
 		for k, row := range a {
 			mb := b[k]["s"] / (b[k]["n"] - fcount[k]["f"])
 			if math.Abs(mb-row["m"]) > 1e-9*math.Abs(row["m"]) {
