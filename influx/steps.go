@@ -473,10 +473,6 @@ func (r *Reader) matrixSteps(ctx context.Context, want mesh.Stat, step func(Step
 	wrap := func(err error) error {
 		return fmt.Errorf("read the mesh over %s: %w", r.describe(), err)
 	}
-	// 1. the newest test of every pair, from raw data (cheap at any window length).
-	if err := rd.run(ctx, rd.lastStmts(), true); err != nil {
-		return nil, wrap(err)
-	}
 	first, other := want, mesh.Max
 	switch want {
 	case mesh.Last:
@@ -499,12 +495,21 @@ func (r *Reader) matrixSteps(ctx context.Context, want mesh.Stat, step func(Step
 	counts := rd.countStmts()
 	// 2. the stat on screen of latency, jitter % and loss (with the counts on a rollup:
 	// its means need them, and they are cheap there).
-	step(rd.step(first.String() + ", " + other.String() + ", counts" + p95Note))
 	s2 := rd.statStmtsOf(prim, first)
 	if rd.lvl != nil {
 		s2, counts = append(s2, counts...), nil
 	}
-	if err := rd.run(ctx, s2, false); err != nil {
+	// Step 2's requests start with step 1's: last() is cheap and would otherwise add its
+	// time to the stat on screen's.
+	s2done := make(chan error, 1)
+	go func() { s2done <- rd.run(ctx, s2, false) }()
+	// 1. the newest test of every pair, from raw data (cheap at any window length).
+	if err := rd.run(ctx, rd.lastStmts(), true); err != nil {
+		<-s2done
+		return nil, wrap(err)
+	}
+	step(rd.step(first.String() + ", " + other.String() + ", counts" + p95Note))
+	if err := <-s2done; err != nil {
 		return nil, wrap(err)
 	}
 	if want != mesh.P95 {
