@@ -94,3 +94,15 @@ func TestWatcher(t *testing.T) {
 		t.Errorf("record drop: %+v", e)
 	}
 }
+
+func TestLogCleansAttrs(t *testing.T) {
+	var buf bytes.Buffer
+	l := NewLog(3, slog.New(slog.NewTextHandler(&buf, nil)))
+	l.Add(Event{Kind: KindAgentDown, Text: "x", Attrs: []slog.Attr{slog.String("agent", "evil\x1b]0;pwned\a"), slog.Int("n", 1)}})
+	if e := l.Recent(1)[0]; strings.ContainsAny(e.Attrs[0].Value.String(), "\x1b\a") || e.Attrs[1].Value.Int64() != 1 {
+		t.Errorf("attrs %v", e.Attrs)
+	}
+	if strings.ContainsAny(buf.String(), "\x1b\a") {
+		t.Errorf("log line carries control characters: %q", buf.String())
+	}
+}

@@ -61,6 +61,14 @@ func (l *Log) Add(e Event) {
 		e.Time = time.Now()
 	}
 	e.Text = textsafe.String(e.Text, 300)
+	attrs := make([]slog.Attr, len(e.Attrs))
+	for i, a := range e.Attrs {
+		if a.Value.Kind() == slog.KindString {
+			a.Value = slog.StringValue(textsafe.String(a.Value.String(), 300))
+		}
+		attrs[i] = a
+	}
+	e.Attrs = attrs
 	l.mu.Lock()
 	l.buf[(l.start+l.n)%len(l.buf)] = e
 	if l.n < len(l.buf) {

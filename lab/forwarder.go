@@ -37,18 +37,31 @@ type Forwarder struct {
 
 // direction holds the loss state and counters of one ordered PoP pair.
 type direction struct {
-	lossAcc   atomic.Int64 // parts per million, see drop
-	Forwarded atomic.Uint64
-	Dropped   atomic.Uint64
-	Expired   atomic.Uint64
+	lossAcc atomic.Int64 // parts per million, see drop
+	// Per router of the lab: the loss accumulators of its loss and its ICMP loss as this
+	// direction sees them. Kept per direction so that two directions sharing a router
+	// do not take turns at its drops (a trace a->b would then lose every answer of r1
+	// while b->a lost none).
+	rtrAcc, icmpAcc []atomic.Int64
+	Forwarded       atomic.Uint64
+	Dropped         atomic.Uint64
+	Expired         atomic.Uint64
+}
+
+func newDirection(routers int) *direction {
+	d := &direction{rtrAcc: make([]atomic.Int64, routers), icmpAcc: make([]atomic.Int64, routers)}
+	d.lossAcc.Store(lossScale / 2)
+	for i := range routers {
+		d.rtrAcc[i].Store(lossScale / 2)
+		d.icmpAcc[i].Store(lossScale / 2)
+	}
+	return d
 }
 
 // routerState is one emulated router's loss settings (guarded by Forwarder.mu) and
 // its accumulators and counters.
 type routerState struct {
 	loss, icmpLoss float64
-	lossAcc        atomic.Int64
-	icmpAcc        atomic.Int64
 	Dropped        atomic.Uint64
 	ICMPDropped    atomic.Uint64
 }
@@ -71,9 +84,7 @@ func NewForwarder(layout Layout, tuns []io.ReadWriteCloser, paths [][]Path) (*Fo
 		}
 		f.dirs[i] = make([]*direction, n)
 		for j := range f.dirs[i] {
-			d := &direction{}
-			d.lossAcc.Store(lossScale / 2)
-			f.dirs[i][j] = d
+			f.dirs[i][j] = newDirection(len(layout.Routers))
 		}
 		for j := range paths[i] {
 			if err := f.checkVia(paths[i][j].Via); err != nil {
@@ -82,10 +93,7 @@ func NewForwarder(layout Layout, tuns []io.ReadWriteCloser, paths [][]Path) (*Fo
 		}
 	}
 	for range layout.Routers {
-		r := &routerState{}
-		r.lossAcc.Store(lossScale / 2)
-		r.icmpAcc.Store(lossScale / 2)
-		f.routers = append(f.routers, r)
+		f.routers = append(f.routers, &routerState{})
 	}
 	sched, err := newScheduler(tuns)
 	if err != nil {
@@ -183,7 +191,7 @@ func (f *Forwarder) handle(src int, b []byte, now time.Time) {
 	for i := range min(ttl, hops) {
 		if r := f.router(path.Via[i]); r >= 0 {
 			rs := f.routers[r]
-			if f.dropAcc(&rs.lossAcc, rs.loss) {
+			if f.dropAcc(&d.rtrAcc[r], rs.loss) {
 				rs.Dropped.Add(1)
 				f.mu.RUnlock()
 				d.Dropped.Add(1)
@@ -207,7 +215,7 @@ func (f *Forwarder) handle(src int, b []byte, now time.Time) {
 		f.mu.RLock()
 		icmpLoss := rs.icmpLoss
 		f.mu.RUnlock()
-		if f.dropAcc(&rs.icmpAcc, icmpLoss) {
+		if f.dropAcc(&d.icmpAcc[r], icmpLoss) {
 			rs.ICMPDropped.Add(1) // a rate-limiting router stays silent
 			return
 		}

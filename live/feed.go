@@ -52,6 +52,7 @@ type RecordStatus struct {
 const maxPendingErrors = 4
 
 // Update is everything that happened since a subscriber's previous Update, coalesced.
+// Its pointers may be shared with other subscribers: read, never write, through them.
 // A subscriber applies it in this order: Done (when DoneFirst), Started, Progress, Done
 // (otherwise), Errors, Record, Changed.
 type Update struct {
@@ -194,19 +195,22 @@ func (f *Feed) publish(apply func(), merge func(*Update)) {
 func (f *Feed) Event(e probe.Event) {
 	switch e := e.(type) {
 	case probe.ProgressEvent:
+		// One value shared by every subscriber's update (updates are read-only), so a
+		// publish allocates nothing per subscriber.
 		if e.Done == 0 {
+			st := &Started{e.Total}
 			f.publish(func() {
-				f.sweeping, f.started, f.progress = true, Started{e.Total}, Progress{0, e.Total}
+				f.sweeping, f.started, f.progress = true, *st, Progress{0, e.Total}
 			}, func(u *Update) {
-				u.Started, u.Progress = &Started{e.Total}, nil
+				u.Started, u.Progress = st, nil
 				if u.Done != nil {
 					u.DoneFirst = true
 				}
 			})
 			return
 		}
-		f.publish(func() { f.progress = Progress{e.Done, e.Total} },
-			func(u *Update) { u.Progress = &Progress{e.Done, e.Total} })
+		pr := &Progress{e.Done, e.Total}
+		f.publish(func() { f.progress = *pr }, func(u *Update) { u.Progress = pr })
 	case probe.PingEvent, probe.TraceEvent, probe.AgentEvent:
 		f.publish(nil, func(u *Update) { u.Changed = true })
 	}
@@ -233,7 +237,7 @@ func (f *Feed) Error(err error) {
 
 // Record publishes the recorder's state.
 func (f *Feed) Record(st RecordStatus) {
-	f.publish(func() { f.record = &st }, func(u *Update) { r := st; u.Record = &r })
+	f.publish(func() { f.record = &st }, func(u *Update) { u.Record = &st })
 }
 
 // Hooks returns loop hooks that publish to the feed. then, when set, is called too

@@ -299,27 +299,22 @@ func (l *Loop) runLane(ctx context.Context, ln *lane, r *round, targets []mesh.A
 	defer func() {
 		l.mu.Lock()
 		ln.busy = false
-		if ln.retired {
-			for name, x := range l.lanes {
-				if x == ln {
-					delete(l.lanes, name)
-					delete(l.statuses, name)
-				}
-			}
+		if ln.retired && l.lanes[ln.src.Agent.Name] == ln {
+			delete(l.lanes, ln.src.Agent.Name)
+			delete(l.statuses, ln.src.Agent.Name)
 		}
 		l.mu.Unlock()
 	}()
 	if delay > 0 {
 		select {
 		case <-ctx.Done():
-			l.finishRound(r, mesh.AgentStatus{}, false)
-			return
+			return // stopping: the round is not recorded
 		case <-time.After(delay):
 		}
 	}
 	begin := l.beginPass(ln)
 	var res probe.Sweep
-	st := ln.src.Pass(ctx, targets, opts, r.sw.Time, func(e probe.Event) {
+	st := ln.src.Pass(ctx, targets, opts, probe.Stamp{At: r.sw.Time, Within: l.Interval}, func(e probe.Event) {
 		l.hook(func() {
 			l.event(e)
 			r.mu.Lock()
@@ -339,7 +334,7 @@ func (l *Loop) runLane(ctx context.Context, ln *lane, r *round, targets []mesh.A
 		return
 	}
 	took := l.passDone(ln, st, begin, opts.Kinds)
-	l.finishRound(r, st, true)
+	l.finishRound(r, st)
 	for took >= l.Interval && ctx.Err() == nil {
 		l.mu.Lock()
 		if ln.retired {
@@ -356,7 +351,7 @@ func (l *Loop) runLane(ctx context.Context, ln *lane, r *round, targets []mesh.A
 		}
 		res = probe.Sweep{}
 		var rmu sync.Mutex
-		st = ln.src.Pass(ctx, targets, o, time.Time{}, func(e probe.Event) {
+		st = ln.src.Pass(ctx, targets, o, probe.Stamp{}, func(e probe.Event) {
 			l.hook(func() { l.event(e) })
 			rmu.Lock()
 			defer rmu.Unlock()
@@ -410,11 +405,9 @@ func (l *Loop) passDone(ln *lane, st mesh.AgentStatus, begin time.Time, kinds pr
 }
 
 // finishRound counts a lane out of its round; the last one out records the sweep.
-func (l *Loop) finishRound(r *round, st mesh.AgentStatus, ran bool) {
+func (l *Loop) finishRound(r *round, st mesh.AgentStatus) {
 	r.mu.Lock()
-	if ran {
-		r.sw.Agents = append(r.sw.Agents, st)
-	}
+	r.sw.Agents = append(r.sw.Agents, st)
 	r.pending--
 	last := r.pending == 0
 	sw := r.sw
@@ -428,7 +421,13 @@ func (l *Loop) finishRound(r *round, st mesh.AgentStatus, ran bool) {
 	all := l.agentStatuses()
 	l.Store.SetAgents(all)
 	if l.Recorder != nil {
-		l.Recorder.Record(sw)
+		// Each result carries its time: the tick's, or its batch's when its source ran
+		// past the interval (see probe.Stamp). No sweep time overrides them.
+		rec := sw
+		if !sharesTime(rec) {
+			rec.Time = time.Time{}
+		}
+		l.Recorder.Record(rec)
 	}
 	sw.Agents = all
 	l.hook(func() {
@@ -436,6 +435,12 @@ func (l *Loop) finishRound(r *round, st mesh.AgentStatus, ran bool) {
 			l.Hooks.Done(sw)
 		}
 	})
+}
+
+// sharesTime reports whether every result of sw carries the sweep's time.
+func sharesTime(sw probe.Sweep) bool {
+	return !slices.ContainsFunc(sw.Pings, func(r mesh.PingResult) bool { return !r.Time.Equal(sw.Time) }) &&
+		!slices.ContainsFunc(sw.Traces, func(r mesh.TraceResult) bool { return !r.Time.Equal(sw.Time) })
 }
 
 // agentStatuses is every current source's latest state, sorted.

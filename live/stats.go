@@ -1,6 +1,9 @@
 package live
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // Stats is the loop's schedule at a glance, for the status bar and /metrics.
 type Stats struct {
@@ -51,4 +54,14 @@ func (l *Loop) Stats() Stats {
 	}
 	st.Lag = max(st.SweepDuration-l.Interval, 0)
 	return st
+}
+
+// Summary is a one-line status for the status bar: "" while on time, else e.g.
+// "behind: a full sweep takes 2m38s > 1m0s interval (300 of 300 sources continuous)".
+func (s Stats) Summary() string {
+	if !s.IsBehind() {
+		return ""
+	}
+	return fmt.Sprintf("behind: a full sweep takes %s > %s interval (%d of %d sources continuous, pairs up to %s old)",
+		s.SweepDuration.Round(time.Second), s.Interval, s.Behind, s.Sources, s.OldestAge.Round(time.Second))
 }

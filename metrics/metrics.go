@@ -30,6 +30,9 @@ type Options struct {
 	Recorder interface {
 		Status() (backlog int, dropped int64, lastErr error)
 	}
+	// Stats, when set, is the loop's schedule (live.Loop.Stats): sources behind, the
+	// oldest measurement's age, and its view of the lag.
+	Stats func() live.Stats
 	// Sessions, when set, counts open SSH sessions at scrape time.
 	Sessions func() int
 	// Now is the clock (tests).
@@ -125,14 +128,18 @@ var (
 		"1 when the agent could be used in its last sweep, 0 when it failed (state says how).",
 		[]string{"agent", "pop", "state"}, nil)
 	descLag = prometheus.NewDesc("meshtop_sweep_lag_seconds",
-		"How far the last finished sweep's start is behind schedule: now - last start - interval (0 when on time; grows when sweeps stall).",
+		"How far sweeps are behind schedule: now - last finished sweep's start - interval, or how much a source's pass outlasts the interval, whichever is more (0 when on time).",
 		nil, nil)
 	descBacklog = prometheus.NewDesc("meshtop_recorder_backlog_points",
 		"Points waiting to be written to InfluxDB (--record).", nil, nil)
 	descDropped = prometheus.NewDesc("meshtop_recorder_dropped_points_total",
 		"Points the recorder dropped because its buffer was full (--record).", nil, nil)
 	descSessions = prometheus.NewDesc("meshtop_ssh_sessions", "Open SSH sessions.", nil, nil)
-	descPairs    = prometheus.NewDesc("meshtop_pairs", "PoP pairs with data in the store.", nil, nil)
+	descBehind   = prometheus.NewDesc("meshtop_sources_behind",
+		"Source agents whose last pass took longer than the interval (they sweep continuously).", nil, nil)
+	descOldest = prometheus.NewDesc("meshtop_oldest_measurement_age_seconds",
+		"Age bound of every pair's newest measurement: time since the least recent pass of any source began.", nil, nil)
+	descPairs = prometheus.NewDesc("meshtop_pairs", "PoP pairs with data in the store.", nil, nil)
 )
 
 // pairGauges are the per-pair series: name, help, and how to read them from a cell.
@@ -180,6 +187,8 @@ func (s *stateCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- descDropped
 	ch <- descSessions
 	ch <- descPairs
+	ch <- descBehind
+	ch <- descOldest
 }
 
 func (s *stateCollector) Collect(ch chan<- prometheus.Metric) {
@@ -222,9 +231,17 @@ func (s *stateCollector) Collect(ch chan<- prometheus.Metric) {
 	s.m.mu.Lock()
 	last := s.m.lastStart
 	s.m.mu.Unlock()
+	var st live.Stats
+	if o.Stats != nil {
+		st = o.Stats()
+		ch <- prometheus.MustNewConstMetric(descBehind, prometheus.GaugeValue, float64(st.Behind))
+		ch <- prometheus.MustNewConstMetric(descOldest, prometheus.GaugeValue, st.OldestAge.Seconds())
+	}
 	if !last.IsZero() {
-		lag := o.Now().Sub(last) - o.Interval
-		ch <- prometheus.MustNewConstMetric(descLag, prometheus.GaugeValue, max(0, lag.Seconds()))
+		// Behind schedule either way: the last sweep started too long ago (a stuck loop),
+		// or passes take longer than the interval (the loop's own lag).
+		lag := max(o.Now().Sub(last)-o.Interval, st.Lag, 0)
+		ch <- prometheus.MustNewConstMetric(descLag, prometheus.GaugeValue, lag.Seconds())
 	}
 	if o.Recorder != nil {
 		backlog, dropped, _ := o.Recorder.Status()

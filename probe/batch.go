@@ -22,7 +22,11 @@ type batcher struct {
 // runOnce submits, polls and reads one batch within timeout. Every test is reported,
 // with its result or with the error that kept it from one, except when the agent
 // refused the batch as too large (an *AgentError with Max set): the caller re-splits.
-func (b *batcher) runOnce(ctx context.Context, tests []test, at time.Time, timeout time.Duration) error {
+//
+// quiet is how long the agent has taken at the least for such a batch: after the first
+// poll (which sees the {} state and early refusals) the next waits until then, so a
+// 5 s batch costs a handful of polls instead of dozens.
+func (b *batcher) runOnce(ctx context.Context, tests []test, at time.Time, timeout, quiet time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	req := TestRequest{}
@@ -56,10 +60,14 @@ func (b *batcher) runOnce(ctx context.Context, tests []test, at time.Time, timeo
 	}()
 	start := time.Now()
 	misses, answers := 0, 0
+	notBefore := quiet * 9 / 10
 	for {
 		// Poll at 1/20 of the time waited so far: results are picked up within ~5% of
 		// when they are ready, without hammering an agent busy for seconds.
 		wait := min(max(time.Since(start)/20, 20*time.Millisecond), time.Second)
+		if rest := notBefore - time.Since(start); answers > 0 && rest > wait {
+			wait = rest
+		}
 		select {
 		case <-ctx.Done():
 			var err error
@@ -105,9 +113,6 @@ func (b *batcher) runOnce(ctx context.Context, tests []test, at time.Time, timeo
 
 // failAll reports every test of a batch that was never sent with err.
 func (b *batcher) failAll(tests []test, at time.Time, err error) {
-	if at.IsZero() {
-		at = time.Now().UTC().Round(time.Millisecond)
-	}
 	for _, t := range tests {
 		b.report(t, at, nil, nil, err.Error())
 	}

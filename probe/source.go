@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"hash/fnv"
+	"slices"
 	"sync"
 	"time"
 
@@ -36,12 +37,27 @@ func (s *Source) Window() int {
 	return s.window
 }
 
-// Pass measures every target from this source once. Results carry at, or when at is
-// zero the time their batch was sent (continuous scheduling has no shared sweep time).
+// Stamp says which time a pass's results carry: At for the batches sent within Within
+// of At (0: all of them), the time each batch was sent for the others and when At is
+// zero. A sweep that fits its interval thus shares one timestamp (SPEC 6), and one
+// that overruns it does not age its late results by the overrun.
+type Stamp struct {
+	At     time.Time
+	Within time.Duration
+}
+
+func (st Stamp) at(sent time.Time) time.Time {
+	if st.At.IsZero() || (st.Within > 0 && sent.Sub(st.At) >= st.Within) {
+		return sent.UTC().Round(time.Millisecond)
+	}
+	return st.At
+}
+
+// Pass measures every target from this source once, its results stamped by stamp.
 // emit receives every result as it arrives, never concurrently; the returned status
 // is the agent's state at the end of the pass. A Source refuses to run two passes at
 // once (the second returns at once with an error status and no results).
-func (s *Source) Pass(ctx context.Context, targets []mesh.Agent, opts Options, at time.Time, emit func(Event)) mesh.AgentStatus {
+func (s *Source) Pass(ctx context.Context, targets []mesh.Agent, opts Options, stamp Stamp, emit func(Event)) mesh.AgentStatus {
 	opts = opts.withDefaults()
 	var mu sync.Mutex
 	send := func(e Event) {
@@ -51,7 +67,7 @@ func (s *Source) Pass(ctx context.Context, targets []mesh.Agent, opts Options, a
 			emit(e)
 		}
 	}
-	return s.pass(ctx, targets, opts, at,
+	return s.pass(ctx, targets, opts, stamp,
 		func(r mesh.PingResult) { send(PingEvent{r}) },
 		func(r mesh.TraceResult) { send(TraceEvent{r}) })
 }
@@ -70,7 +86,7 @@ type batchDone struct {
 }
 
 // pass runs with opts already defaulted; ping and trace are called concurrently.
-func (s *Source) pass(ctx context.Context, targets []mesh.Agent, opts Options, at time.Time,
+func (s *Source) pass(ctx context.Context, targets []mesh.Agent, opts Options, stamp Stamp,
 	ping func(mesh.PingResult), trace func(mesh.TraceResult)) mesh.AgentStatus {
 	st := mesh.AgentStatus{Agent: s.Agent, State: mesh.StateOK}
 	st.Secret = ""
@@ -116,12 +132,8 @@ func (s *Source) pass(ctx context.Context, targets []mesh.Agent, opts Options, a
 			queued := inflight
 			go func() {
 				start := time.Now()
-				stamp := at
-				if stamp.IsZero() {
-					stamp = start.UTC().Round(time.Millisecond)
-				}
 				traces := hasTraces(batch)
-				err := b.runOnce(ctx, batch, stamp, opts.batchTimeout(traces, queued))
+				err := b.runOnce(ctx, batch, stamp.at(start), opts.batchTimeout(traces, queued), s.quickest(traces))
 				done <- batchDone{tests: batch, err: err, took: time.Since(start), traces: traces}
 			}()
 		}
@@ -133,7 +145,7 @@ func (s *Source) pass(ctx context.Context, targets []mesh.Agent, opts Options, a
 				why = b.c.fail("run tests", mesh.StateUnreachable, 0, "stopped before these tests were sent")
 			}
 			for _, batch := range queue {
-				b.failAll(batch, at, why)
+				b.failAll(batch, stamp.at(time.Now()), why)
 			}
 			queue = nil
 		}
@@ -221,13 +233,15 @@ func (s *Source) observe(traces bool, took time.Duration, more bool) {
 	}
 }
 
+// quickest is the fastest batch of this kind seen so far (0 before the first).
+func (s *Source) quickest(traces bool) time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.fastest[traces]
+}
+
 func hasTraces(tests []test) bool {
-	for _, t := range tests {
-		if t.kind == KindTraceroute {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(tests, func(t test) bool { return t.kind == KindTraceroute })
 }
 
 // test is one planned test of a source agent.

@@ -68,7 +68,9 @@ func (o Options) withDefaults() Options {
 	}
 	o.Window = min(o.Window, MaxWindow)
 	if o.HTTPClient == nil {
-		o.HTTPClient = DefaultHTTPClient()
+		// One client for every sweep: a new transport per sweep would open new
+		// connections to every agent each time and leave the old ones idling.
+		o.HTTPClient = sharedHTTPClient()
 	}
 	return o
 }
@@ -87,6 +89,8 @@ type AgentEvent struct{ Status mesh.AgentStatus }
 
 // ProgressEvent counts finished tests.
 type ProgressEvent struct{ Done, Total int }
+
+var sharedHTTPClient = sync.OnceValue(DefaultHTTPClient)
 
 // batchTimeout is the deadline of one batch: Timeout when given, else what its slowest
 // test can take. A lost probe costs about 2 s upstream; a traceroute up to ~1 s per
@@ -182,7 +186,7 @@ func Run(ctx context.Context, agents []mesh.Agent, opts Options, emit func(Event
 	for _, a := range sources {
 		wg.Go(func() {
 			src := NewSource(a)
-			st := src.pass(ctx, targets, opts, sw.Time, col.ping, col.trace)
+			st := src.pass(ctx, targets, opts, Stamp{At: sw.Time}, col.ping, col.trace)
 			col.agent(st)
 		})
 	}

@@ -95,6 +95,10 @@ func readKeys(path string) (map[string]bool, error) {
 	if err != nil {
 		return nil, err
 	}
+	return parseKeys(path, data)
+}
+
+func parseKeys(path string, data []byte) (map[string]bool, error) {
 	out := map[string]bool{}
 	for n, line := range lines(data) {
 		k, _, _, _, err := gossh.ParseAuthorizedKey([]byte(line))
@@ -113,6 +117,10 @@ func readFingerprints(path string) (map[string]bool, error) {
 	if err != nil {
 		return nil, err
 	}
+	return parseFingerprints(path, data)
+}
+
+func parseFingerprints(path string, data []byte) (map[string]bool, error) {
 	out := map[string]bool{}
 	for n, line := range lines(data) {
 		found := false

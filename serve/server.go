@@ -9,8 +9,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -22,6 +24,7 @@ import (
 	"golang.org/x/net/netutil"
 
 	"github.com/meshtop/meshtop/events"
+	"github.com/meshtop/meshtop/internal/textsafe"
 	"github.com/meshtop/meshtop/live"
 	"github.com/meshtop/meshtop/mesh"
 	"github.com/meshtop/meshtop/tui"
@@ -53,6 +56,8 @@ const (
 	DefaultMaxSessions   = 32
 	DefaultIdleTimeout   = 30 * time.Minute
 	DefaultSweepNowEvery = 30 * time.Second
+	// HandshakeTimeout bounds the time from TCP connect to a finished SSH handshake.
+	HandshakeTimeout = 20 * time.Second
 )
 
 // Server is a running SSH server.
@@ -61,10 +66,7 @@ type Server struct {
 	ssh     *ssh.Server
 	limiter *sweepLimiter
 	open    atomic.Int64
-	total   atomic.Int64
 	log     *slog.Logger
-	mu      sync.Mutex
-	closed  bool
 }
 
 type ctxKey int
@@ -110,14 +112,16 @@ func New(cfg Config) (*Server, error) {
 			s.sessionLimits,
 		),
 		// Connections quiet for longer than the session idle limit (plus a margin for the
-		// program's own check) are dropped by the SSH layer; this also ends handshakes
-		// that never finish.
+		// program's own check) are dropped by the SSH layer.
 		wish.WithIdleTimeout(cfg.IdleTimeout+time.Minute),
 		wish.WithVersion("meshtop"),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("set up the SSH server: %w", err)
 	}
+	// A connection that has not logged in within this time is dropped, so a few idle
+	// TCP connections cannot fill the listener's limit for long.
+	srv.HandshakeTimeout = HandshakeTimeout
 	srv.ConnectionFailedCallback = func(conn net.Conn, err error) {
 		s.log.Debug("ssh connection failed", "remote", conn.RemoteAddr().String(), "error", err)
 	}
@@ -134,9 +138,6 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	ln = netutil.LimitListener(ln, s.cfg.MaxSessions+16)
 	go func() {
 		<-ctx.Done()
-		s.mu.Lock()
-		s.closed = true
-		s.mu.Unlock()
 		_ = s.ssh.Close()
 	}()
 	err := s.ssh.Serve(ln)
@@ -155,7 +156,7 @@ func (s *Server) auth(ctx ssh.Context, key ssh.PublicKey) bool {
 		return false
 	}
 	if !ok {
-		s.log.Warn("ssh login refused: unknown key", "remote", remote, "user", ctx.User(), "fingerprint", fp)
+		s.log.Warn("ssh login refused: unknown key", "remote", remote, "user", textsafe.Name(ctx.User()), "fingerprint", fp)
 		return false
 	}
 	ctx.SetValue(keyRole, role)
@@ -192,7 +193,7 @@ func (s *Server) sessionLimits(next ssh.Handler) ssh.Handler {
 		ctx := sess.Context()
 		role, _ := ctx.Value(keyRole).(Role)
 		fp, _ := ctx.Value(keyFingerprint).(string)
-		attrs := []any{"remote", sess.RemoteAddr().String(), "user", sess.User(), "role", string(role), "fingerprint", fp}
+		attrs := []any{"remote", sess.RemoteAddr().String(), "user", textsafe.Name(sess.User()), "role", string(role), "fingerprint", fp}
 		if n := s.open.Add(1); n > int64(s.cfg.MaxSessions) {
 			s.open.Add(-1)
 			s.log.Warn("ssh session refused: too many sessions", append(attrs, "max", s.cfg.MaxSessions)...)
@@ -200,7 +201,6 @@ func (s *Server) sessionLimits(next ssh.Handler) ssh.Handler {
 			return
 		}
 		defer s.open.Add(-1)
-		s.total.Add(1)
 		st := &sessionState{}
 		ctx.SetValue(keyState, st)
 		start := time.Now()
@@ -210,7 +210,17 @@ func (s *Server) sessionLimits(next ssh.Handler) ssh.Handler {
 			st.sub.Close()
 		}
 		if st.idle.Load() {
-			wish.Printf(sess, "meshtop: session closed after %s without input.\r\n", s.cfg.IdleTimeout)
+			// Through the pty when there is one: written to the session directly, the
+			// line could overtake the UI's last bytes (leaving the alternate screen)
+			// and vanish with them. The pty's output reaches the client through a
+			// copying goroutine that Exit would cut short: give it a moment.
+			msg := fmt.Sprintf("meshtop: session closed after %s without input.\r\n", s.cfg.IdleTimeout)
+			if pty, _, ok := sess.Pty(); ok && pty.Slave != nil {
+				_, _ = io.WriteString(pty.Slave, msg)
+				time.Sleep(250 * time.Millisecond)
+			} else {
+				_, _ = io.WriteString(sess, msg)
+			}
 			_ = sess.Exit(0)
 		}
 		s.log.Info("ssh session closed", append(attrs, "duration", time.Since(start).Round(time.Second).String(), "idle", st.idle.Load())...)
@@ -230,7 +240,7 @@ func (s *Server) program(sess ssh.Session) *tea.Program {
 		return nil
 	}
 	role, _ := ctx.Value(keyRole).(Role)
-	who := sess.User() + " (" + fmt.Sprint(ctx.Value(keyFingerprint)) + ")"
+	who := textsafe.Name(sess.User()) + " (" + fmt.Sprint(ctx.Value(keyFingerprint)) + ")"
 	cfg := s.cfg.UI
 	cfg.Context = ctx // the session's end cancels its reads
 	cfg.NoColor = cfg.NoColor || hasEnv(sess.Environ(), "NO_COLOR")
@@ -267,9 +277,10 @@ type sessionSource struct {
 // RequestSweep implements tui.SweepRequester.
 func (s sessionSource) RequestSweep() error { return s.request() }
 
+// hasEnv reports whether the client set name to a non-empty value (NO_COLOR's rule).
 func hasEnv(env []string, name string) bool {
 	for _, e := range env {
-		if len(e) > len(name) && e[:len(name)+1] == name+"=" && len(e) > len(name)+1 {
+		if v, ok := strings.CutPrefix(e, name+"="); ok && v != "" {
 			return true
 		}
 	}

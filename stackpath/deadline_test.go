@@ -93,3 +93,16 @@ func TestStackPathTextIsSanitised(t *testing.T) {
 		t.Errorf("agent %q labels %q", a.Name, a.Labels)
 	}
 }
+
+// TestHugeAnswerIsCalledTooLarge: an answer cut at the read limit used to read as "not
+// an instance list"; it is called what it is.
+func TestHugeAnswerIsCalledTooLarge(t *testing.T) {
+	fake := spfake.New(spfake.Config{Instances: running(1), InstanceFaults: []spfake.Fault{{Status: 200,
+		Body: `{"pageInfo":{},"results":[{"name":"` + strings.Repeat("a", 17<<20) + `"}]}`}}})
+	t.Cleanup(fake.Close)
+	c := stackpath.New(fake.URL, spfake.DefaultClientID, spfake.DefaultClientSecret)
+	_, err := c.Instances(context.Background(), spfake.DefaultStackID, spfake.DefaultWorkloadID)
+	if err == nil || !strings.Contains(err.Error(), "larger than 16 MiB") {
+		t.Fatalf("err %v", err)
+	}
+}

@@ -35,7 +35,7 @@ func (c *Client) token(ctx context.Context) (string, error) {
 	select {
 	case c.fetching <- struct{}{}:
 	case <-ctx.Done():
-		return "", fmt.Errorf("stackpath: token request: %w", ctx.Err())
+		return "", c.ctxErr(ctx, "token request")
 	}
 	defer func() { <-c.fetching }()
 	// Another caller may have fetched one while we waited.

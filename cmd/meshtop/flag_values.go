@@ -35,6 +35,7 @@ var enumFlags = map[string]enumFlag{
 	"source":      {values: []string{"live", "influx"}, help: []string{"one sweep through the agents", "InfluxDB history over --window"}},
 	"trace-proto": {values: []string{"ICMP", "TCP"}, help: []string{"ICMP echo traceroute", "TCP SYN traceroute (--dport)"}, fold: true},
 	"utility":     {values: []string{"ping", "traceroute", "both"}, help: []string{"ping tests", "traceroute tests", "ping and traceroute"}, fold: true},
+	"log-format":  {values: []string{"text", "json"}, help: []string{"key=value lines", "one JSON object a line (journald, Loki)"}},
 	"types":       {values: []string{"workshop", "numeric"}, help: []string{"field types of the workshop's databases", "every field numeric"}, fold: true},
 }
 

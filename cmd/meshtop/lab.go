@@ -99,6 +99,7 @@ link is named mt-NAME-*. Needs root. A lab left by a crash is removed first.`,
 }
 
 func newLabUpCmd(f *labFlags) *cobra.Command {
+	var noScenario bool
 	cmd := &cobra.Command{
 		Use:   "up",
 		Short: "Build a lab and leave it running",
@@ -112,7 +113,8 @@ A lab config (YAML):
 
 rtt is split evenly into the two one-way delays; delay is one way; jitter is
 the largest one-way deviation (uniform); loss applies to each direction and
-is spread evenly (10% = every tenth packet).`,
+is spread evenly (10% = every tenth packet). The forwarder plays the
+scenario's events at their times after the lab is up (--no-scenario: not).`,
 		Example: `  sudo meshtop lab up --config lab.yaml
   sudo meshtop snapshot --inventory /run/meshtop-lab/demo/inventory.yaml`,
 		Args: cobra.NoArgs,
@@ -121,7 +123,10 @@ is spread evenly (10% = every tenth packet).`,
 			if err != nil {
 				return err
 			}
-			s, err := lab.Up(cmd.Context(), cfg, lab.UpOptions{StateDir: f.stateDir, Log: cmd.ErrOrStderr()})
+			if noScenario {
+				cfg.Scenario = lab.Scenario{}
+			}
+			s, err := lab.Up(cmd.Context(), cfg, lab.UpOptions{StateDir: f.stateDir, Log: cmd.ErrOrStderr(), Self: selfCommand()})
 			if err != nil {
 				return err
 			}
@@ -130,6 +135,7 @@ is spread evenly (10% = every tenth packet).`,
 		},
 	}
 	cmd.Flags().StringVar(&f.config, "config", "", "lab config `FILE` (YAML; default: the built-in six-PoP lab; env MESHTOP_CONFIG does not apply)")
+	cmd.Flags().BoolVar(&noScenario, "no-scenario", false, "do not play the config's scripted events (route change, outage, ...)")
 	return cmd
 }
 

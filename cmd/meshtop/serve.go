@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"time"
 
+	charmlog "charm.land/log/v2"
 	"github.com/spf13/cobra"
 
 	"github.com/meshtop/meshtop/events"
@@ -96,14 +97,21 @@ func defaultServeStateDir() string {
 	return ""
 }
 
+// logger builds the daemon's logger. The SSH library logs through charm's log package;
+// it gets the same writer and format, so journald or Loki see one kind of line.
 func (o *serveOptions) logger(w io.Writer) (*slog.Logger, error) {
+	lib := charmlog.Options{ReportTimestamp: true, TimeFormat: time.RFC3339Nano, Prefix: "ssh"}
+	var l *slog.Logger
 	switch o.logFormat {
 	case "text":
-		return slog.New(slog.NewTextHandler(w, nil)), nil
+		l, lib.Formatter = slog.New(slog.NewTextHandler(w, nil)), charmlog.LogfmtFormatter
 	case "json":
-		return slog.New(slog.NewJSONHandler(w, nil)), nil
+		l, lib.Formatter = slog.New(slog.NewJSONHandler(w, nil)), charmlog.JSONFormatter
+	default:
+		return nil, fmt.Errorf("--log-format %q: want text or json", o.logFormat)
 	}
-	return nil, fmt.Errorf("--log-format %q: want text or json", o.logFormat)
+	charmlog.SetDefault(charmlog.NewWithOptions(w, lib))
+	return l, nil
 }
 
 func runServe(ctx context.Context, o *serveOptions, stderr io.Writer) error {
@@ -130,7 +138,7 @@ func runServe(ctx context.Context, o *serveOptions, stderr io.Writer) error {
 	evlog := events.NewLog(o.eventLog, logger)
 	watch := &events.Watcher{Log: evlog, Thresholds: sw.cfg.Thresholds, Confirm: sw.cfg.Confirm}
 	var srv *serve.Server
-	mopts := metrics.Options{Store: sw.store, Interval: o.live.interval, PerPair: o.metricsPerPair,
+	mopts := metrics.Options{Store: sw.store, Interval: o.live.interval, PerPair: o.metricsPerPair, Stats: sw.loop.Stats,
 		Sessions: func() int {
 			if srv == nil {
 				return 0

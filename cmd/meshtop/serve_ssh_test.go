@@ -127,7 +127,7 @@ func startServe(t *testing.T, extra ...string) *serveFixture {
 	f.addr, f.metricsAddr = freeAddr(t), freeAddr(t)
 	args := append([]string{"serve", "--inventory", inv, "--count", "1", "--interval", "2s", "--traceroute-interval", "2s",
 		"--ssh-listen", f.addr, "--metrics-listen", f.metricsAddr, "--authorized-keys", keys, "--operators", ops,
-		"--state-dir", filepath.Join(f.dir, "state"), "--sweep-now-every", "1h", "--log-format", "json"}, extra...)
+		"--state-dir", filepath.Join(f.dir, "state"), "--sweep-now-every", "5s", "--log-format", "json"}, extra...)
 	ctx, cancel := context.WithCancel(context.Background())
 	f.cmd = exec.CommandContext(ctx, f.bin, args...)
 	f.cmd.Env = append(os.Environ(), "SCOUTER_SECRET="+testSecret, "XDG_CONFIG_HOME="+t.TempDir())
@@ -258,11 +258,16 @@ func TestServeOverSSH(t *testing.T) {
 	vw.waitFor("sweep now refused: your key has the viewer role")
 	op.keys("r")
 	f.waitLog(`"msg":"sweep now","who"`, 1)
+	honoured := time.Now()
 	op.keys("r")
-	op.waitFor("sweep now refused: the team may ask once per 1h0m0s")
+	op.waitFor("sweep now refused: the team may ask once per 5s")
 	if n := f.count(`"msg":"sweep now","who"`); n != 1 {
 		t.Errorf("%d sweeps now honoured, want 1", n)
 	}
+	// The next window: honoured again.
+	time.Sleep(time.Until(honoured.Add(5*time.Second + 200*time.Millisecond)))
+	op.keys("r")
+	f.waitLog(`"msg":"sweep now","who"`, 2)
 
 	// The agents get one sweeper's tests, however many sessions watch: tests counted at
 	// the agents lie between the sweeps finished before and after the count.
@@ -359,6 +364,8 @@ func TestServeMetrics(t *testing.T) {
 		`meshtop_sweep_lag_seconds`,
 		`meshtop_ssh_sessions 0`,
 		`meshtop_pairs 12`,
+		`meshtop_sources_behind 0`,
+		`meshtop_oldest_measurement_age_seconds`,
 	} {
 		if !strings.Contains(m, want) {
 			t.Errorf("/metrics lacks %s", want)
@@ -369,5 +376,83 @@ func TestServeMetrics(t *testing.T) {
 	cmd.Stdin = strings.NewReader(m)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Errorf("promtool check metrics: %v\n%s", err, out)
+	}
+}
+
+// TestServeIdleAndNoTerminal: a session without input is closed after --idle-timeout and
+// told why; a session without a terminal is told to ask for one.
+func TestServeIdleAndNoTerminal(t *testing.T) {
+	f := startServe(t, "--idle-timeout", "2s")
+	// The client's output is read raw (ssh -tt on a pipe): tmux 3.3a can lose the last
+	// lines when a Bubble Tea program leaves the alternate screen as the pane's program
+	// ends (see waitQuit).
+	args := f.sshCommand(f.viewer, "-tt")
+	cmd := exec.Command(args[0], args[1:]...)
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stdin.Close() // no input: the session goes idle
+	out := &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("idle session ended with %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		_ = cmd.Process.Kill()
+		t.Fatal("idle session was not closed")
+	}
+	o := out.String()
+	leave := strings.LastIndex(o, "\x1b[?1049l")
+	msg := strings.LastIndex(o, "session closed after 2s without input")
+	if leave < 0 || msg < leave {
+		t.Errorf("the closing line is not on the main screen after the UI (leave alt screen at %d, line at %d): %q", leave, msg, o[max(0, len(o)-400):])
+	}
+	f.waitLog(`"idle":true`, 1)
+	noPty, err := exec.Command(f.sshCommand(f.viewer)[0], append(f.sshCommand(f.viewer)[1:], "true")...).CombinedOutput()
+	if err == nil || !strings.Contains(string(noPty), "connect with ssh -t") {
+		t.Errorf("session without a terminal: %v\n%s", err, noPty)
+	}
+}
+
+// TestServeRefusesBadSetups: what would leave serve open or useless is an error at start.
+func TestServeRefusesBadSetups(t *testing.T) {
+	t.Setenv("SCOUTER_SECRET", testSecret)
+	needTool(t, "ssh-keygen")
+	dir := t.TempDir()
+	key := sshKey(t, dir, "k")
+	keys := filepath.Join(dir, "authorized_keys")
+	writeServeFile(t, keys, readServeFile(t, key+".pub"))
+	state := filepath.Join(dir, "state")
+	if err := os.MkdirAll(state, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	writeServeFile(t, filepath.Join(state, "ssh_host_ed25519_key"), readServeFile(t, key))
+	if err := os.Chmod(filepath.Join(state, "ssh_host_ed25519_key"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	inv := writeInventory(t, fakeAgent{"ams", scoutertest.Config{}}, fakeAgent{"jfk", scoutertest.Config{}})
+	base := []string{"serve", "--inventory", inv, "--ssh-listen", "127.0.0.1:0"}
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{nil, "--authorized-keys is required"},
+		{[]string{"--authorized-keys", keys, "--log-format", "xml"}, "log-format"},
+		{[]string{"--authorized-keys", keys, "--max-sessions", "0"}, "--max-sessions 0"},
+		{[]string{"--authorized-keys", filepath.Join(dir, "k")}, "not an authorized_keys line"},
+		{[]string{"--authorized-keys", keys, "--state-dir", state}, "want 0600"},
+	} {
+		_, _, err := runCLI(t, append(base, tt.args...)...)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%v: %v, want %q", tt.args, err, tt.want)
+		}
 	}
 }

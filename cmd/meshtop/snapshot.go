@@ -1,10 +1,13 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
 	"os"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/charmbracelet/x/term"
@@ -36,8 +39,10 @@ func newSnapshotCmd() *cobra.Command {
 		Use:   "snapshot",
 		Short: "Run one sweep, print the mesh and exit",
 		Long: `Run one full-mesh sweep (every agent pings every other agent) and print the
-PoP-by-PoP mesh as a table, JSON or CSV. Exit status 2 with --fail-on when any
-cell is at or above the given colour.`,
+PoP-by-PoP mesh as a table, JSON or CSV; with --traceroute also the traces
+(JSON: hops and AS path per pair; table: a summary line per pair). Exit status 2
+with --fail-on when any cell is at or above the given colour (the message names
+the pairs), 3 when no agent could be used at all (every one down or refusing).`,
 		Example: `  SCOUTER_SECRET=... meshtop snapshot --inventory agents.yaml
   meshtop snapshot --inventory agents.yaml --format json --metric loss
   meshtop snapshot --stack-id my-stack --workload-id 1234 --fail-on red
@@ -78,6 +83,9 @@ func runSnapshot(ctx context.Context, o *snapshotOptions, out io.Writer) error {
 		return err
 	}
 	if o.source == "influx" {
+		if o.probe.traceroute {
+			return fmt.Errorf("--traceroute goes with --source live (it runs traceroutes)")
+		}
 		if o.rec.url != "" {
 			return fmt.Errorf("--record goes with --source live (history is already in InfluxDB)")
 		}
@@ -121,7 +129,37 @@ func runSnapshot(ctx context.Context, o *snapshotOptions, out io.Writer) error {
 	}
 	m := store.Matrix()
 	m.Time = sw.Time
-	return view.print(out, m)
+	var traces []mesh.TraceResult
+	if o.probe.traceroute {
+		traces = slices.Clone(sw.Traces)
+		slices.SortFunc(traces, func(a, b mesh.TraceResult) int {
+			return cmp.Or(cmp.Compare(a.SrcPop, b.SrcPop), cmp.Compare(a.DstPop, b.DstPop),
+				cmp.Compare(a.Src, b.Src), cmp.Compare(a.DstName, b.DstName))
+		})
+		if traces == nil {
+			traces = []mesh.TraceResult{}
+		}
+	}
+	view.traces = traces
+	if err := view.print(out, m); err != nil {
+		return err
+	}
+	return allDown(sw.Agents)
+}
+
+// allDown is exit status 3 when not one agent could be used: the output then holds no
+// measurement at all, which a script must not read as a healthy (empty) mesh.
+func allDown(agents []mesh.AgentStatus) error {
+	if len(agents) == 0 {
+		return nil
+	}
+	for _, a := range agents {
+		if !a.State.Failing() {
+			return nil
+		}
+	}
+	first := agents[0]
+	return exitError{code: 3, err: fmt.Errorf("every agent is down (%d of %d), e.g. %s", len(agents), len(agents), first.Error)}
 }
 
 // snapshotView is how a matrix is printed and judged.
@@ -132,6 +170,8 @@ type snapshotView struct {
 	th     map[mesh.Metric]mesh.Thresholds
 	failOn mesh.Class
 	color  bool
+	// traces of the sweep, sorted by pair; nil when no traceroutes ran.
+	traces []mesh.TraceResult
 }
 
 func (o *snapshotOptions) view() (*snapshotView, error) {
@@ -159,7 +199,7 @@ func (o *snapshotOptions) view() (*snapshotView, error) {
 	return v, nil
 }
 
-// print writes the matrix and applies --fail-on.
+// print writes the matrix (and the traces, when traceroutes ran) and applies --fail-on.
 func (v *snapshotView) print(out io.Writer, m *mesh.Matrix) error {
 	if f, ok := out.(*os.File); ok && v.format == "table" {
 		v.color = term.IsTerminal(f.Fd()) && os.Getenv("NO_COLOR") == ""
@@ -172,26 +212,51 @@ func (v *snapshotView) print(out io.Writer, m *mesh.Matrix) error {
 		err = writeCSV(out, m, v)
 	default:
 		err = writeTable(out, m, v)
+		if err == nil && v.traces != nil {
+			err = writeTraceTable(out, v.traces)
+		}
 	}
 	if err != nil {
 		return fmt.Errorf("write snapshot: %w", err)
 	}
 	if v.failOn != mesh.NoData {
-		if worst := worstCell(m, v); worst.Severity() >= v.failOn.Severity() {
-			return exitError{code: 2, err: fmt.Errorf("a cell is %s (at or above --fail-on %s)", worst, v.failOn)}
+		if faults := atFault(m, v); len(faults) > 0 {
+			names := faults
+			if len(names) > 10 {
+				names = append(names[:10:10], fmt.Sprintf("and %d more", len(faults)-10))
+			}
+			return exitError{code: 2, err: fmt.Errorf("%d %s at or above --fail-on %s: %s",
+				len(faults), plural(len(faults), "pair", "pairs"), v.failOn, strings.Join(names, ", "))}
 		}
 	}
 	return nil
 }
 
-func worstCell(m *mesh.Matrix, v *snapshotView) mesh.Class {
-	worst := mesh.NoData
+// atFault names the pairs at or above --fail-on, worst first: "ams→jfk (red)".
+func atFault(m *mesh.Matrix, v *snapshotView) []string {
+	type fault struct {
+		s, d string
+		c    mesh.Class
+	}
+	var fs []fault
 	for _, s := range m.Pops {
 		for _, d := range m.Pops {
-			if c := m.Class(s, d, v.metric, v.stat, v.th[v.metric]); c.Severity() > worst.Severity() {
-				worst = c
+			if c := m.Class(s, d, v.metric, v.stat, v.th[v.metric]); c != mesh.NoData && c.Severity() >= v.failOn.Severity() {
+				fs = append(fs, fault{s, d, c})
 			}
 		}
 	}
-	return worst
+	slices.SortStableFunc(fs, func(a, b fault) int { return cmp.Compare(b.c.Severity(), a.c.Severity()) })
+	out := make([]string, len(fs))
+	for i, f := range fs {
+		out[i] = fmt.Sprintf("%s→%s (%s)", f.s, f.d, f.c)
+	}
+	return out
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }

@@ -22,6 +22,7 @@ type snapshotJSON struct {
 	Pops   []string    `json:"pops"`
 	Agents []agentJSON `json:"agents"`
 	Cells  []cellJSON  `json:"cells"`
+	Traces []traceJSON `json:"traces,omitempty"` // with --traceroute
 }
 
 type agentJSON struct {
@@ -107,6 +108,7 @@ func writeJSON(w io.Writer, m *mesh.Matrix, v *snapshotView) error {
 	if doc.Cells == nil {
 		doc.Cells = []cellJSON{}
 	}
+	doc.Traces = tracesJSON(v.traces)
 	for _, a := range m.Agents {
 		doc.Agents = append(doc.Agents, agentJSON{Name: a.Name, Pop: a.Pop, Address: a.Address, State: string(a.State), Error: a.Error})
 	}
@@ -143,6 +145,11 @@ var tableColors = map[mesh.Class]string{
 	mesh.NoData:      "\x1b[2m",
 }
 
+// tableMarker is the TUI's no-colour class marker (tui/styles.go classMarker).
+var tableMarker = map[mesh.Class]string{
+	mesh.Green: " ", mesh.Yellow: "+", mesh.Orange: "*", mesh.Red: "!", mesh.Unreachable: " ", mesh.NoData: " ",
+}
+
 func writeTable(w io.Writer, m *mesh.Matrix, v *snapshotView) error {
 	th := v.th[v.metric]
 	width := 5
@@ -154,7 +161,7 @@ func writeTable(w io.Writer, m *mesh.Matrix, v *snapshotView) error {
 		v.metric.Title(), v.metric.Unit(), v.stat, m.Time.UTC().Format(time.RFC3339), m.Source, th[0], th[1], th[2])
 	fmt.Fprintf(&b, "%-*s", width+1, "src\\dst")
 	for _, d := range m.Pops {
-		fmt.Fprintf(&b, " %*s", width, d)
+		fmt.Fprintf(&b, " %*s ", width, d)
 	}
 	b.WriteByte('\n')
 	for _, s := range m.Pops {
@@ -171,7 +178,11 @@ func writeTable(w io.Writer, m *mesh.Matrix, v *snapshotView) error {
 			case s == d:
 				text = ""
 			}
-			cell := fmt.Sprintf("%*s", width, text)
+			if !v.color && text != "" {
+				// Without colour the class is carried in text, as in the TUI.
+				text += tableMarker[cls]
+			}
+			cell := fmt.Sprintf("%*s", width+1, text)
 			if v.color && text != "" {
 				cell = tableColors[cls] + cell + "\x1b[0m"
 			}

@@ -90,7 +90,7 @@ type Server struct {
 	MaxBatch             atomic.Int64 // largest accepted batch
 	Refused              atomic.Int64 // POSTs refused as too large
 	// Overlaps counts tests posted while a test of the same type to the same dst was
-	// still held in an undeleted receipt: the same pair measured twice at once.
+	// still running: the same pair measured twice at once.
 	Overlaps atomic.Int64
 }
 
@@ -246,7 +246,11 @@ func (s *Server) post(w http.ResponseWriter, r *http.Request) {
 	}
 	id := newID()
 	s.mu.Lock()
+	now := time.Now()
 	for _, rc := range s.receipts {
+		if !now.Before(rc.done) {
+			continue
+		}
 		for _, k := range rc.keys {
 			if slices.Contains(keys, k) {
 				s.Overlaps.Add(1)
