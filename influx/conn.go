@@ -9,11 +9,33 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"time"
 
 	client "github.com/influxdata/influxdb1-client/v2"
+
+	"github.com/meshtop/meshtop/internal/textsafe"
 )
+
+// maxAnswer bounds one query answer: the widest mesh read (every aggregate of 100 PoPs)
+// is a few MB; a raw read of text-typed data over a long window is refused beyond this
+// rather than exhausting memory.
+const maxAnswer = 512 << 20
+
+// decodeAnswer decodes a /query answer (numbers kept as json.Number).
+func decodeAnswer(rd io.Reader) (*client.Response, error) {
+	var r client.Response
+	dec := json.NewDecoder(rd)
+	dec.UseNumber()
+	if err := dec.Decode(&r); err != nil {
+		if errors.Is(err, io.ErrUnexpectedEOF) {
+			return nil, fmt.Errorf("decode answer: cut short or over %d MB: %w", maxAnswer>>20, err)
+		}
+		return nil, fmt.Errorf("decode answer: %w", err)
+	}
+	return &r, nil
+}
 
 // Config says how to reach one InfluxDB 1.x database.
 type Config struct {
@@ -27,7 +49,8 @@ type Config struct {
 	// ("INFLUX_RECORD_USERNAME and INFLUX_RECORD_PASSWORD"); "" means INFLUX_USERNAME and
 	// INFLUX_PASSWORD.
 	CredentialEnv string
-	// Timeout bounds one HTTP request; default 30 s.
+	// Timeout bounds one HTTP request; 0: 30 s; negative: none (an interactive reader
+	// whose user sees "loading" and can cancel, the context bounds it).
 	Timeout    time.Duration
 	HTTPClient *http.Client // nil: a client with Timeout
 }
@@ -89,8 +112,11 @@ func newConn(cfg Config) (*conn, error) {
 	}
 	hc := cfg.HTTPClient
 	if hc == nil {
-		if cfg.Timeout <= 0 {
+		switch {
+		case cfg.Timeout == 0:
 			cfg.Timeout = 30 * time.Second
+		case cfg.Timeout < 0:
+			cfg.Timeout = 0
 		}
 		hc = &http.Client{Timeout: cfg.Timeout}
 	}
@@ -111,9 +137,11 @@ type HTTPError struct {
 	Op     string // "query" or "write"
 	URL    string // base URL, never with credentials
 	Status int
-	Msg    string // InfluxDB's error text
-	// Credentials names the settings the credentials came from (Config.CredentialEnv).
+	Msg    string // InfluxDB's error text (sanitised, bounded)
+	// Credentials names the settings the credentials came from (Config.CredentialEnv);
+	// NoCreds is set when none were sent.
 	Credentials string
+	NoCreds     bool
 }
 
 func (e *HTTPError) Error() string {
@@ -124,7 +152,11 @@ func (e *HTTPError) Error() string {
 		if creds == "" {
 			creds = "INFLUX_USERNAME and INFLUX_PASSWORD"
 		}
-		hint = " (check " + creds + ")"
+		if e.NoCreds {
+			hint = " (no credentials were sent: set " + creds + ")"
+		} else {
+			hint = " (check " + creds + ")"
+		}
 	case http.StatusForbidden:
 		hint = " (the user lacks the privilege: GRANT READ or WRITE on the database)"
 	case http.StatusNotFound:
@@ -138,19 +170,67 @@ func (e *HTTPError) Temporary() bool {
 	return e.Status >= 500 || e.Status == http.StatusTooManyRequests
 }
 
+// Permanent reports an answer that waiting will not change (credentials, privileges, a
+// missing database): a flush at exit gives up at once on these.
+func (e *HTTPError) Permanent() bool {
+	return e.Status == http.StatusUnauthorized || e.Status == http.StatusForbidden || e.Status == http.StatusNotFound
+}
+
+// NotInfluxError is an answer that did not come from InfluxDB (a web server, a proxy's
+// login page): it says so with a bounded, sanitised excerpt rather than dumping a page.
+type NotInfluxError struct {
+	Op, URL     string
+	Status      int
+	ContentType string
+	Excerpt     string
+}
+
+func (e *NotInfluxError) Error() string {
+	return fmt.Sprintf("InfluxDB %s at %s: not an InfluxDB answer (HTTP %d, %s): %q — check --influx-url (InfluxDB 1.x listens on :8086)",
+		e.Op, e.URL, e.Status, orUnknown(e.ContentType), e.Excerpt)
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "no content type"
+	}
+	return s
+}
+
+// excerptLen bounds the part of a foreign answer quoted in an error.
+const excerptLen = 120
+
+// notInflux builds the error for a foreign answer: HTML is reduced to its text.
+func notInflux(op, where string, resp *http.Response, body []byte) error {
+	s := string(body)
+	if strings.Contains(strings.ToLower(resp.Header.Get("Content-Type")), "html") || strings.HasPrefix(strings.TrimSpace(s), "<") {
+		s = htmlTagRE.ReplaceAllString(s, " ")
+	}
+	return &NotInfluxError{Op: op, URL: where, Status: resp.StatusCode, ContentType: textsafe.Name(resp.Header.Get("Content-Type")),
+		Excerpt: strings.TrimSpace(textsafe.String(strings.Join(strings.Fields(s), " "), excerptLen))}
+}
+
+var htmlTagRE = regexp.MustCompile(`(?s)<(script|style)[^>]*>.*?</(script|style)>|<[^>]*>`)
+
+// fromInflux reports whether an answer carries InfluxDB 1.x's version header.
+func fromInflux(resp *http.Response) bool { return resp.Header.Get("X-Influxdb-Version") != "" }
+
+func (c *conn) httpError(op string, resp *http.Response, body []byte) error {
+	if !fromInflux(resp) && !json.Valid(bytes.TrimSpace(body)) {
+		return notInflux(op, c.where(), resp, body)
+	}
+	return &HTTPError{Op: op, URL: c.where(), Status: resp.StatusCode, Msg: errorText(body), Credentials: c.credEnv, NoCreds: c.user == ""}
+}
+
 // errorText pulls InfluxDB's {"error": "..."} out of a body (or returns it trimmed).
 func errorText(body []byte) string {
 	var r struct {
 		Error string `json:"error"`
 	}
 	if json.Unmarshal(body, &r) == nil && r.Error != "" {
-		return r.Error
+		return textsafe.Message(r.Error)
 	}
-	s := strings.TrimSpace(string(body))
-	if len(s) > 300 {
-		s = s[:300] + "…"
-	}
-	return s
+	return textsafe.String(strings.TrimSpace(string(body)), 300)
 }
 
 // query runs one InfluxQL request (possibly several statements separated by ';') and
@@ -172,15 +252,18 @@ func (c *conn) query(ctx context.Context, q string) ([]client.Result, error) {
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-		return nil, &HTTPError{Op: "query", URL: c.where(), Status: resp.StatusCode, Msg: errorText(body), Credentials: c.credEnv}
+		return nil, c.httpError("query", resp, body)
 	}
-	var r client.Response
-	dec := json.NewDecoder(resp.Body)
-	dec.UseNumber()
-	if err := dec.Decode(&r); err != nil {
-		return nil, fmt.Errorf("InfluxDB query at %s: decode answer: %w", c.where(), err)
+	if !fromInflux(resp) && !strings.Contains(resp.Header.Get("Content-Type"), "json") {
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+		return nil, notInflux("query", c.where(), resp, body)
+	}
+	r, err := decodeAnswer(io.LimitReader(resp.Body, maxAnswer+1))
+	if err != nil {
+		return nil, fmt.Errorf("InfluxDB query at %s: %w", c.where(), err)
 	}
 	if err := r.Error(); err != nil {
+		err = errors.New(textsafe.Message(err.Error()))
 		if strings.Contains(err.Error(), "database not found") {
 			return nil, fmt.Errorf("InfluxDB query at %s: %w (check the database name; SHOW DATABASES lists them)", c.where(), err)
 		}
@@ -206,9 +289,13 @@ func (c *conn) write(ctx context.Context, body []byte) error {
 	defer resp.Body.Close()
 	data, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	if resp.StatusCode == http.StatusNoContent || resp.StatusCode == http.StatusOK {
-		return nil
+		if fromInflux(resp) {
+			return nil
+		}
+		// Something answered that is not InfluxDB: the points went nowhere.
+		return notInflux("write", c.where(), resp, data)
 	}
-	return &HTTPError{Op: "write", URL: c.where(), Status: resp.StatusCode, Msg: errorText(data), Credentials: c.credEnv}
+	return c.httpError("write", resp, data)
 }
 
 // unwrapURLError drops url.Error's "Post <url>:" prefix: we name the server ourselves and

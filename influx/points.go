@@ -10,6 +10,7 @@ import (
 
 	client "github.com/influxdata/influxdb1-client/v2"
 
+	"github.com/meshtop/meshtop/internal/textsafe"
 	"github.com/meshtop/meshtop/mesh"
 	"github.com/meshtop/meshtop/probe"
 )
@@ -163,12 +164,15 @@ func (s Schema) fields(measurement string, raw [][2]any) map[string]any {
 	return out
 }
 
-// tags drops empty values: line protocol has no empty tag value.
+// tags drops empty values (line protocol has no empty tag value) and sanitises the
+// rest: names come from agents and inventories, and a control character (a newline
+// above all) would break the line or reach whoever reads the data. Line protocol cannot
+// escape a trailing backslash in a tag value, so trailing backslashes are dropped.
 func tags(kv ...string) map[string]string {
 	out := make(map[string]string, len(kv)/2)
 	for i := 0; i+1 < len(kv); i += 2 {
-		if kv[i+1] != "" {
-			out[kv[i]] = kv[i+1]
+		if v := strings.TrimRight(textsafe.Name(kv[i+1]), `\`); v != "" {
+			out[kv[i]] = v
 		}
 	}
 	return out
@@ -261,6 +265,9 @@ func SweepLines(sw probe.Sweep, publicIP string, s Schema) (lines []byte, n int,
 		if !sw.Time.IsZero() {
 			r.Time = sw.Time
 		}
+		if r.Check() != nil {
+			continue // an impossible value is the pair's error, never a recorded point
+		}
 		if err := add(PingPoint(r, publicIP, s)); err != nil {
 			return nil, 0, err
 		}
@@ -268,6 +275,9 @@ func SweepLines(sw probe.Sweep, publicIP string, s Schema) (lines []byte, n int,
 	for _, r := range sw.Traces {
 		if !sw.Time.IsZero() {
 			r.Time = sw.Time
+		}
+		if r.Check() != nil {
+			continue
 		}
 		if err := add(TracePoint(r, publicIP, s)); err != nil {
 			return nil, 0, err

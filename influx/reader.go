@@ -20,6 +20,11 @@ type Reader struct {
 	// noP95 leaves out the percentile aggregates (QuickMatrix): they are most of the
 	// mesh query's time on a large window.
 	noP95 bool
+	// rollupMode is SetRollup's choice ("" = auto).
+	rollupMode string
+	// clock pins "now" for reads that need an absolute end (ReadMesh, Refresh); nil:
+	// time.Now. Tests move it.
+	clock func() time.Time
 }
 
 // DefaultWindow is the history window when none is given (Grafana's "last 1h").
@@ -52,6 +57,14 @@ func (r *Reader) timeCond() string {
 		return "time > now() - " + durationLiteral(r.window)
 	}
 	return "time > " + timeLiteral(r.end.Add(-r.window)) + " AND time <= " + timeLiteral(r.end)
+}
+
+// bucketCond is the window over rollup buckets, which carry their start time.
+func (r *Reader) bucketCond() string {
+	if r.end.IsZero() {
+		return "time >= now() - " + durationLiteral(r.window)
+	}
+	return "time >= " + timeLiteral(r.end.Add(-r.window)) + " AND time < " + timeLiteral(r.end)
 }
 
 // knownDst leaves out destinations the collector could not place, as the dashboards do.
@@ -133,17 +146,30 @@ func (r *Reader) MatrixQuery() string {
 	return good + "; " + all + "; " + newest
 }
 
-// QuickMatrix is Matrix without the p95 values (NaN in every cell), for a first paint:
-// on 50 PoPs x 24 h of 60 s data it answers in 9.4 s where Matrix takes 33.5 s
-// (bench/influxgrid data, curl). A full Matrix should follow.
+// QuickMatrix is Matrix without the p95 values (NaN in every cell): the progressive
+// read (MatrixSteps) up to mean and max.
 func (r *Reader) QuickMatrix(ctx context.Context) (*mesh.Matrix, error) {
-	q := *r
-	q.noP95 = true
-	return q.Matrix(ctx)
+	return r.finalStep(ctx, mesh.Mean)
 }
 
-// Matrix reduces the window to one cell per PoP pair.
+// Matrix reduces the window to one cell per PoP pair, every stat included: the
+// progressive read (MatrixSteps) to its end.
 func (r *Reader) Matrix(ctx context.Context) (*mesh.Matrix, error) {
+	return r.finalStep(ctx, mesh.P95)
+}
+
+func (r *Reader) finalStep(ctx context.Context, want mesh.Stat) (*mesh.Matrix, error) {
+	var last *mesh.Matrix
+	if err := r.MatrixSteps(ctx, want, func(s Step) { last = s.Matrix }); err != nil {
+		return nil, err
+	}
+	return last, nil
+}
+
+// MatrixOneRequest is the mesh read as meshtop did before the progressive read: every
+// aggregate in one request of three statements (MatrixQuery). Kept as the reference the
+// fast forms are tested against and as bench/influxgrid's baseline.
+func (r *Reader) MatrixOneRequest(ctx context.Context) (*mesh.Matrix, error) {
 	stringly, err := r.stringMetrics(ctx)
 	if err != nil {
 		return nil, err
@@ -301,55 +327,18 @@ func (r *Reader) HistoryQuery(src, dst string, bucket time.Duration) string {
 }
 
 // PairHistory returns the pair's pings over the window in at most maxPoints buckets
-// (GROUP BY time), oldest first. MinRTT/MaxRTT are the extremes of the answered probes in
-// the bucket (of the tests' averages when the data has no probe fields).
+// (GROUP BY time), oldest first, each at its bucket's start time. MinRTT/MaxRTT are the
+// extremes of the answered probes in the bucket (of the tests' averages when the data
+// has no probe fields, or when read from a rollup). See PairBuckets.
 func (r *Reader) PairHistory(ctx context.Context, src, dst string, maxPoints int) ([]mesh.Sample, error) {
-	bucket := historyBucket(r.window, maxPoints)
-	stringly, err := r.stringMetrics(ctx)
+	bs, err := r.PairBuckets(ctx, src, dst, maxPoints)
 	if err != nil {
 		return nil, err
 	}
-	if stringly {
-		return r.historyRaw(ctx, src, dst, bucket)
+	out := make([]mesh.Sample, len(bs))
+	for i, b := range bs {
+		out[i] = b.Sample
 	}
-	res, err := r.c.query(ctx, r.HistoryQuery(src, dst, bucket))
-	if err != nil {
-		return nil, fmt.Errorf("read history of %s→%s: %w", src, dst, err)
-	}
-	var out []mesh.Sample
-	for _, rs := range res {
-		for _, s := range allSeries(rs.Series) {
-			for _, row := range s.rows {
-				n, _ := s.float(row, "n")
-				if n == 0 {
-					continue
-				}
-				t, err := s.time(row)
-				if err != nil {
-					return nil, fmt.Errorf("read history of %s→%s: %w", src, dst, err)
-				}
-				smp := mesh.Sample{Time: t, Tests: int(n)} // the chart counts tests, not buckets
-				smp.LossPct, _ = s.float(row, "loss")
-				if good, _ := s.float(row, "good"); good == 0 {
-					smp.Failed, smp.JitterPct = true, 100
-				} else {
-					smp.AvgRTT, _ = s.float(row, "avg_rtt")
-					// Data without probe fields falls back to the tests' averages.
-					var ok bool
-					if smp.MinRTT, ok = s.float(row, "min_rtt"); !ok {
-						smp.MinRTT, _ = s.float(row, "min_avg")
-					}
-					if smp.MaxRTT, ok = s.float(row, "max_rtt"); !ok {
-						smp.MaxRTT, _ = s.float(row, "max_avg")
-					}
-					smp.JitterMs, _ = s.float(row, "jm")
-					smp.JitterPct, _ = s.float(row, "jp")
-				}
-				out = append(out, smp)
-			}
-		}
-	}
-	slices.SortFunc(out, func(a, b mesh.Sample) int { return a.Time.Compare(b.Time) })
 	return out, nil
 }
 

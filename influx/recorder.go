@@ -39,11 +39,14 @@ type Recorder struct {
 	c   *conn
 	cfg RecorderConfig
 
-	mu       sync.Mutex
-	queue    []batch
-	backlog  int // points queued or being written
-	dropped  int64
-	lastErr  error
+	mu      sync.Mutex
+	queue   []batch
+	backlog int // points queued or being written
+	dropped int64
+	lastErr error
+	// writeErr is the newest failed write (kept when a drop message takes lastErr's
+	// place, so the cause — a 401, say — stays visible); cleared by a good write.
+	writeErr error
 	closing  bool
 	schema   Schema
 	typesSet bool
@@ -133,6 +136,9 @@ func (r *Recorder) Record(sw probe.Sweep) {
 		r.dropped += int64(lost)
 		r.lastErr = fmt.Errorf("record buffer full (%d points): dropped %d points of the oldest sweeps (%d in all); raise --record-buffer",
 			r.cfg.Buffer, lost, r.dropped)
+		if r.writeErr != nil {
+			r.lastErr = fmt.Errorf("%w; writes fail: %w", r.lastErr, r.writeErr)
+		}
 		r.logf("meshtop: %v", r.lastErr)
 	}
 	r.mu.Unlock()
@@ -143,11 +149,19 @@ func (r *Recorder) Record(sw probe.Sweep) {
 }
 
 // Status reports the points not yet written, the points dropped so far and the latest
-// problem (nil once a write succeeds after it).
+// problem (nil once a write succeeds after it). A drop names the failing write's error
+// too, so the cause stays visible.
 func (r *Recorder) Status() (backlog int, dropped int64, lastErr error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.backlog, r.dropped, r.lastErr
+}
+
+// WriteErr is the newest failed write's error (nil after a good write).
+func (r *Recorder) WriteErr() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.writeErr
 }
 
 // Close writes what is queued and stops. When ctx ends first, the rest is given up and
@@ -230,7 +244,7 @@ func (r *Recorder) run() {
 		case err == nil:
 			r.mu.Lock()
 			r.backlog -= pending.n
-			r.lastErr = nil
+			r.lastErr, r.writeErr = nil, nil
 			r.mu.Unlock()
 			if failing {
 				r.logf("meshtop: InfluxDB recording resumed")
@@ -244,15 +258,29 @@ func (r *Recorder) run() {
 			r.backlog -= pending.n
 			r.dropped += int64(pending.n)
 			r.lastErr = fmt.Errorf("dropped %d points InfluxDB refused: %w", pending.n, err)
+			r.writeErr = err
 			r.mu.Unlock()
 			r.logf("meshtop: %v", err)
 			pending = nil
 			continue
 		}
-		// Outage, 5xx, missing database or permission: keep the sweep and retry.
+		// Outage, 5xx, missing database or permission: keep the sweep and retry — except
+		// when flushing at exit on an answer waiting will not change (401, 403, 404):
+		// then give up at once, the sweep counted as not written.
 		r.mu.Lock()
-		r.lastErr = err
+		r.writeErr = err
+		if r.dropped == 0 || r.lastErr == nil {
+			r.lastErr = err
+		} else {
+			r.lastErr = fmt.Errorf("%d points dropped; writes fail: %w", r.dropped, err)
+		}
+		closing := r.closing
 		r.mu.Unlock()
+		var pe interface{ Permanent() bool }
+		if closing && errors.As(err, &pe) && pe.Permanent() {
+			r.logf("meshtop: giving up the recording: %v", err)
+			return
+		}
 		if !failing {
 			r.logf("meshtop: recording to InfluxDB failed, retrying with backoff: %v", err)
 		}

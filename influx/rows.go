@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/influxdata/influxdb1-client/models"
+
+	"github.com/meshtop/meshtop/internal/textsafe"
 )
 
 // series is one result series with column lookup by name.
@@ -16,8 +18,14 @@ type series struct {
 	rows [][]any
 }
 
+// newSeries indexes a row's columns; tag values (PoP codes, agent names, addresses)
+// come from whoever wrote the data and are sanitised here, before anything shows them.
 func newSeries(r models.Row) series {
-	s := series{tags: r.Tags, col: make(map[string]int, len(r.Columns)), rows: r.Values}
+	tags := make(map[string]string, len(r.Tags))
+	for k, v := range r.Tags {
+		tags[k] = textsafe.Name(v)
+	}
+	s := series{tags: tags, col: make(map[string]int, len(r.Columns)), rows: r.Values}
 	for i, c := range r.Columns {
 		s.col[c] = i
 	}

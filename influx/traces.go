@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/meshtop/meshtop/internal/textsafe"
 	"github.com/meshtop/meshtop/mesh"
 )
 
@@ -65,11 +66,15 @@ func (r *Reader) PairTraces(ctx context.Context, src, dst string) ([]mesh.TraceR
 					tr.FinalHopTTL = int(v)
 				}
 				tr.ASPath, _ = s.anyString(row, "as_path")
+				tr.ASPath = textsafe.String(tr.ASPath, textsafe.MaxMessage)
 				if h, ok := s.anyString(row, HopsField); ok && h != "" {
 					// A hop list that does not parse leaves the trace with its AS path,
 					// like workshop data: the trace itself was measured.
-					if json.Unmarshal([]byte(h), &tr.Hops) != nil {
+					if json.Unmarshal([]byte(h), &tr.Hops) != nil || len(tr.Hops) > mesh.MaxTTL {
 						tr.Hops = nil
+					}
+					for i := range tr.Hops {
+						tr.Hops[i].Addr, tr.Hops[i].Name = textsafe.Name(tr.Hops[i].Addr), textsafe.Name(tr.Hops[i].Name)
 					}
 				}
 				out = append(out, tr)

@@ -33,6 +33,9 @@ type Config struct {
 	Refresh time.Duration
 	// Window describes the data window for the status bar, e.g. "last 360 sweeps", "1h".
 	Window string
+	// Range is history's first time range (HistorySource, see timerange.go); zero
+	// Window: 1h.
+	Range TimeRange
 	// Now is the clock (tests pin it for stable golden views).
 	Now func() time.Time
 }

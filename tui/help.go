@@ -32,7 +32,7 @@ type helpModel struct {
 const minScreen = 4
 
 func newHelp(ui *uiContext) helpModel {
-	h := helpModel{ui: ui, h: help.New(), keys: gridHelp{ui.keys}}
+	h := helpModel{ui: ui, h: help.New(), keys: gridHelp{k: ui.keys}}
 	if ui.cfg.NoColor {
 		plain := lipgloss.NewStyle()
 		h.h.Styles = help.Styles{ShortKey: plain, ShortDesc: plain, ShortSeparator: plain, Ellipsis: plain,

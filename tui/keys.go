@@ -59,7 +59,10 @@ func withMetricKeys(k keyMap) keyMap {
 }
 
 // gridHelp is the help of the grid view.
-type gridHelp struct{ k keyMap }
+type gridHelp struct {
+	k     keyMap
+	extra []key.Binding // history mode's time keys
+}
 
 func (h gridHelp) ShortHelp() []key.Binding {
 	return []key.Binding{h.k.Enter, h.k.Metric, h.k.Stat, h.k.Sort, h.k.Filter, h.k.Help, h.k.Quit}
@@ -71,6 +74,7 @@ func (h gridHelp) FullHelp() [][]key.Binding {
 		append(append([]key.Binding{h.k.Metric}, h.k.MetricKeys...), h.k.Stat),
 		{h.k.Sort, h.k.Filter, h.k.Transpose, h.k.Regions, h.k.Panel, h.k.Events},
 		{h.k.Enter, h.k.Refresh, h.k.Help, h.k.Quit},
+		h.extra,
 	}
 }
 

@@ -79,7 +79,7 @@ func fetchRouteChanges(parent context.Context, src Source, from int) tea.Cmd {
 		return nil
 	}
 	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(parent, readTimeout)
+		ctx, cancel := contextWithReadTimeout(parent)
 		defer cancel()
 		ch, next, err := rs.MeshRouteChanges(ctx, from, routePairsPerRead)
 		return routeChangesMsg{changes: ch, next: next, err: err}
@@ -91,17 +91,17 @@ type refreshTickMsg struct{}
 
 const refetchDelay = 100 * time.Millisecond
 
-// readTimeout bounds one read of the source; quitting cancels it sooner.
-const readTimeout = 60 * time.Second
-
+// contextWithReadTimeout is a read's context: quitting cancels it, and there is no
+// deadline of its own below the user's (a wide history window can take minutes; a
+// source bounds its own requests, InfluxDB by --influx-timeout).
 func contextWithReadTimeout(parent context.Context) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(parent, readTimeout)
+	return context.WithCancel(parent)
 }
 
 // fetchMatrix reads the whole matrix under the program's context.
 func fetchMatrix(parent context.Context, src Source) tea.Cmd {
 	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(parent, readTimeout)
+		ctx, cancel := contextWithReadTimeout(parent)
 		defer cancel()
 		m, err := src.Matrix(ctx)
 		return matrixMsg{m: m, err: err}
@@ -111,7 +111,7 @@ func fetchMatrix(parent context.Context, src Source) tea.Cmd {
 // fetchQuickMatrix reads the cheap first matrix (no p95).
 func fetchQuickMatrix(parent context.Context, src QuickSource) tea.Cmd {
 	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(parent, readTimeout)
+		ctx, cancel := contextWithReadTimeout(parent)
 		defer cancel()
 		m, err := src.QuickMatrix(ctx)
 		return matrixMsg{m: m, err: err, quick: true}
@@ -121,7 +121,7 @@ func fetchQuickMatrix(parent context.Context, src QuickSource) tea.Cmd {
 // fetchDetail reads both directions of a pair for the drill-down.
 func fetchDetail(parent context.Context, src Source, a, b string, points, gen int) tea.Cmd {
 	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(parent, readTimeout)
+		ctx, cancel := contextWithReadTimeout(parent)
 		defer cancel()
 		msg := detailMsg{src: a, dst: b, requestedAtGen: gen}
 		var err error

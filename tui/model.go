@@ -31,12 +31,18 @@ type Model struct {
 	haveFull     bool // a full matrix arrived (a quick one lacks p95)
 	fetchPending bool
 	frame        string
+	// hist moves through time when the source is history (nil: live); see timerange.go.
+	hist *historyState
 }
 
 // New builds the UI over a source. Reads run under cfg.Context; quitting cancels them.
 func New(src Source, cfg Config) Model {
 	ui := newUIContext(src, cfg)
 	m := Model{ui: ui, grid: newGrid(ui), detail: newDetail(ui), status: newStatus(ui), help: newHelp(ui)}
+	m.hist = newHistoryState(src, &ui.cfg)
+	if m.hist != nil {
+		m.hist.render(&m)
+	}
 	m.layout()
 	return m
 }
@@ -46,6 +52,9 @@ func (m Model) Init() tea.Cmd {
 	first := fetchMatrix(m.ui.ctx, m.ui.src)
 	if qs, ok := m.ui.src.(QuickSource); ok {
 		first = fetchQuickMatrix(m.ui.ctx, qs)
+	}
+	if m.hist != nil {
+		first = m.hist.init()
 	}
 	cmds := []tea.Cmd{first, m.grid.staleTick()}
 	if m.ui.cfg.Refresh > 0 {
@@ -67,6 +76,12 @@ func (m Model) fetch() tea.Cmd { return fetchMatrix(m.ui.ctx, m.ui.src) }
 // Update implements tea.Model.
 func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	var cmd tea.Cmd
+	if m.hist != nil {
+		if cmd, ok := m.hist.update(&m, msg); ok {
+			m.layout()
+			return m, cmd
+		}
+	}
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.ui.width, m.ui.height = msg.Width, msg.Height
@@ -193,7 +208,7 @@ func (m *Model) layout() {
 	if m.screen == screenDetail {
 		m.help.SetKeys(detailHelp{m.ui.keys})
 	} else {
-		m.help.SetKeys(gridHelp{m.ui.keys})
+		m.help.SetKeys(gridHelp{k: m.ui.keys, extra: m.hist.helpBindings()})
 	}
 	m.help.SetSize(w, h)
 	helpH := m.help.Height()

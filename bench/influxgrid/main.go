@@ -1,10 +1,13 @@
-// Command influxgrid measures the time to the first grid from InfluxDB: a mesh of -pops
-// PoPs with -hours of -interval data (50 PoPs, 24 h, 60 s: 50*49*1440 ≈ 3.5M points) is
-// written into a fresh influxd, then meshtop's Reader.Matrix (the whole history path:
-// field-type check, the aggregate query, decoding, building the matrix) is timed next to
-// the same query sent with curl in the same run. The difference is meshtop's overhead.
+// Command influxgrid measures history against the workshop's dashboards on the same
+// data, in one run: a mesh of -pops PoPs with -hours of -interval data (50 PoPs, 24 h,
+// 60 s: 50*49*1440 ≈ 3.5M points) is written into influxd (kept in -dir for the next
+// run), the rollups are backfilled and 30 days of older 1 h rollup rows added, then the
+// dashboard's panel queries and each meshtop step (first paint, stat on screen, filled,
+// p95, incremental refresh, drill-down, 7 d and 30 d from rollups, and the candidate
+// forms of the mean over successful tests) are timed interleaved and printed as ratios
+// to the dashboard's latency panel.
 //
-//	go run ./bench/influxgrid                 # 50 PoPs, 24 h
+//	go run ./bench/influxgrid -dir /tmp/mt-influxgrid-50x24   # generate once, reuse
 //	go run ./bench/influxgrid -hours 6 -runs 9
 package main
 
@@ -15,8 +18,6 @@ import (
 	"flag"
 	"fmt"
 	"math"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -102,98 +103,17 @@ func run(dir string, nPops int, hours float64, interval time.Duration, batchSize
 		time.Sleep(serveFor)
 		return nil
 	}
-	r, err := influx.NewReader(influx.Config{URL: srv.URL, Timeout: 10 * time.Minute}, window)
-	if err != nil {
-		return err
-	}
 	// The window ends just after the newest sweep (absolute times, not now()), so every
 	// run scans exactly the generated points however long the runs take.
 	last, err := newest(srv.URL)
 	if err != nil {
 		return err
 	}
-	r.SetEnd(last.Add(time.Second))
-	startLit := last.Add(time.Second - window).Format(time.RFC3339Nano)
-	endLit := last.Add(time.Second).Format(time.RFC3339Nano)
-	q := r.MatrixQuery()
-	curlOnce := func(query string) (time.Duration, error) {
-		cmd := exec.Command("curl", "-sS", "-o", "/dev/null", "-w", "%{time_total} %{http_code}", "-XPOST",
-			srv.URL+"/query?db="+influx.DefaultDatabase, "--data-urlencode", "q="+query)
-		out, err := cmd.Output()
-		if err != nil {
-			return 0, fmt.Errorf("curl: %w", err)
-		}
-		f := strings.Fields(string(out))
-		if len(f) != 2 || f[1] != "200" {
-			return 0, fmt.Errorf("curl answered %q", out)
-		}
-		s, err := strconv.ParseFloat(f[0], 64)
-		return time.Duration(s * float64(time.Second)), err
-	}
-	// First grid, cold (right after the write): what a user sees on start.
-	t1 := time.Now()
-	m, err := r.Matrix(ctx)
-	if err != nil {
+	wend := last.Add(time.Second)
+	if err = prepareRollups(ctx, srv, dir, wend, pops, hours, reuse); err != nil {
 		return err
 	}
-	first := time.Since(t1)
-	if got := len(m.Pops); got != nPops {
-		return fmt.Errorf("matrix has %d PoPs, want %d", got, nPops)
-	}
-	c := m.Cell(pops[0], pops[1])
-	if c == nil || c.Samples != sweeps {
-		return fmt.Errorf("cell %s→%s = %+v, want %d samples", pops[0], pops[1], c, sweeps)
-	}
-	fmt.Printf("first grid (cold): %s\n", first.Round(time.Millisecond))
-
-	// Interleaved runs so both see the same server state.
-	var mt, ct, dash []time.Duration
-	dashQ := fmt.Sprintf(`select mean(avg_rtt_ms) from ping where time > '%s' and time <= '%s' and dst_pop != 'Unknown' group by dst_pop, src_pop`, startLit, endLit)
-	for range runs {
-		d, err := curlOnce(q)
-		if err != nil {
-			return err
-		}
-		ct = append(ct, d)
-		t := time.Now()
-		if _, err := r.Matrix(ctx); err != nil {
-			return err
-		}
-		mt = append(mt, time.Since(t))
-		d, err = curlOnce(dashQ)
-		if err != nil {
-			return err
-		}
-		dash = append(dash, d)
-	}
-	mc, cc := median(mt), median(ct)
-	fmt.Printf("meshtop Reader.Matrix:   median %s  (runs %s)\n", mc.Round(time.Millisecond), list(mt))
-	fmt.Printf("same query with curl:    median %s  (runs %s)\n", cc.Round(time.Millisecond), list(ct))
-	fmt.Printf("meshtop overhead:        %s = %.1f%% of the query\n", (mc - cc).Round(time.Millisecond), 100*float64(mc-cc)/float64(cc))
-	fmt.Printf("for scale, the workshop dashboard's mean(avg_rtt_ms) mesh query with curl: median %s\n", median(dash).Round(time.Millisecond))
-	// meshtop's own work, isolated from the server's noise: the answers of this run are
-	// replayed by a local server that does no work, and Reader.Matrix is timed against it
-	// (HTTP round trips, JSON decoding, building the cells).
-	own, size, err := replay(srv.URL, r, last, window, runs*3)
-	if err != nil {
-		return err
-	}
-	fmt.Printf("meshtop's own work on the same answers (%.1f MB, replayed): median %s = %.1f%% of the query\n",
-		float64(size)/1e6, own.Round(time.Millisecond), 100*float64(own)/float64(cc))
-	var ht []time.Duration
-	for range runs {
-		t := time.Now()
-		h, err := r.PairHistory(ctx, pops[0], pops[1], 120)
-		if err != nil {
-			return err
-		}
-		if len(h) == 0 {
-			return fmt.Errorf("no history for %s→%s", pops[0], pops[1])
-		}
-		ht = append(ht, time.Since(t))
-	}
-	fmt.Printf("one pair's history (120 buckets): median %s\n", median(ht).Round(time.Millisecond))
-	return nil
+	return measure(ctx, srv.URL, wend, window, pops, sweeps, runs)
 }
 
 // generate writes the mesh with the workshop's types, as Telegraf would have.
@@ -269,47 +189,6 @@ func generate(ctx context.Context, srv *influxtest.Server, pops []string, sweeps
 }
 
 var serveFor time.Duration
-
-// replay records InfluxDB's answers to Matrix's requests and serves them from memory.
-func replay(url string, r *influx.Reader, last time.Time, window time.Duration, runs int) (time.Duration, int, error) {
-	answers := map[string][]byte{}
-	for _, q := range []string{`SHOW FIELD KEYS FROM "ping"`, r.MatrixQuery()} {
-		out, err := exec.Command("curl", "-sS", "-XPOST", url+"/query?db="+influx.DefaultDatabase, "--data-urlencode", "q="+q).Output()
-		if err != nil {
-			return 0, 0, fmt.Errorf("curl: %w", err)
-		}
-		answers[q] = out
-	}
-	size := len(answers[r.MatrixQuery()])
-	fake := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		body, ok := answers[req.FormValue("q")]
-		if !ok {
-			http.Error(w, `{"error":"not recorded"}`, http.StatusBadRequest)
-			return
-		}
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = w.Write(body)
-	}))
-	defer fake.Close()
-	rr, err := influx.NewReader(influx.Config{URL: fake.URL}, window)
-	if err != nil {
-		return 0, 0, err
-	}
-	rr.SetEnd(last.Add(time.Second))
-	var ts []time.Duration
-	for range runs {
-		t := time.Now()
-		m, err := rr.Matrix(context.Background())
-		if err != nil {
-			return 0, 0, err
-		}
-		ts = append(ts, time.Since(t))
-		if m.Len() == 0 {
-			return 0, 0, fmt.Errorf("replayed matrix is empty")
-		}
-	}
-	return median(ts), size, nil
-}
 
 // newest is the time of the newest ping point.
 func newest(url string) (time.Time, error) {

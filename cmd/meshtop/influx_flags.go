@@ -18,6 +18,10 @@ type influxOptions struct {
 	db      string
 	window  time.Duration
 	timeout time.Duration
+	rollup  string
+	// interactive: a UI reads (no per-request deadline by default: the user sees
+	// "loading" and Esc cancels).
+	interactive bool
 }
 
 func addInfluxFlags(cmd *cobra.Command, o *influxOptions) {
@@ -25,7 +29,19 @@ func addInfluxFlags(cmd *cobra.Command, o *influxOptions) {
 	f.StringVar(&o.url, "influx-url", "http://127.0.0.1:8086", "InfluxDB 1.x `URL` (env INFLUX_URL; credentials: env\nINFLUX_USERNAME, INFLUX_PASSWORD; a read-only user is enough)")
 	f.StringVar(&o.db, "influx-db", influx.DefaultDatabase, "InfluxDB `database` (env INFLUX_DB)")
 	f.DurationVar(&o.window, "window", influx.DefaultWindow, "time window, like Grafana's time range (e.g. 15m, 6h, 24h)")
-	f.DurationVar(&o.timeout, "influx-timeout", 30*time.Second, "give up on an InfluxDB request after this long")
+	f.DurationVar(&o.timeout, "influx-timeout", 0, "give up on an InfluxDB request after this long (0: history waits while\nshowing \"loading\", Esc cancels; snapshot fits the window: 1 min + 1 min per 6 h)")
+	f.StringVar(&o.rollup, "rollup", "auto", "read raw data or rollups (meshtop rollup): auto (raw up to 24 h, 10m up to 3 d,\nelse 1h, each when it covers the window), raw, 10m, 1h")
+}
+
+// requestTimeout is the per-request bound (negative: none).
+func (o *influxOptions) requestTimeout() time.Duration {
+	switch {
+	case o.timeout > 0:
+		return o.timeout
+	case o.interactive:
+		return -1
+	}
+	return time.Minute + o.window/(6*time.Hour)*time.Minute
 }
 
 // config is the connection, with the credentials from the environment.
@@ -35,7 +51,7 @@ func (o *influxOptions) config() influx.Config {
 		Database: o.db,
 		Username: os.Getenv("INFLUX_USERNAME"),
 		Password: os.Getenv("INFLUX_PASSWORD"),
-		Timeout:  o.timeout,
+		Timeout:  o.requestTimeout(),
 	}
 }
 
@@ -47,6 +63,9 @@ func (o *influxOptions) reader() (*influx.Reader, error) {
 	r, err := influx.NewReader(o.config(), o.window)
 	if err != nil {
 		return nil, fmt.Errorf("--influx-url: %w", err)
+	}
+	if err := r.SetRollup(o.rollup); err != nil {
+		return nil, fmt.Errorf("--rollup: %w", err)
 	}
 	return r, nil
 }

@@ -81,3 +81,44 @@ func TestRecordFlagsWriteWithEnvUser(t *testing.T) {
 		t.Errorf("recorded cell = %+v", c)
 	}
 }
+
+// TestRecordWrongPasswordExitsNonZero: `live --record` / `snapshot --record` with a
+// wrong password and a small buffer: the flush at exit fails at once with the 401 (which
+// names the INFLUX_RECORD_* settings actually used) and the dropped points, so the
+// command exits non-zero.
+func TestRecordWrongPasswordExitsNonZero(t *testing.T) {
+	srv := influxtest.Start(t, influxtest.Options{Auth: true})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := srv.CreateDatabase(ctx, "metricsdb"); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("INFLUX_RECORD_USERNAME", influxtest.AdminUser)
+	t.Setenv("INFLUX_RECORD_PASSWORD", "not-the-password")
+	o := &recordOptions{url: srv.URL, db: "metricsdb", buffer: 1, publicIP: "203.0.113.9"}
+	rec, err := o.recorder(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		at := time.Now().UTC().Add(time.Duration(i-5) * time.Minute)
+		r := mesh.PingResult{Time: at, Src: "ams-1", SrcPop: "ams", Dst: "198.18.0.2", DstPop: "fra"}
+		r.DerivePing(3, []float64{5, 6, 7}, -1)
+		rec.Record(probe.Sweep{Time: at, Pings: []mesh.PingResult{r}})
+	}
+	err = closeRecorder(rec)
+	if err == nil {
+		t.Fatal("closing a recorder that lost every point succeeded")
+	}
+	for _, want := range []string{"401", "INFLUX_RECORD_USERNAME"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q lacks %q", err, want)
+		}
+	}
+	if strings.Contains(err.Error(), "not-the-password") {
+		t.Error("password in the error")
+	}
+	if ctx.Err() != nil {
+		t.Error("the flush waited out its deadline")
+	}
+}

@@ -185,11 +185,19 @@ func closeRecorder(rec interface {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	err := rec.Close(ctx)
-	if backlog, dropped, _ := rec.Status(); backlog > 0 || dropped > 0 {
+	backlog, dropped, last := rec.Status()
+	if backlog > 0 || dropped > 0 {
 		fmt.Fprintf(os.Stderr, "meshtop: recording: %d points not written, %d dropped\n", backlog, dropped)
 	}
 	if err != nil {
 		return fmt.Errorf("flush recording: %w", err)
+	}
+	// Points dropped on the way are a failed recording too: exit non-zero with the cause.
+	if dropped > 0 {
+		if last != nil {
+			return fmt.Errorf("recording: %d points dropped: %w", dropped, last)
+		}
+		return fmt.Errorf("recording: %d points dropped", dropped)
 	}
 	return nil
 }

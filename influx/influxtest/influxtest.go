@@ -259,7 +259,15 @@ func (s *Server) CreateUser(ctx context.Context, name, password, privilege, db s
 
 // WriteLines writes line protocol (ns precision) into db as admin.
 func (s *Server) WriteLines(ctx context.Context, db, lines string) error {
+	return s.WriteLinesRP(ctx, db, "", lines)
+}
+
+// WriteLinesRP writes line protocol into a retention policy of db ("" = the default).
+func (s *Server) WriteLinesRP(ctx context.Context, db, rp, lines string) error {
 	u := s.URL + "/write?precision=ns&db=" + url.QueryEscape(db)
+	if rp != "" {
+		u += "&rp=" + url.QueryEscape(rp)
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, strings.NewReader(lines))
 	if err != nil {
 		return err

@@ -1,0 +1,391 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/meshtop/meshtop/influx"
+	"github.com/meshtop/meshtop/influx/influxtest"
+	"github.com/meshtop/meshtop/mesh"
+)
+
+// rollupDays is how far back the 1 h rollup reaches for the 7 d and 30 d windows.
+const rollupDays = 30
+
+// prepareRollups backfills the rollups of the raw data (timed) and writes the 1 h
+// rollup rows of the rollupDays before it, which raw data would have become: 30 days of
+// raw tests (105 M points) are beyond a benchmark's budget, 30 days of hourly buckets
+// (1.7 M rows) are not. Both are kept in dir with the raw data.
+func prepareRollups(ctx context.Context, srv *influxtest.Server, dir string, end time.Time, pops []string, hours float64, reuse bool) error {
+	marker := filepath.Join(dir, "rollups-done")
+	if _, err := os.Stat(marker); err == nil && reuse {
+		fmt.Println("reusing the rollups in", dir)
+		return nil
+	}
+	backfilled := filepath.Join(dir, "backfill-done")
+	if _, err := os.Stat(backfilled); err != nil || !reuse {
+		r, err := influx.NewReader(influx.Config{URL: srv.URL, Timeout: 30 * time.Minute}, time.Hour)
+		if err != nil {
+			return err
+		}
+		t0 := time.Now()
+		if err := r.SetupRollups(ctx, influx.RollupOptions{Backfill: true}); err != nil {
+			return err
+		}
+		fmt.Printf("rollup backfill of %.0f h of raw data (10 min and 1 h): %s\n", hours, time.Since(t0).Round(time.Millisecond))
+		if err := os.WriteFile(backfilled, []byte(time.Since(t0).String()+"\n"), 0o644); err != nil {
+			return err
+		}
+	}
+	// A half-written earlier attempt leaves rows of the wrong type: start the 1 h level
+	// over (its shards dropped, then backfilled from the 10 min level, which is quick).
+	if err := dropShards(srv.URL, "mt_rollup_1h"); err != nil {
+		return err
+	}
+	r1, err := influx.NewReader(influx.Config{URL: srv.URL, Timeout: 30 * time.Minute}, time.Hour)
+	if err != nil {
+		return err
+	}
+	if err := r1.SetupRollups(ctx, influx.RollupOptions{Backfill: true, Only: "1h"}); err != nil {
+		return err
+	}
+	t0 := time.Now()
+	rawStart := end.Add(-time.Duration(hours * float64(time.Hour))).Truncate(time.Hour)
+	n, err := writeOldRollups(ctx, srv, pops, rawStart.Add(-rollupDays*24*time.Hour), rawStart)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("wrote %d older 1 h rollup rows (%d days): %s\n", n, rollupDays, time.Since(t0).Round(time.Millisecond))
+	return os.WriteFile(marker, []byte("ok\n"), 0o644)
+}
+
+// writeOldRollups writes 1 h buckets of the bench mesh from from to to, as the
+// continuous queries would have made them from the same kind of tests.
+func writeOldRollups(ctx context.Context, srv *influxtest.Server, pops []string, from, to time.Time) (int, error) {
+	var buf bytes.Buffer
+	n := 0
+	flush := func() error {
+		if buf.Len() == 0 {
+			return nil
+		}
+		err := srv.WriteLinesRP(ctx, influx.DefaultDatabase, "mt_rollup_1h", buf.String())
+		buf.Reset()
+		return err
+	}
+	for at := from; at.Before(to); at = at.Add(time.Hour) {
+		for si, src := range pops {
+			for di, dst := range pops {
+				if si == di {
+					continue
+				}
+				base := 5 + float64((si*7+di*13)%250) + 1.5
+				fmt.Fprintf(&buf, "ping_1h,dst_pop=%s,src_pop=%s n=60i,good=59i,failed=1i,bad=0i,avg_rtt_ms_sum=%g,avg_rtt_ms_min=%g,avg_rtt_ms_max=%g,avg_rtt_ms_last=%g,"+
+					"jitter_pct_sum=%g,jitter_pct_min=0.1,jitter_pct_max=20,jitter_pct_last=5,jitter_ms_sum=%g,jitter_ms_min=0,jitter_ms_max=3,jitter_ms_last=1,"+
+					"loss_pct_sum=160,loss_pct_min=0,loss_pct_max=100,loss_pct_last=0,%s=59i,%s=50i,%s=9i,%s=55i,%s=4i,%s=59i,%s=1i %d\n",
+					dst, src, base*59, base-1.5, base+1.5, base, 5.0*59, 1.0*59,
+					histName(mesh.Latency, base), histName(mesh.JitterPct, 5), histName(mesh.JitterPct, 15), histName(mesh.JitterMs, 1), histName(mesh.JitterMs, 2.5),
+					histName(mesh.Loss, 0), histName(mesh.Loss, 100), at.UnixNano())
+				if n++; n%20000 == 0 {
+					if err := flush(); err != nil {
+						return n, err
+					}
+				}
+			}
+		}
+	}
+	return n, flush()
+}
+
+// histName is the histogram field holding v (see influx.histSpecs; kept in step by
+// the test that reads these rows back through the reader).
+func histName(m mesh.Metric, v float64) string { return influx.HistField(m, v) }
+
+// timing is one measured step, median over runs.
+type timing struct {
+	name string
+	ds   []time.Duration
+}
+
+func (t *timing) add(d time.Duration) { t.ds = append(t.ds, d) }
+
+// measure times, in one run and interleaved, the dashboard's queries and each meshtop
+// step, and prints them as ratios to the dashboard's latency panel.
+func measure(ctx context.Context, base string, end time.Time, window time.Duration, pops []string, sweeps, runs int) error {
+	startLit := end.Add(-window).Format(time.RFC3339Nano)
+	endLit := end.Format(time.RFC3339Nano)
+	tf := fmt.Sprintf("time > '%s' and time <= '%s'", startLit, endLit)
+	panel := func(field string) string {
+		return fmt.Sprintf("select mean(%s) from ping where %s and dst_pop != 'Unknown' group by dst_pop, src_pop", field, tf)
+	}
+	r, err := influx.NewReader(influx.Config{URL: base, Timeout: 30 * time.Minute}, window)
+	if err != nil {
+		return err
+	}
+	r.SetEnd(end)
+	if err := r.SetRollup("raw"); err != nil {
+		return err
+	}
+	names := []string{
+		"dashboard: latency panel (mean avg_rtt_ms)",
+		"dashboard: all three panels (latency, jitter %, loss)",
+		"meshtop: first paint (last of every metric)",
+		"meshtop: stat on screen (mean of every metric)",
+		"meshtop: filled (mean and max of latency, jitter %, loss)",
+		"meshtop: complete (+ jitter ms, counts, implausible check)",
+		"meshtop: p95 on screen (whole read, p95 included)",
+		"meshtop: refresh 60 s later (incremental)",
+		"meshtop: drill-down 24 h (raw, 120 buckets)",
+		"meshtop 7 d (1 h rollup): filled",
+		"meshtop 30 d (1 h rollup): filled",
+		"meshtop 30 d (1 h rollup): complete, p95 from histograms",
+		"meshtop: drill-down 30 d (1 h rollup)",
+		"form A: mean(avg_rtt_ms) WHERE avg_rtt_ms > 0",
+		"form B: sum+count(avg_rtt_ms) and count WHERE avg_rtt_ms <= 0",
+	}
+	ts := make([]*timing, len(names))
+	for i, n := range names {
+		ts[i] = &timing{name: n}
+	}
+	wr := func(w time.Duration) *influx.Reader {
+		rr := r.At(w, end)
+		_ = rr.SetRollup("auto")
+		return rr
+	}
+	var formsEqual = true
+	for run := range runs {
+		d, err := post(base, panel("avg_rtt_ms"))
+		if err != nil {
+			return err
+		}
+		ts[0].add(d)
+		t0 := time.Now()
+		var wg sync.WaitGroup
+		var perr error
+		var mu sync.Mutex
+		for _, f := range []string{"avg_rtt_ms", "jitter_pct", "loss_pct"} {
+			wg.Go(func() {
+				if _, err := post(base, panel(f)); err != nil {
+					mu.Lock()
+					perr = err
+					mu.Unlock()
+				}
+			})
+		}
+		wg.Wait()
+		if perr != nil {
+			return perr
+		}
+		ts[1].add(time.Since(t0))
+
+		t0 = time.Now()
+		n := 0
+		var final *mesh.Matrix
+		err = r.MatrixSteps(ctx, mesh.Mean, func(s influx.Step) {
+			n++
+			switch n {
+			case 1:
+				ts[2].add(time.Since(t0))
+			case 2:
+				ts[3].add(time.Since(t0))
+			case 3:
+				ts[4].add(time.Since(t0))
+			}
+			if s.Pending == "" {
+				ts[5].add(time.Since(t0))
+				final = s.Matrix
+			}
+		})
+		if err != nil {
+			return err
+		}
+		if c := final.Cell(pops[0], pops[1]); c == nil || c.Samples != sweeps {
+			return fmt.Errorf("cell %s→%s = %+v, want %d samples", pops[0], pops[1], c, sweeps)
+		}
+		if run < 2 { // p95 is slow: two runs
+			t0 = time.Now()
+			if err := r.MatrixSteps(ctx, mesh.P95, func(influx.Step) {}); err != nil {
+				return err
+			}
+			ts[6].add(time.Since(t0))
+		}
+		// Incremental refresh: a complete read at end, then one 60 s later.
+		now := end
+		rr := r.At(window, time.Time{})
+		_ = rr.SetRollup("raw")
+		rr.SetClock(func() time.Time { return now })
+		prev, err := rr.ReadMesh(ctx, mesh.Mean, func(influx.Step) {})
+		if err != nil {
+			return err
+		}
+		now = end.Add(time.Minute)
+		t0 = time.Now()
+		if _, err := rr.Refresh(ctx, prev, mesh.Mean, func(influx.Step) {}); err != nil {
+			return err
+		}
+		ts[7].add(time.Since(t0))
+		t0 = time.Now()
+		if _, err := r.PairBuckets(ctx, pops[0], pops[1], 120); err != nil {
+			return err
+		}
+		ts[8].add(time.Since(t0))
+		for i, w := range []time.Duration{7 * 24 * time.Hour, rollupDays * 24 * time.Hour} {
+			t0 = time.Now()
+			var via string
+			k := 0
+			if err := wr(w).MatrixSteps(ctx, mesh.Mean, func(s influx.Step) {
+				if k++; k == 3 {
+					ts[9+i].add(time.Since(t0))
+				}
+				via = s.Via
+			}); err != nil {
+				return err
+			}
+			if via != "rollup 1h" {
+				return fmt.Errorf("%s window read from %q, want the 1 h rollup", w, via)
+			}
+		}
+		t0 = time.Now()
+		if err := wr(rollupDays*24*time.Hour).MatrixSteps(ctx, mesh.P95, func(influx.Step) {}); err != nil {
+			return err
+		}
+		ts[11].add(time.Since(t0))
+		t0 = time.Now()
+		if _, err := wr(rollupDays*24*time.Hour).PairBuckets(ctx, pops[0], pops[1], 120); err != nil {
+			return err
+		}
+		ts[12].add(time.Since(t0))
+		// The candidate forms of "mean latency over successful tests".
+		a, da, err := query(base, fmt.Sprintf(`SELECT mean("avg_rtt_ms") AS "m" FROM "ping" WHERE %s AND "dst_pop" != 'Unknown' AND "avg_rtt_ms" > 0 GROUP BY "src_pop", "dst_pop"`, tf))
+		if err != nil {
+			return err
+		}
+		ts[13].add(da)
+		t0 = time.Now()
+		var b, fcount map[string]map[string]float64
+		var berr, ferr error
+		wg.Go(func() {
+			b, _, berr = query(base, fmt.Sprintf(`SELECT sum("avg_rtt_ms") AS "s", count("avg_rtt_ms") AS "n" FROM "ping" WHERE %s AND "dst_pop" != 'Unknown' GROUP BY "src_pop", "dst_pop"`, tf))
+		})
+		wg.Go(func() {
+			fcount, _, ferr = query(base, fmt.Sprintf(`SELECT count("avg_rtt_ms") AS "f" FROM "ping" WHERE %s AND "dst_pop" != 'Unknown' AND "avg_rtt_ms" <= 0 GROUP BY "src_pop", "dst_pop"`, tf))
+		})
+		wg.Wait()
+		if berr != nil || ferr != nil {
+			return fmt.Errorf("form B: %v %v", berr, ferr)
+		}
+		ts[14].add(time.Since(t0))
+		for k, row := range a {
+			mb := b[k]["s"] / (b[k]["n"] - fcount[k]["f"])
+			if math.Abs(mb-row["m"]) > 1e-9*math.Abs(row["m"]) {
+				formsEqual = false
+			}
+		}
+	}
+	ref := median(ts[0].ds)
+	fmt.Printf("\n%-62s %10s %8s\n", "step (median of runs)", "wall", "ratio")
+	for _, t := range ts {
+		m := median(t.ds)
+		fmt.Printf("%-62s %10s %7.2fx\n", t.name, m.Round(time.Millisecond), float64(m)/float64(ref))
+	}
+	fmt.Printf("forms A and B give the same means (1e-9): %v\n", formsEqual)
+	return nil
+}
+
+// post runs one query and times it (the answer read fully, as a client would).
+func post(base, q string) (time.Duration, error) {
+	_, d, err := query(base, q)
+	return d, err
+}
+
+// query runs q and returns its single-row series as src→dst→column→value.
+func query(base, q string) (map[string]map[string]float64, time.Duration, error) {
+	t0 := time.Now()
+	resp, err := http.PostForm(base+"/query", url.Values{"db": {influx.DefaultDatabase}, "q": {q}})
+	if err != nil {
+		return nil, 0, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	d := time.Since(t0)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		return nil, 0, fmt.Errorf("query: HTTP %d %v %.200s", resp.StatusCode, err, body)
+	}
+	var res struct {
+		Results []struct {
+			Series []struct {
+				Tags    map[string]string `json:"tags"`
+				Columns []string          `json:"columns"`
+				Values  [][]any           `json:"values"`
+			} `json:"series"`
+		} `json:"results"`
+	}
+	if err := json.Unmarshal(body, &res); err != nil {
+		return nil, 0, err
+	}
+	out := map[string]map[string]float64{}
+	for _, r := range res.Results {
+		for _, s := range r.Series {
+			k := s.Tags["src_pop"] + ">" + s.Tags["dst_pop"]
+			row := map[string]float64{}
+			for i, c := range s.Columns {
+				if len(s.Values) > 0 && i < len(s.Values[0]) {
+					if f, ok := s.Values[0][i].(float64); ok {
+						row[c] = f
+					}
+				}
+			}
+			out[k] = row
+		}
+	}
+	_ = strings.TrimSpace
+	return out, d, nil
+}
+
+// dropShards drops every shard of a retention policy.
+func dropShards(base, rp string) error {
+	resp, err := http.PostForm(base+"/query", url.Values{"q": {"SHOW SHARDS"}})
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	var res struct {
+		Results []struct {
+			Series []struct {
+				Columns []string `json:"columns"`
+				Values  [][]any  `json:"values"`
+			} `json:"series"`
+		} `json:"results"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&res); err != nil {
+		return err
+	}
+	for _, r := range res.Results {
+		for _, s := range r.Series {
+			idx := map[string]int{}
+			for i, c := range s.Columns {
+				idx[c] = i
+			}
+			for _, v := range s.Values {
+				if v[idx["retention_policy"]] != rp {
+					continue
+				}
+				id := fmt.Sprint(v[idx["id"]])
+				if _, err := http.PostForm(base+"/query", url.Values{"q": {"DROP SHARD " + id}}); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
