@@ -1,6 +1,7 @@
 package live
 
 import (
+	"context"
 	"sync"
 	"time"
 
@@ -23,6 +24,7 @@ type Feed struct {
 	started     Started
 	progress    Progress
 	last        *SweepDone
+	schedule    string // the last Stats.Summary published
 	record      *RecordStatus
 	lastErr     error
 	published   uint64 // events published, for tests and metrics
@@ -64,13 +66,16 @@ type Update struct {
 	Progress  *Progress
 	Errors    []error
 	Record    *RecordStatus
+	// Schedule is the loop's schedule when it changed: "" = on time, else what
+	// Stats.Summary says (the mesh cannot be measured within the interval).
+	Schedule *string
 	// Changed: the store has new results; re-read it.
 	Changed bool
 }
 
 func (u *Update) empty() bool {
 	return u.Done == nil && u.Started == nil && u.Progress == nil && len(u.Errors) == 0 &&
-		u.Record == nil && !u.Changed
+		u.Record == nil && u.Schedule == nil && !u.Changed
 }
 
 // NewFeed returns a feed with no subscribers.
@@ -106,6 +111,10 @@ func (f *Feed) Subscribe(fn func(Update)) *Subscription {
 
 func (f *Feed) snapshotLocked() Update {
 	u := Update{Changed: true, Record: f.record}
+	if f.schedule != "" {
+		s := f.schedule
+		u.Schedule = &s
+	}
 	if f.last != nil {
 		d := *f.last
 		u.Done, u.DoneFirst = &d, true
@@ -233,6 +242,33 @@ func (f *Feed) Error(err error) {
 		}
 		u.Errors = append(u.Errors, err)
 	})
+}
+
+// Schedule publishes the loop's schedule (Stats.Summary: "" while on time) when it
+// differs from the last one published.
+func (f *Feed) Schedule(summary string) {
+	f.mu.Lock()
+	same := summary == f.schedule
+	f.mu.Unlock()
+	if same {
+		return
+	}
+	f.publish(func() { f.schedule = summary }, func(u *Update) { u.Schedule = &summary })
+}
+
+// WatchSchedule publishes stats().Summary() every period until ctx ends, so every
+// viewer's status bar says when sweeps cannot keep to the interval.
+func (f *Feed) WatchSchedule(ctx context.Context, stats func() Stats, period time.Duration) {
+	t := time.NewTicker(period)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			f.Schedule(stats().Summary())
+		}
+	}
 }
 
 // Record publishes the recorder's state.

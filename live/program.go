@@ -35,6 +35,9 @@ func Msgs(u Update) []tea.Msg {
 	if u.Record != nil {
 		msgs = append(msgs, tui.RecordStatusMsg{Backlog: u.Record.Backlog, Dropped: u.Record.Dropped, Err: u.Record.Err})
 	}
+	if u.Schedule != nil {
+		msgs = append(msgs, tui.ScheduleMsg{Behind: *u.Schedule})
+	}
 	if u.Changed {
 		msgs = append(msgs, tui.DataChangedMsg{})
 	}

@@ -27,6 +27,10 @@ type SweepDoneMsg struct {
 	Agents []mesh.AgentStatus
 }
 
+// ScheduleMsg says whether live sweeps keep to their interval: Behind is "" while they
+// do, else a one-line account (how long a full sweep takes, how old pairs get).
+type ScheduleMsg struct{ Behind string }
+
 // RecordStatusMsg reports the InfluxDB recorder's state (--record).
 type RecordStatusMsg struct {
 	Backlog int

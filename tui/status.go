@@ -25,6 +25,7 @@ type statusModel struct {
 	lastSweep   time.Time
 	failing     []mesh.AgentStatus
 	rec         *RecordStatusMsg
+	behind      string // live.Stats.Summary: sweeps cannot keep to the interval
 	err         string
 	partial     bool // the grid lacks p95 values until the full read arrives
 	spin        spinner.Model
@@ -68,6 +69,8 @@ func (s *statusModel) Update(msg tea.Msg) tea.Cmd {
 		}
 	case RecordStatusMsg:
 		s.rec = &msg
+	case ScheduleMsg:
+		s.behind = msg.Behind
 	case SourceErrMsg:
 		s.err = msg.Err.Error()
 	case matrixMsg:
@@ -113,6 +116,9 @@ func (s *statusModel) render() {
 	}
 	if s.partial {
 		parts = append(parts, s.st.dim.Render("p95 loading…"))
+	}
+	if s.behind != "" {
+		parts = append(parts, s.st.bad.Render(s.behind))
 	}
 	if s.rec != nil {
 		rec := fmt.Sprintf("rec backlog %d", s.rec.Backlog)

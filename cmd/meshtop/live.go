@@ -117,6 +117,7 @@ func (o *liveOptions) newSweeper(ctx context.Context) (*sweeper, error) {
 // start runs the loop and the recorder's reports until ctx ends.
 func (s *sweeper) start(ctx context.Context) {
 	go s.loop.Run(ctx)
+	go s.feed.WatchSchedule(ctx, s.loop.Stats, scheduleEvery(s.loop.Interval))
 	if s.rec != nil {
 		go reportRecorder(ctx, s.rec, s.feed)
 	}
@@ -200,4 +201,10 @@ func closeRecorder(rec interface {
 		return fmt.Errorf("recording: %d points dropped", dropped)
 	}
 	return nil
+}
+
+// scheduleEvery is how often the loop's schedule is checked for the status bar: a few
+// times an interval, never more than once a second.
+func scheduleEvery(interval time.Duration) time.Duration {
+	return max(interval/4, time.Second)
 }

@@ -1,0 +1,84 @@
+package live
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/meshtop/meshtop/tui"
+)
+
+// TestFeedSchedule: the loop's schedule reaches every subscriber as a ScheduleMsg, a
+// new subscriber gets the current one, and an unchanged summary is not published again.
+func TestFeedSchedule(t *testing.T) {
+	f := NewFeed()
+	got := make(chan Update, 16)
+	sub := f.Subscribe(func(u Update) { got <- u })
+	defer sub.Close()
+	<-got // the initial state
+
+	const behind = "behind: a full sweep takes 2m38s > 1m0s interval"
+	published := f.Published()
+	f.Schedule(behind)
+	f.Schedule(behind)
+	if n := f.Published() - published; n != 1 {
+		t.Fatalf("published %d updates for one schedule change, want 1", n)
+	}
+	u := waitUpdate(t, got)
+	if u.Schedule == nil || *u.Schedule != behind {
+		t.Fatalf("update %+v: want the schedule %q", u, behind)
+	}
+	var msg *tui.ScheduleMsg
+	for _, m := range Msgs(u) {
+		if s, ok := m.(tui.ScheduleMsg); ok {
+			msg = &s
+		}
+	}
+	if msg == nil || msg.Behind != behind {
+		t.Fatalf("Msgs(%+v) = %v: want a ScheduleMsg", u, Msgs(u))
+	}
+
+	late := make(chan Update, 4)
+	sub2 := f.Subscribe(func(u Update) { late <- u })
+	defer sub2.Close()
+	if u := waitUpdate(t, late); u.Schedule == nil || *u.Schedule != behind {
+		t.Fatalf("a new subscriber's first update %+v lacks the schedule", u)
+	}
+
+	// Back on time: "" is published once, and a later subscriber hears nothing of it.
+	f.Schedule("")
+	if u := waitUpdate(t, got); u.Schedule == nil || *u.Schedule != "" {
+		t.Fatalf("update %+v: want the on-time schedule", u)
+	}
+}
+
+// TestWatchSchedule publishes the stats' summary as it changes.
+func TestWatchSchedule(t *testing.T) {
+	f := NewFeed()
+	got := make(chan Update, 16)
+	sub := f.Subscribe(func(u Update) { got <- u })
+	defer sub.Close()
+	<-got
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	st := Stats{Interval: time.Minute, Sources: 3, Behind: 1, SweepDuration: 90 * time.Second, OldestAge: 2 * time.Minute}
+	go f.WatchSchedule(ctx, func() Stats { return st }, time.Millisecond)
+	u := waitUpdate(t, got)
+	if u.Schedule == nil || *u.Schedule != st.Summary() {
+		t.Fatalf("update %+v: want %q", u, st.Summary())
+	}
+}
+
+func waitUpdate(t *testing.T, ch <-chan Update) Update {
+	t.Helper()
+	for {
+		select {
+		case u := <-ch:
+			if u.Schedule != nil {
+				return u
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("no schedule update within 10 s")
+		}
+	}
+}
