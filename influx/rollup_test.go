@@ -31,6 +31,25 @@ func TestRollupBackfillMatchesRaw(t *testing.T) {
 	if err := r.SetupRollups(ctxT(t), RollupOptions{}); err != nil {
 		t.Fatalf("second setup: %v", err)
 	}
+	// Each level's shards are as long as its definition says (fewer series x shards to
+	// pay for per aggregate), also after the second setup.
+	rps, err := r.c.query(ctxT(t), "SHOW RETENTION POLICIES ON "+QuoteIdent(DefaultDatabase))
+	if err != nil {
+		t.Fatal(err)
+	}
+	shards := map[string]string{}
+	for _, rs := range rps {
+		for _, sr := range allSeries(rs.Series) {
+			for _, row := range sr.rows {
+				shards[fmt.Sprint(sr.get(row, "name"))] = fmt.Sprint(sr.get(row, "shardGroupDuration"))
+			}
+		}
+	}
+	for _, l := range rollupLevels {
+		if want := l.shard.String(); shards[l.rp] != want {
+			t.Errorf("%s shard duration %q, want %q", l.rp, shards[l.rp], want)
+		}
+	}
 	res, err := r.c.query(ctxT(t), "SHOW CONTINUOUS QUERIES")
 	if err != nil {
 		t.Fatal(err)
