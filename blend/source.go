@@ -5,6 +5,7 @@ package blend
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"sync"
 	"time"
@@ -33,6 +34,8 @@ type Source struct {
 	Union *Union
 	// Now is the clock (nil: time.Now).
 	Now func() time.Time
+	// Report, when set, is told when InfluxDB reads start failing (once, not per read).
+	Report func(error)
 
 	mu      sync.Mutex
 	lastErr error
@@ -61,8 +64,12 @@ func (s *Source) ArchiveErr() error {
 
 func (s *Source) setErr(err error) {
 	s.mu.Lock()
+	was := s.lastErr
 	s.lastErr = err
 	s.mu.Unlock()
+	if err != nil && was == nil && s.Report != nil {
+		s.Report(fmt.Errorf("older history from InfluxDB (showing the live store's): %w", err))
+	}
 }
 
 // older is the range InfluxDB answers for a pair whose live part starts at seam (zero:

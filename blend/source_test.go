@@ -189,12 +189,19 @@ func TestHistoryWithInfluxDBDown(t *testing.T) {
 		t.Fatal(err)
 	}
 	src := New(tui.StoreSource{Store: store}, func(from, to time.Time) History { return r.At(to.Sub(from), to) }, time.Hour)
-	h, err := src.PairHistory(ctxT(t), "ams", "fra", 60)
-	if err != nil || len(h) != 1 || h[0].AvgRTT != 12 {
-		t.Fatalf("got %+v, %v; want the store's one sample", h, err)
+	var reported []error
+	src.Report = func(err error) { reported = append(reported, err) }
+	for range 2 {
+		h, err := src.PairHistory(ctxT(t), "ams", "fra", 60)
+		if err != nil || len(h) != 1 || h[0].AvgRTT != 12 {
+			t.Fatalf("got %+v, %v; want the store's one sample", h, err)
+		}
 	}
 	if src.ArchiveErr() == nil {
 		t.Error("no error recorded for the dead InfluxDB")
+	}
+	if len(reported) != 1 {
+		t.Errorf("reported %d times, want once: %v", len(reported), reported)
 	}
 }
 

@@ -2,6 +2,7 @@ package blend
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"time"
 
@@ -17,6 +18,8 @@ type Union struct {
 	Read func(ctx context.Context) (*mesh.Matrix, error)
 	// Owns reports whether this collector measures the pairs of source PoP pop.
 	Owns func(pop string) bool
+	// Report, when set, is told when reads start failing (once, not every interval).
+	Report func(error)
 
 	mu    sync.Mutex
 	other *mesh.Matrix
@@ -31,10 +34,14 @@ const UnionSource = "live+shards"
 func (u *Union) Refresh(ctx context.Context) error {
 	m, err := u.Read(ctx)
 	u.mu.Lock()
-	defer u.mu.Unlock()
+	was := u.err
 	u.err = err
 	if err == nil {
 		u.other = m
+	}
+	u.mu.Unlock()
+	if err != nil && was == nil && u.Report != nil {
+		u.Report(fmt.Errorf("the other shards' pairs from InfluxDB (showing the last read): %w", err))
 	}
 	return err
 }

@@ -121,6 +121,10 @@ func (o *liveOptions) newSweeper(ctx context.Context) (*sweeper, error) {
 	feed := live.NewFeed()
 	loop.Hooks = feed.Hooks(live.Hooks{})
 	src := blendSource(tui.StoreSource{Store: store, Sweep: loop.SweepNow}, reader, o.reach.reach, loop.Options.Shard, agents)
+	src.Report = feed.Error
+	if src.Union != nil {
+		src.Union.Report = feed.Error
+	}
 	return &sweeper{cfg: cfg, store: store, loop: loop, feed: feed, rec: rec, agents: agents, src: src}, nil
 }
 
