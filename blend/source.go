@@ -91,6 +91,15 @@ func (s *Source) older(seam time.Time) (from, to time.Time, ok bool) {
 	return from, seam.Add(-time.Nanosecond), true
 }
 
+// Name implements tui.Source: "live", or "live+shards" when the grid holds other
+// collectors' pairs (the status bar shows it).
+func (s *Source) Name() string {
+	if s.Union != nil {
+		return UnionSource
+	}
+	return s.StoreSource.Name()
+}
+
 // Matrix implements tui.Source: the store's, blended with the other shards' with Union.
 func (s *Source) Matrix(ctx context.Context) (*mesh.Matrix, error) {
 	m, err := s.StoreSource.Matrix(ctx)

@@ -124,6 +124,9 @@ func TestShardUnionShowsTheWholeMesh(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if src.Name() != UnionSource {
+		t.Errorf("name %q, want %q", src.Name(), UnionSource)
+	}
 	if m.Source != UnionSource || len(m.Pops) != 8 {
 		t.Fatalf("blended matrix: source %q, %d PoPs; want %q, 8", m.Source, len(m.Pops), UnionSource)
 	}

@@ -285,6 +285,14 @@ type sessionSource struct {
 	reads   Reads // nil: the store's
 }
 
+// Name implements tui.Source: the blended source's name when it has one.
+func (s sessionSource) Name() string {
+	if n, ok := s.reads.(interface{ Name() string }); ok {
+		return n.Name()
+	}
+	return s.StoreSource.Name()
+}
+
 // Matrix implements tui.Source.
 func (s sessionSource) Matrix(ctx context.Context) (*mesh.Matrix, error) {
 	if s.reads != nil {

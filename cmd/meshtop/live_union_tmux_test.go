@@ -57,7 +57,7 @@ func TestShardedLiveShowsTheWholeMeshInTmux(t *testing.T) {
 	cmd := fmt.Sprintf("%s %s live --inventory %s --shard 1/2 --interval 2s --traceroute-interval 0 --count 1 --record %s; e=$?; echo meshtop-exit=$e; exit $e",
 		env, bin, inv, srv.URL)
 	s := newTmux(t, 120, 30, cmd)
-	want := []string{"src\\dst"}
+	want := []string{"src\\dst", "live+shards"}
 	for _, ms := range rtt {
 		want = append(want, fmt.Sprint(ms))
 	}
