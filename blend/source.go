@@ -102,11 +102,16 @@ func (s *Source) Name() string {
 
 // Matrix implements tui.Source: the store's, blended with the other shards' with Union.
 func (s *Source) Matrix(ctx context.Context) (*mesh.Matrix, error) {
+	if s.Union == nil {
+		return s.StoreSource.Matrix(ctx)
+	}
+	// The version first: a change after it only makes the next read build anew.
+	v := s.Store.Version()
 	m, err := s.StoreSource.Matrix(ctx)
-	if err != nil || s.Union == nil {
+	if err != nil {
 		return m, err
 	}
-	return s.Union.Blend(m), nil
+	return s.Union.Blend(m, v), nil
 }
 
 // PairHistory implements tui.Source: InfluxDB's buckets before the store's oldest sample,

@@ -22,8 +22,22 @@ type Union struct {
 	Report func(error)
 
 	mu    sync.Mutex
-	other *mesh.Matrix
+	other *others
 	err   error
+	// cache is the last blend: the grid re-reads the matrix more often than the store or
+	// the other shards change, and a 300-PoP blend costs a map of 89,700 cells.
+	cache struct {
+		version uint64
+		other   *others
+		m       *mesh.Matrix
+	}
+}
+
+// others is one read of the other shards' pairs, ready to merge.
+type others struct {
+	cells map[mesh.Pair]*mesh.Cell
+	pops  []string
+	time  time.Time
 }
 
 // UnionSource names a blended matrix: the live store's with other collectors' pairs.
@@ -33,11 +47,15 @@ const UnionSource = "live+shards"
 // values (their age keeps growing on the grid) and is returned.
 func (u *Union) Refresh(ctx context.Context) error {
 	m, err := u.Read(ctx)
+	var o *others
+	if err == nil {
+		o = othersOf(m, u.Owns)
+	}
 	u.mu.Lock()
 	was := u.err
 	u.err = err
 	if err == nil {
-		u.other = m
+		u.other = o
 	}
 	u.mu.Unlock()
 	if err != nil && was == nil && u.Report != nil {
@@ -58,7 +76,7 @@ func (u *Union) Run(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
-		_ = u.Refresh(ctx) // Err says; the grid keeps the last good values
+		_ = u.Refresh(ctx) // Err and Report say; the grid keeps the last good values
 		select {
 		case <-ctx.Done():
 			return
@@ -67,12 +85,21 @@ func (u *Union) Run(ctx context.Context, every time.Duration) {
 	}
 }
 
-// Blend is the live matrix with the other shards' pairs added; live without any read yet.
-func (u *Union) Blend(live *mesh.Matrix) *mesh.Matrix {
+// Blend is the live matrix with the other shards' pairs added; live itself before the
+// first read. version is the store's version of live (mesh.Store.Version): the same
+// version and read give the same matrix, built once.
+func (u *Union) Blend(live *mesh.Matrix, version uint64) *mesh.Matrix {
 	u.mu.Lock()
-	other := u.other
-	u.mu.Unlock()
-	return Merge(live, other, u.Owns)
+	defer u.mu.Unlock()
+	if u.other == nil || u.Owns == nil {
+		return live
+	}
+	if c := &u.cache; c.m != nil && c.version == version && c.other == u.other {
+		return c.m
+	}
+	m := merge(live, u.other, u.Owns)
+	u.cache.version, u.cache.other, u.cache.m = version, u.other, m
+	return m
 }
 
 // Merge takes the pairs of the source PoPs owns accepts from live and every other pair
@@ -83,9 +110,33 @@ func Merge(live, other *mesh.Matrix, owns func(pop string) bool) *mesh.Matrix {
 	if other == nil || owns == nil {
 		return live
 	}
-	cells := map[mesh.Pair]*mesh.Cell{}
-	set := map[string]bool{}
-	t := live.Time
+	return merge(live, othersOf(other, owns), owns)
+}
+
+// othersOf keeps the pairs of the source PoPs this collector does not run.
+func othersOf(m *mesh.Matrix, owns func(pop string) bool) *others {
+	o := &others{cells: map[mesh.Pair]*mesh.Cell{}, pops: m.Pops}
+	for _, a := range m.Pops {
+		if owns(a) {
+			continue
+		}
+		for _, b := range m.Pops {
+			c := m.Cell(a, b)
+			if c == nil {
+				continue
+			}
+			o.cells[mesh.Pair{Src: a, Dst: b}] = newestOnly(c)
+			if c.Last.Time.After(o.time) {
+				o.time = c.Last.Time
+			}
+		}
+	}
+	return o
+}
+
+func merge(live *mesh.Matrix, o *others, owns func(pop string) bool) *mesh.Matrix {
+	cells := make(map[mesh.Pair]*mesh.Cell, len(o.cells)+len(live.Pops)*len(live.Pops)/2)
+	set := make(map[string]bool, len(live.Pops)+len(o.pops))
 	for _, a := range live.Pops {
 		set[a] = true
 		if !owns(a) {
@@ -97,21 +148,15 @@ func Merge(live, other *mesh.Matrix, owns func(pop string) bool) *mesh.Matrix {
 			}
 		}
 	}
-	for _, a := range other.Pops {
-		set[a] = true
-		if owns(a) {
-			continue
-		}
-		for _, b := range other.Pops {
-			c := other.Cell(a, b)
-			if c == nil {
-				continue
-			}
-			cells[mesh.Pair{Src: a, Dst: b}] = newestOnly(c)
-			if c.Last.Time.After(t) {
-				t = c.Last.Time
-			}
-		}
+	for p, c := range o.cells {
+		cells[p] = c
+	}
+	for _, p := range o.pops {
+		set[p] = true
+	}
+	t := live.Time
+	if o.time.After(t) {
+		t = o.time
 	}
 	pops := make([]string, 0, len(set))
 	for p := range set {

@@ -124,6 +124,9 @@ func TestShardUnionShowsTheWholeMesh(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if again, _ := src.Matrix(ctx); again != m {
+		t.Error("an unchanged store and read built the blend again")
+	}
 	if src.Name() != UnionSource {
 		t.Errorf("name %q, want %q", src.Name(), UnionSource)
 	}
