@@ -20,6 +20,9 @@ type Union struct {
 	Owns func(pop string) bool
 	// Report, when set, is told when reads start failing (once, not every interval).
 	Report func(error)
+	// Changed, when set, is called after each read that worked, so viewers re-read the
+	// grid without waiting for the next sweep (live.Feed.Changed).
+	Changed func()
 
 	mu    sync.Mutex
 	other *others
@@ -60,6 +63,9 @@ func (u *Union) Refresh(ctx context.Context) error {
 	u.mu.Unlock()
 	if err != nil && was == nil && u.Report != nil {
 		u.Report(fmt.Errorf("the other shards' pairs from InfluxDB (showing the last read): %w", err))
+	}
+	if err == nil && u.Changed != nil {
+		u.Changed()
 	}
 	return err
 }

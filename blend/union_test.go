@@ -117,8 +117,13 @@ func TestShardUnionShowsTheWholeMesh(t *testing.T) {
 	if n := cells(m); n != 7*len(owned) {
 		t.Errorf("before any read: %d cells, want this shard's %d", n, 7*len(owned))
 	}
+	changed := 0
+	src.Union.Changed = func() { changed++ }
 	if err := src.Union.Refresh(ctx); err != nil {
 		t.Fatal(err)
+	}
+	if changed != 1 {
+		t.Errorf("a read told viewers %d times, want once", changed)
 	}
 	m, err = src.Matrix(ctx)
 	if err != nil {
@@ -182,6 +187,9 @@ func TestShardUnionShowsTheWholeMesh(t *testing.T) {
 	}
 	if len(reported) != 1 {
 		t.Errorf("reported %d times, want once: %v", len(reported), reported)
+	}
+	if changed != 1 {
+		t.Errorf("failed reads told viewers to re-read (%d)", changed)
 	}
 	if m, _ = src.Matrix(ctx); cells(m) != 8*7 {
 		t.Errorf("after a failed read: %d cells, want the last good %d", cells(m), 8*7)

@@ -123,7 +123,7 @@ func (o *liveOptions) newSweeper(ctx context.Context) (*sweeper, error) {
 	src := blendSource(tui.StoreSource{Store: store, Sweep: loop.SweepNow}, reader, o.reach.reach, loop.Options.Shard, agents)
 	src.Report = feed.Error
 	if src.Union != nil {
-		src.Union.Report = feed.Error
+		src.Union.Report, src.Union.Changed = feed.Error, feed.Changed
 	}
 	return &sweeper{cfg: cfg, store: store, loop: loop, feed: feed, rec: rec, agents: agents, src: src}, nil
 }
