@@ -500,10 +500,6 @@ func (c *Config) popIndex(name string) int {
 	return slices.IndexFunc(c.Pops, func(p PopConfig) bool { return p.Name == name })
 }
 
-func (c *Config) routerIndex(name string) int {
-	return slices.IndexFunc(c.Routers, func(r RouterSpec) bool { return r.Name == name })
-}
-
 // Path is the emulated one-way path from one PoP to another.
 type Path struct {
 	Delay  time.Duration `json:"delay"`
