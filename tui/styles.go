@@ -1,7 +1,10 @@
 package tui
 
 import (
+	"image/color"
 	"strings"
+
+	"github.com/charmbracelet/x/ansi"
 
 	"charm.land/lipgloss/v2"
 
@@ -68,14 +71,46 @@ func newStyles(palette string, noColor bool) styles {
 // frame).
 type sgr struct{ pre, post string }
 
+// sgrOf builds a style's SGR sequence directly with x/ansi, in the order lipgloss
+// renders the attributes this UI uses (so a cell is byte for byte what Render makes).
 func sgrOf(st lipgloss.Style) sgr {
-	const mark = "\x00"
-	r := st.Render(mark)
-	i := strings.Index(r, mark)
-	if i < 0 {
+	var te ansi.Style
+	if st.GetBold() {
+		te = te.Bold()
+	}
+	if st.GetItalic() {
+		te = te.Italic(true)
+	}
+	if st.GetUnderline() {
+		te = te.Underline(true)
+	}
+	if st.GetReverse() {
+		te = te.Reverse(true)
+	}
+	if st.GetBlink() {
+		te = te.Blink(true)
+	}
+	if st.GetFaint() {
+		te = te.Faint()
+	}
+	if fg := st.GetForeground(); !isNoColor(fg) {
+		te = te.ForegroundColor(fg)
+	}
+	if bg := st.GetBackground(); !isNoColor(bg) {
+		te = te.BackgroundColor(bg)
+	}
+	if len(te) == 0 {
 		return sgr{}
 	}
-	return sgr{pre: r[:i], post: r[i+len(mark):]}
+	return sgr{pre: te.String(), post: ansi.ResetStyle}
+}
+
+func isNoColor(c color.Color) bool {
+	if c == nil {
+		return true
+	}
+	_, none := c.(lipgloss.NoColor)
+	return none
 }
 
 func (s sgr) wrap(b *strings.Builder, text string) {
