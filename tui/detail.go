@@ -340,7 +340,15 @@ func (d *detailModel) pingLines(dir *dirData, w int) []string {
 		width: w, height: d.chartHeight(), probes: d.probes, lossTh: d.cfg.Thresholds[mesh.Loss],
 	}, st)...)
 	if n := len(dir.samples); n > 0 {
-		for _, r := range dir.samples[n-1].Results {
+		// The newest test of each agent: a history bucket may hold several per agent.
+		newest := map[string]int{}
+		for i, r := range dir.samples[n-1].Results {
+			newest[r.Src] = i
+		}
+		for i, r := range dir.samples[n-1].Results {
+			if newest[r.Src] != i {
+				continue
+			}
 			probes := make([]string, len(r.Probes))
 			for i, p := range r.Probes {
 				if p == 0 {
