@@ -100,9 +100,15 @@ func (d *detailModel) derive(src, dst string, samples []mesh.Sample, traces []me
 	return dd
 }
 
+// timelineMetrics are the metrics whose colour changes the drill-down's timeline tells:
+// latency, jitter in ms (the unit of the chart's jitter row) and loss, the three the
+// dashboards stack.
+var timelineMetrics = []mesh.Metric{mesh.Latency, mesh.JitterMs, mesh.Loss}
+
 func (d *detailModel) timeline(dd *dirData) {
 	dd.events = mesh.Timeline(mesh.TimelineInput{
 		Samples: dd.samples, Changes: dd.changes, Agents: d.agents.eventsOf(dd.src), Thresholds: d.cfg.Thresholds, Confirm: d.cfg.Confirm,
+		Metrics: timelineMetrics,
 	})
 }
 
