@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -77,21 +78,12 @@ func (s Schema) Merge(ft FieldTypes) {
 			if len(types) == 0 {
 				continue
 			}
-			if cur, ok := s[m][f]; ok && containsStr(types, cur) {
+			if cur, ok := s[m][f]; ok && slices.Contains(types, cur) {
 				continue
 			}
 			s[m][f] = types[0]
 		}
 	}
-}
-
-func containsStr(list []string, v string) bool {
-	for _, x := range list {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
 
 // value converts v (float64, int, bool or string) to the field's type. ok is false when

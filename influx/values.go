@@ -60,12 +60,3 @@ func toString(v any) (string, bool) {
 	}
 	return "", false
 }
-
-// toBool reads failed-like flags: "1"/"0", 1/0, true/false.
-func toBool(v any) (bool, bool) {
-	f, ok := toFloat(v)
-	if !ok {
-		return false, false
-	}
-	return f != 0, true
-}

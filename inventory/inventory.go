@@ -16,8 +16,6 @@ package inventory
 import (
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -58,7 +56,7 @@ func (e *Error) Error() string {
 // agents that give none. A relative secret_file is taken relative to the inventory's
 // directory, so an inventory and its secrets can move together.
 func Load(path string, defaultPort int) ([]mesh.Agent, error) {
-	data, err := readBounded(path)
+	data, err := yamlx.ReadFile(path, maxFileBytes, "an inventory")
 	if err != nil {
 		// *PathError says "open PATH: reason"; callers add no "read inventory" of their own.
 		return nil, fmt.Errorf("read inventory: %w", err)
@@ -68,22 +66,6 @@ func Load(path string, defaultPort int) ([]mesh.Agent, error) {
 
 // maxFileBytes bounds an inventory file: a thousand agents take about 150 KiB.
 const maxFileBytes = 8 << 20
-
-func readBounded(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, maxFileBytes+1))
-	if err != nil {
-		return nil, &os.PathError{Op: "read", Path: path, Err: err}
-	}
-	if len(b) > maxFileBytes {
-		return nil, fmt.Errorf("%s is larger than %d MiB: not an inventory", path, maxFileBytes>>20)
-	}
-	return b, nil
-}
 
 // Parse validates an inventory held in memory; filename is used in error messages and
 // to resolve relative secret_file paths. All problems found (up to a bound) are

@@ -14,7 +14,6 @@ package lab
 import (
 	"errors"
 	"fmt"
-	"os"
 	"regexp"
 	"slices"
 	"strconv"
@@ -292,9 +291,13 @@ var (
 // maxPops bounds a lab by its address plan: one /30 per PoP in a /24 of API addresses.
 const maxPops = 60
 
+// maxConfigBytes bounds a lab config file: sixty PoPs with routers and a scenario fit
+// in a few KiB.
+const maxConfigBytes = 1 << 20
+
 // LoadConfig reads a lab config file.
 func LoadConfig(path string) (Config, error) {
-	data, err := os.ReadFile(path)
+	data, err := yamlx.ReadFile(path, maxConfigBytes, "a lab config")
 	if err != nil {
 		return Config{}, fmt.Errorf("read lab config: %w", err)
 	}
@@ -498,10 +501,6 @@ func (c *Config) routerNames() []string {
 
 func (c *Config) popIndex(name string) int {
 	return slices.IndexFunc(c.Pops, func(p PopConfig) bool { return p.Name == name })
-}
-
-func (c *Config) routerIndex(name string) int {
-	return slices.IndexFunc(c.Routers, func(r RouterSpec) bool { return r.Name == name })
 }
 
 // Path is the emulated one-way path from one PoP to another.

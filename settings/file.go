@@ -3,7 +3,6 @@ package settings
 import (
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"net/url"
 	"os"
@@ -47,7 +46,7 @@ func (s *Settings) Load(path string, explicit bool, root *cobra.Command) (*File,
 	if path == "" {
 		return nil, nil
 	}
-	data, err := readBounded(path)
+	data, err := yamlx.ReadFile(path, maxFileBytes, "a config file")
 	switch {
 	case errors.Is(err, fs.ErrNotExist) && !explicit:
 		return nil, nil
@@ -69,23 +68,6 @@ func (s *Settings) Load(path string, explicit bool, root *cobra.Command) (*File,
 			path, fi.Mode().Perm(), path)
 	}
 	return s.Parse(path, data, root)
-}
-
-// readBounded reads at most maxFileBytes of a file. A pipe is fine (--config <(...)).
-func readBounded(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, maxFileBytes+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(b) > maxFileBytes {
-		return nil, fmt.Errorf("%s is larger than %d KiB: not a config file", path, maxFileBytes>>10)
-	}
-	return b, nil
 }
 
 // Apply sets the flags of cmd that are still unset (not on the command line, not from

@@ -1,7 +1,10 @@
 package tui
 
 import (
+	"image/color"
 	"strings"
+
+	"github.com/charmbracelet/x/ansi"
 
 	"charm.land/lipgloss/v2"
 
@@ -44,23 +47,9 @@ func newStyles(palette string, noColor bool) styles {
 		s.status, s.hint = base, base
 		return s
 	}
-	// Background colours with black text, as the workshop's dashboards painted cells.
-	// The colour-blind palette (Okabe-Ito) keeps the order readable for red-green
-	// deficiencies: blue, yellow, orange, vermillion.
-	bg := map[mesh.Class]string{mesh.Green: "#2e9e44", mesh.Yellow: "#e5c100", mesh.Orange: "#f07c12", mesh.Red: "#d62d20"}
-	if palette == PaletteColorblind {
-		bg = map[mesh.Class]string{mesh.Green: "#0072b2", mesh.Yellow: "#f0e442", mesh.Orange: "#e69f00", mesh.Red: "#d55e00"}
+	for c, col := range classColors(palette) {
+		s.class[c] = col.style()
 	}
-	black := lipgloss.Color("#000000")
-	for c, col := range bg {
-		s.class[c] = base.Background(lipgloss.Color(col)).Foreground(black)
-	}
-	if palette == PaletteColorblind {
-		s.class[mesh.Green] = s.class[mesh.Green].Foreground(lipgloss.Color("#ffffff"))
-	}
-	s.class[mesh.Red] = s.class[mesh.Red].Foreground(lipgloss.Color("#ffffff")).Bold(true)
-	s.class[mesh.NoData] = base.Foreground(lipgloss.Color("#808080"))
-	s.class[mesh.Unreachable] = base.Background(lipgloss.Color("#6c3483")).Foreground(lipgloss.Color("#ffffff"))
 	s.cursor = base.Reverse(true).Bold(true)
 	s.header = base.Foreground(lipgloss.Color("#a0a0a0"))
 	// Bold and bright rather than underlined: lipgloss underlines rune by rune, which
@@ -82,14 +71,46 @@ func newStyles(palette string, noColor bool) styles {
 // frame).
 type sgr struct{ pre, post string }
 
+// sgrOf builds a style's SGR sequence directly with x/ansi, in the order lipgloss
+// renders the attributes this UI uses (so a cell is byte for byte what Render makes).
 func sgrOf(st lipgloss.Style) sgr {
-	const mark = "\x00"
-	r := st.Render(mark)
-	i := strings.Index(r, mark)
-	if i < 0 {
+	var te ansi.Style
+	if st.GetBold() {
+		te = te.Bold()
+	}
+	if st.GetItalic() {
+		te = te.Italic(true)
+	}
+	if st.GetUnderline() {
+		te = te.Underline(true)
+	}
+	if st.GetReverse() {
+		te = te.Reverse(true)
+	}
+	if st.GetBlink() {
+		te = te.Blink(true)
+	}
+	if st.GetFaint() {
+		te = te.Faint()
+	}
+	if fg := st.GetForeground(); !isNoColor(fg) {
+		te = te.ForegroundColor(fg)
+	}
+	if bg := st.GetBackground(); !isNoColor(bg) {
+		te = te.BackgroundColor(bg)
+	}
+	if len(te) == 0 {
 		return sgr{}
 	}
-	return sgr{pre: r[:i], post: r[i+len(mark):]}
+	return sgr{pre: te.String(), post: ansi.ResetStyle}
+}
+
+func isNoColor(c color.Color) bool {
+	if c == nil {
+		return true
+	}
+	_, none := c.(lipgloss.NoColor)
+	return none
 }
 
 func (s sgr) wrap(b *strings.Builder, text string) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"time"
 
 	"charm.land/bubbles/v2/key"
@@ -333,7 +334,7 @@ func (h *historyState) onKey(m *Model, msg tea.KeyPressMsg) (tea.Cmd, bool) {
 	case key.Matches(msg, m.ui.keys.Refresh):
 		return h.reread(m), true
 	case key.Matches(msg, m.ui.keys.Stat) && m.screen == screenGrid:
-		h.userStat = mesh.Stats[(indexOf(mesh.Stats, h.userStat)+1)%len(mesh.Stats)]
+		h.userStat = mesh.Stats[(max(0, slices.Index(mesh.Stats, h.userStat))+1)%len(mesh.Stats)]
 		if h.has == nil || !h.has(m.grid.metric, h.userStat) {
 			// Not read yet (p95 is read only when asked for): read, keeping the grid.
 			h.syncView(m)
@@ -343,7 +344,7 @@ func (h *historyState) onKey(m *Model, msg tea.KeyPressMsg) (tea.Cmd, bool) {
 		h.render(m)
 		return nil, true
 	case key.Matches(msg, k.Window), key.Matches(msg, k.WindowBack):
-		i := indexOf(HistoryWindows, h.tr.Window)
+		i := max(0, slices.Index(HistoryWindows, h.tr.Window))
 		if HistoryWindows[i] != h.tr.Window {
 			i = -1
 		}
@@ -432,15 +433,6 @@ func (h *historyState) render(m *Model) {
 }
 
 // helpBindings are the history keys for the help view.
-func indexOf[T comparable](list []T, v T) int {
-	for i, x := range list {
-		if x == v {
-			return i
-		}
-	}
-	return 0
-}
-
 func (h *historyState) helpBindings() []key.Binding {
 	if h == nil {
 		return nil

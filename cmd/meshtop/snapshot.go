@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/meshtop/meshtop/tui"
+
 	"github.com/charmbracelet/x/term"
 	"github.com/spf13/cobra"
 
@@ -28,6 +30,7 @@ type snapshotOptions struct {
 	metric  string
 	stat    string
 	failOn  string
+	palette string
 	timeout time.Duration
 }
 
@@ -60,6 +63,7 @@ the pairs), 3 when no agent could be used at all (every one down or refusing).`,
 	f.StringVar(&o.format, "format", "table", "output format: table, json or csv")
 	f.StringVar(&o.metric, "metric", "latency", "metric: "+mesh.MetricNames())
 	f.StringVar(&o.stat, "stat", "", "stat over the window: last, mean, max or p95 (default: last live,\nmean from influx, as the workshop's dashboards)")
+	f.StringVar(&o.palette, "palette", tui.PaletteDefault, "table colours: default or colorblind (NO_COLOR turns colour off)")
 	f.StringVar(&o.failOn, "fail-on", "", "exit 2 when any cell is at or above this colour: yellow, orange or red")
 	f.DurationVar(&o.timeout, "timeout", 0, "give up on agents that have not finished after this long (default: from --count)")
 	return cmd
@@ -170,6 +174,8 @@ type snapshotView struct {
 	th     map[mesh.Metric]mesh.Thresholds
 	failOn mesh.Class
 	color  bool
+	// paint is the class colours of the table (--palette), from the TUI's palette.
+	paint map[mesh.Class]string
 	// traces of the sweep, sorted by pair; nil when no traceroutes ran.
 	traces []mesh.TraceResult
 }
@@ -190,6 +196,12 @@ func (o *snapshotOptions) view() (*snapshotView, error) {
 	}
 	if v.th, err = o.th.thresholds(); err != nil {
 		return nil, err
+	}
+	switch o.palette {
+	case tui.PaletteDefault, tui.PaletteColorblind, "":
+		v.paint = tui.ClassSGR(o.palette)
+	default:
+		return nil, fmt.Errorf("--palette %q: want %s or %s", o.palette, tui.PaletteDefault, tui.PaletteColorblind)
 	}
 	if o.failOn != "" {
 		if v.failOn, err = mesh.ParseClass(o.failOn); err != nil {

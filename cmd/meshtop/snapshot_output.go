@@ -10,6 +10,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/charmbracelet/x/ansi"
+	"github.com/meshtop/meshtop/tui"
+
 	"github.com/meshtop/meshtop/mesh"
 )
 
@@ -134,22 +137,6 @@ func writeCSV(w io.Writer, m *mesh.Matrix, v *snapshotView) error {
 	return cw.Error()
 }
 
-// ANSI backgrounds of the table's classes (black text on the colours, as the workshop's
-// dashboards had).
-var tableColors = map[mesh.Class]string{
-	mesh.Green:       "\x1b[30;42m",
-	mesh.Yellow:      "\x1b[30;43m",
-	mesh.Orange:      "\x1b[30;48;5;208m",
-	mesh.Red:         "\x1b[97;41m",
-	mesh.Unreachable: "\x1b[97;45m",
-	mesh.NoData:      "\x1b[2m",
-}
-
-// tableMarker is the TUI's no-colour class marker (tui/styles.go classMarker).
-var tableMarker = map[mesh.Class]string{
-	mesh.Green: " ", mesh.Yellow: "+", mesh.Orange: "*", mesh.Red: "!", mesh.Unreachable: " ", mesh.NoData: " ",
-}
-
 func writeTable(w io.Writer, m *mesh.Matrix, v *snapshotView) error {
 	th := v.th[v.metric]
 	width := 5
@@ -180,11 +167,11 @@ func writeTable(w io.Writer, m *mesh.Matrix, v *snapshotView) error {
 			}
 			if !v.color && text != "" {
 				// Without colour the class is carried in text, as in the TUI.
-				text += tableMarker[cls]
+				text += tui.ClassMarker(cls)
 			}
 			cell := fmt.Sprintf("%*s", width+1, text)
 			if v.color && text != "" {
-				cell = tableColors[cls] + cell + "\x1b[0m"
+				cell = v.paint[cls] + cell + ansi.ResetStyle
 			}
 			b.WriteString(" " + cell)
 		}

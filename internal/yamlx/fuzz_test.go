@@ -20,7 +20,9 @@ func FuzzParse(f *testing.F) {
 		_, err := Parse([]byte(doc))
 		var se *SyntaxError
 		if errors.As(err, &se) {
-			if lines := bytes.Count([]byte(doc), []byte("\n")) + 1; se.Line < 0 || se.Line > lines+1 {
+			// YAML breaks lines at LF, CR and CRLF alike.
+			breaks := strings.NewReplacer("\r\n", "\n", "\r", "\n").Replace(doc)
+			if lines := bytes.Count([]byte(breaks), []byte("\n")) + 1; se.Line < 0 || se.Line > lines+1 {
 				t.Fatalf("syntax error on line %d of a %d-line file: %v", se.Line, lines, err)
 			}
 		}
