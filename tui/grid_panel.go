@@ -205,25 +205,11 @@ func (p *panelModel) ageLine(newest time.Time) string {
 		return p.st.dim.Render("age     -")
 	}
 	d := max(0, p.ui.cfg.Now().Sub(newest))
-	text := "age     " + ageText(d) + p.st.dim.Render(" (newest "+newest.Local().Format("15:04:05")+")")
+	text := "age     " + fmtDur(d) + p.st.dim.Render(" (newest "+newest.Local().Format("15:04:05")+")")
 	if iv := p.ui.cfg.Interval; iv > 0 && d > 2*iv {
 		return text + " " + p.st.bad.Render(markStale+" stale")
 	}
 	return text
-}
-
-// ageText is a duration rounded to what an age needs: 7s, 3m05s, 2h10m, 3d04h.
-func ageText(d time.Duration) string {
-	d = d.Round(time.Second)
-	switch {
-	case d < time.Minute:
-		return fmt.Sprintf("%ds", d/time.Second)
-	case d < time.Hour:
-		return fmt.Sprintf("%dm%02ds", d/time.Minute, d%time.Minute/time.Second)
-	case d < 24*time.Hour:
-		return fmt.Sprintf("%dh%02dm", d/time.Hour, d%time.Hour/time.Minute)
-	}
-	return fmt.Sprintf("%dd%02dh", d/(24*time.Hour), d%(24*time.Hour)/time.Hour)
 }
 
 // sparkline draws the pair's newest RTTs, min to max; x marks a failed test.

@@ -26,17 +26,3 @@ func TestPanelShowsThePairsAge(t *testing.T) {
 		t.Errorf("no newest test: %q", got)
 	}
 }
-
-func TestAgeText(t *testing.T) {
-	for _, tt := range []struct {
-		d    time.Duration
-		want string
-	}{
-		{0, "0s"}, {1400 * time.Millisecond, "1s"}, {59 * time.Second, "59s"}, {10 * time.Second, "10s"},
-		{65 * time.Second, "1m05s"}, {2*time.Hour + 10*time.Minute, "2h10m"}, {76 * time.Hour, "3d04h"},
-	} {
-		if got := ageText(tt.d); got != tt.want {
-			t.Errorf("ageText(%v) = %q, want %q", tt.d, got, tt.want)
-		}
-	}
-}
