@@ -49,6 +49,16 @@ type Config struct {
 	// Events, when set, is the daemon's event log: each session shows new events on its
 	// bottom line as they happen.
 	Events *events.Log
+	// Reads, when set, answers every session's matrix, pair history and traces instead of
+	// the store alone (blend.Source: InfluxDB behind the store, other shards' pairs).
+	Reads Reads
+}
+
+// Reads is what a session reads beside the store's capabilities.
+type Reads interface {
+	Matrix(ctx context.Context) (*mesh.Matrix, error)
+	PairHistory(ctx context.Context, src, dst string, maxPoints int) ([]mesh.Sample, error)
+	PairTraces(ctx context.Context, src, dst string) ([]mesh.TraceResult, error)
 }
 
 // Defaults.
@@ -252,7 +262,7 @@ func (s *Server) program(sess ssh.Session) *tea.Program {
 			st.setNotice("sweep now: requested; the grid fills as results arrive")
 		}
 		return err
-	}}
+	}, reads: s.cfg.Reads}
 	if src.Sweep == nil {
 		src.Sweep = func() {} // capabilities need a SweepNower; requests go through RequestSweep
 	}
@@ -272,6 +282,39 @@ func (s *Server) program(sess ssh.Session) *tea.Program {
 type sessionSource struct {
 	tui.StoreSource
 	request func() error
+	reads   Reads // nil: the store's
+}
+
+// Name implements tui.Source: the blended source's name when it has one.
+func (s sessionSource) Name() string {
+	if n, ok := s.reads.(interface{ Name() string }); ok {
+		return n.Name()
+	}
+	return s.StoreSource.Name()
+}
+
+// Matrix implements tui.Source.
+func (s sessionSource) Matrix(ctx context.Context) (*mesh.Matrix, error) {
+	if s.reads != nil {
+		return s.reads.Matrix(ctx)
+	}
+	return s.StoreSource.Matrix(ctx)
+}
+
+// PairHistory implements tui.Source.
+func (s sessionSource) PairHistory(ctx context.Context, src, dst string, maxPoints int) ([]mesh.Sample, error) {
+	if s.reads != nil {
+		return s.reads.PairHistory(ctx, src, dst, maxPoints)
+	}
+	return s.StoreSource.PairHistory(ctx, src, dst, maxPoints)
+}
+
+// PairTraces implements tui.Source.
+func (s sessionSource) PairTraces(ctx context.Context, src, dst string) ([]mesh.TraceResult, error) {
+	if s.reads != nil {
+		return s.reads.PairTraces(ctx, src, dst)
+	}
+	return s.StoreSource.PairTraces(ctx, src, dst)
 }
 
 // RequestSweep implements tui.SweepRequester.

@@ -9,6 +9,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/spf13/cobra"
 
+	"github.com/meshtop/meshtop/blend"
 	"github.com/meshtop/meshtop/influx"
 	"github.com/meshtop/meshtop/live"
 	"github.com/meshtop/meshtop/mesh"
@@ -21,6 +22,7 @@ type liveOptions struct {
 	th            thresholdOptions
 	ui            uiOptions
 	rec           recordOptions
+	reach         reachOptions // InfluxDB beside the store (live_reach.go)
 	interval      time.Duration
 	traceInterval time.Duration
 	keep          int
@@ -55,6 +57,7 @@ func addLiveFlags(cmd *cobra.Command, o *liveOptions) {
 	addThresholdFlags(cmd, &o.th)
 	addUIFlags(cmd, &o.ui)
 	addRecordFlags(cmd, &o.rec)
+	addReachFlags(cmd, &o.reach)
 	f := cmd.Flags()
 	f.DurationVar(&o.interval, "interval", 60*time.Second, "time between ping sweeps")
 	f.DurationVar(&o.traceInterval, "traceroute-interval", 120*time.Second, "time between traceroute sweeps (0: none)")
@@ -69,6 +72,8 @@ type sweeper struct {
 	feed   *live.Feed
 	rec    *influx.Recorder // nil without --record
 	agents []mesh.Agent
+	// src is what the UI reads: the store, with InfluxDB behind it (live_reach.go).
+	src *blend.Source
 }
 
 // newSweeper checks the flags, discovers the agents and builds the loop (not started).
@@ -87,6 +92,10 @@ func (o *liveOptions) newSweeper(ctx context.Context) (*sweeper, error) {
 		return nil, fmt.Errorf("--keep %d: want at least 1", o.keep)
 	}
 	secret, agents, err := o.disc.discover(ctx)
+	if err != nil {
+		return nil, err
+	}
+	reader, err := o.reach.reader(&o.rec)
 	if err != nil {
 		return nil, err
 	}
@@ -111,13 +120,19 @@ func (o *liveOptions) newSweeper(ctx context.Context) (*sweeper, error) {
 	// The feed fans sweep events out to every UI program subscribed to it.
 	feed := live.NewFeed()
 	loop.Hooks = feed.Hooks(live.Hooks{})
-	return &sweeper{cfg: cfg, store: store, loop: loop, feed: feed, rec: rec, agents: agents}, nil
+	src := blendSource(tui.StoreSource{Store: store, Sweep: loop.SweepNow}, reader, o.reach.reach, loop.Options.Shard, agents)
+	src.Report = feed.Error
+	if src.Union != nil {
+		src.Union.Report, src.Union.Changed = feed.Error, feed.Changed
+	}
+	return &sweeper{cfg: cfg, store: store, loop: loop, feed: feed, rec: rec, agents: agents, src: src}, nil
 }
 
 // start runs the loop and the recorder's reports until ctx ends.
 func (s *sweeper) start(ctx context.Context) {
 	go s.loop.Run(ctx)
 	go s.feed.WatchSchedule(ctx, s.loop.Stats, scheduleEvery(s.loop.Interval))
+	runUnion(ctx, s.src, s.loop.Interval)
 	if s.rec != nil {
 		go reportRecorder(ctx, s.rec, s.feed)
 	}
@@ -140,7 +155,7 @@ func runLive(ctx context.Context, o *liveOptions) error {
 	defer cancel()
 	cfg := sw.cfg
 	cfg.Context = ctx // quitting cancels the UI's reads
-	p := tea.NewProgram(tui.New(tui.StoreSource{Store: sw.store, Sweep: sw.loop.SweepNow}, cfg), tea.WithContext(ctx))
+	p := tea.NewProgram(tui.New(sw.src, cfg), tea.WithContext(ctx))
 	sub := sw.feed.SubscribeProgram(p)
 	defer sub.Close()
 	sw.start(ctx)

@@ -170,7 +170,7 @@ func runServe(ctx context.Context, o *serveOptions, stderr io.Writer) error {
 	srv, err = serve.New(serve.Config{
 		StateDir: o.stateDir, Access: o.access, MaxSessions: o.maxSessions, IdleTimeout: o.idleTimeout,
 		SweepNowEvery: o.sweepNowEvery, Store: sw.store, Feed: sw.feed, SweepNow: sw.loop.SweepNow,
-		UI: sw.cfg, Logger: logger, Events: evlog,
+		UI: sw.cfg, Logger: logger, Events: evlog, Reads: sw.src,
 	})
 	if err != nil {
 		return err
