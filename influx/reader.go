@@ -22,6 +22,8 @@ type Reader struct {
 	noP95 bool
 	// rollupMode is SetRollup's choice ("" = auto).
 	rollupMode string
+	// overlap: MatrixSteps runs step 3 beside step 2, not after it (SetOverlap).
+	overlap bool
 	// clock pins "now" for reads that need an absolute end (ReadMesh, Refresh); nil:
 	// time.Now. Tests move it.
 	clock func() time.Time

@@ -97,6 +97,34 @@ func TestMatrixStepsSameAsOneRequest(t *testing.T) {
 	if !last.Has(mesh.Loss, mesh.Max) || !last.Has(mesh.JitterMs, mesh.Mean) {
 		t.Error("mean/max missing at the end of the read")
 	}
+	// Every stat on screen, with steps 2 and 3 in turn and overlapped (and the max
+	// latency read without the successful-tests condition): the same last, mean, max,
+	// counts and failed state as the tests' own reduction.
+	for _, overlap := range []bool{false, true} {
+		r.SetOverlap(overlap)
+		for _, stat := range []mesh.Stat{mesh.Last, mesh.Mean, mesh.Max} {
+			var final Step
+			if err := r.MatrixSteps(ctxT(t), stat, func(st Step) { final = st }); err != nil {
+				t.Fatal(err)
+			}
+			for p, w := range want {
+				c := final.Matrix.Cell(p.Src, p.Dst)
+				if c == nil {
+					t.Fatalf("overlap %v, %s on screen: %v no cell", overlap, stat, p)
+				}
+				for _, m := range mesh.Metrics {
+					for _, st := range []mesh.Stat{mesh.Last, mesh.Mean, mesh.Max} {
+						if !near(c.Values[m][st], w.Values[m][st]) {
+							t.Errorf("overlap %v, %s on screen: %v %s/%s = %v, want %v", overlap, stat, p, m, st, c.Values[m][st], w.Values[m][st])
+						}
+					}
+				}
+				if c.Samples != w.Samples || c.Failed != w.Failed {
+					t.Errorf("overlap %v, %s on screen: %v samples %d failed %v, want %d %v", overlap, stat, p, c.Samples, c.Failed, w.Samples, w.Failed)
+				}
+			}
+		}
+	}
 }
 
 // TestMatrixStepsImplausibleHistory: a negative loss or an absurd RTT in the database is

@@ -31,7 +31,7 @@ func prepareRollups(ctx context.Context, srv *influxtest.Server, dir string, end
 	marker := filepath.Join(dir, "rollups-done")
 	if _, err := os.Stat(marker); err == nil && reuse {
 		fmt.Println("reusing the rollups in", dir)
-		return nil
+		return prepare6h(ctx, srv, dir)
 	}
 	backfilled := filepath.Join(dir, "backfill-done")
 	if _, err := os.Stat(backfilled); err != nil || !reuse {
@@ -67,7 +67,32 @@ func prepareRollups(ctx context.Context, srv *influxtest.Server, dir string, end
 		return err
 	}
 	fmt.Printf("wrote %d older 1 h rollup rows (%d days): %s\n", n, rollupDays, time.Since(t0).Round(time.Millisecond))
-	return os.WriteFile(marker, []byte("ok\n"), 0o644)
+	if err := os.WriteFile(marker, []byte("ok\n"), 0o644); err != nil {
+		return err
+	}
+	return prepare6h(ctx, srv, dir)
+}
+
+// prepare6h backfills the 6 h level from the 1 h level (all of its 31 days) with
+// meshtop rollup's own code, once per data directory.
+func prepare6h(ctx context.Context, srv *influxtest.Server, dir string) error {
+	marker := filepath.Join(dir, "rollup6h-done")
+	if _, err := os.Stat(marker); err == nil {
+		return nil
+	}
+	if err := dropShards(srv.URL, "mt_rollup_6h"); err != nil {
+		return err
+	}
+	r, err := influx.NewReader(influx.Config{URL: srv.URL, Timeout: 30 * time.Minute}, time.Hour)
+	if err != nil {
+		return err
+	}
+	t0 := time.Now()
+	if err := r.SetupRollups(ctx, influx.RollupOptions{Backfill: true, Only: "6h"}); err != nil {
+		return err
+	}
+	fmt.Printf("6 h rollup backfilled from the 1 h level (%d days): %s\n", rollupDays+1, time.Since(t0).Round(time.Millisecond))
+	return os.WriteFile(marker, []byte(time.Since(t0).String()+"\n"), 0o644)
 }
 
 // writeOldRollups writes 1 h buckets of the bench mesh from from to to, as the
@@ -146,12 +171,20 @@ func measure(ctx context.Context, base string, end time.Time, window time.Durati
 		"meshtop: p95 on screen (whole read, p95 included)",
 		"meshtop: refresh 60 s later (incremental)",
 		"meshtop: drill-down 24 h (raw, 120 buckets)",
-		"meshtop 7 d (1 h rollup): filled",
-		"meshtop 30 d (1 h rollup): filled",
-		"meshtop 30 d (1 h rollup): complete, p95 from histograms",
-		"meshtop: drill-down 30 d (1 h rollup)",
+		"meshtop 7 d (auto: 6 h rollup): filled",
+		"meshtop 30 d (auto: 6 h rollup): filled",
+		"meshtop 30 d (auto: 6 h rollup): complete, p95 from histograms",
+		"meshtop: drill-down 30 d (auto: 6 h rollup)",
 		"form A: mean(avg_rtt_ms) WHERE avg_rtt_ms > 0",
 		"form B: sum+count(avg_rtt_ms) and count WHERE avg_rtt_ms <= 0",
+		"meshtop steps 2+3 overlapped: stat on screen (mean)",  // 15
+		"meshtop steps 2+3 overlapped: filled (mean and max)",  // 16
+		"meshtop 7 d (1 h rollup, was): filled",                // 17
+		"meshtop 30 d (1 h rollup, was): filled",               // 18
+		"filled form: 3 then 3 requests (mean, then max)",      // 19
+		"filled form: 6 concurrent requests, one aggregate",    // 20
+		"filled form: 3 requests of mean(f), max(f)",           // 21
+		"filled form: 6 concurrent, max latency unconditioned", // 22
 	}
 	ts := make([]*timing, len(names))
 	for i, n := range names {
@@ -240,20 +273,47 @@ func measure(ctx context.Context, base string, end time.Time, window time.Durati
 		}
 		ts[8].add(time.Since(t0))
 		for i, w := range []time.Duration{7 * 24 * time.Hour, rollupDays * 24 * time.Hour} {
-			t0 = time.Now()
-			var via string
-			k := 0
-			if err := wr(w).MatrixSteps(ctx, mesh.Mean, func(s influx.Step) {
-				if k++; k == 3 {
-					ts[9+i].add(time.Since(t0))
+			for _, lvl := range []string{"auto", "1h"} {
+				t0 = time.Now()
+				var via string
+				k := 0
+				rw := wr(w)
+				_ = rw.SetRollup(lvl)
+				if err := rw.MatrixSteps(ctx, mesh.Mean, func(s influx.Step) {
+					if k++; k == 3 {
+						if lvl == "auto" {
+							ts[9+i].add(time.Since(t0))
+						} else {
+							ts[17+i].add(time.Since(t0))
+						}
+					}
+					via = s.Via
+				}); err != nil {
+					return err
 				}
-				via = s.Via
-			}); err != nil {
-				return err
+				if wantVia := map[string]string{"auto": "rollup 6h", "1h": "rollup 1h"}[lvl]; via != wantVia {
+					return fmt.Errorf("%s window (%s) read from %q, want %q", w, lvl, via, wantVia)
+				}
 			}
-			if via != "rollup 1h" {
-				return fmt.Errorf("%s window read from %q, want the 1 h rollup", w, via)
+		}
+		// The same read with steps 2 and 3 overlapped.
+		ro := r.At(window, end)
+		_ = ro.SetRollup("raw")
+		ro.SetOverlap(true)
+		t0 = time.Now()
+		n = 0
+		if err := ro.MatrixSteps(ctx, mesh.Mean, func(s influx.Step) {
+			switch n++; n {
+			case 2:
+				ts[15].add(time.Since(t0))
+			case 3:
+				ts[16].add(time.Since(t0))
 			}
+		}); err != nil {
+			return err
+		}
+		if err := filledForms(base, tf, ts[19:23]); err != nil {
+			return err
 		}
 		t0 = time.Now()
 		if err := wr(rollupDays*24*time.Hour).MatrixSteps(ctx, mesh.P95, func(influx.Step) {}); err != nil {
@@ -299,6 +359,71 @@ func measure(ctx context.Context, base string, end time.Time, window time.Durati
 		fmt.Printf("%-62s %10s %7.2fx\n", t.name, m.Round(time.Millisecond), float64(m)/float64(ref))
 	}
 	fmt.Printf("forms A and B give the same means (1e-9): %v\n", formsEqual)
+	return nil
+}
+
+// filledForms times, as raw requests, the candidate shapes of "mean and max of latency,
+// jitter % and loss over successful tests (loss: all)", and checks they agree.
+func filledForms(base, tf string, ts []*timing) error {
+	const good = ` AND "avg_rtt_ms" > 0`
+	q := func(cols, cond string) string {
+		return fmt.Sprintf(`SELECT %s FROM "ping" WHERE %s AND "dst_pop" != 'Unknown'%s GROUP BY "src_pop", "dst_pop"`, cols, tf, cond)
+	}
+	one := func(agg, f string, cond string) string { return q(agg+"("+f+") AS \"v\"", cond) }
+	means := []string{one("mean", "avg_rtt_ms", good), one("mean", "jitter_pct", good), one("mean", "loss_pct", "")}
+	maxes := []string{one("max", "avg_rtt_ms", good), one("max", "jitter_pct", good), one("max", "loss_pct", "")}
+	maxesFree := []string{one("max", "avg_rtt_ms", ""), maxes[1], maxes[2]}
+	both := []string{q(`mean("avg_rtt_ms") AS "m", max("avg_rtt_ms") AS "x"`, good), q(`mean("jitter_pct") AS "m", max("jitter_pct") AS "x"`, good),
+		q(`mean("loss_pct") AS "m", max("loss_pct") AS "x"`, "")}
+	conc := func(qs []string) ([]map[string]map[string]float64, error) {
+		out := make([]map[string]map[string]float64, len(qs))
+		errs := make([]error, len(qs))
+		var wg sync.WaitGroup
+		for i, qq := range qs {
+			wg.Go(func() { out[i], _, errs[i] = query(base, qq) })
+		}
+		wg.Wait()
+		for _, err := range errs {
+			if err != nil {
+				return nil, err
+			}
+		}
+		return out, nil
+	}
+	t0 := time.Now()
+	m1, err := conc(means)
+	if err != nil {
+		return err
+	}
+	x1, err := conc(maxes)
+	if err != nil {
+		return err
+	}
+	ts[0].add(time.Since(t0))
+	t0 = time.Now()
+	if _, err := conc(append(append([]string{}, means...), maxes...)); err != nil {
+		return err
+	}
+	ts[1].add(time.Since(t0))
+	t0 = time.Now()
+	b, err := conc(both)
+	if err != nil {
+		return err
+	}
+	ts[2].add(time.Since(t0))
+	t0 = time.Now()
+	f, err := conc(append(append([]string{}, means...), maxesFree...))
+	if err != nil {
+		return err
+	}
+	ts[3].add(time.Since(t0))
+	for i := range 3 {
+		for k, row := range m1[i] {
+			if b[i][k]["m"] != row["v"] || b[i][k]["x"] != x1[i][k]["v"] || f[3+i][k]["v"] != x1[i][k]["v"] {
+				return fmt.Errorf("filled forms differ for %s metric %d: mean %v/%v max %v/%v/%v", k, i, row["v"], b[i][k]["m"], x1[i][k]["v"], b[i][k]["x"], f[3+i][k]["v"])
+			}
+		}
+	}
 	return nil
 }
 

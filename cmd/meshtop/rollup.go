@@ -26,16 +26,19 @@ func newRollupCmd() *cobra.Command {
 	o := &rollupOptions{}
 	cmd := &cobra.Command{
 		Use:   "rollup",
-		Short: "Keep 10 min and 1 h aggregates in InfluxDB for long windows",
-		Long: `Set up InfluxDB continuous queries that keep, per PoP pair, 10 minute and
-1 hour aggregates of the ping measurement (test counts, failed tests, sums,
-minima, maxima, newest values and histogram counts) in their own retention
-policies (mt_rollup_10m: 35 days, mt_rollup_1h: 400 days), and compute them for
-the data already there (--backfill). history then reads a 3-day window from
-the 10 min rollup and longer ones from the 1 h rollup (--rollup auto) and says
-so in the status bar. Works on a workshop database as it is (failed stored as
-text): only the RTT, jitter and loss fields are read. Needs an admin user
-(INFLUX_USERNAME, INFLUX_PASSWORD) to create continuous queries.
+		Short: "Keep 10 min, 1 h and 6 h aggregates in InfluxDB for long windows",
+		Long: `Set up InfluxDB continuous queries that keep, per PoP pair, 10 minute,
+1 hour and 6 hour aggregates of the ping measurement (test counts, failed
+tests, sums, minima, maxima, newest values and histogram counts) in their own
+retention policies (mt_rollup_10m: 35 days, mt_rollup_1h: 400 days,
+mt_rollup_6h: 800 days; each level is summed from the finer one, the 6 h level
+from the 1 h level, never from raw tests), and compute them for the data
+already there (--backfill). history then reads a 3-day window from the 10 min
+rollup, up to 5 days from the 1 h rollup and longer ones from the 6 h rollup
+(--rollup auto) and says so in the status bar. Works on a workshop database
+as it is (failed stored as text): only the RTT, jitter and loss fields are
+read. Needs an admin user (INFLUX_USERNAME, INFLUX_PASSWORD) to create
+continuous queries.
 
 Means and maxima from a rollup are exact. A rollup p95 is not a p95 of bucket
 p95s: it is read from the summed histogram counts of every test in the window,
