@@ -100,9 +100,15 @@ func (d *detailModel) derive(src, dst string, samples []mesh.Sample, traces []me
 	return dd
 }
 
+// timelineMetrics are the metrics whose colour changes the drill-down's timeline tells:
+// latency, jitter in ms (the unit of the chart's jitter row) and loss, the three the
+// dashboards stack.
+var timelineMetrics = []mesh.Metric{mesh.Latency, mesh.JitterMs, mesh.Loss}
+
 func (d *detailModel) timeline(dd *dirData) {
 	dd.events = mesh.Timeline(mesh.TimelineInput{
 		Samples: dd.samples, Changes: dd.changes, Agents: d.agents.eventsOf(dd.src), Thresholds: d.cfg.Thresholds, Confirm: d.cfg.Confirm,
+		Metrics: timelineMetrics,
 	})
 }
 
@@ -340,7 +346,15 @@ func (d *detailModel) pingLines(dir *dirData, w int) []string {
 		width: w, height: d.chartHeight(), probes: d.probes, lossTh: d.cfg.Thresholds[mesh.Loss],
 	}, st)...)
 	if n := len(dir.samples); n > 0 {
-		for _, r := range dir.samples[n-1].Results {
+		// The newest test of each agent: a history bucket may hold several per agent.
+		newest := map[string]int{}
+		for i, r := range dir.samples[n-1].Results {
+			newest[r.Src] = i
+		}
+		for i, r := range dir.samples[n-1].Results {
+			if newest[r.Src] != i {
+				continue
+			}
 			probes := make([]string, len(r.Probes))
 			for i, p := range r.Probes {
 				if p == 0 {

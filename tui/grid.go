@@ -718,10 +718,13 @@ func (g *gridModel) legend(width int) string {
 // shortDur prints a duration without zero units: 2m, 90s, 1h30m.
 func shortDur(d time.Duration) string {
 	s := d.String()
-	s = strings.TrimSuffix(s, "0s")
-	s = strings.TrimSuffix(s, "0m")
-	if s == "" {
-		return "0s"
+	// Drop zero trailing units ("1m0s" -> "1m", "1h0m0s" -> "1h"), never a unit's own
+	// zero digit ("10s" stays "10s").
+	if strings.HasSuffix(s, "m0s") || strings.HasSuffix(s, "h0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
 	}
 	return s
 }

@@ -180,6 +180,7 @@ func (p *panelModel) pairLines(g *gridModel, s, d string) []string {
 			plain(val(mesh.Latency, mesh.Mean)), plain(val(mesh.Latency, mesh.P95)), plain(val(mesh.Latency, mesh.Max))),
 		fmt.Sprintf("jitter  %s ms  %s %%", sw(mesh.JitterMs, stat), sw(mesh.JitterPct, stat)),
 		fmt.Sprintf("loss    %s %%   %s (%s)", sw(mesh.Loss, stat), plural(cell.Samples, "sample"), stat),
+		p.ageLine(cell.Last.Time),
 		p.sparkline(cell),
 	)
 	if cell.Err != "" {
@@ -195,6 +196,21 @@ func (p *panelModel) pairLines(g *gridModel, s, d string) []string {
 }
 
 func plain(text string, _ mesh.Class) string { return text }
+
+// ageLine tells how fresh the pair is: time since its newest test. A large mesh is swept
+// continuously, so pairs differ in age; past two intervals the line says stale, as the
+// cell's mark does.
+func (p *panelModel) ageLine(newest time.Time) string {
+	if newest.IsZero() {
+		return p.st.dim.Render("age     -")
+	}
+	d := max(0, p.ui.cfg.Now().Sub(newest))
+	text := "age     " + fmtDur(d) + p.st.dim.Render(" (newest "+newest.Local().Format("15:04:05")+")")
+	if iv := p.ui.cfg.Interval; iv > 0 && d > 2*iv {
+		return text + " " + p.st.bad.Render(markStale+" stale")
+	}
+	return text
+}
 
 // sparkline draws the pair's newest RTTs, min to max; x marks a failed test.
 func (p *panelModel) sparkline(cell *mesh.Cell) string {

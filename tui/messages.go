@@ -137,6 +137,14 @@ func fetchDetail(parent context.Context, src Source, a, b string, points, gen in
 			msg.err = err
 			return msg
 		}
+		if msg.fwd, err = readProbes(ctx, src, a, b, msg.fwd); err != nil {
+			msg.err = err
+			return msg
+		}
+		if msg.rev, err = readProbes(ctx, src, b, a, msg.rev); err != nil {
+			msg.err = err
+			return msg
+		}
 		if msg.fwdTr, err = src.PairTraces(ctx, a, b); err != nil {
 			msg.err = err
 			return msg

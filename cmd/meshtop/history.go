@@ -211,6 +211,11 @@ func (h *historySource) PairTraces(ctx context.Context, src, dst string) ([]mesh
 	return h.reader().PairTraces(ctx, src, dst)
 }
 
+// PairProbes gives the drill-down each test's probe RTTs (tui.ProbeSource).
+func (h *historySource) PairProbes(ctx context.Context, src, dst string, limit int) ([]mesh.PingResult, error) {
+	return h.reader().PairProbes(ctx, src, dst, limit)
+}
+
 func (h *historySource) SetRange(tr tui.TimeRange) {
 	h.mu.Lock()
 	defer h.mu.Unlock()

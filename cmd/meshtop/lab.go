@@ -395,6 +395,7 @@ type labLiveOptions struct {
 	traceInterval time.Duration
 	keep          int
 	replyWait     time.Duration
+	hopTimeout    time.Duration
 	noScenario    bool
 }
 
@@ -419,6 +420,7 @@ func addLabLiveFlags(cmd *cobra.Command, o *labLiveOptions) {
 	f.DurationVar(&o.traceInterval, "traceroute-interval", labTraceInterval, "time between traceroute sweeps (0: none)")
 	f.IntVar(&o.keep, "keep", mesh.DefaultKeep, "sweeps kept per pair (memory is bounded by it)")
 	f.DurationVar(&o.replyWait, "reply-wait", agent.DefaultReplyWait, "the lab agents' --reply-wait: replies accepted this long after a ping's last request")
+	f.DurationVar(&o.hopTimeout, "hop-timeout", agent.DefaultHopTimeout, "the lab agents' --hop-timeout: a traceroute moves on after this much silence (at most --reply-wait)")
 	f.BoolVar(&o.noScenario, "no-scenario", false, "do not play the config's scripted events (route change, outage, ...)")
 }
 
@@ -512,8 +514,11 @@ func runLabLive(ctx context.Context, f *labFlags, o *labLiveOptions, fs *pflag.F
 		}
 	}
 	fmt.Fprintf(log, "building lab %s (%d pops)...\n", cfg.Name, len(cfg.Pops))
+	// The agent wants --hop-timeout within --reply-wait: a short wait shortens both. A
+	// short hop timeout keeps a traceroute over a silent path (an outage) short.
+	agentArgs := []string{"--reply-wait", o.replyWait.String(), "--hop-timeout", min(o.hopTimeout, o.replyWait).String()}
 	s, err := lab.Up(ctx, cfg, lab.UpOptions{StateDir: f.stateDir, Log: io.Discard, Owner: os.Getpid(), Self: self,
-		AgentArgs: []string{"--reply-wait", o.replyWait.String()}})
+		AgentArgs: agentArgs})
 	if err != nil {
 		return err
 	}

@@ -73,11 +73,18 @@ func (s *tmuxSession) keys(keys ...string) {
 // waitFor polls the screen until it contains every string, for at most 20 s.
 func (s *tmuxSession) waitFor(want ...string) string {
 	s.t.Helper()
+	return s.waitForWithout("", want...)
+}
+
+// waitForWithout waits for a screen that shows every want and not without ("" for no
+// such condition): a screen passing through a state, e.g. "loading", must leave it.
+func (s *tmuxSession) waitForWithout(without string, want ...string) string {
+	s.t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	var scr string
 	for time.Now().Before(deadline) {
 		scr = s.screen()
-		ok := true
+		ok := without == "" || !strings.Contains(scr, without)
 		for _, w := range want {
 			ok = ok && strings.Contains(scr, w)
 		}
@@ -85,6 +92,9 @@ func (s *tmuxSession) waitFor(want ...string) string {
 			return scr
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+	if without != "" {
+		s.t.Fatalf("screen never showed %q without %q; last screen:\n%s", want, without, scr)
 	}
 	s.t.Fatalf("screen never showed %q; last screen:\n%s", want, scr)
 	return ""
