@@ -333,7 +333,10 @@ func TestServeOverSSH(t *testing.T) {
 	if !strings.Contains(metrics, "meshtop_ssh_sessions 2") {
 		t.Errorf("metrics after one client died:\n%s", grepLines(metrics, "meshtop_ssh"))
 	}
-	op.keys("Escape", "q")
+	// Esc, then q once the grid is back: sent together they can arrive as alt+q.
+	op.keys("Escape")
+	op.waitFor("src\\dst")
+	op.keys("q")
 	f.waitLog(`"msg":"ssh session closed"`, closedBefore+2)
 }
 
