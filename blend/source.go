@@ -121,15 +121,37 @@ func (s *Source) PairHistory(ctx context.Context, src, dst string, maxPoints int
 	if err != nil {
 		return nil, err
 	}
+	return reachBack(ctx, s, live, func(x mesh.Sample) time.Time { return x.Time }, func(from, to time.Time) ([]mesh.Sample, error) {
+		return s.Archive(from, to).PairHistory(ctx, src, dst, s.olderPoints(maxPoints, to.Sub(from)))
+	}, joinSamples)
+}
+
+// PairTraces implements tui.Source: InfluxDB's traces before the store's oldest, then
+// the store's.
+func (s *Source) PairTraces(ctx context.Context, src, dst string) ([]mesh.TraceResult, error) {
+	live, err := s.StoreSource.PairTraces(ctx, src, dst)
+	if err != nil {
+		return nil, err
+	}
+	return reachBack(ctx, s, live, func(x mesh.TraceResult) time.Time { return x.Time }, func(from, to time.Time) ([]mesh.TraceResult, error) {
+		return s.Archive(from, to).PairTraces(ctx, src, dst)
+	}, joinTraces)
+}
+
+// reachBack puts what InfluxDB has before the store's oldest entry (live[0]) in front of
+// the store's entries. A failed read gives the store's part alone and is reported once
+// (setErr); only a cancelled read is an error.
+func reachBack[T any](ctx context.Context, s *Source, live []T, timeOf func(T) time.Time,
+	read func(from, to time.Time) ([]T, error), join func(old, live []T, end time.Time) []T) ([]T, error) {
 	var seam time.Time
 	if len(live) > 0 {
-		seam = live[0].Time
+		seam = timeOf(live[0])
 	}
 	from, to, ok := s.older(seam)
 	if !ok {
 		return live, nil
 	}
-	old, err := s.Archive(from, to).PairHistory(ctx, src, dst, s.olderPoints(maxPoints, to.Sub(from)))
+	old, err := read(from, to)
 	s.setErr(err)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -137,7 +159,7 @@ func (s *Source) PairHistory(ctx context.Context, src, dst string, maxPoints int
 		}
 		return live, nil
 	}
-	return joinSamples(old, live, to), nil
+	return join(old, live, to), nil
 }
 
 // olderPoints shares maxPoints out over the reach, so InfluxDB's buckets are as wide as
@@ -159,32 +181,6 @@ func joinSamples(old, live []mesh.Sample, end time.Time) []mesh.Sample {
 	}
 	slices.SortStableFunc(out, func(a, b mesh.Sample) int { return a.Time.Compare(b.Time) })
 	return append(out, live...)
-}
-
-// PairTraces implements tui.Source: InfluxDB's traces before the store's oldest, then
-// the store's.
-func (s *Source) PairTraces(ctx context.Context, src, dst string) ([]mesh.TraceResult, error) {
-	live, err := s.StoreSource.PairTraces(ctx, src, dst)
-	if err != nil {
-		return nil, err
-	}
-	var seam time.Time
-	if len(live) > 0 {
-		seam = live[0].Time
-	}
-	from, to, ok := s.older(seam)
-	if !ok {
-		return live, nil
-	}
-	old, err := s.Archive(from, to).PairTraces(ctx, src, dst)
-	s.setErr(err)
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		return live, nil
-	}
-	return joinTraces(old, live, to), nil
 }
 
 // joinTraces puts the older traces before the live ones. The reader adds each agent's
