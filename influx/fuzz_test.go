@@ -28,6 +28,10 @@ func FuzzQueryAnswer(f *testing.F) {
 		`<html><body>not influx</body></html>`,
 		`{"results":[`,
 		``,
+		// rollup rows and raw rows, as a hybrid read folds them
+		`{"results":[{"statement_id":0,"series":[{"name":"ping_10m","tags":{"dst_pop":"fra","src_pop":"ams"},"columns":["time","n","good","bad","avg_rtt_ms_sum","avg_rtt_ms_max","loss_pct_sum","loss_pct_max"],"values":[["2026-01-01T00:00:00Z",10,9,0,90,12,10,100]]}]}]}`,
+		`{"results":[{"statement_id":0,"series":[{"name":"ping_10m","tags":{"dst_pop":"fra","src_pop":"ams"},"columns":["time","n","good","avg_rtt_ms_sum"],"values":[["2026-01-01T00:00:00Z",-3,9,1e308],["2026-01-01T00:10:00Z",2.5,4,-1]]}]}]}`,
+		`{"results":[{"statement_id":0,"series":[{"name":"ping","tags":{"dst_pop":"fra","src_pop":"ams"},"columns":["time","avg_rtt_ms","jitter_pct","jitter_ms","loss_pct"],"values":[["2026-01-01T00:00:00Z",12,3,0.4,0],["2026-01-01T00:01:00Z",0,100,0,100],["bad",1,1,1,1]]}]}]}`,
 	} {
 		f.Add([]byte(seed))
 	}
@@ -47,26 +51,49 @@ func FuzzQueryAnswer(f *testing.F) {
 		for _, s := range rd.statStmts(mesh.P95) {
 			rd.fold(ans.Results, s)
 		}
-		m := rd.matrix()
-		for _, src := range m.Pops {
-			if strings.ContainsAny(src, "\x1b\x07\n") {
-				t.Fatalf("PoP %q not sanitised", src)
-			}
-			for _, dst := range m.Pops {
-				c := m.Cell(src, dst)
-				if c == nil || c.Err != "" {
-					continue
+		checkMatrix(t, rd.matrix())
+		// The hybrid read's folding of raw rows and rollup rows.
+		for _, res := range ans.Results {
+			hy := &mread{r: r, accs: map[mesh.Pair]*pairAcc{}, have: map[statKey]bool{}, ranGood: true}
+			if parts, err := rawRowParts(res.Series); err == nil {
+				for p, pt := range parts {
+					hy.setPart(p, pt)
+					hy.setLast(p, pt)
 				}
-				for _, mt := range mesh.Metrics {
-					for _, st := range mesh.Stats {
-						if v := c.Values[mt][st]; !math.IsNaN(v) && checkValue(mt, v) != nil {
-							t.Fatalf("%s→%s %s/%s = %v shown", src, dst, mt, st, v)
-						}
+			}
+			for p, pt := range rollupRowParts(res.Series) {
+				hy.setPart(p, pt)
+			}
+			checkMatrix(t, hy.matrix())
+		}
+	})
+}
+
+// checkMatrix fails on text that is not sanitised, a value a cell shows that no test can
+// have, or a negative test count.
+func checkMatrix(t *testing.T, m *mesh.Matrix) {
+	t.Helper()
+	for _, src := range m.Pops {
+		if strings.ContainsAny(src, "\x1b\x07\n") {
+			t.Fatalf("PoP %q not sanitised", src)
+		}
+		for _, dst := range m.Pops {
+			c := m.Cell(src, dst)
+			if c != nil && c.Samples < 0 {
+				t.Fatalf("%s→%s: %d tests", src, dst, c.Samples)
+			}
+			if c == nil || c.Err != "" {
+				continue
+			}
+			for _, mt := range mesh.Metrics {
+				for _, st := range mesh.Stats {
+					if v := c.Values[mt][st]; !math.IsNaN(v) && checkValue(mt, v) != nil {
+						t.Fatalf("%s→%s %s/%s = %v shown", src, dst, mt, st, v)
 					}
 				}
 			}
 		}
-	})
+	}
 }
 
 // FuzzLineProtocol: whatever names and values a result carries, the recorded line

@@ -27,6 +27,8 @@ type Reader struct {
 	// clock pins "now" for reads that need an absolute end (ReadMesh, Refresh); nil:
 	// time.Now. Tests move it.
 	clock func() time.Time
+	// rowsMax overrides hybridRowsMax (tests read every kind of piece).
+	rowsMax int
 }
 
 // DefaultWindow is the history window when none is given (Grafana's "last 1h").

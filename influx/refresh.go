@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/influxdata/influxdb1-client/models"
+
 	"github.com/meshtop/meshtop/mesh"
 )
 
@@ -33,6 +35,8 @@ type part struct {
 	last         map[mesh.Metric]float64
 	lastRTT      float64
 	lastTime     time.Time
+	// broken says what impossible value a rollup gave (hybrid reads).
+	broken string
 }
 
 func newPart() *part {
@@ -76,60 +80,69 @@ func (r *Reader) readParts(ctx context.Context, ranges ...[2]time.Time) ([]map[m
 	}
 	out := make([]map[mesh.Pair]*part, len(ranges))
 	for i := range ranges {
-		parts := map[mesh.Pair]*part{}
-		for _, s := range allSeries(res[i].Series) {
-			p := mesh.Pair{Src: s.tags["src_pop"], Dst: s.tags["dst_pop"]}
-			pt := parts[p]
-			if pt == nil {
-				pt = newPart()
-				parts[p] = pt
+		if out[i], err = rawRowParts(res[i].Series); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// rawRowParts adds up raw tests (rows of the metric fields, grouped by pair) into
+// per-pair parts, as the aggregates would: counts of all and of successful tests, sums
+// and maxima over successful tests (loss: all), implausible points counted.
+func rawRowParts(rows []models.Row) (map[mesh.Pair]*part, error) {
+	parts := map[mesh.Pair]*part{}
+	for _, s := range allSeries(rows) {
+		p := mesh.Pair{Src: s.tags["src_pop"], Dst: s.tags["dst_pop"]}
+		pt := parts[p]
+		if pt == nil {
+			pt = newPart()
+			parts[p] = pt
+		}
+		for _, row := range s.rows {
+			t, err := s.time(row)
+			if err != nil {
+				return nil, err
 			}
-			for _, row := range s.rows {
-				t, err := s.time(row)
-				if err != nil {
-					return nil, err
+			if _, ok := s.float(row, mesh.Loss.Field()); !ok {
+				continue // not a ping the aggregates would count
+			}
+			vals := map[mesh.Metric]float64{}
+			for _, m := range mesh.Metrics {
+				if v, ok := s.float(row, m.Field()); ok {
+					vals[m] = v
 				}
-				if _, ok := s.float(row, mesh.Loss.Field()); !ok {
-					continue // not a ping the aggregates would count
+			}
+			pt.n++
+			rtt, hasRTT := vals[mesh.Latency]
+			good := hasRTT && rtt > 0
+			if good {
+				pt.good++
+			}
+			for m, v := range vals {
+				if checkValue(m, v) != nil {
+					pt.bad++
+					break
 				}
-				vals := map[mesh.Metric]float64{}
-				for _, m := range mesh.Metrics {
-					if v, ok := s.float(row, m.Field()); ok {
-						vals[m] = v
-					}
+			}
+			for m, v := range vals {
+				if goodOnly(m) && !good {
+					continue
 				}
-				pt.n++
-				rtt, hasRTT := vals[mesh.Latency]
-				good := hasRTT && rtt > 0
-				if good {
-					pt.good++
+				pt.sum[m] += v
+				if cur, ok := pt.max[m]; !ok || v > cur {
+					pt.max[m] = v
 				}
+			}
+			if hasRTT && !t.Before(pt.lastTime) {
+				pt.lastTime, pt.lastRTT = t, rtt
 				for m, v := range vals {
-					if checkValue(m, v) != nil {
-						pt.bad++
-						break
-					}
-				}
-				for m, v := range vals {
-					if goodOnly(m) && !good {
-						continue
-					}
-					pt.sum[m] += v
-					if cur, ok := pt.max[m]; !ok || v > cur {
-						pt.max[m] = v
-					}
-				}
-				if hasRTT && !t.Before(pt.lastTime) {
-					pt.lastTime, pt.lastRTT = t, rtt
-					for m, v := range vals {
-						pt.last[m] = v
-					}
+					pt.last[m] = v
 				}
 			}
 		}
-		out[i] = parts
 	}
-	return out, nil
+	return parts, nil
 }
 
 // ReadMesh is MatrixSteps over a window ending now, pinned to an absolute end, keeping
@@ -202,6 +215,9 @@ func sub(pt, h *part, stale map[mesh.Metric]bool) {
 // add puts part b into pt (newest last wins).
 func add(pt, b *part) {
 	pt.n, pt.good, pt.bad = pt.n+b.n, pt.good+b.good, pt.bad+b.bad
+	if b.broken != "" {
+		pt.broken = b.broken
+	}
 	for _, m := range mesh.Metrics {
 		pt.sum[m] += b.sum[m]
 		if bm, ok := b.max[m]; ok {

@@ -388,9 +388,9 @@ func (r *Reader) levelSpan(ctx context.Context, l *rollupLevel) (first, last tim
 }
 
 // SetRollup chooses where Matrix and PairHistory read from: "auto" (default: raw data
-// up to 24 h, the 10 min rollup up to 3 days, the 1 h rollup up to 5 days, the 6 h
-// rollup beyond, each only when it exists and reaches back over the window), "raw",
-// "10m", "1h" or "6h".
+// up to 24 h, from 3 h on as the hybrid read of hybrid.go, the 10 min rollup up to 3
+// days, the 1 h rollup up to 5 days, the 6 h rollup beyond, each only when it exists and
+// reaches back over the window), "raw" (no hybrid either), "10m", "1h" or "6h".
 func (r *Reader) SetRollup(mode string) error {
 	switch mode {
 	case "", "auto", "raw", "10m", "1h", "6h":

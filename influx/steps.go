@@ -77,6 +77,7 @@ type pairAcc struct {
 	bad      float64
 	hist     map[mesh.Metric][]float64
 	sums     map[mesh.Metric]float64 // rollup: sums of the means' numerators
+	err      string                  // the pair's error (a broken rollup), shown instead of values
 }
 
 // mread is the state of one progressive read.
@@ -89,6 +90,10 @@ type mread struct {
 	ranGood  bool
 	newest   time.Time
 	stringly bool
+	// via, when set, is Step.Via (a hybrid read); pairs, when set, restricts the read to
+	// some pairs (an InfluxQL condition).
+	via   string
+	pairs string
 }
 
 func (rd *mread) acc(p mesh.Pair) *pairAcc {
@@ -241,11 +246,17 @@ func (rd *mread) lastStmts() []stmt {
 // from is the FROM clause and the time condition of the read.
 func (rd *mread) from(raw bool) string {
 	cond := rd.r.timeCond() + " AND " + knownDst
+	if rd.pairs != "" {
+		cond += " AND " + rd.pairs
+	}
 	if raw || rd.lvl == nil {
 		return `FROM "ping" WHERE ` + cond
 	}
 	// A bucket carries its start time: the window takes the buckets that start in it.
 	cond = rd.r.bucketCond() + " AND " + knownDst
+	if rd.pairs != "" {
+		cond += " AND " + rd.pairs
+	}
 	return "FROM " + QuoteIdent(rd.lvl.rp) + "." + QuoteIdent(rd.lvl.measurement) + " WHERE " + cond
 }
 
@@ -390,9 +401,16 @@ func (rd *mread) matrix() *mesh.Matrix {
 			c.Last.JitterMs = c.Values[mesh.JitterMs][mesh.Last]
 			c.Last.JitterPct = c.Values[mesh.JitterPct][mesh.Last]
 		}
-		if err := checkCell(&c, a.bad); err != nil {
+		if err := checkCell(&c, a.bad); err != nil || a.err != "" || c.Samples < 0 {
+			msg := a.err
+			if err != nil {
+				msg = err.Error()
+			}
+			if msg == "" {
+				msg = fmt.Sprintf("implausible value: %d tests", c.Samples)
+			}
 			bad := mesh.EmptyCell()
-			bad.Samples, bad.Last.Time, bad.Err = c.Samples, c.Last.Time, err.Error()
+			bad.Samples, bad.Last.Time, bad.Err = max(c.Samples, 0), c.Last.Time, msg
 			c = bad
 		}
 		out[p] = &c
@@ -442,7 +460,10 @@ func (rd *mread) step(pending string) Step {
 	}
 	rd.mu.Unlock()
 	via := "raw"
-	if rd.lvl != nil {
+	switch {
+	case rd.via != "":
+		via = rd.via
+	case rd.lvl != nil:
 		via = "rollup " + rd.lvl.name
 	}
 	return Step{Matrix: rd.matrix(), Pending: pending, Via: via, have: have}
@@ -478,7 +499,19 @@ func (r *Reader) matrixSteps(ctx context.Context, want mesh.Stat, step func(Step
 		step(Step{Matrix: m, Via: "raw (text fields)", have: have})
 		return nil, nil
 	}
-	rd := &mread{r: r, accs: map[mesh.Pair]*pairAcc{}, have: map[statKey]bool{}}
+	viaNote := ""
+	if want != mesh.P95 {
+		// Hours of raw tests: whole rollup buckets with raw edges, checked (hybrid.go).
+		// p95 on screen needs the raw tests (a rollup's is within a histogram bucket).
+		if h := r.planHybrid(ctx); h != nil {
+			rd, late, err := r.hybridSteps(ctx, h, step)
+			if err != nil || late == nil {
+				return rd, err
+			}
+			viaNote = fmt.Sprintf("raw (rollup behind for %d pairs, e.g. %s→%s)", len(late), late[0].Src, late[0].Dst)
+		}
+	}
+	rd := &mread{r: r, accs: map[mesh.Pair]*pairAcc{}, have: map[statKey]bool{}, via: viaNote}
 	rd.lvl = r.pickRollup(ctx)
 	wrap := func(err error) error {
 		return fmt.Errorf("read the mesh over %s: %w", r.describe(), err)

@@ -177,14 +177,19 @@ func measure(ctx context.Context, base string, end time.Time, window time.Durati
 		"meshtop: drill-down 30 d (auto: 6 h rollup)",
 		"form A: mean(avg_rtt_ms) WHERE avg_rtt_ms > 0",
 		"form B: sum+count(avg_rtt_ms) and count WHERE avg_rtt_ms <= 0",
-		"meshtop steps 2+3 overlapped: stat on screen (mean)",  // 15
-		"meshtop steps 2+3 overlapped: filled (mean and max)",  // 16
-		"meshtop 7 d (1 h rollup, was): filled",                // 17
-		"meshtop 30 d (1 h rollup, was): filled",               // 18
-		"filled form: 3 then 3 requests (mean, then max)",      // 19
-		"filled form: 6 concurrent requests, one aggregate",    // 20
-		"filled form: 3 requests of mean(f), max(f)",           // 21
-		"filled form: 6 concurrent, max latency unconditioned", // 22
+		"meshtop steps 2+3 overlapped: stat on screen (mean)",                 // 15
+		"meshtop steps 2+3 overlapped: filled (mean and max)",                 // 16
+		"meshtop 7 d (1 h rollup, was): filled",                               // 17
+		"meshtop 30 d (1 h rollup, was): filled",                              // 18
+		"filled form: 3 then 3 requests (mean, then max)",                     // 19
+		"filled form: 6 concurrent requests, one aggregate",                   // 20
+		"filled form: 3 requests of mean(f), max(f)",                          // 21
+		"filled form: 6 concurrent, max latency unconditioned",                // 22
+		"meshtop 24 h (auto: rollups + raw edges): first paint",               // 23
+		"meshtop 24 h (auto: rollups + raw edges): filled (mean, max)",        // 24
+		"meshtop 24 h (auto: rollups + raw edges): complete, checked",         // 25
+		"meshtop 24 h ending now (auto, unsettled tail read as rows): filled", // 26
+		"meshtop 24 h ending now (auto): complete, checked",                   // 27
 	}
 	ts := make([]*timing, len(names))
 	for i, n := range names {
@@ -195,7 +200,7 @@ func measure(ctx context.Context, base string, end time.Time, window time.Durati
 		_ = rr.SetRollup("auto")
 		return rr
 	}
-	var formsEqual = true
+	var formsEqual, hybridEqual = true, true
 	for run := range runs {
 		d, err := post(base, panel("avg_rtt_ms"))
 		if err != nil {
@@ -296,6 +301,29 @@ func measure(ctx context.Context, base string, end time.Time, window time.Durati
 				}
 			}
 		}
+		// The default read of a 24 h window: whole buckets from the rollups, raw edges,
+		// checked against raw test counts; once with every bucket settled (the data is
+		// older than the continuous queries' reach), once as if the window ended now.
+		for i, clock := range []time.Duration{3 * time.Hour, 0} {
+			ra := r.At(window, end)
+			_ = ra.SetRollup("auto")
+			ra.SetClock(func() time.Time { return end.Add(clock) })
+			paint, filled, complete := ts[23], ts[24], ts[25]
+			if i == 1 {
+				paint, filled, complete = nil, ts[26], ts[27]
+			}
+			hy, via, err := timeSteps(ctx, ra, paint, filled, complete)
+			if err != nil {
+				return err
+			}
+			if !strings.HasSuffix(via, ", checked") {
+				return fmt.Errorf("24 h auto read via %q, want the rollups and raw edges, checked", via)
+			}
+			if diff := sameCells(hy, final); diff != "" {
+				hybridEqual = false
+				fmt.Println("hybrid read differs from raw:", diff)
+			}
+		}
 		// The same read with steps 2 and 3 overlapped.
 		ro := r.At(window, end)
 		_ = ro.SetRollup("raw")
@@ -359,6 +387,9 @@ func measure(ctx context.Context, base string, end time.Time, window time.Durati
 		fmt.Printf("%-62s %10s %7.2fx\n", t.name, m.Round(time.Millisecond), float64(m)/float64(ref))
 	}
 	fmt.Printf("forms A and B give the same means (1e-9): %v\n", formsEqual)
+	fmt.Printf("the 24 h auto read (rollups + raw edges) gives the raw read's cells (last, mean, max, samples, failed; 1e-9): %v\n", hybridEqual)
+	fmt.Printf("ratios to the three panels: filled (auto) %.2fx, ending now %.2fx; raw filled %.2fx\n",
+		float64(median(ts[24].ds))/float64(median(ts[1].ds)), float64(median(ts[26].ds))/float64(median(ts[1].ds)), float64(median(ts[4].ds))/float64(median(ts[1].ds)))
 	return nil
 }
 
@@ -513,4 +544,77 @@ func dropShards(base, rp string) error {
 		}
 	}
 	return nil
+}
+
+// timeSteps runs a progressive read and times its first paint, the step where mean and
+// max of latency, jitter % and loss are all in (filled) and its end; nil timings are
+// not kept.
+func timeSteps(ctx context.Context, r *influx.Reader, paint, filled, complete *timing) (*mesh.Matrix, string, error) {
+	t0 := time.Now()
+	n, got := 0, false
+	var final *mesh.Matrix
+	var via string
+	err := r.MatrixSteps(ctx, mesh.Mean, func(s influx.Step) {
+		if n++; n == 1 && paint != nil {
+			paint.add(time.Since(t0))
+		}
+		all := true
+		for _, m := range []mesh.Metric{mesh.Latency, mesh.JitterPct, mesh.Loss} {
+			all = all && s.Has(m, mesh.Mean) && s.Has(m, mesh.Max)
+		}
+		if all && !got {
+			got = true
+			if filled != nil {
+				filled.add(time.Since(t0))
+			}
+		}
+		if s.Pending == "" {
+			if complete != nil {
+				complete.add(time.Since(t0))
+			}
+			final, via = s.Matrix, s.Via
+		}
+	})
+	return final, via, err
+}
+
+// sameCells compares two reads' cells (p95 aside): "" when equal to 1e-9.
+func sameCells(a, b *mesh.Matrix) string {
+	near := func(x, y float64) bool {
+		if math.IsNaN(x) || math.IsNaN(y) {
+			return math.IsNaN(x) && math.IsNaN(y)
+		}
+		return math.Abs(x-y) <= 1e-9*math.Max(1, math.Abs(y))
+	}
+	n := 0
+	for _, s := range b.Pops {
+		for _, d := range b.Pops {
+			cb := b.Cell(s, d)
+			ca := a.Cell(s, d)
+			if cb == nil {
+				if ca != nil {
+					return fmt.Sprintf("%s→%s only in one", s, d)
+				}
+				continue
+			}
+			if ca == nil {
+				return fmt.Sprintf("%s→%s missing", s, d)
+			}
+			n++
+			if ca.Samples != cb.Samples || ca.Failed != cb.Failed || ca.Err != cb.Err || !ca.Last.Time.Equal(cb.Last.Time) {
+				return fmt.Sprintf("%s→%s samples %d/%d failed %v/%v err %q/%q", s, d, ca.Samples, cb.Samples, ca.Failed, cb.Failed, ca.Err, cb.Err)
+			}
+			for _, m := range mesh.Metrics {
+				for _, st := range []mesh.Stat{mesh.Last, mesh.Mean, mesh.Max} {
+					if !near(ca.Values[m][st], cb.Values[m][st]) {
+						return fmt.Sprintf("%s→%s %s/%s %v, raw %v", s, d, m, st, ca.Values[m][st], cb.Values[m][st])
+					}
+				}
+			}
+		}
+	}
+	if n == 0 {
+		return "no cells"
+	}
+	return ""
 }

@@ -30,7 +30,7 @@ func addInfluxFlags(cmd *cobra.Command, o *influxOptions) {
 	f.StringVar(&o.db, "influx-db", influx.DefaultDatabase, "InfluxDB `database` (env INFLUX_DB)")
 	f.DurationVar(&o.window, "window", influx.DefaultWindow, "time window, like Grafana's time range (e.g. 15m, 6h, 24h)")
 	f.DurationVar(&o.timeout, "influx-timeout", 0, "give up on an InfluxDB request after this long (0: history waits while\nshowing \"loading\", Esc cancels; snapshot fits the window: 1 min + 1 min per 6 h)")
-	f.StringVar(&o.rollup, "rollup", "auto", "read raw data or rollups (meshtop rollup): auto (raw up to 24 h, 10m up to 3 d,\n1h up to 5 d, else 6h, each when it covers the window), raw, 10m, 1h, 6h")
+	f.StringVar(&o.rollup, "rollup", "auto", "read raw data or rollups (meshtop rollup): auto (raw up to 3 h; up to 24 h whole\n1h and 10m buckets with raw edges, checked; 10m up to 3 d, 1h up to 5 d, else 6h, each\nwhen it covers the window), raw, 10m, 1h, 6h")
 }
 
 // requestTimeout is the per-request bound (negative: none).

@@ -1,0 +1,661 @@
+package influx
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/influxdata/influxdb1-client/models"
+
+	"github.com/meshtop/meshtop/internal/textsafe"
+	"github.com/meshtop/meshtop/mesh"
+)
+
+// A hybrid read of a window of hours: the whole rollup buckets inside the window from
+// the rollups, the partial buckets at its edges from finer levels and, below 10 minutes,
+// from the raw tests, so the grid is exactly the raw tests' (sums, counts and maxima add
+// up) at a fraction of the cost. InfluxDB 1.x pays per series and aggregate: over 24 h of
+// 2,450 pairs a raw aggregate costs ~0.4 s, one over the 1 h level ~0.05 s, and reading
+// a few rows per pair (the edges) costs less than aggregating them.
+//
+// For a window of 24 h ending at 10:02:01 with both levels settled:
+//
+//	raw rows   (09:02:01, 09:10)   the partial 10 min bucket at the start
+//	10m rows   [09:10, 10:00)      the partial hour
+//	1h sums    [10:00, 09:00)      23 whole hours, aggregated by InfluxDB
+//	10m rows   [09:00, 10:00)      whole 10 min buckets of the last partial hour
+//	raw rows   [10:00, 10:02:01]   the partial 10 min bucket at the end
+//
+// A rollup bucket is used only once its continuous query has stopped re-computing it
+// (settleLag) and the level has been kept up to it (its newest bucket); younger data is
+// read raw. Continuous queries miss tests written later than they look back (a recorder
+// flushing after an outage) and intervals when influxd was down, so the read then
+// checks itself: the test count of every pair over the window, from the raw tests, must
+// equal the hybrid's. A pair that differs is read again from raw data (many: the whole
+// window is), and the status bar says so.
+
+// hybridMinWindow: shorter windows read the raw tests, which cost little there. Longer
+// windows than hybridMaxWindow read a rollup alone (pickRollup): raw tests may be kept
+// less long than that, and the hybrid read checks itself against them.
+const (
+	hybridMinWindow = 3 * time.Hour
+	hybridMaxWindow = 24 * time.Hour
+)
+
+// hybridRawMax bounds the raw tests a hybrid read takes as rows; beyond it the rollups
+// lag behind (not kept up) and the window is read from raw data.
+const hybridRawMax = 2 * time.Hour
+
+// hybridRowsMax: a piece of at most this many buckets per pair is read as rows and summed
+// here: InfluxDB's per-series cost of an aggregate is more than a few rows cost (23 rows
+// of the 1 h level per pair, 2,450 pairs: 0.45-0.56 s as rows, 0.25-0.57 s as five
+// concurrent aggregating requests; 5 rows: 0.17 s against ~0.5 s).
+const hybridRowsMax = 12
+
+// hybridRereadMax: up to this many pairs whose rollup is behind are read again from raw
+// data by themselves; more, and the whole window is.
+var hybridRereadMax = 100
+
+// settleLag is how long after a bucket starts its rollup may still change. A continuous
+// query RESAMPLE EVERY e FOR 2b over buckets b last re-computes a bucket at its start +
+// 2b (InfluxDB's CQ service rounds the range to whole buckets), so the 10 min level is
+// final 20 min after a bucket starts, with tests written until then; the 1 h level sums
+// the 10 min one, so an hour is final once its last 10 min bucket is and the next 1 h run
+// (every 10 min) has read it. Two minutes more for the queries' own run time.
+func settleLag(l *rollupLevel) time.Duration {
+	if l.from == nil {
+		return 2*l.bucket + 2*time.Minute
+	}
+	return l.bucket - l.from.bucket + settleLag(l.from) + 10*time.Minute
+}
+
+// piece is one part of a hybrid read's window.
+type piece struct {
+	lvl      *rollupLevel // nil: raw tests
+	lo, hi   time.Time
+	loOpen   bool // time > lo (the window's start) rather than time >= lo
+	hiClosed bool // time <= hi (the window's end) rather than time < hi
+	rows     bool // read rows and add them up here
+}
+
+func (p piece) cond() string {
+	lo, hi := "time >= ", " AND time < "
+	if p.loOpen {
+		lo = "time > "
+	}
+	if p.hiClosed {
+		hi = " AND time <= "
+	}
+	return lo + timeLiteral(p.lo) + hi + timeLiteral(p.hi)
+}
+
+func (p piece) String() string {
+	src := "raw"
+	if p.lvl != nil {
+		src = p.lvl.name
+	}
+	how := "sums"
+	if p.rows {
+		how = "rows"
+	}
+	return src + " " + how + " " + p.lo.UTC().Format("15:04:05") + "-" + p.hi.UTC().Format("15:04:05")
+}
+
+// levelBounds is the span a level can answer for: buckets starting at or after first
+// and before end.
+type levelBounds struct {
+	lvl        *rollupLevel
+	first, end time.Time
+}
+
+// planPieces covers [lo, hi] (lo open when loOpen, hi closed when hiClosed) with the
+// coarsest level's whole buckets inside it, and the rest with finer ones (levels are
+// coarsest first); raw rows where no level reaches.
+func planPieces(lo time.Time, loOpen bool, hi time.Time, hiClosed bool, levels []levelBounds, rowsMax int) []piece {
+	if !lo.Before(hi) && !(lo.Equal(hi) && hiClosed && !loOpen) {
+		return nil
+	}
+	if len(levels) == 0 {
+		return []piece{{lo: lo, hi: hi, loOpen: loOpen, hiClosed: hiClosed, rows: true}}
+	}
+	lb := levels[0]
+	b := lb.lvl.bucket
+	a := lo.Truncate(b)
+	if a.Before(lo) || (a.Equal(lo) && loOpen) {
+		a = a.Add(b)
+	}
+	if a.Before(lb.first) {
+		a = lb.first
+	}
+	e := hi.Truncate(b)
+	if lb.end.Before(e) {
+		e = lb.end.Truncate(b)
+	}
+	if !a.Before(e) {
+		return planPieces(lo, loOpen, hi, hiClosed, levels[1:], rowsMax)
+	}
+	mid := piece{lvl: lb.lvl, lo: a, hi: e, rows: int(e.Sub(a)/b) <= rowsMax}
+	out := planPieces(lo, loOpen, a, false, levels[1:], rowsMax)
+	out = append(out, mid)
+	return append(out, planPieces(e, false, hi, hiClosed, levels[1:], rowsMax)...)
+}
+
+// hybridPlan is how a window is read in pieces, or nil when it is read from raw data.
+type hybridPlan struct {
+	start, end time.Time
+	pieces     []piece
+	levels     []string // the levels used, coarsest first
+}
+
+// via names where the grid comes from, for the status bar.
+func (h *hybridPlan) via() string {
+	return "rollup " + strings.Join(h.levels, "+") + " and raw edges"
+}
+
+// planHybrid plans the hybrid read of the window, nil when it is read raw: a short
+// window, rollups not set up or not kept up, or a mode other than auto.
+func (r *Reader) planHybrid(ctx context.Context) *hybridPlan {
+	if (r.rollupMode != "" && r.rollupMode != "auto") || r.window < hybridMinWindow || r.window > hybridMaxWindow {
+		return nil
+	}
+	now := r.nowUTC()
+	end := r.end
+	if end.IsZero() {
+		end = now
+	}
+	start := end.Add(-r.window)
+	// Levels whose buckets are small beside the window (a 24 h window: 1 h and 10 min).
+	var cands []*rollupLevel
+	for _, l := range rollupLevels {
+		if l.bucket*6 <= r.window {
+			cands = append(cands, l)
+		}
+	}
+	// The oldest and newest bucket of each level, as concurrent requests.
+	edges := make([][2]time.Time, len(cands))
+	var wg sync.WaitGroup
+	for i, l := range cands {
+		for k, fn := range []string{"first", "last"} {
+			wg.Go(func() { edges[i][k] = r.levelEdge(ctx, l, fn, start.Truncate(l.bucket).Add(-l.bucket)) })
+		}
+	}
+	wg.Wait()
+	var levels []levelBounds
+	for i := len(cands) - 1; i >= 0; i-- { // coarsest first
+		l, first, last := cands[i], edges[i][0], edges[i][1]
+		if first.IsZero() || last.IsZero() {
+			continue // not set up, not backfilled, or not readable
+		}
+		// Settled buckets only, up to the newest the level holds.
+		e := now.Add(-settleLag(l)).Truncate(l.bucket).Add(l.bucket)
+		if ne := last.Add(l.bucket); ne.Before(e) {
+			e = ne
+		}
+		levels = append(levels, levelBounds{lvl: l, first: first, end: e})
+	}
+	if len(levels) == 0 {
+		return nil
+	}
+	rowsMax := hybridRowsMax
+	if r.rowsMax != 0 {
+		rowsMax = r.rowsMax
+	}
+	pieces := planPieces(start, true, end, true, levels, rowsMax)
+	var raw time.Duration
+	used := map[string]bool{}
+	for _, p := range pieces {
+		if p.lvl == nil {
+			raw += p.hi.Sub(p.lo)
+		} else {
+			used[p.lvl.name] = true
+		}
+	}
+	if raw > hybridRawMax || len(used) == 0 {
+		return nil
+	}
+	h := &hybridPlan{start: start, end: end, pieces: pieces}
+	for _, l := range levels {
+		if used[l.lvl.name] {
+			h.levels = append(h.levels, l.lvl.name)
+		}
+	}
+	return h
+}
+
+// levelEdge is the time of a level's oldest (fn "first") or newest ("last") bucket from
+// since on; zero when it has none or cannot be read (the read goes raw). Bounded in time,
+// so InfluxDB opens only the shards of the window.
+func (r *Reader) levelEdge(ctx context.Context, l *rollupLevel, fn string, since time.Time) time.Time {
+	res, err := r.c.query(ctx, "SELECT "+fn+`("n") FROM `+QuoteIdent(l.rp)+"."+QuoteIdent(l.measurement)+" WHERE time >= "+timeLiteral(since))
+	if err != nil {
+		return time.Time{}
+	}
+	for _, rs := range res {
+		for _, s := range allSeries(rs.Series) {
+			if len(s.rows) > 0 {
+				if t, err := s.time(s.rows[0]); err == nil {
+					return t
+				}
+			}
+		}
+	}
+	return time.Time{}
+}
+
+// rollupCols are the fields of a rollup bucket a hybrid read adds up, and how.
+func rollupCols() (sums, maxes []string) {
+	sums = []string{"n", "good", "bad"}
+	for _, m := range mesh.Metrics {
+		sums = append(sums, m.Field()+"_sum")
+		maxes = append(maxes, m.Field()+"_max")
+	}
+	return sums, maxes
+}
+
+// addRollupValue puts one rollup column's value (a bucket's, or a sum or max of buckets)
+// into a part.
+func addRollupValue(pt *part, col string, v float64) {
+	switch col {
+	case "n":
+		pt.n += v
+	case "good":
+		pt.good += v
+	case "bad":
+		pt.bad += v
+	default:
+		for _, m := range mesh.Metrics {
+			switch col {
+			case m.Field() + "_sum":
+				pt.sum[m] += v
+			case m.Field() + "_max":
+				if cur, ok := pt.max[m]; !ok || v > cur {
+					pt.max[m] = v
+				}
+			}
+		}
+	}
+}
+
+// pieceQueries are the requests of one piece: raw rows, rollup rows, or the rollup's
+// sums and maxima split over a few concurrent requests.
+func (r *Reader) pieceQueries(p piece) []string {
+	cond := " WHERE " + p.cond() + " AND " + knownDst + ` GROUP BY "src_pop", "dst_pop"`
+	if p.lvl == nil {
+		fields := make([]string, 0, len(mesh.Metrics))
+		for _, m := range mesh.Metrics {
+			fields = append(fields, QuoteIdent(m.Field()))
+		}
+		return []string{"SELECT " + strings.Join(fields, ", ") + ` FROM "ping"` + cond}
+	}
+	from := " FROM " + QuoteIdent(p.lvl.rp) + "." + QuoteIdent(p.lvl.measurement)
+	sums, maxes := rollupCols()
+	if p.rows {
+		var cols []string
+		for _, c := range append(sums, maxes...) {
+			cols = append(cols, QuoteIdent(c))
+		}
+		return []string{"SELECT " + strings.Join(cols, ", ") + from + cond}
+	}
+	agg := func(fn string, cs []string) string {
+		parts := make([]string, len(cs))
+		for i, c := range cs {
+			parts[i] = fn + "(" + QuoteIdent(c) + ") AS " + QuoteIdent(c)
+		}
+		return "SELECT " + strings.Join(parts, ", ") + from + cond
+	}
+	// Five requests of two or three aggregates: they run on every core (one request's
+	// statements run one after another) and each answers 2,450 rows.
+	return []string{agg("sum", sums[:3]), agg("sum", sums[3:5]), agg("sum", sums[5:]), agg("max", maxes[:2]), agg("max", maxes[2:])}
+}
+
+// readPiece reads one query of a piece into per-pair parts.
+func (r *Reader) readPiece(ctx context.Context, p piece, q string) (map[mesh.Pair]*part, error) {
+	res, err := r.c.query(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	if len(res) == 0 {
+		return map[mesh.Pair]*part{}, nil
+	}
+	if p.lvl == nil {
+		return rawRowParts(res[0].Series)
+	}
+	return rollupRowParts(res[0].Series), nil
+}
+
+// maxRollupCount bounds a rollup's test counts: a bucket of 10 min holds a few tests per
+// pair and agent, a window's sum some thousands; more is a broken writer.
+const maxRollupCount = 1e9
+
+// rollupRowParts adds up rollup rows (buckets, or sums and maxima of buckets) per pair.
+// A value no rollup can hold (a negative or fractional count, more successful tests than
+// tests, a sum or max that is not finite) marks the pair broken: it is read from raw
+// data, never shown from the rollup.
+func rollupRowParts(rows []models.Row) map[mesh.Pair]*part {
+	out := map[mesh.Pair]*part{}
+	for _, s := range allSeries(rows) {
+		pr := mesh.Pair{Src: s.tags["src_pop"], Dst: s.tags["dst_pop"]}
+		pt := out[pr]
+		if pt == nil {
+			pt = newPart()
+			out[pr] = pt
+		}
+		for _, row := range s.rows {
+			var n, good float64
+			for col := range s.col {
+				if col == "time" {
+					continue
+				}
+				v, ok := s.float(row, col)
+				if !ok {
+					continue
+				}
+				switch col {
+				case "n", "good", "bad":
+					if v < 0 || v > maxRollupCount || v != math.Trunc(v) {
+						pt.broken = fmt.Sprintf("rollup holds %s = %g", col, v)
+						continue
+					}
+				}
+				if math.IsInf(v, 0) || math.IsNaN(v) {
+					pt.broken = fmt.Sprintf("rollup holds %s = %g", col, v)
+					continue
+				}
+				switch col {
+				case "n":
+					n = v
+				case "good":
+					good = v
+				}
+				addRollupValue(pt, col, v)
+			}
+			if good > n {
+				pt.broken = fmt.Sprintf("rollup holds %g successful tests of %g", good, n)
+			}
+		}
+	}
+	return out
+}
+
+// hybridRead reads pieces as concurrent requests and adds their parts up per pair. The
+// first request starts at once, the others when gate closes (nil: at once): the first
+// paint's request then shares the cores with one other only.
+func (r *Reader) hybridRead(ctx context.Context, pieces []piece, gate <-chan struct{}) (map[mesh.Pair]*part, error) {
+	type job struct {
+		p piece
+		q string
+	}
+	var jobs []job
+	for _, p := range pieces {
+		for _, q := range r.pieceQueries(p) {
+			jobs = append(jobs, job{p, q})
+		}
+	}
+	results := make([]map[mesh.Pair]*part, len(jobs))
+	errs := make([]error, len(jobs))
+	var wg sync.WaitGroup
+	for i, j := range jobs {
+		wg.Go(func() {
+			if i > 0 && gate != nil {
+				select {
+				case <-gate:
+				case <-ctx.Done():
+				}
+			}
+			results[i], errs[i] = r.readPiece(ctx, j.p, j.q)
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", jobs[i].p, err)
+		}
+	}
+	total := map[mesh.Pair]*part{}
+	for _, res := range results {
+		for p, pt := range res {
+			if total[p] == nil {
+				total[p] = newPart()
+			}
+			add(total[p], pt)
+		}
+	}
+	return total, nil
+}
+
+// rawCounts is the number of tests of every pair over the window, from the raw tests.
+func (r *Reader) rawCounts(ctx context.Context, h *hybridPlan) (map[mesh.Pair]float64, error) {
+	p := piece{lo: h.start, hi: h.end, loOpen: true, hiClosed: true}
+	res, err := r.c.query(ctx, `SELECT count("loss_pct") AS "n" FROM "ping" WHERE `+p.cond()+" AND "+knownDst+` GROUP BY "src_pop", "dst_pop"`)
+	if err != nil {
+		return nil, err
+	}
+	out := map[mesh.Pair]float64{}
+	for _, rs := range res {
+		for _, s := range allSeries(rs.Series) {
+			if len(s.rows) == 0 {
+				continue
+			}
+			if v, ok := s.float(s.rows[0], "n"); ok && v > 0 {
+				out[mesh.Pair{Src: textsafe.Name(s.tags["src_pop"]), Dst: textsafe.Name(s.tags["dst_pop"])}] = v
+			}
+		}
+	}
+	return out, nil
+}
+
+// behind are the pairs whose hybrid test count differs from the raw tests', sorted.
+func behind(hy map[mesh.Pair]*part, raw map[mesh.Pair]float64) []mesh.Pair {
+	var out []mesh.Pair
+	for p, n := range raw {
+		if pt := hy[p]; pt == nil || pt.n != n || pt.broken != "" {
+			out = append(out, p)
+		}
+	}
+	for p, pt := range hy {
+		if _, ok := raw[p]; !ok && (pt.n > 0 || pt.broken != "") {
+			out = append(out, p)
+		}
+	}
+	slices.SortFunc(out, func(a, b mesh.Pair) int {
+		if c := strings.Compare(a.Src, b.Src); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Dst, b.Dst)
+	})
+	return out
+}
+
+// setPart puts a pair's sums, counts and maxima over the window into its accumulator
+// (the newest test, from last(), stays).
+func (rd *mread) setPart(p mesh.Pair, pt *part) {
+	rd.mu.Lock()
+	defer rd.mu.Unlock()
+	a := rd.acc(p)
+	a.n, a.haveN, a.good, a.inGood, a.bad, a.err = pt.n, true, pt.good, pt.good > 0, pt.bad, ""
+	if pt.broken != "" {
+		a.err = "implausible value: " + pt.broken
+	}
+	for _, m := range mesh.Metrics {
+		den := pt.good
+		if !goodOnly(m) {
+			den = pt.n
+		}
+		a.cell.Values[m][mesh.Mean], a.cell.Values[m][mesh.Max] = mesh.EmptyCell().Values[m][mesh.Mean], mesh.EmptyCell().Values[m][mesh.Max]
+		if den > 0 {
+			a.cell.Values[m][mesh.Mean] = pt.sum[m] / den
+		}
+		if v, ok := pt.max[m]; ok {
+			a.cell.Values[m][mesh.Max] = v
+		}
+	}
+}
+
+// pairsCond selects the given pairs.
+func pairsCond(ps []mesh.Pair) string {
+	parts := make([]string, len(ps))
+	for i, p := range ps {
+		parts[i] = "(" + pairCond(p.Src, p.Dst) + ")"
+	}
+	return "(" + strings.Join(parts, " OR ") + ")"
+}
+
+// setLast puts a pair's newest test (from raw rows) into its accumulator.
+func (rd *mread) setLast(p mesh.Pair, pt *part) {
+	if pt.lastTime.IsZero() {
+		return
+	}
+	rd.mu.Lock()
+	defer rd.mu.Unlock()
+	a := rd.acc(p)
+	a.lastRTT, a.haveLast, a.cell.Last.Time = pt.lastRTT, true, pt.lastTime
+	for _, m := range mesh.Metrics {
+		if v, ok := pt.last[m]; ok {
+			a.cell.Values[m][mesh.Last] = v
+		}
+	}
+	if pt.lastTime.After(rd.newest) {
+		rd.newest = pt.lastTime
+	}
+}
+
+// copyLast takes pair p's newest test from another read.
+func (rd *mread) copyLast(p mesh.Pair, from *pairAcc) {
+	rd.mu.Lock()
+	defer rd.mu.Unlock()
+	a := rd.acc(p)
+	a.lastRTT, a.haveLast, a.cell.Last.Time = from.lastRTT, from.haveLast, from.cell.Last.Time
+	for _, m := range mesh.Metrics {
+		a.cell.Values[m][mesh.Last] = from.cell.Values[m][mesh.Last]
+	}
+	if from.cell.Last.Time.After(rd.newest) {
+		rd.newest = from.cell.Last.Time
+	}
+}
+
+// hybridSteps reads the window with plan h (see above). The raw tests at the window's
+// end come first, alone: they hold the newest test of every pair that is still tested,
+// which is the first paint (last() over the window costs InfluxDB as much as an
+// aggregate). Then the other pieces at once; last() for pairs the end left out; then the
+// check against the raw test counts. It reports fallback when too many pairs' rollups
+// are behind: the caller reads the window raw.
+func (r *Reader) hybridSteps(ctx context.Context, h *hybridPlan, step func(Step)) (rd *mread, fallback []mesh.Pair, err error) {
+	pinned := r.At(r.window, h.end)
+	rd = &mread{r: pinned, accs: map[mesh.Pair]*pairAcc{}, have: map[statKey]bool{}, via: h.via()}
+	wrap := func(err error) error { return fmt.Errorf("read the mesh over %s: %w", pinned.describe(), err) }
+	pieces := h.pieces
+	var tail, hy map[mesh.Pair]*part
+	var hyErr error
+	hyDone := make(chan struct{})
+	if n := len(pieces); pieces[n-1].lvl == nil {
+		gate := make(chan struct{})
+		go func() {
+			defer close(hyDone)
+			hy, hyErr = pinned.hybridRead(ctx, pieces[:n-1], gate)
+		}()
+		t, err := pinned.hybridRead(ctx, pieces[n-1:], nil)
+		close(gate)
+		if err != nil {
+			<-hyDone
+			return nil, nil, wrap(err)
+		}
+		tail = t
+		for p, pt := range tail {
+			rd.setLast(p, pt)
+		}
+		rd.mu.Lock()
+		for _, m := range mesh.Metrics {
+			rd.have[statKey{m, mesh.Last}] = true
+		}
+		rd.mu.Unlock()
+		step(rd.step("mean, max, counts"))
+	} else {
+		go func() {
+			defer close(hyDone)
+			hy, hyErr = pinned.hybridRead(ctx, pieces, nil)
+		}()
+	}
+	<-hyDone
+	if hyErr != nil {
+		return nil, nil, wrap(hyErr)
+	}
+	for p, pt := range tail {
+		if hy[p] == nil {
+			hy[p] = newPart()
+		}
+		add(hy[p], pt)
+	}
+	// Pairs not tested at the window's end: their newest test from last().
+	var quiet []mesh.Pair
+	for p := range hy {
+		if tail[p] == nil || tail[p].lastTime.IsZero() {
+			quiet = append(quiet, p)
+		}
+	}
+	if len(quiet) > 0 {
+		sub := &mread{r: pinned, accs: map[mesh.Pair]*pairAcc{}, have: map[statKey]bool{}}
+		if len(quiet) <= hybridRereadMax {
+			sub.pairs = pairsCond(quiet)
+		}
+		if err := sub.run(ctx, sub.lastStmts(), true); err != nil {
+			return nil, nil, wrap(err)
+		}
+		for p, a := range sub.accs {
+			rd.copyLast(p, a)
+		}
+	}
+	for p, pt := range hy {
+		rd.setPart(p, pt)
+	}
+	rd.mu.Lock()
+	rd.ranGood = true // a pair without successful tests is failed from now on
+	for _, m := range mesh.Metrics {
+		rd.have[statKey{m, mesh.Last}], rd.have[statKey{m, mesh.Mean}], rd.have[statKey{m, mesh.Max}] = true, true, true
+	}
+	rd.mu.Unlock()
+	step(rd.step("check against raw test counts"))
+	counts, err := pinned.rawCounts(ctx, h)
+	if err != nil {
+		return nil, nil, wrap(err)
+	}
+	late := behind(hy, counts)
+	switch {
+	case len(late) == 0:
+		rd.via += ", checked"
+	case len(late) > hybridRereadMax:
+		return nil, late, nil
+	default:
+		// Those pairs alone, from raw data.
+		sub := &mread{r: pinned, accs: map[mesh.Pair]*pairAcc{}, have: map[statKey]bool{}, pairs: pairsCond(late)}
+		stmts := append(sub.statStmts(mesh.Mean, mesh.Max), sub.countStmts()...)
+		stmts = append(stmts, sub.lastStmts()...)
+		if err := sub.run(ctx, stmts, false); err != nil {
+			return nil, nil, wrap(err)
+		}
+		for _, p := range late {
+			a := sub.accs[p]
+			if a == nil || a.n == 0 {
+				rd.mu.Lock()
+				delete(rd.accs, p) // no test in the window after all
+				rd.mu.Unlock()
+				continue
+			}
+			rd.setPart(p, accPart(a))
+			rd.copyLast(p, a)
+		}
+		rd.via += fmt.Sprintf(", %d %s raw (rollup behind, e.g. %s→%s)", len(late), plural(len(late), "pair", "pairs"), late[0].Src, late[0].Dst)
+	}
+	step(rd.step(""))
+	return rd, nil, nil
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
