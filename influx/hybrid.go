@@ -338,12 +338,7 @@ const maxRollupCount = 1e9
 func rollupRowParts(rows []models.Row) map[mesh.Pair]*part {
 	out := map[mesh.Pair]*part{}
 	for _, s := range allSeries(rows) {
-		pr := mesh.Pair{Src: s.tags["src_pop"], Dst: s.tags["dst_pop"]}
-		pt := out[pr]
-		if pt == nil {
-			pt = newPart()
-			out[pr] = pt
-		}
+		pt := partOf(out, s)
 		for _, row := range s.rows {
 			var n, good float64
 			for col := range s.col {

@@ -87,18 +87,24 @@ func (r *Reader) readParts(ctx context.Context, ranges ...[2]time.Time) ([]map[m
 	return out, nil
 }
 
+// partOf is the part of a series' pair (tags already sanitised), made when new.
+func partOf(parts map[mesh.Pair]*part, s series) *part {
+	p := mesh.Pair{Src: s.tags["src_pop"], Dst: s.tags["dst_pop"]}
+	pt := parts[p]
+	if pt == nil {
+		pt = newPart()
+		parts[p] = pt
+	}
+	return pt
+}
+
 // rawRowParts adds up raw tests (rows of the metric fields, grouped by pair) into
 // per-pair parts, as the aggregates would: counts of all and of successful tests, sums
 // and maxima over successful tests (loss: all), implausible points counted.
 func rawRowParts(rows []models.Row) (map[mesh.Pair]*part, error) {
 	parts := map[mesh.Pair]*part{}
 	for _, s := range allSeries(rows) {
-		p := mesh.Pair{Src: s.tags["src_pop"], Dst: s.tags["dst_pop"]}
-		pt := parts[p]
-		if pt == nil {
-			pt = newPart()
-			parts[p] = pt
-		}
+		pt := partOf(parts, s)
 		for _, row := range s.rows {
 			t, err := s.time(row)
 			if err != nil {
