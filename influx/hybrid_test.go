@@ -137,6 +137,44 @@ func TestHybridMatchesRaw(t *testing.T) {
 			}
 		})
 	}
+	// A window ending now, read hybrid, then refreshed a minute later: the merge of the
+	// checked totals with the raw tails is the raw read of the new window.
+	t.Run("refresh", func(t *testing.T) {
+		now := end
+		live := r.At(24*time.Hour, time.Time{})
+		live.SetClock(func() time.Time { return now })
+		prev, err := live.ReadMesh(ctxT(t), mesh.Mean, func(Step) {})
+		if err != nil || prev == nil {
+			t.Fatalf("read: %v %v", prev, err)
+		}
+		if !strings.HasPrefix(prev.Step.Via, "rollup 1h+10m and raw edges") {
+			t.Fatalf("read via %q", prev.Step.Via)
+		}
+		now = end.Add(time.Minute)
+		next, err := live.Refresh(ctxT(t), prev, mesh.Mean, func(Step) {})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rawNext := r.At(24*time.Hour, now)
+		_ = rawNext.SetRollup("raw")
+		w := read(t, rawNext)
+		for _, p := range pairsOf(w.Matrix) {
+			g, wc := next.Step.Matrix.Cell(p.Src, p.Dst), *w.Matrix.Cell(p.Src, p.Dst)
+			if g == nil {
+				t.Fatalf("%v: no cell after refresh", p)
+			}
+			for _, m := range mesh.Metrics {
+				wc.Values[m][mesh.P95] = g.Values[m][mesh.P95]
+				if !next.Step.Has(m, mesh.Max) {
+					wc.Values[m][mesh.Max] = g.Values[m][mesh.Max]
+				}
+			}
+			compareCells(t, p, g, wc)
+		}
+		if next.Step.Via != prev.Step.Via {
+			t.Errorf("refresh via %q, read %q", next.Step.Via, prev.Step.Via)
+		}
+	})
 	// A late test: in a bucket both levels had rolled up already.
 	late := mesh.PingResult{Time: end.Add(-12*time.Hour + 30*time.Second), Src: "ams-2", SrcPop: "ams", Dst: "198.18.0.3", DstPop: "sin"}
 	late.DerivePing(5, []float64{500, 500, 500, 500, 500}, -1)

@@ -33,7 +33,9 @@ tests, sums, minima, maxima, newest values and histogram counts) in their own
 retention policies (mt_rollup_10m: 35 days, mt_rollup_1h: 400 days,
 mt_rollup_6h: 800 days; each level is summed from the finer one, the 6 h level
 from the 1 h level, never from raw tests), and compute them for the data
-already there (--backfill). history then reads a 3-day window from the 10 min
+already there (--backfill). history then reads windows of 3 to 24 hours from
+whole 1 h and 10 min buckets with the edges from raw tests (exactly the raw
+tests' numbers, checked against their counts), a 3-day window from the 10 min
 rollup, up to 5 days from the 1 h rollup and longer ones from the 6 h rollup
 (--rollup auto) and says so in the status bar. Works on a workshop database
 as it is (failed stored as text): only the RTT, jitter and loss fields are
