@@ -538,7 +538,7 @@ func (rd *mread) copyLast(p mesh.Pair, from *pairAcc) {
 // aggregate). Then the other pieces at once; last() for pairs the end left out; then the
 // check against the raw test counts. It reports fallback when too many pairs' rollups
 // are behind: the caller reads the window raw.
-func (r *Reader) hybridSteps(ctx context.Context, h *hybridPlan, step func(Step)) (rd *mread, fallback []mesh.Pair, err error) {
+func (r *Reader) hybridSteps(ctx context.Context, h *hybridPlan, p95 bool, step func(Step)) (rd *mread, fallback []mesh.Pair, err error) {
 	pinned := r.At(r.window, h.end)
 	rd = &mread{r: pinned, accs: map[mesh.Pair]*pairAcc{}, have: map[statKey]bool{}, via: h.via()}
 	wrap := func(err error) error { return fmt.Errorf("read the mesh over %s: %w", pinned.describe(), err) }
@@ -643,6 +643,14 @@ func (r *Reader) hybridSteps(ctx context.Context, h *hybridPlan, step func(Step)
 			rd.copyLast(p, a)
 		}
 		rd.via += fmt.Sprintf(", %d %s raw (rollup behind, e.g. %s→%s)", len(late), plural(len(late), "pair", "pairs"), late[0].Src, late[0].Dst)
+	}
+	if p95 {
+		// p95 on screen: from the raw tests (percentile() is ~10x a mean), after the
+		// rest is on screen.
+		step(rd.step("p95"))
+		if err := rd.run(ctx, rd.statStmts(mesh.P95), false); err != nil {
+			return nil, nil, wrap(err)
+		}
 	}
 	step(rd.step(""))
 	return rd, nil, nil

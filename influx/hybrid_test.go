@@ -137,6 +137,26 @@ func TestHybridMatchesRaw(t *testing.T) {
 			}
 		})
 	}
+	// p95 on screen: mean and max as above, then p95 from the raw tests, as the raw read's.
+	t.Run("p95", func(t *testing.T) {
+		rr := r.At(24*time.Hour, end)
+		rr.SetClock(func() time.Time { return end.Add(3 * time.Hour) })
+		var steps []Step
+		if err := rr.MatrixSteps(ctxT(t), mesh.P95, func(st Step) { steps = append(steps, st) }); err != nil {
+			t.Fatal(err)
+		}
+		var raw95 *mesh.Matrix
+		if err := raw.MatrixSteps(ctxT(t), mesh.P95, func(st Step) { raw95 = st.Matrix }); err != nil {
+			t.Fatal(err)
+		}
+		got := steps[len(steps)-1]
+		if len(steps) < 2 || steps[len(steps)-2].Pending != "p95" || !got.Has(mesh.Latency, mesh.P95) {
+			t.Fatalf("steps %d, pending before the last %q", len(steps), steps[len(steps)-2].Pending)
+		}
+		for _, p := range pairsOf(raw95) {
+			compareCells(t, p, got.Matrix.Cell(p.Src, p.Dst), *raw95.Cell(p.Src, p.Dst))
+		}
+	})
 	// A window ending now, read hybrid, then refreshed a minute later: the merge of the
 	// checked totals with the raw tails is the raw read of the new window.
 	t.Run("refresh", func(t *testing.T) {

@@ -500,16 +500,14 @@ func (r *Reader) matrixSteps(ctx context.Context, want mesh.Stat, step func(Step
 		return nil, nil
 	}
 	viaNote := ""
-	if want != mesh.P95 {
-		// Hours of raw tests: whole rollup buckets with raw edges, checked (hybrid.go).
-		// p95 on screen needs the raw tests (a rollup's is within a histogram bucket).
-		if h := r.planHybrid(ctx); h != nil {
-			rd, late, err := r.hybridSteps(ctx, h, step)
-			if err != nil || late == nil {
-				return rd, err
-			}
-			viaNote = fmt.Sprintf("raw (rollup behind for %d pairs, e.g. %s→%s)", len(late), late[0].Src, late[0].Dst)
+	// Hours of raw tests: whole rollup buckets with raw edges, checked (hybrid.go); p95
+	// on screen then comes from the raw tests (a rollup's is within a histogram bucket).
+	if h := r.planHybrid(ctx); h != nil {
+		rd, late, err := r.hybridSteps(ctx, h, want == mesh.P95, step)
+		if err != nil || late == nil {
+			return rd, err
 		}
+		viaNote = fmt.Sprintf("raw (rollup behind for %d pairs, e.g. %s→%s)", len(late), late[0].Src, late[0].Dst)
 	}
 	rd := &mread{r: r, accs: map[mesh.Pair]*pairAcc{}, have: map[statKey]bool{}, via: viaNote}
 	rd.lvl = r.pickRollup(ctx)

@@ -190,6 +190,8 @@ func measure(ctx context.Context, base string, end time.Time, window time.Durati
 		"meshtop 24 h (auto: rollups + raw edges): complete, checked",         // 25
 		"meshtop 24 h ending now (auto, unsettled tail read as rows): filled", // 26
 		"meshtop 24 h ending now (auto): complete, checked",                   // 27
+		"meshtop 24 h p95 on screen (auto): filled (mean, max)",               // 28
+		"meshtop 24 h p95 on screen (auto): complete with raw p95",            // 29
 	}
 	ts := make([]*timing, len(names))
 	for i, n := range names {
@@ -256,6 +258,11 @@ func measure(ctx context.Context, base string, end time.Time, window time.Durati
 				return err
 			}
 			ts[6].add(time.Since(t0))
+			ra := r.At(window, end)
+			_ = ra.SetRollup("auto")
+			if _, _, err := timeSteps(ctx, ra, mesh.P95, nil, ts[28], ts[29]); err != nil {
+				return err
+			}
 		}
 		// Incremental refresh: a complete read at end, then one 60 s later.
 		now := end
@@ -312,7 +319,7 @@ func measure(ctx context.Context, base string, end time.Time, window time.Durati
 			if i == 1 {
 				paint, filled, complete = nil, ts[26], ts[27]
 			}
-			hy, via, err := timeSteps(ctx, ra, paint, filled, complete)
+			hy, via, err := timeSteps(ctx, ra, mesh.Mean, paint, filled, complete)
 			if err != nil {
 				return err
 			}
@@ -549,12 +556,12 @@ func dropShards(base, rp string) error {
 // timeSteps runs a progressive read and times its first paint, the step where mean and
 // max of latency, jitter % and loss are all in (filled) and its end; nil timings are
 // not kept.
-func timeSteps(ctx context.Context, r *influx.Reader, paint, filled, complete *timing) (*mesh.Matrix, string, error) {
+func timeSteps(ctx context.Context, r *influx.Reader, want mesh.Stat, paint, filled, complete *timing) (*mesh.Matrix, string, error) {
 	t0 := time.Now()
 	n, got := 0, false
 	var final *mesh.Matrix
 	var via string
-	err := r.MatrixSteps(ctx, mesh.Mean, func(s influx.Step) {
+	err := r.MatrixSteps(ctx, want, func(s influx.Step) {
 		if n++; n == 1 && paint != nil {
 			paint.add(time.Since(t0))
 		}
