@@ -2,6 +2,7 @@ package influx
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -380,6 +381,9 @@ func rollupRowParts(rows []models.Row) map[mesh.Pair]*part {
 // first request starts at once, the others when gate closes (nil: at once): the first
 // paint's request then shares the cores with one other only.
 func (r *Reader) hybridRead(ctx context.Context, pieces []piece, gate <-chan struct{}) (map[mesh.Pair]*part, error) {
+	// One failed request ends the others: the read fails as a whole.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	type job struct {
 		p piece
 		q string
@@ -401,14 +405,21 @@ func (r *Reader) hybridRead(ctx context.Context, pieces []piece, gate <-chan str
 				case <-ctx.Done():
 				}
 			}
-			results[i], errs[i] = r.readPiece(ctx, j.p, j.q)
+			if results[i], errs[i] = r.readPiece(ctx, j.p, j.q); errs[i] != nil {
+				cancel()
+			}
 		})
 	}
 	wg.Wait()
+	var first error
 	for i, err := range errs {
-		if err != nil {
-			return nil, fmt.Errorf("read %s: %w", jobs[i].p, err)
+		// The first error that is not the others' cancellation.
+		if err != nil && (first == nil || (errors.Is(first, context.Canceled) && !errors.Is(err, context.Canceled))) {
+			first = fmt.Errorf("read %s: %w", jobs[i].p, err)
 		}
+	}
+	if first != nil {
+		return nil, first
 	}
 	total := map[mesh.Pair]*part{}
 	for _, res := range results {
@@ -548,13 +559,16 @@ func (r *Reader) hybridSteps(ctx context.Context, h *hybridPlan, p95 bool, step 
 	hyDone := make(chan struct{})
 	if n := len(pieces); pieces[n-1].lvl == nil {
 		gate := make(chan struct{})
+		restCtx, cancel := context.WithCancel(ctx)
+		defer cancel()
 		go func() {
 			defer close(hyDone)
-			hy, hyErr = pinned.hybridRead(ctx, pieces[:n-1], gate)
+			hy, hyErr = pinned.hybridRead(restCtx, pieces[:n-1], gate)
 		}()
 		t, err := pinned.hybridRead(ctx, pieces[n-1:], nil)
 		close(gate)
 		if err != nil {
+			cancel()
 			<-hyDone
 			return nil, nil, wrap(err)
 		}
@@ -567,7 +581,9 @@ func (r *Reader) hybridSteps(ctx context.Context, h *hybridPlan, p95 bool, step 
 			rd.have[statKey{m, mesh.Last}] = true
 		}
 		rd.mu.Unlock()
-		step(rd.step("mean, max, counts"))
+		if len(tail) > 0 { // nothing tested at the window's end: no empty grid first
+			step(rd.step("mean, max, counts"))
+		}
 	} else {
 		go func() {
 			defer close(hyDone)

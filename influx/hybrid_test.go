@@ -1,7 +1,14 @@
 package influx
 
 import (
+	"bytes"
 	"fmt"
+	"io"
+	"log"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -193,6 +200,36 @@ func TestHybridMatchesRaw(t *testing.T) {
 		}
 		if next.Step.Via != prev.Step.Via {
 			t.Errorf("refresh via %q, read %q", next.Step.Via, prev.Step.Via)
+		}
+	})
+	// A piece that fails fails the read, naming the piece, and ends the other requests.
+	t.Run("a failing piece", func(t *testing.T) {
+		target, _ := url.Parse(cfg.URL)
+		rp := httputil.NewSingleHostReverseProxy(target)
+		rp.ErrorLog = log.New(io.Discard, "", 0) // the others' cancellation is expected
+		px := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, q *http.Request) {
+			body, _ := io.ReadAll(q.Body)
+			q.Body = io.NopCloser(bytes.NewReader(body))
+			form, _ := url.ParseQuery(string(body))
+			if stmt := form.Get("q"); strings.Contains(stmt, `sum("n")`) && strings.Contains(stmt, "ping_1h") {
+				w.Header().Set("X-Influxdb-Version", "1.6.7")
+				http.Error(w, `{"error":"engine: shard gone"}`, http.StatusInternalServerError)
+				return
+			}
+			rp.ServeHTTP(w, q)
+		}))
+		defer px.Close()
+		c := cfg
+		c.URL = px.URL
+		pr, err := NewReader(c, 24*time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pr.SetEnd(end)
+		pr.SetClock(func() time.Time { return end.Add(3 * time.Hour) })
+		err = pr.MatrixSteps(ctxT(t), mesh.Mean, func(Step) {})
+		if err == nil || !strings.Contains(err.Error(), "read 1h sums") || !strings.Contains(err.Error(), "shard gone") {
+			t.Fatalf("error %v", err)
 		}
 	})
 	// A late test: in a bucket both levels had rolled up already.

@@ -1,14 +1,11 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"os/exec"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/meshtop/meshtop/influx/influxtest"
 )
 
 // TestHistoryHybridInTmux is the operator's journey to fast history: `meshtop rollup`
@@ -16,29 +13,10 @@ import (
 // rollups' whole buckets with raw edges and says so, checked, in the status bar; the
 // numbers are the raw read's (the same grid with --rollup raw), at each terminal size.
 func TestHistoryHybridInTmux(t *testing.T) {
-	srv := influxtest.Start(t, influxtest.Options{})
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	if err := srv.CreateDatabase(ctx, "metricsdb"); err != nil {
-		t.Fatal(err)
-	}
+	srv, ctx := metricsDB(t, 90*time.Second)
 	end := time.Now().UTC().Truncate(time.Minute)
-	var b strings.Builder
-	pops := []string{"ams", "fra", "sin"}
-	for i := range 8 * 60 {
-		at := end.Add(-time.Duration(8*60-i) * time.Minute)
-		for si, s := range pops {
-			for di, d := range pops {
-				if s == d {
-					continue
-				}
-				rtt := 10 + 30*si + 7*di + i%5
-				fmt.Fprintf(&b, "ping,dst=198.18.0.%d,dst_pop=%s,public_ip=203.0.113.9,src_pop=%s,src_slug=%s-1 avg_rtt_ms=%d.0,failed=\"0\",jitter_ms=1.0,jitter_pct=5.0,loss_pct=0.0 %d\n",
-					di+1, d, s, s, rtt, at.UnixNano())
-			}
-		}
-	}
-	if err := srv.WriteLines(ctx, "metricsdb", b.String()); err != nil {
+	lines := meshLines([]string{"ams", "fra", "sin"}, end, 8*60, func(i, si, di int) int { return 10 + 30*si + 7*di + i%5 })
+	if err := srv.WriteLines(ctx, "metricsdb", lines); err != nil {
 		t.Fatal(err)
 	}
 	bin := buildBinary(t)

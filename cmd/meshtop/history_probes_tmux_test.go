@@ -1,25 +1,17 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/meshtop/meshtop/influx/influxtest"
 )
 
 // TestHistoryProbesInTmux drills into a pair from a real influxd: the smoke of the
 // probes and the per-probe rows (Packet 0-4, `p`) come from the ping points'
 // probe_N_rtt_ms, as live does from its tests.
 func TestHistoryProbesInTmux(t *testing.T) {
-	srv := influxtest.Start(t, influxtest.Options{})
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	if err := srv.CreateDatabase(ctx, "metricsdb"); err != nil {
-		t.Fatal(err)
-	}
+	srv, ctx := metricsDB(t, 60*time.Second)
 	end := time.Now().UTC().Truncate(time.Minute)
 	var b strings.Builder
 	for i := range 30 {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -11,8 +10,6 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/meshtop/meshtop/influx/influxtest"
 )
 
 // slowMeans is a real reverse proxy in front of influxd that holds back the answers to
@@ -52,32 +49,15 @@ func slowMeans(t *testing.T, target string, release <-chan struct{}) (*httptest.
 // tests) shows while the means are still loading, then the means; the window picker and
 // stepping back in time change the range in the status bar.
 func TestHistoryInTmux(t *testing.T) {
-	srv := influxtest.Start(t, influxtest.Options{})
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	if err := srv.CreateDatabase(ctx, "metricsdb"); err != nil {
-		t.Fatal(err)
-	}
+	srv, ctx := metricsDB(t, 60*time.Second)
 	end := time.Now().UTC().Truncate(time.Minute)
-	var b strings.Builder
-	pops := []string{"ams", "fra", "sin"}
-	for i := range 30 {
-		at := end.Add(-time.Duration(30-i) * time.Minute)
-		for si, s := range pops {
-			for di, d := range pops {
-				if s == d {
-					continue
-				}
-				rtt := 10 + 30*si + 7*di
-				if i == 29 {
-					rtt += 500 // the newest test: "last" reads differently from the mean
-				}
-				fmt.Fprintf(&b, "ping,dst=198.18.0.%d,dst_pop=%s,public_ip=203.0.113.9,src_pop=%s,src_slug=%s-1 avg_rtt_ms=%d.0,failed=\"0\",jitter_ms=1.0,jitter_pct=5.0,loss_pct=0.0 %d\n",
-					di+1, d, s, s, rtt, at.UnixNano())
-			}
+	lines := meshLines([]string{"ams", "fra", "sin"}, end, 30, func(i, si, di int) int {
+		if i == 29 {
+			return 10 + 30*si + 7*di + 500 // the newest test: "last" reads differently from the mean
 		}
-	}
-	if err := srv.WriteLines(ctx, "metricsdb", b.String()); err != nil {
+		return 10 + 30*si + 7*di
+	})
+	if err := srv.WriteLines(ctx, "metricsdb", lines); err != nil {
 		t.Fatal(err)
 	}
 	release := make(chan struct{})

@@ -20,12 +20,7 @@ import (
 // TestHistoryUI feeds the real UI from a real influxd holding data meshtop recorded:
 // the grid appears, and the drill-down shows the pair's hop path from history.
 func TestHistoryUI(t *testing.T) {
-	srv := influxtest.Start(t, influxtest.Options{})
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	if err := srv.CreateDatabase(ctx, "metricsdb"); err != nil {
-		t.Fatal(err)
-	}
+	srv, ctx := metricsDB(t, 60*time.Second)
 	rec, err := influx.NewRecorder(influx.RecorderConfig{Config: influx.Config{URL: srv.URL}, PublicIP: "203.0.113.9"})
 	if err != nil {
 		t.Fatal(err)

@@ -1,14 +1,12 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"os/exec"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/meshtop/meshtop/influx/influxtest"
 	"github.com/meshtop/meshtop/probe"
 	"github.com/meshtop/meshtop/probe/scoutertest"
 )
@@ -18,12 +16,7 @@ import (
 // recording into the same database shows every row: its own measured, the others read
 // from InfluxDB.
 func TestShardedLiveShowsTheWholeMeshInTmux(t *testing.T) {
-	srv := influxtest.Start(t, influxtest.Options{})
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	if err := srv.CreateDatabase(ctx, "metricsdb"); err != nil {
-		t.Fatal(err)
-	}
+	srv, _ := metricsDB(t, 60*time.Second)
 	// Two PoPs per shard, each with a latency of its own, so a row's number says who
 	// measured it.
 	one, two := probe.Shard{K: 1, N: 2}, probe.Shard{K: 2, N: 2}
