@@ -407,15 +407,14 @@ func (h *historyState) syncView(m *Model) {
 	}
 }
 
-// render puts the range, the data's origin and what is loading into the status bar.
+// render puts the range, what is loading and the data's origin into the status bar.
 func (h *historyState) render(m *Model) {
 	text := h.tr.String()
 	if h.delta != deltaOff {
 		text += " Δ vs " + h.delta.String() + " earlier"
 	}
-	if h.via != "" {
-		text += " · " + h.via
-	}
+	// What is loading before where the data comes from: a narrow status bar cuts the
+	// end, and "loading" (with Esc) matters more while it lasts.
 	if h.loading {
 		switch {
 		case h.pending != "" && m.grid.stat != h.userStat:
@@ -425,6 +424,9 @@ func (h *historyState) render(m *Model) {
 		default:
 			text += " · loading… (esc cancels)"
 		}
+	}
+	if h.via != "" {
+		text += " · " + h.via
 	}
 	m.ui.cfg.Window = text // the config the sub-models share
 	m.status.err = h.failure
