@@ -42,7 +42,7 @@ func FuzzQueryAnswer(f *testing.F) {
 		}
 		_ = ans.Error()
 		r := &Reader{window: time.Hour}
-		rd := &mread{r: r, accs: map[mesh.Pair]*pairAcc{}, have: map[statKey]bool{}}
+		rd := newRead(r)
 		stmts := append(append(append(rd.lastStmts(), rd.statStmts(mesh.Mean, mesh.Max)...), rd.countStmts()...), rd.statStmts(mesh.P95)...)
 		for _, s := range stmts {
 			rd.fold(ans.Results, s)
@@ -54,7 +54,8 @@ func FuzzQueryAnswer(f *testing.F) {
 		checkMatrix(t, rd.matrix())
 		// The hybrid read's folding of raw rows and rollup rows.
 		for _, res := range ans.Results {
-			hy := &mread{r: r, accs: map[mesh.Pair]*pairAcc{}, have: map[statKey]bool{}, ranGood: true}
+			hy := newRead(r)
+			hy.ranGood = true
 			if parts, err := rawRowParts(res.Series); err == nil {
 				for p, pt := range parts {
 					hy.setPart(p, pt)

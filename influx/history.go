@@ -71,8 +71,8 @@ func sampleCheck(s mesh.Sample) error {
 func (r *Reader) rollupHistoryQuery(l *rollupLevel, src, dst string, bucket time.Duration) string {
 	return `SELECT min("avg_rtt_ms_min") AS "min_avg", sum("avg_rtt_ms_sum") / sum("good") AS "avg_rtt", max("avg_rtt_ms_max") AS "max_avg", ` +
 		`sum("jitter_ms_sum") / sum("good") AS "jm", sum("jitter_pct_sum") / sum("good") AS "jp", ` +
-		`sum("loss_pct_sum") / sum("n") AS "loss", sum("n") AS "n", sum("good") AS "good" ` +
-		"FROM " + QuoteIdent(l.rp) + "." + QuoteIdent(l.measurement) + " WHERE " + r.bucketCond() + " AND " + pairCond(src, dst) +
+		`sum("loss_pct_sum") / sum("n") AS "loss", sum("n") AS "n", sum("good") AS "good"` +
+		levelFrom(l) + " WHERE " + r.bucketCond() + " AND " + pairCond(src, dst) +
 		" GROUP BY time(" + durationLiteral(bucket) + ") fill(none)"
 }
 

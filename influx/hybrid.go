@@ -231,20 +231,11 @@ func (r *Reader) planHybrid(ctx context.Context) *hybridPlan {
 // since on; zero when it has none or cannot be read (the read goes raw). Bounded in time,
 // so InfluxDB opens only the shards of the window.
 func (r *Reader) levelEdge(ctx context.Context, l *rollupLevel, fn string, since time.Time) time.Time {
-	res, err := r.c.query(ctx, "SELECT "+fn+`("n") FROM `+QuoteIdent(l.rp)+"."+QuoteIdent(l.measurement)+" WHERE time >= "+timeLiteral(since))
+	ts, err := r.rowTimes(ctx, "SELECT "+fn+`("n")`+levelFrom(l)+" WHERE time >= "+timeLiteral(since))
 	if err != nil {
 		return time.Time{}
 	}
-	for _, rs := range res {
-		for _, s := range allSeries(rs.Series) {
-			if len(s.rows) > 0 {
-				if t, err := s.time(s.rows[0]); err == nil {
-					return t
-				}
-			}
-		}
-	}
-	return time.Time{}
+	return ts[0]
 }
 
 // rollupCols are the fields of a rollup bucket a hybrid read adds up, and how.
@@ -292,7 +283,7 @@ func (r *Reader) pieceQueries(p piece) []string {
 		}
 		return []string{"SELECT " + strings.Join(fields, ", ") + ` FROM "ping"` + cond}
 	}
-	from := " FROM " + QuoteIdent(p.lvl.rp) + "." + QuoteIdent(p.lvl.measurement)
+	from := levelFrom(p.lvl)
 	sums, maxes := rollupCols()
 	if p.rows {
 		var cols []string
@@ -491,7 +482,7 @@ func (rd *mread) setPart(p mesh.Pair, pt *part) {
 		if !goodOnly(m) {
 			den = pt.n
 		}
-		a.cell.Values[m][mesh.Mean], a.cell.Values[m][mesh.Max] = mesh.EmptyCell().Values[m][mesh.Mean], mesh.EmptyCell().Values[m][mesh.Max]
+		a.cell.Values[m][mesh.Mean], a.cell.Values[m][mesh.Max] = math.NaN(), math.NaN()
 		if den > 0 {
 			a.cell.Values[m][mesh.Mean] = pt.sum[m] / den
 		}
@@ -551,73 +542,15 @@ func (rd *mread) copyLast(p mesh.Pair, from *pairAcc) {
 // are behind: the caller reads the window raw.
 func (r *Reader) hybridSteps(ctx context.Context, h *hybridPlan, p95 bool, step func(Step)) (rd *mread, fallback []mesh.Pair, err error) {
 	pinned := r.At(r.window, h.end)
-	rd = &mread{r: pinned, accs: map[mesh.Pair]*pairAcc{}, have: map[statKey]bool{}, via: h.via()}
+	rd = newRead(pinned)
+	rd.via = h.via()
 	wrap := func(err error) error { return fmt.Errorf("read the mesh over %s: %w", pinned.describe(), err) }
-	pieces := h.pieces
-	var tail, hy map[mesh.Pair]*part
-	var hyErr error
-	hyDone := make(chan struct{})
-	if n := len(pieces); pieces[n-1].lvl == nil {
-		gate := make(chan struct{})
-		restCtx, cancel := context.WithCancel(ctx)
-		defer cancel()
-		go func() {
-			defer close(hyDone)
-			hy, hyErr = pinned.hybridRead(restCtx, pieces[:n-1], gate)
-		}()
-		t, err := pinned.hybridRead(ctx, pieces[n-1:], nil)
-		close(gate)
-		if err != nil {
-			cancel()
-			<-hyDone
-			return nil, nil, wrap(err)
-		}
-		tail = t
-		for p, pt := range tail {
-			rd.setLast(p, pt)
-		}
-		rd.mu.Lock()
-		for _, m := range mesh.Metrics {
-			rd.have[statKey{m, mesh.Last}] = true
-		}
-		rd.mu.Unlock()
-		if len(tail) > 0 { // nothing tested at the window's end: no empty grid first
-			step(rd.step("mean, max, counts"))
-		}
-	} else {
-		go func() {
-			defer close(hyDone)
-			hy, hyErr = pinned.hybridRead(ctx, pieces, nil)
-		}()
+	hy, err := rd.readPieces(ctx, h.pieces, step)
+	if err != nil {
+		return nil, nil, wrap(err)
 	}
-	<-hyDone
-	if hyErr != nil {
-		return nil, nil, wrap(hyErr)
-	}
-	for p, pt := range tail {
-		if hy[p] == nil {
-			hy[p] = newPart()
-		}
-		add(hy[p], pt)
-	}
-	// Pairs not tested at the window's end: their newest test from last().
-	var quiet []mesh.Pair
-	for p := range hy {
-		if tail[p] == nil || tail[p].lastTime.IsZero() {
-			quiet = append(quiet, p)
-		}
-	}
-	if len(quiet) > 0 {
-		sub := &mread{r: pinned, accs: map[mesh.Pair]*pairAcc{}, have: map[statKey]bool{}}
-		if len(quiet) <= hybridRereadMax {
-			sub.pairs = pairsCond(quiet)
-		}
-		if err := sub.run(ctx, sub.lastStmts(), true); err != nil {
-			return nil, nil, wrap(err)
-		}
-		for p, a := range sub.accs {
-			rd.copyLast(p, a)
-		}
+	if err := rd.lastOfQuiet(ctx, hy); err != nil {
+		return nil, nil, wrap(err)
 	}
 	for p, pt := range hy {
 		rd.setPart(p, pt)
@@ -640,23 +573,8 @@ func (r *Reader) hybridSteps(ctx context.Context, h *hybridPlan, p95 bool, step 
 	case len(late) > hybridRereadMax:
 		return nil, late, nil
 	default:
-		// Those pairs alone, from raw data.
-		sub := &mread{r: pinned, accs: map[mesh.Pair]*pairAcc{}, have: map[statKey]bool{}, pairs: pairsCond(late)}
-		stmts := append(sub.statStmts(mesh.Mean, mesh.Max), sub.countStmts()...)
-		stmts = append(stmts, sub.lastStmts()...)
-		if err := sub.run(ctx, stmts, false); err != nil {
+		if err := rd.rereadRaw(ctx, late); err != nil {
 			return nil, nil, wrap(err)
-		}
-		for _, p := range late {
-			a := sub.accs[p]
-			if a == nil || a.n == 0 {
-				rd.mu.Lock()
-				delete(rd.accs, p) // no test in the window after all
-				rd.mu.Unlock()
-				continue
-			}
-			rd.setPart(p, accPart(a))
-			rd.copyLast(p, a)
 		}
 		rd.via += fmt.Sprintf(", %d %s raw (rollup behind, e.g. %s→%s)", len(late), plural(len(late), "pair", "pairs"), late[0].Src, late[0].Dst)
 	}
@@ -670,6 +588,104 @@ func (r *Reader) hybridSteps(ctx context.Context, h *hybridPlan, p95 bool, step 
 	}
 	step(rd.step(""))
 	return rd, nil, nil
+}
+
+// readPieces reads the plan's pieces and adds them up per pair. When the last piece is
+// raw tests (the window's end), it goes first, sharing the cores with one other request,
+// and its newest tests are the first paint.
+func (rd *mread) readPieces(ctx context.Context, pieces []piece, step func(Step)) (map[mesh.Pair]*part, error) {
+	n := len(pieces)
+	if pieces[n-1].lvl != nil {
+		return rd.r.hybridRead(ctx, pieces, nil)
+	}
+	gate := make(chan struct{})
+	restCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var hy map[mesh.Pair]*part
+	var hyErr error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		hy, hyErr = rd.r.hybridRead(restCtx, pieces[:n-1], gate)
+	}()
+	tail, err := rd.r.hybridRead(ctx, pieces[n-1:], nil)
+	close(gate)
+	if err != nil {
+		cancel()
+		<-done
+		return nil, err
+	}
+	for p, pt := range tail {
+		rd.setLast(p, pt)
+	}
+	rd.mu.Lock()
+	for _, m := range mesh.Metrics {
+		rd.have[statKey{m, mesh.Last}] = true
+	}
+	rd.mu.Unlock()
+	if len(tail) > 0 { // nothing tested at the window's end: no empty grid first
+		step(rd.step("mean, max, counts"))
+	}
+	<-done
+	if hyErr != nil {
+		return nil, hyErr
+	}
+	for p, pt := range tail {
+		if hy[p] == nil {
+			hy[p] = newPart()
+		}
+		add(hy[p], pt)
+	}
+	return hy, nil
+}
+
+// lastOfQuiet reads the newest test of the pairs the window's end did not test, with
+// last() (of those pairs alone when they are few).
+func (rd *mread) lastOfQuiet(ctx context.Context, hy map[mesh.Pair]*part) error {
+	var quiet []mesh.Pair
+	rd.mu.Lock()
+	for p := range hy {
+		if a := rd.accs[p]; a == nil || !a.haveLast {
+			quiet = append(quiet, p)
+		}
+	}
+	rd.mu.Unlock()
+	if len(quiet) == 0 {
+		return nil
+	}
+	sub := newRead(rd.r)
+	if len(quiet) <= hybridRereadMax {
+		sub.pairs = pairsCond(quiet)
+	}
+	if err := sub.run(ctx, sub.lastStmts(), true); err != nil {
+		return err
+	}
+	for p, a := range sub.accs {
+		rd.copyLast(p, a)
+	}
+	return nil
+}
+
+// rereadRaw reads pairs whose rollup is behind again from the raw tests alone.
+func (rd *mread) rereadRaw(ctx context.Context, late []mesh.Pair) error {
+	sub := newRead(rd.r)
+	sub.pairs = pairsCond(late)
+	stmts := append(sub.statStmts(mesh.Mean, mesh.Max), sub.countStmts()...)
+	if err := sub.run(ctx, append(stmts, sub.lastStmts()...), false); err != nil {
+		return err
+	}
+	for _, p := range late {
+		a := sub.accs[p]
+		if a == nil || a.n == 0 {
+			rd.mu.Lock()
+			delete(rd.accs, p) // no test in the window after all
+			rd.mu.Unlock()
+			continue
+		}
+		rd.setPart(p, accPart(a))
+		rd.copyLast(p, a)
+	}
+	return nil
 }
 
 func plural(n int, one, many string) string {

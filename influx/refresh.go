@@ -295,7 +295,8 @@ func (r *Reader) Refresh(ctx context.Context, prev *MeshRead, want mesh.Stat, st
 	}
 	// The merged totals come from where the complete read's did (raw, or a checked
 	// hybrid read) plus raw tails: the status bar goes on saying so.
-	rd := &mread{r: r.At(r.window, end), accs: map[mesh.Pair]*pairAcc{}, have: map[statKey]bool{}, ranGood: true, via: prev.Step.Via}
+	rd := newRead(r.At(r.window, end))
+	rd.ranGood, rd.via = true, prev.Step.Via
 	for p, s := range next.settled {
 		tot := clonePart(s)
 		if f := next.fresh[p]; f != nil {

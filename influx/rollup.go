@@ -170,7 +170,7 @@ func rollupSelects(l *rollupLevel) []string {
 				cols = append(cols, "sum("+QuoteIdent(histField(m, k))+") AS "+QuoteIdent(histField(m, k)))
 			}
 		}
-		return []string{"SELECT " + strings.Join(cols, ", ") + into + " FROM " + QuoteIdent(l.from.rp) + "." + QuoteIdent(l.from.measurement)}
+		return []string{"SELECT " + strings.Join(cols, ", ") + into + levelFrom(l.from)}
 	}
 	from := ` FROM "ping"`
 	all := []string{`count("loss_pct") AS "n"`}
@@ -351,19 +351,40 @@ func backfillCond(sel string, from, to time.Time) string {
 	return " WHERE " + tc
 }
 
-// rawSpan is the time of the oldest and newest ping.
-func (r *Reader) rawSpan(ctx context.Context) (first, last time.Time, err error) {
-	res, err := r.c.query(ctx, `SELECT first("loss_pct") FROM "ping"; SELECT last("loss_pct") FROM "ping"`)
+// rowTimes sends stmts (selectors such as first(f)) in one request and returns the time
+// of each one's first row, zero when it has none.
+func (r *Reader) rowTimes(ctx context.Context, stmts ...string) ([]time.Time, error) {
+	res, err := r.c.query(ctx, strings.Join(stmts, "; "))
 	if err != nil {
-		return first, last, fmt.Errorf("find the span of the ping data: %w", err)
+		return nil, err
 	}
-	ts := make([]time.Time, 2)
+	ts := make([]time.Time, len(stmts))
 	for i, rs := range res {
+		if i >= len(ts) {
+			break
+		}
 		for _, s := range allSeries(rs.Series) {
-			if len(s.rows) > 0 && i < 2 {
-				ts[i], _ = s.time(s.rows[0])
+			if len(s.rows) > 0 {
+				if t, err := s.time(s.rows[0]); err == nil {
+					ts[i] = t
+					break
+				}
 			}
 		}
+	}
+	return ts, nil
+}
+
+// levelFrom is the FROM clause of a rollup level.
+func levelFrom(l *rollupLevel) string {
+	return " FROM " + QuoteIdent(l.rp) + "." + QuoteIdent(l.measurement)
+}
+
+// rawSpan is the time of the oldest and newest ping.
+func (r *Reader) rawSpan(ctx context.Context) (first, last time.Time, err error) {
+	ts, err := r.rowTimes(ctx, `SELECT first("loss_pct") FROM "ping"`, `SELECT last("loss_pct") FROM "ping"`)
+	if err != nil {
+		return first, last, fmt.Errorf("find the span of the ping data: %w", err)
 	}
 	return ts[0], ts[1], nil
 }
@@ -371,18 +392,9 @@ func (r *Reader) rawSpan(ctx context.Context) (first, last time.Time, err error)
 // levelSpan is the time of the oldest and newest bucket of a rollup level (zero when
 // it holds none).
 func (r *Reader) levelSpan(ctx context.Context, l *rollupLevel) (first, last time.Time, err error) {
-	from := " FROM " + QuoteIdent(l.rp) + "." + QuoteIdent(l.measurement)
-	res, err := r.c.query(ctx, `SELECT first("n")`+from+`; SELECT last("n")`+from)
+	ts, err := r.rowTimes(ctx, `SELECT first("n")`+levelFrom(l), `SELECT last("n")`+levelFrom(l))
 	if err != nil {
 		return first, last, fmt.Errorf("find the span of rollup %s: %w", l.name, err)
-	}
-	ts := make([]time.Time, 2)
-	for i, rs := range res {
-		for _, s := range allSeries(rs.Series) {
-			if len(s.rows) > 0 && i < 2 {
-				ts[i], _ = s.time(s.rows[0])
-			}
-		}
 	}
 	return ts[0], ts[1], nil
 }
@@ -440,29 +452,17 @@ func (r *Reader) pickRollup(ctx context.Context) *rollupLevel {
 // rollupCovers reports whether a level holds data as old as the window's start (up to
 // one bucket), so a window is not read half from a rollup that was set up yesterday.
 func (r *Reader) rollupCovers(ctx context.Context, l *rollupLevel) bool {
-	res, err := r.c.query(ctx, "SELECT first("+QuoteIdent("n")+") FROM "+QuoteIdent(l.rp)+"."+QuoteIdent(l.measurement))
-	if err != nil {
+	ts, err := r.rowTimes(ctx, `SELECT first("n")`+levelFrom(l))
+	if err != nil || ts[0].IsZero() {
 		return false
 	}
-	for _, rs := range res {
-		for _, s := range allSeries(rs.Series) {
-			if len(s.rows) == 0 {
-				continue
-			}
-			t, err := s.time(s.rows[0])
-			if err != nil {
-				return false
-			}
-			start := time.Now().Add(-r.window)
-			if !r.end.IsZero() {
-				start = r.end.Add(-r.window)
-			}
-			// Raw data younger than the window: the rollup must reach back as far.
-			if first, _, err := r.rawSpan(ctx); err == nil && first.After(start) {
-				start = first
-			}
-			return !t.After(start.Add(l.bucket))
-		}
+	start := time.Now().Add(-r.window)
+	if !r.end.IsZero() {
+		start = r.end.Add(-r.window)
 	}
-	return false
+	// Raw data younger than the window: the rollup must reach back as far.
+	if first, _, err := r.rawSpan(ctx); err == nil && first.After(start) {
+		start = first
+	}
+	return !ts[0].After(start.Add(l.bucket))
 }

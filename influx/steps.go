@@ -96,6 +96,11 @@ type mread struct {
 	pairs string
 }
 
+// newRead is a read of r's window with nothing in it yet.
+func newRead(r *Reader) *mread {
+	return &mread{r: r, accs: map[mesh.Pair]*pairAcc{}, have: map[statKey]bool{}}
+}
+
 func (rd *mread) acc(p mesh.Pair) *pairAcc {
 	a := rd.accs[p]
 	if a == nil {
@@ -245,19 +250,15 @@ func (rd *mread) lastStmts() []stmt {
 
 // from is the FROM clause and the time condition of the read.
 func (rd *mread) from(raw bool) string {
-	cond := rd.r.timeCond() + " AND " + knownDst
+	cond := " AND " + knownDst
 	if rd.pairs != "" {
 		cond += " AND " + rd.pairs
 	}
 	if raw || rd.lvl == nil {
-		return `FROM "ping" WHERE ` + cond
+		return `FROM "ping" WHERE ` + rd.r.timeCond() + cond
 	}
 	// A bucket carries its start time: the window takes the buckets that start in it.
-	cond = rd.r.bucketCond() + " AND " + knownDst
-	if rd.pairs != "" {
-		cond += " AND " + rd.pairs
-	}
-	return "FROM " + QuoteIdent(rd.lvl.rp) + "." + QuoteIdent(rd.lvl.measurement) + " WHERE " + cond
+	return strings.TrimPrefix(levelFrom(rd.lvl), " ") + " WHERE " + rd.r.bucketCond() + cond
 }
 
 // query is the InfluxQL of one statement.
@@ -401,14 +402,7 @@ func (rd *mread) matrix() *mesh.Matrix {
 			c.Last.JitterMs = c.Values[mesh.JitterMs][mesh.Last]
 			c.Last.JitterPct = c.Values[mesh.JitterPct][mesh.Last]
 		}
-		if err := checkCell(&c, a.bad); err != nil || a.err != "" || c.Samples < 0 {
-			msg := a.err
-			if err != nil {
-				msg = err.Error()
-			}
-			if msg == "" {
-				msg = fmt.Sprintf("implausible value: %d tests", c.Samples)
-			}
+		if msg := cellError(&c, a); msg != "" {
 			bad := mesh.EmptyCell()
 			bad.Samples, bad.Last.Time, bad.Err = max(c.Samples, 0), c.Last.Time, msg
 			c = bad
@@ -416,6 +410,20 @@ func (rd *mread) matrix() *mesh.Matrix {
 		out[p] = &c
 	}
 	return mesh.NewMatrix(rd.newest, rd.r.Name(), nil, nil, out)
+}
+
+// cellError is why a pair's cell shows an error instead of its values ("" for none): a
+// broken rollup, an implausible value, or a negative test count from a broken server.
+func cellError(c *mesh.Cell, a *pairAcc) string {
+	switch err := checkCell(c, a.bad); {
+	case err != nil:
+		return err.Error()
+	case a.err != "":
+		return a.err
+	case c.Samples < 0:
+		return fmt.Sprintf("implausible value: %d tests", c.Samples)
+	}
+	return ""
 }
 
 // checkCell passes every value read through mesh's plausibility check: a negative loss
@@ -509,7 +517,8 @@ func (r *Reader) matrixSteps(ctx context.Context, want mesh.Stat, step func(Step
 		}
 		viaNote = fmt.Sprintf("raw (rollup behind for %d pairs, e.g. %s→%s)", len(late), late[0].Src, late[0].Dst)
 	}
-	rd := &mread{r: r, accs: map[mesh.Pair]*pairAcc{}, have: map[statKey]bool{}, via: viaNote}
+	rd := newRead(r)
+	rd.via = viaNote
 	rd.lvl = r.pickRollup(ctx)
 	wrap := func(err error) error {
 		return fmt.Errorf("read the mesh over %s: %w", r.describe(), err)

@@ -12,7 +12,7 @@ import (
 // the other collectors' pairs with it every interval (blend.Union); cells carry the
 // newest test's values and time under Last, nothing else.
 func (r *Reader) NewestMatrix(ctx context.Context) (*mesh.Matrix, error) {
-	rd := &mread{r: r, accs: map[mesh.Pair]*pairAcc{}, have: map[statKey]bool{}}
+	rd := newRead(r)
 	if err := rd.run(ctx, rd.lastStmts(), true); err != nil {
 		return nil, fmt.Errorf("read the newest tests over %s: %w", r.describe(), err)
 	}
