@@ -4,9 +4,6 @@ package e2e
 
 import (
 	"fmt"
-	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -19,19 +16,9 @@ import (
 // path loss from ttl 2 on ("!"). (Outages in the timeline: tui's model tests.)
 func TestDetailHopLossInLab(t *testing.T) {
 	needRoot(t)
-	name := fmt.Sprintf("d%d", rand.IntN(10_000_000))
-	file := filepath.Join(t.TempDir(), "lab.yaml")
 	cfg := "pops: [a, b]\nrouters:\n  - {name: r1, asn: 64701, icmp_loss: 90%}\n  - {name: r2, asn: 64702}\n" +
 		"links:\n  - {pops: [a, b], rtt: 20ms, via: [r1, r2]}\n"
-	if err := os.WriteFile(file, []byte(cfg), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			logLab(t, name)
-		}
-		_, _ = meshtopErr("lab", "down", "--name", name)
-	})
+	name, file := labConfig(t, "d", cfg)
 	p := newTmuxPane(t, fmt.Sprintf("exec env NO_COLOR=1 XDG_CONFIG_HOME=%s MESHTOP_CONFIG= %s lab --config %s --name %s --no-scenario --interval 2s --traceroute-interval 2s --count 3",
 		emptyConfigHome, meshtopBin, file, name))
 	screen := func() string { return p.tmux("capture-pane", "-p", "-t", "mt") }

@@ -4,9 +4,6 @@ package e2e
 
 import (
 	"fmt"
-	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -27,19 +24,9 @@ func TestDetailTimelineInLab(t *testing.T) {
 	// later.
 	const ping = 2*time.Second + 500*time.Millisecond
 	const pass = ping + 30*100*time.Millisecond + 500*time.Millisecond
-	name := fmt.Sprintf("t%d", rand.IntN(10_000_000))
-	file := filepath.Join(t.TempDir(), "lab.yaml")
 	cfg := "pops: [a, b]\nrouters:\n  - {name: r1, asn: 64701}\n  - {name: r2, asn: 64702}\n" +
 		"links:\n  - {pops: [a, b], rtt: 20ms, via: [r1]}\n"
-	if err := os.WriteFile(file, []byte(cfg), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			logLab(t, name)
-		}
-		_, _ = meshtopErr("lab", "down", "--name", name)
-	})
+	name, file := labConfig(t, "t", cfg)
 	p := newTmuxPane(t, fmt.Sprintf("exec env TZ=UTC NO_COLOR=1 XDG_CONFIG_HOME=%s MESHTOP_CONFIG= %s lab --config %s --name %s --no-scenario --interval %s --traceroute-interval %s --count 3 --reply-wait 500ms --hop-timeout 100ms",
 		emptyConfigHome, meshtopBin, file, name, iv, iv))
 	// Tall enough that the timeline is on the screen under the charts and hops.

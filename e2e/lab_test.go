@@ -82,6 +82,25 @@ func upLab(t *testing.T, config string) *testLab {
 	return l
 }
 
+// labConfig writes a lab config for a lab the test runs itself (in tmux) under a fresh
+// name with prefix, and takes the lab down when the test ends (its logs first, when the
+// test failed). It returns the name and the config file.
+func labConfig(t *testing.T, prefix, cfg string) (name, file string) {
+	t.Helper()
+	name = fmt.Sprintf("%s%d", prefix, rand.IntN(10_000_000))
+	file = filepath.Join(t.TempDir(), "lab.yaml")
+	if err := os.WriteFile(file, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			logLab(t, name)
+		}
+		_, _ = meshtopErr("lab", "down", "--name", name)
+	})
+	return name, file
+}
+
 // logLab puts the lab's status and logs into the test output, for a failure in CI.
 func logLab(t *testing.T, name string) {
 	out, err := meshtopErr("lab", "status", "--name", name)
