@@ -467,31 +467,6 @@ func behind(hy map[mesh.Pair]*part, raw map[mesh.Pair]float64) []mesh.Pair {
 	return out
 }
 
-// setPart puts a pair's sums, counts and maxima over the window into its accumulator
-// (the newest test, from last(), stays).
-func (rd *mread) setPart(p mesh.Pair, pt *part) {
-	rd.mu.Lock()
-	defer rd.mu.Unlock()
-	a := rd.acc(p)
-	a.n, a.haveN, a.good, a.inGood, a.bad, a.err = pt.n, true, pt.good, pt.good > 0, pt.bad, ""
-	if pt.broken != "" {
-		a.err = "implausible value: " + pt.broken
-	}
-	for _, m := range mesh.Metrics {
-		den := pt.good
-		if !goodOnly(m) {
-			den = pt.n
-		}
-		a.cell.Values[m][mesh.Mean], a.cell.Values[m][mesh.Max] = math.NaN(), math.NaN()
-		if den > 0 {
-			a.cell.Values[m][mesh.Mean] = pt.sum[m] / den
-		}
-		if v, ok := pt.max[m]; ok {
-			a.cell.Values[m][mesh.Max] = v
-		}
-	}
-}
-
 // pairsCond selects the given pairs.
 func pairsCond(ps []mesh.Pair) string {
 	parts := make([]string, len(ps))
@@ -499,39 +474,6 @@ func pairsCond(ps []mesh.Pair) string {
 		parts[i] = "(" + pairCond(p.Src, p.Dst) + ")"
 	}
 	return "(" + strings.Join(parts, " OR ") + ")"
-}
-
-// setLast puts a pair's newest test (from raw rows) into its accumulator.
-func (rd *mread) setLast(p mesh.Pair, pt *part) {
-	if pt.lastTime.IsZero() {
-		return
-	}
-	rd.mu.Lock()
-	defer rd.mu.Unlock()
-	a := rd.acc(p)
-	a.lastRTT, a.haveLast, a.cell.Last.Time = pt.lastRTT, true, pt.lastTime
-	for _, m := range mesh.Metrics {
-		if v, ok := pt.last[m]; ok {
-			a.cell.Values[m][mesh.Last] = v
-		}
-	}
-	if pt.lastTime.After(rd.newest) {
-		rd.newest = pt.lastTime
-	}
-}
-
-// copyLast takes pair p's newest test from another read.
-func (rd *mread) copyLast(p mesh.Pair, from *pairAcc) {
-	rd.mu.Lock()
-	defer rd.mu.Unlock()
-	a := rd.acc(p)
-	a.lastRTT, a.haveLast, a.cell.Last.Time = from.lastRTT, from.haveLast, from.cell.Last.Time
-	for _, m := range mesh.Metrics {
-		a.cell.Values[m][mesh.Last] = from.cell.Values[m][mesh.Last]
-	}
-	if from.cell.Last.Time.After(rd.newest) {
-		rd.newest = from.cell.Last.Time
-	}
 }
 
 // hybridSteps reads the window with plan h (see above). The raw tests at the window's

@@ -305,47 +305,12 @@ func (r *Reader) Refresh(ctx context.Context, prev *MeshRead, want mesh.Stat, st
 		if tot.n <= 0 {
 			continue // the pair has left the window
 		}
-		a := rd.acc(p)
-		a.n, a.haveN, a.good, a.inGood, a.bad = tot.n, true, tot.good, tot.good > 0, tot.bad
-		a.lastRTT, a.haveLast, a.cell.Last.Time = tot.lastRTT, true, tot.lastTime
-		if tot.lastTime.After(rd.newest) {
-			rd.newest = tot.lastTime
-		}
-		for _, m := range mesh.Metrics {
-			den := tot.good
-			if !goodOnly(m) {
-				den = tot.n
-			}
-			if den > 0 {
-				a.cell.Values[m][mesh.Mean] = tot.sum[m] / den
-			}
-			if v, ok := tot.max[m]; ok && !next.stale[m] {
-				a.cell.Values[m][mesh.Max] = v
-			}
-			if v, ok := tot.last[m]; ok {
-				a.cell.Values[m][mesh.Last] = v
-			}
-		}
+		rd.setTotals(p, tot, next.stale)
 	}
 	for p, f := range next.fresh { // a pair new in the fresh part only
 		if next.settled[p] == nil {
 			next.settled[p] = newPart()
-			a := rd.acc(p)
-			a.n, a.haveN, a.good, a.inGood, a.bad = f.n, true, f.good, f.good > 0, f.bad
-			a.lastRTT, a.haveLast, a.cell.Last.Time = f.lastRTT, true, f.lastTime
-			for _, m := range mesh.Metrics {
-				den := f.good
-				if !goodOnly(m) {
-					den = f.n
-				}
-				if den > 0 {
-					a.cell.Values[m][mesh.Mean] = f.sum[m] / den
-				}
-				if v, ok := f.max[m]; ok {
-					a.cell.Values[m][mesh.Max] = v
-				}
-				a.cell.Values[m][mesh.Last] = f.last[m]
-			}
+			rd.setTotals(p, clonePart(f), nil)
 		}
 	}
 	for _, m := range mesh.Metrics {
@@ -392,6 +357,16 @@ func (r *Reader) Refresh(ctx context.Context, prev *MeshRead, want mesh.Stat, st
 	next.Step = rd.step("")
 	step(next.Step)
 	return next, nil
+}
+
+// setTotals puts a pair's merged part into the read: sums, counts, maxima (not those
+// whose max is stale) and the newest test.
+func (rd *mread) setTotals(p mesh.Pair, pt *part, stale map[mesh.Metric]bool) {
+	for m := range stale {
+		delete(pt.max, m)
+	}
+	rd.setPart(p, pt)
+	rd.setLast(p, pt)
 }
 
 func (r *Reader) nowUTC() time.Time {
