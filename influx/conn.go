@@ -273,8 +273,14 @@ func (c *conn) query(ctx context.Context, q string) ([]client.Result, error) {
 }
 
 // write posts line protocol (ns precision).
-func (c *conn) write(ctx context.Context, body []byte) error {
+func (c *conn) write(ctx context.Context, body []byte) error { return c.writeTo(ctx, "", body) }
+
+// writeTo posts line protocol into retention policy rp ("": the default one).
+func (c *conn) writeTo(ctx context.Context, rp string, body []byte) error {
 	params := url.Values{"db": {c.db}, "precision": {"ns"}}
+	if rp != "" {
+		params.Set("rp", rp)
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint("/write", params), bytes.NewReader(body))
 	if err != nil {
 		return fmt.Errorf("InfluxDB write at %s: %w", c.where(), err)

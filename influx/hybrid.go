@@ -42,10 +42,12 @@ import (
 // hybridMinWindow: shorter windows read the raw tests, which cost little there. Longer
 // windows than hybridMaxWindow read a rollup alone (pickRollup): raw tests may be kept
 // less long than that, and the hybrid read checks itself against them.
-const (
-	hybridMinWindow = 3 * time.Hour
-	hybridMaxWindow = 24 * time.Hour
-)
+const hybridMinWindow = 3 * time.Hour
+
+// hybridCheckMax: windows up to this long are checked against the raw tests' counts;
+// longer ones reach back beyond the raw tests a database keeps (and a count over a week
+// of tests costs as much as the read).
+const hybridCheckMax = 24 * time.Hour
 
 // hybridRawMax bounds the raw tests a hybrid read takes as rows; beyond it the rollups
 // lag behind (not kept up) and the window is read from raw data.
@@ -160,7 +162,7 @@ func (h *hybridPlan) via() string {
 // planHybrid plans the hybrid read of the window, nil when it is read raw: a short
 // window, rollups not set up or not kept up, or a mode other than auto.
 func (r *Reader) planHybrid(ctx context.Context) *hybridPlan {
-	if (r.rollupMode != "" && r.rollupMode != "auto") || r.window < hybridMinWindow || r.window > hybridMaxWindow {
+	if (r.rollupMode != "" && r.rollupMode != "auto") || r.window < hybridMinWindow {
 		return nil
 	}
 	now := r.nowUTC()
@@ -239,13 +241,14 @@ func (r *Reader) levelEdge(ctx context.Context, l *rollupLevel, fn string, since
 }
 
 // rollupCols are the fields of a rollup bucket a hybrid read adds up, and how.
-func rollupCols() (sums, maxes []string) {
+func rollupCols() (sums, maxes, mins []string) {
 	sums = []string{"n", "good", "bad"}
 	for _, m := range mesh.Metrics {
 		sums = append(sums, m.Field()+"_sum")
 		maxes = append(maxes, m.Field()+"_max")
+		mins = append(mins, m.Field()+"_min")
 	}
-	return sums, maxes
+	return sums, maxes, mins
 }
 
 // addRollupValue puts one rollup column's value (a bucket's, or a sum or max of buckets)
@@ -267,6 +270,10 @@ func addRollupValue(pt *part, col string, v float64) {
 				if cur, ok := pt.max[m]; !ok || v > cur {
 					pt.max[m] = v
 				}
+			case m.Field() + "_min":
+				if cur, ok := pt.min[m]; !ok || v < cur {
+					pt.min[m] = v
+				}
 			}
 		}
 	}
@@ -284,10 +291,10 @@ func (r *Reader) pieceQueries(p piece) []string {
 		return []string{"SELECT " + strings.Join(fields, ", ") + ` FROM "ping"` + cond}
 	}
 	from := levelFrom(p.lvl)
-	sums, maxes := rollupCols()
+	sums, maxes, mins := rollupCols()
 	if p.rows {
 		var cols []string
-		for _, c := range append(sums, maxes...) {
+		for _, c := range append(append(sums, maxes...), mins...) {
 			cols = append(cols, QuoteIdent(c))
 		}
 		return []string{"SELECT " + strings.Join(cols, ", ") + from + cond}
@@ -301,7 +308,8 @@ func (r *Reader) pieceQueries(p piece) []string {
 	}
 	// Five requests of two or three aggregates: they run on every core (one request's
 	// statements run one after another) and each answers 2,450 rows.
-	return []string{agg("sum", sums[:3]), agg("sum", sums[3:5]), agg("sum", sums[5:]), agg("max", maxes[:2]), agg("max", maxes[2:])}
+	return []string{agg("sum", sums[:3]), agg("sum", sums[3:5]), agg("sum", sums[5:]), agg("max", maxes[:2]), agg("max", maxes[2:]),
+		agg("min", mins[:2]), agg("min", mins[2:])}
 }
 
 // readPiece reads one query of a piece into per-pair parts.
@@ -479,10 +487,12 @@ func pairsCond(ps []mesh.Pair) string {
 // hybridSteps reads the window with plan h (see above). The raw tests at the window's
 // end come first, alone: they hold the newest test of every pair that is still tested,
 // which is the first paint (last() over the window costs InfluxDB as much as an
-// aggregate). Then the other pieces at once; last() for pairs the end left out; then the
-// check against the raw test counts. It reports fallback when too many pairs' rollups
-// are behind: the caller reads the window raw.
-func (r *Reader) hybridSteps(ctx context.Context, h *hybridPlan, p95 bool, step func(Step)) (rd *mread, fallback []mesh.Pair, err error) {
+// aggregate). Then the other pieces at once; last() for pairs the end left out; then, for
+// a window of up to a day, the check against the raw test counts (longer windows reach
+// back beyond the raw tests kept). It reports fallback when too many pairs' rollups are
+// behind: the caller reads the window raw. p95 lists the metrics whose p95 is read, from
+// the histograms (sketch.go).
+func (r *Reader) hybridSteps(ctx context.Context, h *hybridPlan, p95 []mesh.Metric, step func(Step)) (rd *mread, fallback []mesh.Pair, err error) {
 	pinned := r.At(r.window, h.end)
 	rd = newRead(pinned)
 	rd.via = h.via()
@@ -503,30 +513,46 @@ func (r *Reader) hybridSteps(ctx context.Context, h *hybridPlan, p95 bool, step 
 		rd.have[statKey{m, mesh.Last}], rd.have[statKey{m, mesh.Mean}], rd.have[statKey{m, mesh.Max}] = true, true, true
 	}
 	rd.mu.Unlock()
-	step(rd.step("check against raw test counts"))
-	counts, err := pinned.rawCounts(ctx, h)
-	if err != nil {
-		return nil, nil, wrap(err)
-	}
-	late := behind(hy, counts)
-	switch {
-	case len(late) == 0:
-		rd.via += ", checked"
-	case len(late) > hybridRereadMax:
-		return nil, late, nil
-	default:
-		if err := rd.rereadRaw(ctx, late); err != nil {
+	var late []mesh.Pair
+	if r.window <= hybridCheckMax {
+		step(rd.step("check against raw test counts"))
+		counts, err := pinned.rawCounts(ctx, h)
+		if err != nil {
 			return nil, nil, wrap(err)
 		}
-		rd.via += fmt.Sprintf(", %d %s raw (rollup behind, e.g. %s→%s)", len(late), plural(len(late), "pair", "pairs"), late[0].Src, late[0].Dst)
+		late = behind(hy, counts)
+		switch {
+		case len(late) == 0:
+			rd.via += ", checked"
+		case len(late) > hybridRereadMax:
+			return nil, late, nil
+		default:
+			if err := rd.rereadRaw(ctx, late, p95); err != nil {
+				return nil, nil, wrap(err)
+			}
+			rd.via += fmt.Sprintf(", %d %s raw (rollup behind, e.g. %s→%s)", len(late), plural(len(late), "pair", "pairs"), late[0].Src, late[0].Dst)
+		}
 	}
-	if p95 {
-		// p95 on screen: from the raw tests (percentile() is ~10x a mean), after the
-		// rest is on screen.
+	if len(p95) > 0 {
+		// p95 from the histograms: the raw edges' tests are filed already, the rollup
+		// pieces' buckets between each pair's min and max are read (histread.go).
 		step(rd.step("p95"))
-		if err := rd.run(ctx, rd.statStmts(mesh.P95), false); err != nil {
+		rd.mu.Lock()
+		for p, pt := range hy {
+			if a := rd.accs[p]; a != nil && !a.exactP95 {
+				a.hist = sketch{}
+				for _, m := range p95 {
+					if pt.hist[m] != nil {
+						a.hist[m] = slices.Clone(pt.hist[m])
+					}
+				}
+			}
+		}
+		rd.mu.Unlock()
+		if err := rd.readHists(ctx, h.pieces, p95); err != nil {
 			return nil, nil, wrap(err)
 		}
+		rd.finishHists(ctx, p95)
 	}
 	step(rd.step(""))
 	return rd, nil, nil
@@ -608,11 +634,15 @@ func (rd *mread) lastOfQuiet(ctx context.Context, hy map[mesh.Pair]*part) error 
 	return nil
 }
 
-// rereadRaw reads pairs whose rollup is behind again from the raw tests alone.
-func (rd *mread) rereadRaw(ctx context.Context, late []mesh.Pair) error {
+// rereadRaw reads pairs whose rollup is behind again from the raw tests alone (with the
+// p95 of the metrics p95, exact).
+func (rd *mread) rereadRaw(ctx context.Context, late []mesh.Pair, p95 []mesh.Metric) error {
 	sub := newRead(rd.r)
 	sub.pairs = pairsCond(late)
 	stmts := append(sub.statStmts(mesh.Mean, mesh.Max), sub.countStmts()...)
+	if len(p95) > 0 {
+		stmts = append(stmts, sub.statStmtsOf(p95, mesh.P95)...)
+	}
 	if err := sub.run(ctx, append(stmts, sub.lastStmts()...), false); err != nil {
 		return err
 	}
@@ -626,6 +656,15 @@ func (rd *mread) rereadRaw(ctx context.Context, late []mesh.Pair) error {
 		}
 		rd.setPart(p, accPart(a))
 		rd.copyLast(p, a)
+		if len(p95) > 0 {
+			rd.mu.Lock()
+			acc := rd.accs[p]
+			acc.exactP95, acc.hist = true, nil
+			for _, m := range p95 {
+				acc.cell.Values[m][mesh.P95] = a.cell.Values[m][mesh.P95]
+			}
+			rd.mu.Unlock()
+		}
 	}
 	return nil
 }
@@ -635,4 +674,15 @@ func plural(n int, one, many string) string {
 		return one
 	}
 	return many
+}
+
+// usedLevels are the rollup levels the plan reads.
+func (h *hybridPlan) usedLevels() []*rollupLevel {
+	var out []*rollupLevel
+	for _, l := range rollupLevels {
+		if slices.Contains(h.levels, l.name) {
+			out = append(out, l)
+		}
+	}
+	return out
 }

@@ -318,7 +318,12 @@ func pingSources(cond string) string {
 // probes (probe_N_rtt_ms > 0; a lost probe is stored as 0), merged into one column by
 // one subquery per probe field, so it matches the live view's min/max of probe RTTs.
 func (r *Reader) HistoryQuery(src, dst string, bucket time.Duration) string {
-	cond := r.timeCond() + " AND " + pairCond(src, dst)
+	return r.historyQueryIn(r.timeCond(), src, dst, bucket)
+}
+
+// historyQueryIn is HistoryQuery over the raw tests in time condition tc.
+func (r *Reader) historyQueryIn(tc, src, dst string, bucket time.Duration) string {
+	cond := tc + " AND " + pairCond(src, dst)
 	probes := make([]string, 0, len(probeFields))
 	for _, f := range probeFields {
 		probes = append(probes, fmt.Sprintf(`(SELECT %s::float AS "probe" FROM "ping" WHERE %s AND %s > 0)`, QuoteIdent(f), cond, QuoteIdent(f)))
@@ -326,7 +331,7 @@ func (r *Reader) HistoryQuery(src, dst string, bucket time.Duration) string {
 	return `SELECT min("probe") AS "min_rtt", mean("rtt") AS "avg_rtt", max("probe") AS "max_rtt", ` +
 		`min("rtt") AS "min_avg", max("rtt") AS "max_avg", ` +
 		`mean("jm") AS "jm", mean("jp") AS "jp", mean("loss") AS "loss", count("loss") AS "n", count("rtt") AS "good" ` +
-		"FROM " + pingSources(cond) + ", " + strings.Join(probes, ", ") + " WHERE " + r.timeCond() +
+		"FROM " + pingSources(cond) + ", " + strings.Join(probes, ", ") + " WHERE " + tc +
 		" GROUP BY time(" + durationLiteral(bucket) + ") fill(none)"
 }
 

@@ -30,17 +30,19 @@ const refreshLag = 5 * time.Minute
 
 // part is one pair's aggregates over a range.
 type part struct {
-	n, good, bad float64
-	sum, max     map[mesh.Metric]float64
-	last         map[mesh.Metric]float64
-	lastRTT      float64
-	lastTime     time.Time
+	n, good, bad  float64
+	sum, max, min map[mesh.Metric]float64
+	last          map[mesh.Metric]float64
+	// hist counts the tests' values (raw rows always; rollup pieces when p95 is read).
+	hist     sketch
+	lastRTT  float64
+	lastTime time.Time
 	// broken says what impossible value a rollup gave (hybrid reads).
 	broken string
 }
 
 func newPart() *part {
-	return &part{sum: map[mesh.Metric]float64{}, max: map[mesh.Metric]float64{}, last: map[mesh.Metric]float64{}}
+	return &part{sum: map[mesh.Metric]float64{}, max: map[mesh.Metric]float64{}, min: map[mesh.Metric]float64{}, last: map[mesh.Metric]float64{}}
 }
 
 // MeshRead is a complete read of a window ending now, which Refresh brings forward.
@@ -139,6 +141,13 @@ func rawRowParts(rows []models.Row) (map[mesh.Pair]*part, error) {
 				if cur, ok := pt.max[m]; !ok || v > cur {
 					pt.max[m] = v
 				}
+				if cur, ok := pt.min[m]; !ok || v < cur {
+					pt.min[m] = v
+				}
+				if pt.hist == nil {
+					pt.hist = sketch{}
+				}
+				pt.hist.add(m, v)
 			}
 			if hasRTT && !t.Before(pt.lastTime) {
 				pt.lastTime, pt.lastRTT = t, rtt
@@ -196,6 +205,9 @@ func accPart(a *pairAcc) *part {
 		if v := a.cell.Values[m][mesh.Max]; !math.IsNaN(v) {
 			pt.max[m] = v
 		}
+		if v := a.cell.Min[m]; !math.IsNaN(v) {
+			pt.min[m] = v
+		}
 		pt.last[m] = a.cell.Values[m][mesh.Last]
 	}
 	pt.lastRTT, pt.lastTime = a.lastRTT, a.cell.Last.Time
@@ -215,6 +227,11 @@ func sub(pt, h *part, stale map[mesh.Metric]bool) {
 				}
 			}
 		}
+		if hm, ok := h.min[m]; ok {
+			if pm, ok := pt.min[m]; !ok || hm <= pm {
+				delete(pt.min, m) // unknown until read again (only snapshot shows it)
+			}
+		}
 	}
 }
 
@@ -231,6 +248,17 @@ func add(pt, b *part) {
 				pt.max[m] = bm
 			}
 		}
+		if bm, ok := b.min[m]; ok {
+			if pm, ok := pt.min[m]; !ok || bm < pm {
+				pt.min[m] = bm
+			}
+		}
+	}
+	if b.hist != nil {
+		if pt.hist == nil {
+			pt.hist = sketch{}
+		}
+		pt.hist.merge(b.hist)
 	}
 	if !b.lastTime.IsZero() && !b.lastTime.Before(pt.lastTime) {
 		pt.lastTime, pt.lastRTT = b.lastTime, b.lastRTT
@@ -248,6 +276,13 @@ func clonePart(pt *part) *part {
 	}
 	for m, v := range pt.max {
 		c.max[m] = v
+	}
+	for m, v := range pt.min {
+		c.min[m] = v
+	}
+	if pt.hist != nil {
+		c.hist = sketch{}
+		c.hist.merge(pt.hist)
 	}
 	for m, v := range pt.last {
 		c.last[m] = v
