@@ -235,8 +235,15 @@ func errorText(body []byte) string {
 
 // query runs one InfluxQL request (possibly several statements separated by ';') and
 // returns one result per statement; a statement error fails the whole call.
-func (c *conn) query(ctx context.Context, q string) ([]client.Result, error) {
+func (c *conn) query(ctx context.Context, q string) ([]client.Result, error) { return c.queryRows(ctx, q, false) }
+
+// queryRows is query; epochNS asks for times as nanosecond numbers, which InfluxDB
+// writes several times faster than RFC 3339 (reads of many rows).
+func (c *conn) queryRows(ctx context.Context, q string, epochNS bool) ([]client.Result, error) {
 	form := url.Values{"q": {q}, "db": {c.db}}
+	if epochNS {
+		form.Set("epoch", "ns")
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint("/query", nil), strings.NewReader(form.Encode()))
 	if err != nil {
 		return nil, fmt.Errorf("InfluxDB query at %s: %w", c.where(), err)

@@ -314,7 +314,7 @@ func (r *Reader) pieceQueries(p piece) []string {
 
 // readPiece reads one query of a piece into per-pair parts.
 func (r *Reader) readPiece(ctx context.Context, p piece, q string) (map[mesh.Pair]*part, error) {
-	res, err := r.c.query(ctx, q)
+	res, err := r.c.queryRows(ctx, q, true)
 	if err != nil {
 		return nil, err
 	}

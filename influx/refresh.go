@@ -73,7 +73,7 @@ func (r *Reader) readParts(ctx context.Context, ranges ...[2]time.Time) ([]map[m
 		qs[i] = "SELECT " + strings.Join(fields, ", ") + ` FROM "ping" WHERE time > ` + timeLiteral(rg[0]) + " AND time <= " + timeLiteral(rg[1]) +
 			" AND " + knownDst + ` GROUP BY "src_pop", "dst_pop"`
 	}
-	res, err := r.c.query(ctx, strings.Join(qs, "; "))
+	res, err := r.c.queryRows(ctx, strings.Join(qs, "; "), true)
 	if err != nil {
 		return nil, err
 	}

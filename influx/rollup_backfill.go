@@ -3,6 +3,7 @@ package influx
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -234,7 +235,7 @@ func (r *Reader) backfillChunk(ctx context.Context, levels []*rollupLevel, since
 		to := minTime(from.Add(backfillRead), hi)
 		q := "SELECT " + strings.Join(fields, ", ") + ` FROM "ping" WHERE time >= ` + timeLiteral(from) + " AND time < " + timeLiteral(to) +
 			` GROUP BY "src_pop", "dst_pop"`
-		res, err := r.c.query(ctx, q)
+		res, err := r.c.queryRows(ctx, q, true)
 		if err != nil {
 			return err
 		}
@@ -330,6 +331,12 @@ func rowTime(vals []any, i int) (time.Time, error) {
 	if i >= len(vals) {
 		return time.Time{}, fmt.Errorf("row without time")
 	}
-	s, _ := vals[i].(string)
-	return time.Parse(time.RFC3339Nano, s)
+	switch v := vals[i].(type) {
+	case json.Number:
+		ns, err := v.Int64()
+		return time.Unix(0, ns).UTC(), err
+	case string:
+		return time.Parse(time.RFC3339Nano, v)
+	}
+	return time.Time{}, fmt.Errorf("row without time")
 }

@@ -841,7 +841,7 @@ func (rd *mread) paintTail(ctx context.Context, step func(Step)) (painted bool, 
 	for _, m := range mesh.Metrics {
 		fields = append(fields, QuoteIdent(m.Field()))
 	}
-	res, err := r.c.query(ctx, "SELECT "+strings.Join(fields, ", ")+` FROM "ping" WHERE `+lo+" AND "+knownDst+` GROUP BY "src_pop", "dst_pop"`)
+	res, err := r.c.queryRows(ctx, "SELECT "+strings.Join(fields, ", ")+` FROM "ping" WHERE `+lo+" AND "+knownDst+` GROUP BY "src_pop", "dst_pop"`, true)
 	if err != nil {
 		return false, err
 	}
