@@ -933,9 +933,11 @@ func (r *Reader) oldestIn(ctx context.Context, lvls []*rollupLevel) time.Time {
 	if err != nil {
 		return time.Time{}
 	}
-	var oldest time.Time
-	for _, t := range ts {
-		if !t.IsZero() && (oldest.IsZero() || t.Before(oldest)) {
+	oldest := ts[0]
+	for i, l := range lvls {
+		// A bucket's time is its start: it says more than the raw tests only when it
+		// starts a bucket or more before them (raw tests no longer kept).
+		if t := ts[i+1]; !t.IsZero() && (oldest.IsZero() || t.Add(l.bucket).Before(oldest)) {
 			oldest = t
 		}
 	}

@@ -51,7 +51,9 @@ the pairs), 3 when no agent could be used at all (every one down or refusing).`,
   meshtop snapshot --stack-id my-stack --workload-id 1234 --fail-on red
   meshtop snapshot --source influx --window 24h --stat p95 --format csv`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return runSnapshot(cmd.Context(), o, cmd.OutOrStdout()) },
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runSnapshot(cmd.Context(), o, cmd.OutOrStdout(), cmd.ErrOrStderr())
+		},
 	}
 	addDiscoveryFlags(cmd, &o.disc)
 	addProbeFlags(cmd, &o.probe)
@@ -69,7 +71,7 @@ the pairs), 3 when no agent could be used at all (every one down or refusing).`,
 	return cmd
 }
 
-func runSnapshot(ctx context.Context, o *snapshotOptions, out io.Writer) error {
+func runSnapshot(ctx context.Context, o *snapshotOptions, out, errOut io.Writer) error {
 	switch o.source {
 	case "live":
 	case "influx":
@@ -97,9 +99,15 @@ func runSnapshot(ctx context.Context, o *snapshotOptions, out io.Writer) error {
 		if err != nil {
 			return err
 		}
-		m, err := r.Matrix(ctx)
+		m, err := view.readInflux(ctx, r, time.Now())
 		if err != nil {
 			return fmt.Errorf("read the mesh from InfluxDB: %w", err)
+		}
+		if view.format == "csv" {
+			// CSV has no place for them; the table and JSON carry their own.
+			for _, n := range view.notes {
+				fmt.Fprintln(errOut, "note:", n)
+			}
 		}
 		return view.print(out, m)
 	}
@@ -178,6 +186,10 @@ type snapshotView struct {
 	paint map[mesh.Class]string
 	// traces of the sweep, sorted by pair; nil when no traceroutes ran.
 	traces []mesh.TraceResult
+	// window and notes of a history snapshot: the range read, how much of it holds
+	// data, where the values come from and what they lack.
+	window *windowJSON
+	notes  []string
 }
 
 func (o *snapshotOptions) view() (*snapshotView, error) {
