@@ -235,7 +235,9 @@ func errorText(body []byte) string {
 
 // query runs one InfluxQL request (possibly several statements separated by ';') and
 // returns one result per statement; a statement error fails the whole call.
-func (c *conn) query(ctx context.Context, q string) ([]client.Result, error) { return c.queryRows(ctx, q, false) }
+func (c *conn) query(ctx context.Context, q string) ([]client.Result, error) {
+	return c.queryRows(ctx, q, false)
+}
 
 // queryRows is query; epochNS asks for times as nanosecond numbers, which InfluxDB
 // writes several times faster than RFC 3339 (reads of many rows).

@@ -39,4 +39,3 @@ func (v *snapshotView) readInflux(ctx context.Context, r *influx.Reader, now tim
 	}
 	return st.Matrix, nil
 }
-
