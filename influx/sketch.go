@@ -280,7 +280,5 @@ func histFieldsOf(m mesh.Metric) []string {
 	return out
 }
 
-// describeHist is the histogram's resolution, for the rollup command's help and docs.
-func describeHist() string {
-	return fmt.Sprintf("log-spaced buckets eight to an octave (within %.1f %%)", 100*HistAlpha)
-}
+// HistogramText describes the histograms for help texts: buckets and error.
+var HistogramText = fmt.Sprintf("buckets eight to an octave, within %.1f %% of percentile() (loss exactly)", 100*HistAlpha)
