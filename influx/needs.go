@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/meshtop/meshtop/mesh"
 )
@@ -33,6 +34,7 @@ func (n Needs) metrics() []mesh.Metric {
 // needs, each part as a concurrent request, and returns the complete step. The numbers
 // are the TUI's: the same statements, the same reductions.
 func (r *Reader) ReadNeeds(ctx context.Context, n Needs) (Step, error) {
+	t0 := time.Now()
 	var last Step
 	stringly, err := r.stringMetrics(ctx)
 	if err != nil {
@@ -83,6 +85,11 @@ func (r *Reader) ReadNeeds(ctx context.Context, n Needs) (Step, error) {
 			return last, wrap(err)
 		}
 		rd.finishHists(ctx, ms)
+	}
+	if rd.lvl == nil {
+		if note := r.rollupAdvice(ctx, time.Since(t0)); note != "" {
+			rd.notes = append(rd.notes, note)
+		}
 	}
 	step(rd.step(""))
 	return last, nil

@@ -6,6 +6,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/meshtop/meshtop/mesh"
@@ -29,6 +30,9 @@ type Reader struct {
 	clock func() time.Time
 	// rowsMax overrides hybridRowsMax (tests read every kind of piece).
 	rowsMax int
+	// advised is set once a read has said what rollups would save (rollupAdvice),
+	// shared by the readers At makes: it is said once per process.
+	advised *atomic.Bool
 }
 
 // DefaultWindow is the history window when none is given (Grafana's "last 1h").
@@ -43,7 +47,7 @@ func NewReader(cfg Config, window time.Duration) (*Reader, error) {
 	if window <= 0 {
 		window = DefaultWindow
 	}
-	return &Reader{c: c, window: window}, nil
+	return &Reader{c: c, window: window, advised: new(atomic.Bool)}, nil
 }
 
 // SetEnd pins the window's end (zero: the server's now(), like Grafana's "now").

@@ -652,6 +652,7 @@ func (r *Reader) MatrixSteps(ctx context.Context, want mesh.Stat, step func(Step
 
 // matrixSteps is MatrixSteps, returning the read's accumulators (nil for text data).
 func (r *Reader) matrixSteps(ctx context.Context, want mesh.Stat, step func(Step)) (*mread, error) {
+	t0 := time.Now()
 	stringly, err := r.stringMetrics(ctx)
 	if err != nil {
 		return nil, err
@@ -796,6 +797,11 @@ func (r *Reader) matrixSteps(ctx context.Context, want mesh.Stat, step func(Step
 			return nil, wrap(err)
 		}
 		rd.finishHists(ctx, mesh.Metrics)
+	}
+	if rd.lvl == nil {
+		if note := r.rollupAdvice(ctx, time.Since(t0)); note != "" {
+			rd.notes = append(rd.notes, note)
+		}
 	}
 	step(rd.step(""))
 	return rd, nil
@@ -942,4 +948,30 @@ func (r *Reader) oldestIn(ctx context.Context, lvls []*rollupLevel) time.Time {
 		}
 	}
 	return oldest
+}
+
+// rollupAdviceAfter: a raw read of a window of hours that takes longer says, once, what
+// rollups would save.
+const rollupAdviceAfter = 2 * time.Second
+
+// rollupSpeedup is how much sooner the grid of a day is complete from rollups (the
+// hybrid read) than from the raw tests: bench/influxgrid, 30 PoPs x 24 h, one test per
+// pair a minute, in one run (docs/benchmarks.md).
+const rollupSpeedup = 4
+
+// rollupAdvice is the note of a raw read of a long window that took took: what `meshtop
+// rollup` would save, once per process; "" otherwise (a short window, a quick read,
+// rollups in use, or --rollup raw chosen).
+func (r *Reader) rollupAdvice(ctx context.Context, took time.Duration) string {
+	if (r.rollupMode != "" && r.rollupMode != "auto") || r.window < hybridMinWindow || took < rollupAdviceAfter || r.advised == nil {
+		return ""
+	}
+	if !r.levelEdge(ctx, rollup10m, "last", time.Unix(0, 0)).IsZero() {
+		return "" // rollups are there (behind, or not reaching back): not a matter of setting them up
+	}
+	if !r.advised.CompareAndSwap(false, true) {
+		return ""
+	}
+	return fmt.Sprintf("no rollups: this %s read took %s from the raw tests; meshtop rollup makes it about %dx faster (bench: 24h of 30 PoPs)",
+		ShortSpan(r.window), took.Round(100*time.Millisecond), rollupSpeedup)
 }

@@ -2,7 +2,10 @@ package tui
 
 import (
 	"fmt"
+	"math"
+	"slices"
 	"strings"
+	"time"
 
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/viewport"
@@ -29,7 +32,10 @@ type detailModel struct {
 	err      error
 	fwd, rev dirData
 
-	agents   agentLog
+	agents agentLog
+	// cells is the grid's newest matrix (not a delta one): the summary shows the
+	// pair's mean and p95 from it, the grid's and panel's numbers.
+	cells    *mesh.Matrix
 	agentIdx int  // which source agent's hop table is shown (a)
 	probes   bool // per-probe rows under the chart (p)
 
@@ -47,6 +53,8 @@ type dirData struct {
 	hops     []mesh.HopTable
 	changes  []mesh.RouteChange
 	events   []mesh.Event
+	// bucketed: the timeline judged history buckets this wide, not each test.
+	bucketed time.Duration
 }
 
 // section is a part of the rendering the hint line can name and tab can jump to.
@@ -106,10 +114,58 @@ func (d *detailModel) derive(src, dst string, samples []mesh.Sample, traces []me
 var timelineMetrics = []mesh.Metric{mesh.Latency, mesh.JitterMs, mesh.Loss}
 
 func (d *detailModel) timeline(dd *dirData) {
+	var ss []mesh.Sample
+	ss, dd.bucketed = timelineSamples(dd.samples)
 	dd.events = mesh.Timeline(mesh.TimelineInput{
-		Samples: dd.samples, Changes: dd.changes, Agents: d.agents.eventsOf(dd.src), Thresholds: d.cfg.Thresholds, Confirm: d.cfg.Confirm,
+		Samples: ss, Changes: dd.changes, Agents: d.agents.eventsOf(dd.src), Thresholds: d.cfg.Thresholds, Confirm: d.cfg.Confirm,
 		Metrics: timelineMetrics,
 	})
+}
+
+// timelineSamples are what the timeline judges: every test, as live judges them. A
+// history bucket's tests are its Results (each test's probes, read for the drill-down),
+// folded per sweep as the live store folds a PoP's agents. When a bucket lacks some of
+// its tests (their probes not kept, or beyond the read's bound) the buckets themselves
+// are judged, and bucketed is their width: a colour change inside one is not seen.
+func timelineSamples(samples []mesh.Sample) (out []mesh.Sample, bucketed time.Duration) {
+	if !slices.ContainsFunc(samples, func(s mesh.Sample) bool { return s.Tests > 1 }) {
+		return samples, 0 // live samples, or buckets of one test each
+	}
+	for _, s := range samples {
+		if len(s.Results) < s.Tests {
+			width := time.Duration(0)
+			for j := 1; j < len(samples); j++ {
+				if g := samples[j].Time.Sub(samples[j-1].Time); g > 0 && (width == 0 || g < width) {
+					width = g
+				}
+			}
+			return samples, max(width, time.Second)
+		}
+		rs := slices.Clone(s.Results)
+		slices.SortStableFunc(rs, func(a, b mesh.PingResult) int { return a.Time.Compare(b.Time) })
+		for j := 0; j < len(rs); {
+			k := j
+			for k < len(rs) && rs[k].Time.Equal(rs[j].Time) {
+				k++
+			}
+			if smp, ok := mesh.FoldResults(rs[j].Time, rs[j:k]); ok {
+				out = append(out, smp)
+			}
+			j = k
+		}
+	}
+	return out, 0
+}
+
+// setCells takes the grid's matrix for the summary (nil: none that fits, a delta).
+func (d *detailModel) setCells(m *mesh.Matrix) {
+	if m == d.cells {
+		return
+	}
+	d.cells = m
+	if d.src != "" && !d.loading {
+		d.render()
+	}
 }
 
 // observe takes a new matrix's agent states; the drill-down re-renders when one of its
@@ -118,6 +174,7 @@ func (d *detailModel) observe(m *mesh.Matrix, open bool) {
 	if m == nil {
 		return
 	}
+	d.cells = m
 	t := m.Time
 	if t.IsZero() {
 		t = d.cfg.Now()
@@ -335,7 +392,7 @@ func (d *detailModel) pingLines(dir *dirData, w int) []string {
 			add(st.dim.Render("  " + a.why))
 		}
 	}
-	for _, l := range d.summary(dir.samples) {
+	for _, l := range d.summary(dir) {
 		add(l)
 	}
 	if len(dir.samples) == 0 {
@@ -376,7 +433,8 @@ func (d *detailModel) pingLines(dir *dirData, w int) []string {
 
 // summary: min, mean, p95, max; loss coloured by the loss thresholds; jitter; how many
 // tests over how long.
-func (d *detailModel) summary(samples []mesh.Sample) []string {
+func (d *detailModel) summary(dir *dirData) []string {
+	samples := dir.samples
 	if len(samples) == 0 {
 		return []string{d.st.dim.Render("no samples in the window")}
 	}
@@ -407,8 +465,21 @@ func (d *detailModel) summary(samples []mesh.Sample) []string {
 	lossText := classText(d.st, d.cfg.Thresholds[mesh.Loss].Classify(loss, false), fmtPct(loss)+"%")
 	rtt := "RTT: no answer in the window"
 	if len(avgs) > 0 {
-		rtt = fmt.Sprintf("RTT min %s  mean %s  p95 %s  max %s ms", fmtMs(mn), fmtMs(mesh.Mean.Reduce(avgs)),
-			fmtMs(mesh.Percentile(avgs, 95)), fmtMs(mx))
+		// Mean and p95 of the tests' RTTs are the grid's (its cell reduces every test of
+		// the window; history's samples are buckets, whose p95 is no test's); min and max
+		// are the chart's band, the extremes of the probes.
+		mean, p95 := mesh.Mean.Reduce(avgs), mesh.Percentile(avgs, 95)
+		if c := d.cells.Cell(dir.src, dir.dst); c != nil && c.Samples > 0 && !c.Failed[mesh.Mean] {
+			if v := c.Values[mesh.Latency][mesh.Mean]; !math.IsNaN(v) {
+				mean = v
+			}
+			if v := c.Values[mesh.Latency][mesh.P95]; !math.IsNaN(v) {
+				p95 = v
+			} else if samples[0].TestCount() > 1 || len(samples[0].Results) > 1 {
+				p95 = math.NaN() // not read yet (p95 not on screen): no p95 of buckets
+			}
+		}
+		rtt = fmt.Sprintf("RTT min %s  mean %s  p95 %s  max %s ms", fmtMs(mn), fmtMs(mean), fmtMs(p95), fmtMs(mx))
 	}
 	span := samples[len(samples)-1].Time.Sub(samples[0].Time)
 	second := fmt.Sprintf("loss %s  jitter %s ms  · %s", lossText, fmtMs(mesh.Mean.Reduce(jit)), plural(tests, "test"))
@@ -453,7 +524,13 @@ func (d *detailModel) hopLines(dir *dirData, w int) []string {
 }
 
 func (d *detailModel) timelineLines(dir *dirData, w int) []string {
-	return renderTimeline(dir.events, w, timelineLimit, d.st, d.cfg.Now())
+	lines := renderTimeline(dir.events, w, timelineLimit, d.st, d.cfg.Now())
+	if dir.bucketed > 0 {
+		note := fmt.Sprintf("  from %s buckets, not each test (their probes are not all kept): a change inside one is not seen",
+			shortDuration(dir.bucketed.Round(time.Second)))
+		lines = slices.Insert(lines, 1, ansi.Truncate(d.st.dim.Render(note), w, "…"))
+	}
+	return lines
 }
 
 // timelineLimit is how many events a direction lists; older ones are counted.

@@ -211,7 +211,15 @@ func (h *historySource) SetRange(tr tui.TimeRange) {
 func (h *historySource) ReadSteps(ctx context.Context, tr tui.TimeRange, want mesh.Stat, step func(tui.HistoryStep)) error {
 	r := h.base.At(tr.Window, tr.End)
 	fwd := func(s influx.Step) {
-		step(tui.HistoryStep{Matrix: s.Matrix, Has: s.Has, Pending: s.Pending, Via: s.Via})
+		end := tr.End
+		if end.IsZero() {
+			end = time.Now()
+		}
+		hs := tui.HistoryStep{Matrix: s.Matrix, Has: s.Has, Pending: s.Pending, Via: s.Via, Notes: s.Notes}
+		if s.Matrix != nil {
+			hs.Coverage = influx.Coverage(end.Add(-tr.Window), end, s.Oldest, s.Matrix.Time, time.Local)
+		}
+		step(hs)
 	}
 	if !tr.End.IsZero() {
 		return r.MatrixSteps(ctx, want, fwd)
