@@ -26,7 +26,8 @@ func Coverage(start, end, oldest, newest time.Time, loc *time.Location) string {
 	if loc == time.UTC {
 		zone = " UTC"
 	}
-	return fmt.Sprintf("data covers %s of the %s window (%s to %s%s)", ShortSpan(span), ShortSpan(window),
+	// Short: it goes right after the range in a status bar of 40 columns.
+	return fmt.Sprintf("data in %s of %s (%s–%s%s)", ShortSpan(span), ShortSpan(window),
 		oldest.In(loc).Format(layout), newest.In(loc).Format(layout), zone)
 }
 

@@ -730,7 +730,7 @@ func (r *Reader) matrixSteps(ctx context.Context, want mesh.Stat, step func(Step
 	// costs as much as a fifth of an aggregate, and pairs not tested lately need it).
 	painted := false
 	if rd.lvl == nil {
-		if painted, err = rd.paintTail(ctx, step); err != nil {
+		if painted, err = rd.paintTail(ctx, first.String()+", "+other.String()+", counts", step); err != nil {
 			return nil, wrap(err)
 		} else if painted {
 			s2 = append(s2, rd.lastStmts()...)
@@ -837,7 +837,7 @@ const tailSpan = 5 * time.Minute
 // paintTail reads the raw tests of the window's last tailSpan as rows and steps their
 // newest per pair as the first grid (what the hybrid read paints first); painted false
 // when none was tested then (last() paints instead).
-func (rd *mread) paintTail(ctx context.Context, step func(Step)) (painted bool, err error) {
+func (rd *mread) paintTail(ctx context.Context, pending string, step func(Step)) (painted bool, err error) {
 	r := rd.r
 	lo := "time > now() - " + durationLiteral(min(tailSpan, r.window))
 	if !r.end.IsZero() {
@@ -866,7 +866,7 @@ func (rd *mread) paintTail(ctx context.Context, step func(Step)) (painted bool, 
 		rd.have[statKey{m, mesh.Last}] = true
 	}
 	rd.mu.Unlock()
-	step(rd.step("newest of quiet pairs, mean, max, counts"))
+	step(rd.step(pending))
 	return true, nil
 }
 

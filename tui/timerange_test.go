@@ -292,11 +292,11 @@ func TestHistoryDeltaWithoutEarlierData(t *testing.T) {
 // range, before what loads and where it comes from (a narrow bar cuts the end); notes
 // follow.
 func TestHistoryCoverageInStatus(t *testing.T) {
-	f := &fakeHistory{coverage: "data covers 7m of the 6h window (14:03 to 14:10)", notes: []string{"p95 unknown for 2 pairs: why"}}
+	f := &fakeHistory{coverage: "data in 7m of 6h (14:03–14:10)", notes: []string{"p95 unknown for 2 pairs: why"}}
 	h := newHarness(t, historyModel(t, f))
 	h.run(h.m.Init())
 	s := h.m.status.rendered
-	i, j, k := strings.Index(s, "24h to now"), strings.Index(s, "data covers 7m"), strings.Index(s, "p95 unknown")
+	i, j, k := strings.Index(s, "24h to now"), strings.Index(s, "data in 7m"), strings.Index(s, "p95 unknown")
 	if i < 0 || j < i || k < j {
 		t.Errorf("status %q", s)
 	}

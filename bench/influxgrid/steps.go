@@ -164,16 +164,16 @@ func measure(ctx context.Context, base string, end time.Time, window time.Durati
 	names := []string{
 		"dashboard: latency panel (mean avg_rtt_ms)",
 		"dashboard: all three panels (latency, jitter %, loss)",
-		"meshtop: first paint (last of every metric)",
+		"meshtop: first paint (no rollups: newest raw tests)",
 		"meshtop: stat on screen (mean of every metric)",
 		"meshtop: filled (mean and max of latency, jitter %, loss)",
 		"meshtop: complete (+ jitter ms, counts, implausible check)",
 		"meshtop: p95 on screen (whole read, p95 included)",
 		"meshtop: refresh 60 s later (incremental)",
 		"meshtop: drill-down 24 h (raw, 120 buckets)",
-		"meshtop 7 d (auto: 6 h rollup): filled",
-		"meshtop 30 d (auto: 6 h rollup): filled",
-		"meshtop 30 d (auto: 6 h rollup): complete, p95 from histograms",
+		"meshtop 7 d (auto: 6 h rollup, edges to the newest test): filled",
+		"meshtop 30 d (auto: 6 h rollup, edges to the newest test): filled",
+		"meshtop 30 d (auto): complete, p95 from histograms",
 		"meshtop: drill-down 30 d (auto: 6 h rollup)",
 		"form A: mean(avg_rtt_ms) WHERE avg_rtt_ms > 0",
 		"form B: sum+count(avg_rtt_ms) and count WHERE avg_rtt_ms <= 0",
@@ -191,7 +191,16 @@ func measure(ctx context.Context, base string, end time.Time, window time.Durati
 		"meshtop 24 h ending now (auto, unsettled tail read as rows): filled", // 26
 		"meshtop 24 h ending now (auto): complete, checked",                   // 27
 		"meshtop 24 h p95 on screen (auto): filled (mean, max)",               // 28
-		"meshtop 24 h p95 on screen (auto): complete with raw p95",            // 29
+		"meshtop 24 h p95 on screen (auto): complete, p95 from histograms",    // 29
+		"snapshot 24 h --stat mean, table (rollups)",                          // 30
+		"snapshot 24 h --stat mean, json (rollups)",                           // 31
+		"snapshot 24 h --stat p95, json (rollups)",                            // 32
+		"snapshot 24 h --stat mean, table (no rollups)",                       // 33
+		"snapshot 24 h --stat mean, json (no rollups)",                        // 34
+		"snapshot 24 h --stat p95, json (no rollups)",                         // 35
+		"meshtop 24 h no rollups: first grid (newest raw tests)",              // 36
+		"snapshot 7 d --stat mean, json (rollups)",                            // 37
+		"snapshot 7 d --stat p95, json (rollups)",                             // 38
 	}
 	ts := make([]*timing, len(names))
 	for i, n := range names {
@@ -264,6 +273,46 @@ func measure(ctx context.Context, base string, end time.Time, window time.Durati
 				return err
 			}
 		}
+		// snapshot --source influx: the narrowed read (what the output shows), with the
+		// rollups (hybrid, the window ending now: its unsettled tail raw) and without.
+		for i, c := range []struct {
+			rollup string
+			n      influx.Needs
+			w      time.Duration
+			ts     *timing
+			every  bool
+		}{
+			{"auto", influx.Needs{Stat: mesh.Mean, Metrics: []mesh.Metric{mesh.Latency}}, window, ts[30], true},
+			{"auto", influx.Needs{Stat: mesh.Mean, Counts: true, Range: true}, window, ts[31], true},
+			{"auto", influx.Needs{Stat: mesh.P95, Counts: true, Range: true}, window, ts[32], true},
+			{"raw", influx.Needs{Stat: mesh.Mean, Metrics: []mesh.Metric{mesh.Latency}}, window, ts[33], true},
+			{"raw", influx.Needs{Stat: mesh.Mean, Counts: true, Range: true}, window, ts[34], true},
+			{"raw", influx.Needs{Stat: mesh.P95, Counts: true, Range: true}, window, ts[35], false},
+			{"auto", influx.Needs{Stat: mesh.Mean, Counts: true, Range: true}, 7 * 24 * time.Hour, ts[37], true},
+			{"auto", influx.Needs{Stat: mesh.P95, Counts: true, Range: true}, 7 * 24 * time.Hour, ts[38], true},
+		} {
+			if !c.every && run >= 2 {
+				continue
+			}
+			rs := r.At(c.w, end)
+			_ = rs.SetRollup(c.rollup)
+			rs.SetClock(func() time.Time { return end })
+			t0 = time.Now()
+			st, err := rs.ReadNeeds(ctx, c.n)
+			if err != nil {
+				return fmt.Errorf("snapshot %d: %w", i, err)
+			}
+			c.ts.add(time.Since(t0))
+			if run == 0 {
+				fmt.Printf("  %s: read %s\n", c.ts.name, st.Via)
+			}
+		}
+		// The first grid of a database without rollups: the newest raw tests.
+		rf := r.At(window, end)
+		_ = rf.SetRollup("raw")
+		if _, _, err := timeSteps(ctx, rf, mesh.Mean, ts[36], nil, nil); err != nil {
+			return err
+		}
 		// Incremental refresh: a complete read at end, then one 60 s later.
 		now := end
 		rr := r.At(window, time.Time{})
@@ -303,7 +352,7 @@ func measure(ctx context.Context, base string, end time.Time, window time.Durati
 				}); err != nil {
 					return err
 				}
-				if wantVia := map[string]string{"auto": "rollup 6h", "1h": "rollup 1h"}[lvl]; via != wantVia {
+				if wantVia := map[string]string{"auto": "rollup 6h+1h", "1h": "rollup 1h"}[lvl]; !strings.HasPrefix(via, wantVia) {
 					return fmt.Errorf("%s window (%s) read from %q, want %q", w, lvl, via, wantVia)
 				}
 			}
@@ -397,6 +446,12 @@ func measure(ctx context.Context, base string, end time.Time, window time.Durati
 	fmt.Printf("the 24 h auto read (rollups + raw edges) gives the raw read's cells (last, mean, max, samples, failed; 1e-9): %v\n", hybridEqual)
 	fmt.Printf("ratios to the three panels: filled (auto) %.2fx, ending now %.2fx; raw filled %.2fx\n",
 		float64(median(ts[24].ds))/float64(median(ts[1].ds)), float64(median(ts[26].ds))/float64(median(ts[1].ds)), float64(median(ts[4].ds))/float64(median(ts[1].ds)))
+	three := float64(median(ts[1].ds))
+	fmt.Printf("snapshot 24 h / the three panels: mean table %.2fx, mean json %.2fx, p95 json %.2fx (rollups); mean table %.2fx, mean json %.2fx (no rollups)\n",
+		float64(median(ts[30].ds))/three, float64(median(ts[31].ds))/three, float64(median(ts[32].ds))/three,
+		float64(median(ts[33].ds))/three, float64(median(ts[34].ds))/three)
+	fmt.Printf("no rollups, first grid / one panel query: %.2fx; complete 24 h read raw / hybrid (rollups): %.1fx\n",
+		float64(median(ts[36].ds))/float64(ref), float64(median(ts[5].ds))/float64(median(ts[27].ds)))
 	return nil
 }
 

@@ -216,7 +216,10 @@ func (h *historySource) ReadSteps(ctx context.Context, tr tui.TimeRange, want me
 			end = time.Now()
 		}
 		hs := tui.HistoryStep{Matrix: s.Matrix, Has: s.Has, Pending: s.Pending, Via: s.Via, Notes: s.Notes}
-		if s.Matrix != nil {
+		switch {
+		case s.Matrix != nil && s.Pending == "" && len(s.Matrix.Pops) == 0:
+			hs.Coverage = "no tests in this range"
+		case s.Matrix != nil:
 			hs.Coverage = influx.Coverage(end.Add(-tr.Window), end, s.Oldest, s.Matrix.Time, time.Local)
 		}
 		step(hs)

@@ -60,7 +60,7 @@ func TestSnapshotInfluxIsTheGrid(t *testing.T) {
 			if rollup == "auto" && !strings.HasPrefix(doc.Window.Read, "rollup") {
 				t.Errorf("auto read %q", doc.Window.Read)
 			}
-			if len(doc.Notes) == 0 || !strings.Contains(doc.Notes[len(doc.Notes)-1], "data covers 4h59m of the 6h window") {
+			if len(doc.Notes) == 0 || !strings.Contains(doc.Notes[len(doc.Notes)-1], "data in 4h59m of 6h") {
 				t.Errorf("%s %s: notes %q", rollup, st, doc.Notes)
 			}
 			if len(doc.Cells) != 6 {
@@ -105,7 +105,7 @@ func TestSnapshotInfluxIsTheGrid(t *testing.T) {
 	if got := strings.Join(rows[0], ","); got != "src_pop,dst_pop,stat,p95_rtt_ms,p95_jitter_ms,p95_jitter_pct,p95_loss_pct,min_rtt_ms,max_rtt_ms,failed,samples,class,error,newest" {
 		t.Errorf("csv header %s", got)
 	}
-	if !strings.Contains(errOut, "note: data covers") {
+	if !strings.Contains(errOut, "note: data in") {
 		t.Errorf("stderr %q", errOut)
 	}
 	// The table: one metric, says where it comes from.
@@ -116,7 +116,7 @@ func TestSnapshotInfluxIsTheGrid(t *testing.T) {
 	if first := strings.SplitN(out, "\n", 2)[0]; !strings.Contains(first, "Latency (ms, mean over") || !strings.Contains(first, "from InfluxDB, read rollup") {
 		t.Errorf("table header %q", first)
 	}
-	if !strings.Contains(out, "note: data covers 4h59m of the 6h window") {
+	if !strings.Contains(out, "note: data in 4h59m of 6h") {
 		t.Errorf("table without its note:\n%s", out)
 	}
 }
