@@ -292,3 +292,106 @@ func closeNums(a, b any) bool {
 	}
 	return math.Abs(x-y) <= 1e-9*math.Max(1, math.Abs(y))
 }
+
+// TestRollupOldLayout: rollups made by an older meshtop (histograms h_<field>_NN) are
+// never mixed with the new layout: a window they cover has no p95 and says why and what
+// to run; running the rollup again computes the new histograms from the raw tests.
+func TestRollupOldLayout(t *testing.T) {
+	s, cfg := sharedDB(t)
+	end := time.Now().UTC().Truncate(time.Hour).Add(-time.Hour)
+	f := newFixture(end, 120)
+	var b strings.Builder
+	for _, r := range f.pings {
+		b.WriteString(workshopPingLine(r, "203.0.113.9"))
+	}
+	if err := s.WriteLines(ctxT(t), cfg.Database, b.String()); err != nil {
+		t.Fatal(err)
+	}
+	r, _ := NewReader(cfg, 2*time.Hour)
+	r.SetEnd(end)
+	if err := r.SetupRollups(ctxT(t), RollupOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	// The 1 h level as the first layout wrote it: sums and the old histogram fields.
+	var old strings.Builder
+	for _, c := range []struct {
+		at   time.Time
+		base float64
+	}{{end.Add(-2 * time.Hour), 10}, {end.Add(-time.Hour), 11}} {
+		fmt.Fprintf(&old, "ping_1h,dst_pop=sin,src_pop=ams n=60i,good=60i,bad=0i,avg_rtt_ms_sum=%g,avg_rtt_ms_min=%g,avg_rtt_ms_max=%g,avg_rtt_ms_last=%g,"+
+			"jitter_pct_sum=60,jitter_pct_min=1,jitter_pct_max=1,jitter_pct_last=1,jitter_ms_sum=6,jitter_ms_min=0.1,jitter_ms_max=0.1,jitter_ms_last=0.1,"+
+			"loss_pct_sum=0,loss_pct_min=0,loss_pct_max=0,loss_pct_last=0,h_avg_rtt_ms_20=60i %d\n", 60*c.base, c.base-1, c.base+1, c.base, c.at.UnixNano())
+	}
+	if err := s.WriteLinesRP(ctxT(t), cfg.Database, "mt_rollup_1h", old.String()); err != nil {
+		t.Fatal(err)
+	}
+	r1 := r.At(2*time.Hour, end)
+	_ = r1.SetRollup("1h")
+	var got Step
+	if err := r1.MatrixSteps(ctxT(t), mesh.P95, func(st Step) { got = st }); err != nil {
+		t.Fatal(err)
+	}
+	c := got.Matrix.Cell("ams", "sin")
+	if c == nil || !math.IsNaN(c.Values[mesh.Latency][mesh.P95]) {
+		t.Fatalf("p95 from the old layout: %+v", c)
+	}
+	if len(got.Notes) == 0 || !strings.Contains(got.Notes[0], "older meshtop") || !strings.Contains(got.Notes[0], "run meshtop rollup") {
+		t.Errorf("notes %q", got.Notes)
+	}
+	// Run again: the new histograms, from the raw tests, beside the old fields.
+	var said []string
+	if err := r.SetupRollups(ctxT(t), RollupOptions{Backfill: true, Progress: func(m string) { said = append(said, m) }}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(strings.Join(said, "\n"), "holds histograms of an older meshtop") {
+		t.Errorf("setup did not say what happens to the old layout: %q", said)
+	}
+	if err := r1.MatrixSteps(ctxT(t), mesh.P95, func(st Step) { got = st }); err != nil {
+		t.Fatal(err)
+	}
+	raw := f.expectedCells()[mesh.Pair{Src: "ams", Dst: "sin"}]
+	checkP95(t, "after rollup", mesh.Latency, got.Matrix.Cell("ams", "sin"), raw.Values[mesh.Latency][mesh.P95])
+	if len(got.Notes) > 0 {
+		t.Errorf("notes after the rollup ran again: %q", got.Notes)
+	}
+}
+
+// TestRollupAdviceOnce: a slow raw read of hours without rollups says, once, what
+// rollups would save; with rollups, or read again, it says nothing.
+func TestRollupAdviceOnce(t *testing.T) {
+	defer func(d time.Duration) { rollupAdviceAfter = d }(rollupAdviceAfter)
+	rollupAdviceAfter = 0
+	s, cfg := sharedDB(t)
+	end := time.Now().UTC().Truncate(time.Minute)
+	f := newFixture(end, 30)
+	var b strings.Builder
+	for _, r := range f.pings {
+		b.WriteString(workshopPingLine(r, "203.0.113.9"))
+	}
+	if err := s.WriteLines(ctxT(t), cfg.Database, b.String()); err != nil {
+		t.Fatal(err)
+	}
+	r, _ := NewReader(cfg, 6*time.Hour)
+	notes := func(rr *Reader) string {
+		var got Step
+		if err := rr.MatrixSteps(ctxT(t), mesh.Mean, func(st Step) { got = st }); err != nil {
+			t.Fatal(err)
+		}
+		return strings.Join(got.Notes, "; ")
+	}
+	if n := notes(r.At(time.Hour, time.Time{})); n != "" {
+		t.Errorf("an hour's read advises: %q", n)
+	}
+	if n := notes(r.At(6*time.Hour, time.Time{})); !strings.Contains(n, "no rollups: this 6h read took") || !strings.Contains(n, "meshtop rollup makes it about") {
+		t.Errorf("6 h read without rollups: notes %q", n)
+	}
+	if n := notes(r.At(6*time.Hour, time.Time{})); n != "" {
+		t.Errorf("said twice: %q", n)
+	}
+	// snapshot's read advises too (once per process: a new reader).
+	r2, _ := NewReader(cfg, 24*time.Hour)
+	st, err := r2.ReadNeeds(ctxT(t), Needs{Stat: mesh.Mean})
+	if err != nil || !strings.Contains(strings.Join(st.Notes, ";"), "meshtop rollup makes") {
+		t.Errorf("snapshot's read: %v %q", err, st.Notes)
+	}
+}

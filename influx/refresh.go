@@ -303,6 +303,8 @@ func (r *Reader) Refresh(ctx context.Context, prev *MeshRead, want mesh.Stat, st
 		step(prev.Step)
 		return prev, nil
 	}
+	// How much of the window holds data, as the complete read said it.
+	step = coverSteps(ctx, r.At(r.window, end), nil, step)
 	parts, err := r.readParts(ctx,
 		[2]time.Time{prev.end.Add(-refreshLag), end.Add(-refreshLag)}, // settled since
 		[2]time.Time{prev.end.Add(-r.window), end.Add(-r.window)},     // left the window
