@@ -198,7 +198,7 @@ func TestAgentDownEvent(t *testing.T) {
 func TestRegions(t *testing.T) {
 	m := modelOver(t, regionStore(), 160, 48, Config{})
 	f := frame(m)
-	for _, want := range []string{"── ap", "── eu", "── us", "[eu]", "[us]", "syd → nrt  ap→ap"} {
+	for _, want := range []string{"── ap", "── eu", "── us", "[eu]", "[us]", "nrt → syd  ap→ap"} {
 		if !strings.Contains(f, want) {
 			t.Errorf("regions view lacks %q:\n%s", want, f)
 		}
