@@ -407,28 +407,30 @@ func (h *historyState) syncView(m *Model) {
 	}
 }
 
-// render puts the range, what is loading and the data's origin into the status bar.
+// render puts the range and the data's origin (static) and what is loading into the
+// status bar, which says what is loading first: a narrow bar cuts the static end, and
+// "loading" (with Esc) matters more while it lasts.
 func (h *historyState) render(m *Model) {
 	text := h.tr.String()
 	if h.delta != deltaOff {
 		text += " Δ vs " + h.delta.String() + " earlier"
 	}
-	// What is loading before where the data comes from: a narrow status bar cuts the
-	// end, and "loading" (with Esc) matters more while it lasts.
+	loading := ""
 	if h.loading {
 		switch {
 		case h.pending != "" && m.grid.stat != h.userStat:
-			text += " · showing " + m.grid.stat.String() + ", loading " + h.pending + "… (esc cancels)"
+			loading = "showing " + m.grid.stat.String() + ", loading " + h.pending + "… (esc cancels)"
 		case h.pending != "":
-			text += " · loading " + h.pending + "… (esc cancels)"
+			loading = "loading " + h.pending + "… (esc cancels)"
 		default:
-			text += " · loading… (esc cancels)"
+			loading = "loading… (esc cancels)"
 		}
 	}
 	if h.via != "" {
 		text += " · " + h.via
 	}
 	m.ui.cfg.Window = text // the config the sub-models share
+	m.status.loading = loading
 	m.status.err = h.failure
 	m.status.partial = false
 	m.status.render()
