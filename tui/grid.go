@@ -274,10 +274,16 @@ func (g *gridModel) layout() {
 	}
 	ndc, ndr := max(1, len(g.rgn.dcols)), len(g.rgn.drows)
 	naturalW, naturalH := g.rowHdrW+narrow*ndc, 1+ndr
-	g.panel.side, g.panel.visible = false, false
+	g.panel.side, g.panel.visible, g.panel.chart = false, false, false
 	gridAreaW, gridAreaH := g.width, g.height
+	chartW, chart := 0, false
+	if g.panel.enabled && len(g.rows) > 0 {
+		chartW, chart = g.chartLayout(naturalW, naturalH) // grid_chart.go
+	}
 	switch {
 	case !g.panel.enabled || len(g.rows) == 0:
+	case chart:
+		gridAreaW, gridAreaH = chartW, naturalH
 	case g.width-naturalW >= sidePanelMin+3:
 		g.panel.side, g.panel.visible = true, true
 		gridAreaW = g.width - sidePanelMin - 3
@@ -294,6 +300,8 @@ func (g *gridModel) layout() {
 	g.gridW = min(gridAreaW, g.rowHdrW+g.cellW*min(ndc, g.visCols)+1)
 	g.gridH = min(gridAreaH, 1+min(ndr, g.visRows))
 	switch {
+	case g.panel.chart:
+		g.placeChart()
 	case g.panel.side:
 		g.panel.SetSize(max(1, g.width-g.gridW-3), g.height)
 	case g.panel.visible:
@@ -610,6 +618,10 @@ func (g *gridModel) summary(rows, cols []int) (mesh.Class, string) {
 func (g *gridModel) join() {
 	if !g.panel.visible || len(g.rows) == 0 {
 		g.body = g.rendered
+		return
+	}
+	if g.panel.chart {
+		g.joinChart()
 		return
 	}
 	grid := strings.Split(g.rendered, "\n")

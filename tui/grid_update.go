@@ -221,6 +221,9 @@ func (g *gridModel) panelEventAt(x, y int) (int, bool) {
 	if !g.panel.visible {
 		return 0, false
 	}
+	if g.panel.chart {
+		return g.panel.eventAt(x, y-g.panel.topH-1)
+	}
 	if g.panel.side {
 		return g.panel.eventAt(x-g.gridW-3, y)
 	}
