@@ -45,7 +45,7 @@ type panelModel struct {
 	gen      int           // numbers history reads: only the newest answer counts
 	pc       pairChart     // the chart layout's chart
 
-	top     []string // chart layout: the lines beside the grid
+	top []string // chart layout: the lines beside the grid
 
 	events  []meshEvent
 	focus   bool // the event list has the arrow keys
