@@ -35,3 +35,37 @@ func BenchmarkDetailData(b *testing.B) {
 		d.setData(msg)
 	}
 }
+
+// BenchmarkPairChartData measures what the grid's pair chart costs per new data of the
+// selected pair (live: once per matrix read, at most every 100 ms during a sweep): the
+// same full ring as BenchmarkDetailData, both directions, through route changes, the
+// timeline and the chart band at 160x48. It runs in Update, never per frame.
+func BenchmarkPairChartData(b *testing.B) {
+	st := mesh.NewStore(mesh.DefaultKeep)
+	for i := range mesh.DefaultKeep {
+		at := t0.Add(time.Duration(i) * time.Minute)
+		for _, a := range []string{"scouter-ams-0", "scouter-ams-1"} {
+			r := mesh.PingResult{Time: at, Src: a, SrcPop: "ams", DstPop: "fra", Dst: "198.18.1.2"}
+			v := 25 + float64(i%7)
+			r.DerivePing(5, []float64{v, v + 1, mesh.Lost, v + 3, v + 0.5}, -1)
+			st.AddPing(r)
+			st.AddTrace(fixtureTrace(at, a, i, true))
+		}
+	}
+	src := StoreSource{Store: st}
+	c := pairChart{ui: newUIContext(src, Config{Now: func() time.Time { return t0 }})}
+	c.st = c.ui.st
+	if !c.fit(160, 30) {
+		b.Fatal("no room")
+	}
+	pr := mesh.Pair{Src: "ams", Dst: "fra"}
+	c.show(pr)
+	r, err := readPair(b.Context(), src, "ams", "fra", c.points(), false)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		c.setData(pr, r, nil)
+	}
+}

@@ -56,7 +56,8 @@ func (s *statusModel) SetSize(w, _ int) {
 // View implements component.
 func (s *statusModel) View() string { return s.rendered }
 
-// Notes is every part of the bar, whole, most urgent first; NotesGen changes with them.
+// Notes is every part of the bar, whole, most urgent first, when the bar had to cut
+// (nil when it did not); the gen changes with them.
 func (s *statusModel) Notes() ([]string, int) { return s.notes, s.notesGen }
 
 // Update implements component: sweep progress, agent states, recorder and source errors,
@@ -191,19 +192,20 @@ const (
 
 func (s *statusModel) render() {
 	ps := s.parts()
-	notes := s.noteLines(ps)
-	if !slices.Equal(notes, s.notes) {
-		s.notes = notes
-		s.notesGen++
-	}
 	w := max(s.width, 1)
 	texts := make([]string, len(ps))
 	for i, p := range ps {
 		texts[i] = p.text
 	}
 	cut := ansi.StringWidth(strings.Join(texts, statusSep)) > w
+	var notes []string
 	if cut {
 		texts = fitStatus(ps, w-ansi.StringWidth(statusMore))
+		notes = s.noteLines(ps) // the bar points to them
+	}
+	if !slices.Equal(notes, s.notes) {
+		s.notes = notes
+		s.notesGen++
 	}
 	var b strings.Builder
 	for i, t := range texts {
