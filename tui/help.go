@@ -145,7 +145,7 @@ func (h *helpModel) noteLines() []string {
 	w := max(10, h.width)
 	lines := []string{st.title.Render("status")}
 	for _, n := range h.notes {
-		for i, l := range strings.Split(ansi.Wrap(n, w-2, " "), "\n") {
+		for i, l := range wrapAtSpaces(n, w-2) {
 			lead := "• "
 			if i > 0 {
 				lead = "  "
@@ -154,6 +154,33 @@ func (h *helpModel) noteLines() []string {
 		}
 	}
 	return append(lines, "")
+}
+
+// wrapAtSpaces wraps text at spaces only (a flag such as --scouter-secret-file stays
+// whole, to be copied); a word wider than w is cut into pieces of w.
+func wrapAtSpaces(text string, w int) []string {
+	w = max(1, w)
+	var lines []string
+	cur, curW := "", 0
+	for _, word := range strings.Fields(text) {
+		ww := ansi.StringWidth(word)
+		if curW > 0 && curW+1+ww > w {
+			lines, cur, curW = append(lines, cur), "", 0
+		}
+		for ww > w { // only a word alone on its line can be this long
+			lines = append(lines, ansi.Truncate(word, w, ""))
+			word = ansi.TruncateLeft(word, w, "")
+			ww = ansi.StringWidth(word)
+		}
+		if curW > 0 {
+			cur, curW = cur+" ", curW+1
+		}
+		cur, curW = cur+word, curW+ww
+	}
+	if curW > 0 {
+		lines = append(lines, cur)
+	}
+	return lines
 }
 
 // fullLines is the full help: bubbles' grouped columns when they fit the width, else

@@ -90,3 +90,14 @@ func TestCutKeepFix(t *testing.T) {
 		}
 	}
 }
+
+func TestWrapAtSpaces(t *testing.T) {
+	got := wrapAtSpaces("set SCOUTER_SECRET or --scouter-secret-file FILE to the agents' SCOUTER_API_SECRET", 24)
+	want := []string{"set SCOUTER_SECRET or", "--scouter-secret-file", "FILE to the agents'", "SCOUTER_API_SECRET"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	if got := wrapAtSpaces("abcdefghij x", 4); strings.Join(got, "|") != "abcd|efgh|ij x" {
+		t.Errorf("a long word: %q", got)
+	}
+}
