@@ -150,6 +150,9 @@ type historyState struct {
 	failure  string
 	savedTh  map[mesh.Metric]mesh.Thresholds
 	now      func() time.Time
+	// panelGen is the read whose first grid made the grid's panel read its pair again
+	// (the range, so the pair's chart, changed).
+	panelGen int
 }
 
 func newHistoryState(src Source, cfg *Config) *historyState {
@@ -276,15 +279,19 @@ func (h *historyState) update(m *Model, msg tea.Msg) (tea.Cmd, bool) {
 			return waitHist(msg.next), true // a cancelled read draining
 		}
 		s := msg.step
+		var panel tea.Cmd
 		if s.Matrix != nil {
 			m.grid.setMatrix(s.Matrix)
 			m.status.lastSweep = s.Matrix.Time
 			h.good, h.goodAt, h.failure = true, time.Now(), ""
+			if h.panelGen != msg.gen {
+				h.panelGen, panel = msg.gen, m.grid.panel.follow(true)
+			}
 		}
 		h.pending, h.via, h.has = s.Pending, s.Via, s.Has
 		h.syncView(m)
 		h.render(m)
-		return waitHist(msg.next), true
+		return tea.Batch(waitHist(msg.next), panel), true
 	case histDoneMsg:
 		if msg.gen != h.gen {
 			return nil, true
