@@ -12,18 +12,7 @@ import (
 // route changes, the timeline and the rendering at 160x48. It runs in Update, once per
 // sweep, never per frame.
 func BenchmarkDetailData(b *testing.B) {
-	st := mesh.NewStore(mesh.DefaultKeep)
-	for i := range mesh.DefaultKeep {
-		at := t0.Add(time.Duration(i) * time.Minute)
-		for _, a := range []string{"scouter-ams-0", "scouter-ams-1"} {
-			r := mesh.PingResult{Time: at, Src: a, SrcPop: "ams", DstPop: "fra", Dst: "198.18.1.2"}
-			v := 25 + float64(i%7)
-			r.DerivePing(5, []float64{v, v + 1, mesh.Lost, v + 3, v + 0.5}, -1)
-			st.AddPing(r)
-			st.AddTrace(fixtureTrace(at, a, i, true))
-		}
-	}
-	src := StoreSource{Store: st}
+	src := StoreSource{Store: fullRing()}
 	fwd, _ := src.PairHistory(b.Context(), "ams", "fra", 0)
 	tr, _ := src.PairTraces(b.Context(), "ams", "fra")
 	d := newDetail(newUIContext(src, Config{Now: func() time.Time { return t0 }}))
@@ -41,18 +30,7 @@ func BenchmarkDetailData(b *testing.B) {
 // same full ring as BenchmarkDetailData, both directions, through route changes, the
 // timeline and the chart band at 160x48. It runs in Update, never per frame.
 func BenchmarkPairChartData(b *testing.B) {
-	st := mesh.NewStore(mesh.DefaultKeep)
-	for i := range mesh.DefaultKeep {
-		at := t0.Add(time.Duration(i) * time.Minute)
-		for _, a := range []string{"scouter-ams-0", "scouter-ams-1"} {
-			r := mesh.PingResult{Time: at, Src: a, SrcPop: "ams", DstPop: "fra", Dst: "198.18.1.2"}
-			v := 25 + float64(i%7)
-			r.DerivePing(5, []float64{v, v + 1, mesh.Lost, v + 3, v + 0.5}, -1)
-			st.AddPing(r)
-			st.AddTrace(fixtureTrace(at, a, i, true))
-		}
-	}
-	src := StoreSource{Store: st}
+	src := StoreSource{Store: fullRing()}
 	c := pairChart{ui: newUIContext(src, Config{Now: func() time.Time { return t0 }})}
 	c.st = c.ui.st
 	if !c.fit(160, 30) {
@@ -68,4 +46,21 @@ func BenchmarkPairChartData(b *testing.B) {
 	for b.Loop() {
 		c.setData(pr, r, nil)
 	}
+}
+
+// fullRing is a full ring of ams→fra: 360 sweeps, two agents, a traceroute per agent per
+// sweep.
+func fullRing() *mesh.Store {
+	st := mesh.NewStore(mesh.DefaultKeep)
+	for i := range mesh.DefaultKeep {
+		at := t0.Add(time.Duration(i) * time.Minute)
+		for _, a := range []string{"scouter-ams-0", "scouter-ams-1"} {
+			r := mesh.PingResult{Time: at, Src: a, SrcPop: "ams", DstPop: "fra", Dst: "198.18.1.2"}
+			v := 25 + float64(i%7)
+			r.DerivePing(5, []float64{v, v + 1, mesh.Lost, v + 3, v + 0.5}, -1)
+			st.AddPing(r)
+			st.AddTrace(fixtureTrace(at, a, i, true))
+		}
+	}
+	return st
 }
