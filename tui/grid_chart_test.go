@@ -216,3 +216,19 @@ func drive(m Model, cmd tea.Cmd, depth int) Model {
 	}
 	return m
 }
+
+// Moving through pairs in the drill-down and going back: the chart is of the pair the
+// cursor is on, read on the way back.
+func TestChartAfterTheDrillDownMoved(t *testing.T) {
+	m := press(t, newTestModel(t, 160, 48, Config{}), "enter")
+	nm, cmd := m.Update(tea.KeyPressMsg{Code: 'l', Text: "l"}) // next column: ams→jfk
+	m = runCmd(t, nm.(Model), cmd)
+	nm, cmd = m.Update(tea.KeyPressMsg{Code: tea.KeyEscape})
+	m = drive(nm.(Model), cmd, 0)
+	if s, d, _ := m.Selected(); s != "ams" || d != "jfk" {
+		t.Fatalf("back on %s→%s", s, d)
+	}
+	if b := band(frame(m)); !strings.Contains(b, "jfk → ams") || strings.Contains(b, "reading…") {
+		t.Fatalf("the chart is not of ams→jfk:\n%s", b)
+	}
+}

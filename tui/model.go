@@ -193,7 +193,9 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 		case key.Matches(msg, k.Back):
 			m.screen = screenGrid
 			m.layout()
-			return nil
+			// The drill-down may have moved the cursor (detail_nav.go): the panel
+			// reads the pair it now shows.
+			return m.grid.panel.follow(false)
 		case m.grid.metricKey(msg):
 			// The metric is the grid's; it is there when the drill-down closes.
 			return m.grid.Update(msg)
