@@ -84,12 +84,15 @@ func (h *helpModel) SetKeys(km help.KeyMap) {
 }
 
 // SetNotes takes the status bar's parts whole (gen numbers them: the same gen is no
-// change) and reports whether they changed.
+// change) and reports whether the full help on screen changed (its height may have).
 func (h *helpModel) SetNotes(notes []string, gen int) bool {
 	if gen == h.notesGen {
 		return false
 	}
 	h.notes, h.notesGen = notes, gen
+	if !h.h.ShowAll {
+		return false // the next ? renders them
+	}
 	h.render()
 	return true
 }
