@@ -49,6 +49,9 @@ type Config struct {
 	// ("INFLUX_RECORD_USERNAME and INFLUX_RECORD_PASSWORD"); "" means INFLUX_USERNAME and
 	// INFLUX_PASSWORD.
 	CredentialEnv string
+	// DatabaseSetting names the setting the database came from, for the fix when it is
+	// not there ("--record-db"); "" means --influx-db.
+	DatabaseSetting string
 	// Timeout bounds one HTTP request; 0: 30 s; negative: none (an interactive reader
 	// whose user sees "loading" and can cancel, the context bounds it).
 	Timeout    time.Duration
@@ -96,6 +99,7 @@ type conn struct {
 	db         string
 	user, pass string
 	credEnv    string
+	dbSetting  string
 	hc         *http.Client
 }
 
@@ -120,7 +124,11 @@ func newConn(cfg Config) (*conn, error) {
 		}
 		hc = &http.Client{Timeout: cfg.Timeout}
 	}
-	return &conn{base: u, db: cfg.Database, user: cfg.Username, pass: cfg.Password, credEnv: cfg.CredentialEnv, hc: hc}, nil
+	if cfg.DatabaseSetting == "" {
+		cfg.DatabaseSetting = "--influx-db"
+	}
+	return &conn{base: u, db: cfg.Database, user: cfg.Username, pass: cfg.Password, credEnv: cfg.CredentialEnv,
+		dbSetting: cfg.DatabaseSetting, hc: hc}, nil
 }
 
 func (c *conn) endpoint(p string, params url.Values) string {
@@ -234,7 +242,8 @@ func errorText(body []byte) string {
 }
 
 // query runs one InfluxQL request (possibly several statements separated by ';') and
-// returns one result per statement; a statement error fails the whole call.
+// returns one result per statement; a statement error fails the whole call. An answer
+// that comes from a database that is not there says so (DatabaseError).
 func (c *conn) query(ctx context.Context, q string) ([]client.Result, error) {
 	return c.queryRows(ctx, q, false)
 }
@@ -242,6 +251,19 @@ func (c *conn) query(ctx context.Context, q string) ([]client.Result, error) {
 // queryRows is query; epochNS asks for times as nanosecond numbers, which InfluxDB
 // writes several times faster than RFC 3339 (reads of many rows).
 func (c *conn) queryRows(ctx context.Context, q string, epochNS bool) ([]client.Result, error) {
+	res, err := c.rawQueryRows(ctx, q, epochNS)
+	if err != nil {
+		return nil, c.checkDatabase(ctx, err)
+	}
+	return res, nil
+}
+
+// rawQuery is query without the check of the database.
+func (c *conn) rawQuery(ctx context.Context, q string) ([]client.Result, error) {
+	return c.rawQueryRows(ctx, q, false)
+}
+
+func (c *conn) rawQueryRows(ctx context.Context, q string, epochNS bool) ([]client.Result, error) {
 	form := url.Values{"q": {q}, "db": {c.db}}
 	if epochNS {
 		form.Set("epoch", "ns")
@@ -273,19 +295,24 @@ func (c *conn) queryRows(ctx context.Context, q string, epochNS bool) ([]client.
 	}
 	if err := r.Error(); err != nil {
 		err = errors.New(textsafe.Message(err.Error()))
-		if strings.Contains(err.Error(), "database not found") {
-			return nil, fmt.Errorf("InfluxDB query at %s: %w (check the database name; SHOW DATABASES lists them)", c.where(), err)
-		}
 		return nil, fmt.Errorf("InfluxDB query at %s: %w", c.where(), err)
 	}
 	return r.Results, nil
 }
 
-// write posts line protocol (ns precision).
+// write posts line protocol (ns precision). A refusal that comes from a database that
+// is not there says so (DatabaseError).
 func (c *conn) write(ctx context.Context, body []byte) error { return c.writeTo(ctx, "", body) }
 
-// writeTo posts line protocol into retention policy rp ("": the default one).
+// writeTo is write into retention policy rp ("": the default one).
 func (c *conn) writeTo(ctx context.Context, rp string, body []byte) error {
+	if err := c.rawWrite(ctx, rp, body); err != nil {
+		return c.checkDatabase(ctx, err)
+	}
+	return nil
+}
+
+func (c *conn) rawWrite(ctx context.Context, rp string, body []byte) error {
 	params := url.Values{"db": {c.db}, "precision": {"ns"}}
 	if rp != "" {
 		params.Set("rp", rp)

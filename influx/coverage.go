@@ -8,8 +8,8 @@ import (
 // Coverage says how much of the window [start, end] the tests from oldest to newest
 // span, when that is less than 90 % of it ("" otherwise, or without tests), with times
 // in loc: a grid painted from 7 minutes of a 6-hour window must not pass for the
-// window's.
-func Coverage(start, end, oldest, newest time.Time, loc *time.Location) string {
+// window's. Short leaves the window's length out (a status bar beside the range).
+func Coverage(start, end, oldest, newest time.Time, loc *time.Location, short bool) string {
 	window := end.Sub(start)
 	if oldest.IsZero() || newest.IsZero() || window <= 0 {
 		return ""
@@ -26,8 +26,11 @@ func Coverage(start, end, oldest, newest time.Time, loc *time.Location) string {
 	if loc == time.UTC {
 		zone = " UTC"
 	}
-	// Short: it goes right after the range in a status bar of 40 columns.
-	return fmt.Sprintf("data in %s of %s (%s–%s%s)", ShortSpan(span), ShortSpan(window),
+	of := " of the " + ShortSpan(window) + " window"
+	if short {
+		of = "" // it goes right after the range in a status bar of 40 columns
+	}
+	return fmt.Sprintf("data in %s%s (%s–%s%s)", ShortSpan(span), of,
 		oldest.In(loc).Format(layout), newest.In(loc).Format(layout), zone)
 }
 

@@ -296,7 +296,11 @@ func clonePart(pt *part) *part {
 // window. A read too old to bring forward (more than a window ago) is read whole.
 func (r *Reader) Refresh(ctx context.Context, prev *MeshRead, want mesh.Stat, step func(Step)) (*MeshRead, error) {
 	end := r.nowUTC()
-	if prev == nil || prev.window != r.window || end.Sub(prev.end) >= r.window-refreshLag || !r.end.IsZero() {
+	// p95 of a read from rollups comes from their histograms, which a refresh has not
+	// (it would read percentile() of the raw tests, another p95 than a moment ago):
+	// such a read is read whole (the hybrid read is quick).
+	hist := want == mesh.P95 && prev != nil && strings.HasPrefix(prev.Step.Via, "rollup")
+	if prev == nil || prev.window != r.window || end.Sub(prev.end) >= r.window-refreshLag || !r.end.IsZero() || hist {
 		return r.ReadMesh(ctx, want, step)
 	}
 	if !end.After(prev.end) {

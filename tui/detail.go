@@ -32,10 +32,6 @@ type detailModel struct {
 	err      error
 	fwd, rev dirData
 
-	agents agentLog
-	// cells is the grid's newest matrix (not a delta one): the summary shows the
-	// pair's mean and p95 from it, the grid's and panel's numbers.
-	cells    *mesh.Matrix
 	agentIdx int  // which source agent's hop table is shown (a)
 	probes   bool // per-probe rows under the chart (p)
 
@@ -117,12 +113,12 @@ func (d *detailModel) timeline(dd *dirData) {
 	var ss []mesh.Sample
 	ss, dd.bucketed = timelineSamples(dd.samples)
 	dd.events = mesh.Timeline(mesh.TimelineInput{
-		Samples: ss, Changes: dd.changes, Agents: d.agents.eventsOf(dd.src), Thresholds: d.cfg.Thresholds, Confirm: d.cfg.Confirm,
+		Samples: ss, Changes: dd.changes, Agents: d.ui.agents.eventsOf(dd.src), Thresholds: d.cfg.Thresholds, Confirm: d.cfg.Confirm,
 		Metrics: timelineMetrics,
 	})
 }
 
-// timelineSamples are what the timeline judges: every test, as live judges them. A
+// timelineSamples are what a timeline judges: every test, as live judges them. A
 // history bucket's tests are its Results (each test's probes, read for the drill-down),
 // folded per sweep as the live store folds a PoP's agents. When a bucket lacks some of
 // its tests (their probes not kept, or beyond the read's bound) the buckets themselves
@@ -157,12 +153,21 @@ func timelineSamples(samples []mesh.Sample) (out []mesh.Sample, bucketed time.Du
 	return out, 0
 }
 
-// setCells takes the grid's matrix for the summary (nil: none that fits, a delta).
+// bucketedNote says that a timeline judged buckets, not tests ("" when it judged tests).
+func bucketedNote(st *styles, bucketed time.Duration, w int) string {
+	if bucketed <= 0 {
+		return ""
+	}
+	return ansi.Truncate(st.dim.Render(fmt.Sprintf("  from %s buckets, not each test (their probes are not all kept): a change inside one is not seen",
+		shortDuration(bucketed.Round(time.Second)))), w, "…")
+}
+
+// setCells takes the grid's matrix for the summaries (nil: none fits, a delta grid).
 func (d *detailModel) setCells(m *mesh.Matrix) {
-	if m == d.cells {
+	if m == d.ui.cells {
 		return
 	}
-	d.cells = m
+	d.ui.cells = m
 	if d.src != "" && !d.loading {
 		d.render()
 	}
@@ -174,12 +179,12 @@ func (d *detailModel) observe(m *mesh.Matrix, open bool) {
 	if m == nil {
 		return
 	}
-	d.cells = m
 	t := m.Time
 	if t.IsZero() {
 		t = d.cfg.Now()
 	}
-	if d.agents.observe(t, m.Agents) && open && !d.loading {
+	d.ui.cells = m
+	if d.ui.agents.observe(t, m.Agents) && open && !d.loading {
 		d.timeline(&d.fwd)
 		d.timeline(&d.rev)
 		d.render()
@@ -382,7 +387,7 @@ func (d *detailModel) pingLines(dir *dirData, w int) []string {
 	var lines []string
 	add := func(s string) { lines = append(lines, ansi.Truncate(s, w, "…")) }
 	add(st.headerHi.Render(fmt.Sprintf("%s → %s", dir.src, dir.dst)))
-	for _, a := range d.agents.downOf(dir.src) {
+	for _, a := range d.ui.agents.downOf(dir.src) {
 		text := fmt.Sprintf("agent %s down since %s", textsafe.Name(a.name), fmtWhen(a.since, newTimeAxis(a.since, d.cfg.Now(), 1)))
 		if n := len(dir.samples); n > 0 {
 			text += "; data below ends " + dir.samples[n-1].Time.Local().Format("15:04:05")
@@ -392,7 +397,7 @@ func (d *detailModel) pingLines(dir *dirData, w int) []string {
 			add(st.dim.Render("  " + a.why))
 		}
 	}
-	for _, l := range d.summary(dir) {
+	for _, l := range pingSummary(dir.samples, d.ui.cells.Cell(dir.src, dir.dst), d.st, d.cfg.Thresholds[mesh.Loss]) {
 		add(l)
 	}
 	if len(dir.samples) == 0 {
@@ -431,12 +436,12 @@ func (d *detailModel) pingLines(dir *dirData, w int) []string {
 	return lines
 }
 
-// summary: min, mean, p95, max; loss coloured by the loss thresholds; jitter; how many
-// tests over how long.
-func (d *detailModel) summary(dir *dirData) []string {
-	samples := dir.samples
+// pingSummary: min, mean, p95, max; loss coloured by the loss thresholds; jitter; how
+// many tests over how long (the drill-down's and the grid's pair chart's). cell is the
+// grid's for the pair (nil: none): its mean and p95 are shown.
+func pingSummary(samples []mesh.Sample, cell *mesh.Cell, st *styles, lossTh mesh.Thresholds) []string {
 	if len(samples) == 0 {
-		return []string{d.st.dim.Render("no samples in the window")}
+		return []string{st.dim.Render("no samples in the window")}
 	}
 	var avgs, jit []float64
 	mn, mx := 0.0, 0.0
@@ -462,14 +467,14 @@ func (d *detailModel) summary(dir *dirData) []string {
 		first = false
 	}
 	loss := lossSum / float64(tests)
-	lossText := classText(d.st, d.cfg.Thresholds[mesh.Loss].Classify(loss, false), fmtPct(loss)+"%")
+	lossText := classText(st, lossTh.Classify(loss, false), fmtPct(loss)+"%")
 	rtt := "RTT: no answer in the window"
 	if len(avgs) > 0 {
 		// Mean and p95 of the tests' RTTs are the grid's (its cell reduces every test of
 		// the window; history's samples are buckets, whose p95 is no test's); min and max
 		// are the chart's band, the extremes of the probes.
 		mean, p95 := mesh.Mean.Reduce(avgs), mesh.Percentile(avgs, 95)
-		if c := d.cells.Cell(dir.src, dir.dst); c != nil && c.Samples > 0 && !c.Failed[mesh.Mean] {
+		if c := cell; c != nil && c.Samples > 0 && !c.Failed[mesh.Mean] {
 			if v := c.Values[mesh.Latency][mesh.Mean]; !math.IsNaN(v) {
 				mean = v
 			}
@@ -487,7 +492,7 @@ func (d *detailModel) summary(dir *dirData) []string {
 		second += " over " + fmtDur(span)
 	}
 	if failed > 0 {
-		second += "  " + d.st.bad.Render(fmt.Sprintf("%d failed", failed))
+		second += "  " + st.bad.Render(fmt.Sprintf("%d failed", failed))
 	}
 	return []string{rtt, second}
 }
@@ -525,10 +530,8 @@ func (d *detailModel) hopLines(dir *dirData, w int) []string {
 
 func (d *detailModel) timelineLines(dir *dirData, w int) []string {
 	lines := renderTimeline(dir.events, w, timelineLimit, d.st, d.cfg.Now())
-	if dir.bucketed > 0 {
-		note := fmt.Sprintf("  from %s buckets, not each test (their probes are not all kept): a change inside one is not seen",
-			shortDuration(dir.bucketed.Round(time.Second)))
-		lines = slices.Insert(lines, 1, ansi.Truncate(d.st.dim.Render(note), w, "…"))
+	if note := bucketedNote(d.st, dir.bucketed, w); note != "" {
+		lines = slices.Insert(lines, 1, note)
 	}
 	return lines
 }

@@ -220,7 +220,7 @@ func (h *historySource) ReadSteps(ctx context.Context, tr tui.TimeRange, want me
 		case s.Matrix != nil && s.Pending == "" && len(s.Matrix.Pops) == 0:
 			hs.Coverage = "no tests in this range"
 		case s.Matrix != nil:
-			hs.Coverage = influx.Coverage(end.Add(-tr.Window), end, s.Oldest, s.Matrix.Time, time.Local)
+			hs.Coverage = influx.Coverage(end.Add(-tr.Window), end, s.Oldest, s.Matrix.Time, time.Local, true)
 		}
 		step(hs)
 	}

@@ -34,7 +34,7 @@ func (v *snapshotView) readInflux(ctx context.Context, r *influx.Reader, now tim
 		v.window.Newest = st.Matrix.Time.UTC().Format(time.RFC3339)
 	}
 	v.notes = append(v.notes, st.Notes...)
-	if c := influx.Coverage(start, end, st.Oldest, st.Matrix.Time, time.UTC); c != "" {
+	if c := influx.Coverage(start, end, st.Oldest, st.Matrix.Time, time.UTC, false); c != "" {
 		v.notes = append(v.notes, c)
 	}
 	return st.Matrix, nil

@@ -60,7 +60,7 @@ func TestSnapshotInfluxIsTheGrid(t *testing.T) {
 			if rollup == "auto" && !strings.HasPrefix(doc.Window.Read, "rollup") {
 				t.Errorf("auto read %q", doc.Window.Read)
 			}
-			if len(doc.Notes) == 0 || !strings.Contains(doc.Notes[len(doc.Notes)-1], "data in 4h59m of 6h") {
+			if len(doc.Notes) == 0 || !strings.Contains(doc.Notes[len(doc.Notes)-1], "data in 4h59m of the 6h window") {
 				t.Errorf("%s %s: notes %q", rollup, st, doc.Notes)
 			}
 			if len(doc.Cells) != 6 {
@@ -116,7 +116,7 @@ func TestSnapshotInfluxIsTheGrid(t *testing.T) {
 	if first := strings.SplitN(out, "\n", 2)[0]; !strings.Contains(first, "Latency (ms, mean over") || !strings.Contains(first, "from InfluxDB, read rollup") {
 		t.Errorf("table header %q", first)
 	}
-	if !strings.Contains(out, "note: data in 4h59m of 6h") {
+	if !strings.Contains(out, "note: data in 4h59m of the 6h window") {
 		t.Errorf("table without its note:\n%s", out)
 	}
 }
