@@ -306,7 +306,7 @@ func (r *Reader) pieceQueries(p piece) []string {
 		}
 		return "SELECT " + strings.Join(parts, ", ") + from + cond
 	}
-	// Five requests of two or three aggregates: they run on every core (one request's
+	// Seven requests of two or three aggregates: they run on every core (one request's
 	// statements run one after another) and each answers 2,450 rows.
 	return []string{agg("sum", sums[:3]), agg("sum", sums[3:5]), agg("sum", sums[5:]), agg("max", maxes[:2]), agg("max", maxes[2:]),
 		agg("min", mins[:2]), agg("min", mins[2:])}

@@ -17,14 +17,16 @@ import (
 	"github.com/meshtop/meshtop/mesh"
 )
 
-// The backfill of the 10 min level from raw tests is computed here rather than by
-// running the continuous queries' statements over old data: those are one statement per
-// histogram bucket (some 450), each of which makes InfluxDB decode a day of tests again
-// (minutes per day of a 30-PoP mesh), where reading the day's tests once and filing them
-// here takes seconds. The rows are the continuous queries' rows: the same fields, types
-// (counts integer, the rest float), buckets and conditions (bucket bounds compared as
-// the same float64 numbers), and a statement's fields only where it would have matched a
-// test (TestRollupBackfillIsTheCQs runs both on the same tests).
+// The backfill computes the rollups of stored tests here rather than by running the
+// continuous queries' statements over old data: those are one statement per histogram
+// bucket (some 520 for the 10 min level), each of which makes InfluxDB decode the day's
+// tests again, where the tests are read once here (an hour at a time, times as epoch
+// numbers) and filed into every level's buckets at once. The rows are the continuous
+// queries' rows: the same fields, types (counts integer, the rest float), buckets and
+// conditions (bucket bounds compared as the same float64 numbers), and a statement's
+// fields only where it would have matched a test (TestRollupBackfillIsTheCQs runs both
+// on the same tests). A 1 h or 6 h bucket computed from the tests equals the one summed
+// from the finer level: sums, counts, min, max and the newest value compose.
 
 // backfillChunk is what one worker computes at a time (whole buckets of every level, so
 // no bucket is written twice), backfillRead what one request reads of it (bounding the

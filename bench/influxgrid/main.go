@@ -3,9 +3,10 @@
 // 60 s: 50*49*1440 ≈ 3.5M points) is written into influxd (kept in -dir for the next
 // run), the rollups are backfilled and 30 days of older 1 h rollup rows added, then the
 // dashboard's panel queries and each meshtop step (first paint, stat on screen, filled,
-// p95, incremental refresh, drill-down, 7 d and 30 d from rollups, and the candidate
-// forms of the mean over successful tests) are timed interleaved and printed as ratios
-// to the dashboard's latency panel.
+// p95, incremental refresh, drill-down, 7 d and 30 d from rollups, the candidate forms of
+// the mean over successful tests, and snapshot's reads with and without rollups) are
+// timed interleaved and printed as ratios to the dashboard's latency panel and to its
+// three panels.
 //
 //	go run ./bench/influxgrid -dir /tmp/mt-influxgrid-50x24   # generate once, reuse
 //	go run ./bench/influxgrid -hours 6 -runs 9
