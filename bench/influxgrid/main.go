@@ -213,6 +213,9 @@ func newest(url string) (time.Time, error) {
 }
 
 func median(ds []time.Duration) time.Duration {
+	if len(ds) == 0 {
+		return 0 // not measured (a step a read no longer has)
+	}
 	s := slices.Clone(ds)
 	slices.Sort(s)
 	return s[len(s)/2]

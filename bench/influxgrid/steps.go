@@ -335,21 +335,14 @@ func measure(ctx context.Context, base string, end time.Time, window time.Durati
 		ts[8].add(time.Since(t0))
 		for i, w := range []time.Duration{7 * 24 * time.Hour, rollupDays * 24 * time.Hour} {
 			for _, lvl := range []string{"auto", "1h"} {
-				t0 = time.Now()
-				var via string
-				k := 0
 				rw := wr(w)
 				_ = rw.SetRollup(lvl)
-				if err := rw.MatrixSteps(ctx, mesh.Mean, func(s influx.Step) {
-					if k++; k == 3 {
-						if lvl == "auto" {
-							ts[9+i].add(time.Since(t0))
-						} else {
-							ts[17+i].add(time.Since(t0))
-						}
-					}
-					via = s.Via
-				}); err != nil {
+				filled := ts[9+i]
+				if lvl != "auto" {
+					filled = ts[17+i]
+				}
+				_, via, err := timeSteps(ctx, rw, mesh.Mean, nil, filled, nil)
+				if err != nil {
 					return err
 				}
 				if wantVia := map[string]string{"auto": "rollup 6h+1h", "1h": "rollup 1h"}[lvl]; !strings.HasPrefix(via, wantVia) {
