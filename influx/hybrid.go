@@ -583,14 +583,7 @@ func (rd *mread) readPieces(ctx context.Context, pieces []piece, step func(Step)
 		<-done
 		return nil, err
 	}
-	for p, pt := range tail {
-		rd.setLast(p, pt)
-	}
-	rd.mu.Lock()
-	for _, m := range mesh.Metrics {
-		rd.have[statKey{m, mesh.Last}] = true
-	}
-	rd.mu.Unlock()
+	rd.setNewest(tail)
 	if len(tail) > 0 { // nothing tested at the window's end: no empty grid first
 		step(rd.step("mean, max, counts"))
 	}

@@ -1,6 +1,7 @@
 package influx
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"strings"
@@ -78,13 +79,7 @@ func TestRollupP95Week(t *testing.T) {
 	s, cfg := sharedDB(t)
 	end := time.Now().UTC().Truncate(time.Minute).Add(-time.Minute)
 	f := weekFixture(end)
-	var b strings.Builder
-	for _, r := range f.pings {
-		b.WriteString(workshopPingLine(r, "203.0.113.9"))
-	}
-	if err := s.WriteLines(ctxT(t), cfg.Database, b.String()); err != nil {
-		t.Fatal(err)
-	}
+	writeFixtureTo(t, s, cfg.Database, f)
 	week := 7 * 24 * time.Hour
 	r, _ := NewReader(cfg, week)
 	t0 := time.Now()
@@ -300,13 +295,7 @@ func TestRollupOldLayout(t *testing.T) {
 	s, cfg := sharedDB(t)
 	end := time.Now().UTC().Truncate(time.Hour).Add(-time.Hour)
 	f := newFixture(end, 120)
-	var b strings.Builder
-	for _, r := range f.pings {
-		b.WriteString(workshopPingLine(r, "203.0.113.9"))
-	}
-	if err := s.WriteLines(ctxT(t), cfg.Database, b.String()); err != nil {
-		t.Fatal(err)
-	}
+	writeFixtureTo(t, s, cfg.Database, f)
 	r, _ := NewReader(cfg, 2*time.Hour)
 	r.SetEnd(end)
 	if err := r.SetupRollups(ctxT(t), RollupOptions{}); err != nil {
@@ -364,13 +353,7 @@ func TestRollupAdviceOnce(t *testing.T) {
 	s, cfg := sharedDB(t)
 	end := time.Now().UTC().Truncate(time.Minute)
 	f := newFixture(end, 30)
-	var b strings.Builder
-	for _, r := range f.pings {
-		b.WriteString(workshopPingLine(r, "203.0.113.9"))
-	}
-	if err := s.WriteLines(ctxT(t), cfg.Database, b.String()); err != nil {
-		t.Fatal(err)
-	}
+	writeFixtureTo(t, s, cfg.Database, f)
 	r, _ := NewReader(cfg, 6*time.Hour)
 	notes := func(rr *Reader) string {
 		var got Step
@@ -393,5 +376,19 @@ func TestRollupAdviceOnce(t *testing.T) {
 	st, err := r2.ReadNeeds(ctxT(t), Needs{Stat: mesh.Mean})
 	if err != nil || !strings.Contains(strings.Join(st.Notes, ";"), "meshtop rollup makes") {
 		t.Errorf("snapshot's read: %v %q", err, st.Notes)
+	}
+}
+
+// writeFixtureTo writes the fixture's tests as the workshop's collector did into db.
+func writeFixtureTo(t *testing.T, s interface {
+	WriteLines(context.Context, string, string) error
+}, db string, f fixture) {
+	t.Helper()
+	var b strings.Builder
+	for _, r := range f.pings {
+		b.WriteString(workshopPingLine(r, "203.0.113.9"))
+	}
+	if err := s.WriteLines(ctxT(t), db, b.String()); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -861,6 +861,13 @@ func (rd *mread) paintTail(ctx context.Context, pending string, step func(Step))
 	if err != nil {
 		return false, err
 	}
+	rd.setNewest(parts)
+	step(rd.step(pending))
+	return true, nil
+}
+
+// setNewest puts the pairs' newest tests from raw rows into the read: "last" is in.
+func (rd *mread) setNewest(parts map[mesh.Pair]*part) {
 	for p, pt := range parts {
 		rd.setLast(p, pt)
 	}
@@ -869,8 +876,6 @@ func (rd *mread) paintTail(ctx context.Context, pending string, step func(Step))
 		rd.have[statKey{m, mesh.Last}] = true
 	}
 	rd.mu.Unlock()
-	step(rd.step(pending))
-	return true, nil
 }
 
 func containsStat(sts []mesh.Stat, st mesh.Stat) bool {
