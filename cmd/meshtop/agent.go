@@ -171,6 +171,9 @@ func runAgent(cmd *cobra.Command, o *agentOptions) error {
 		Addr: listen, CertFile: o.tlsCert, KeyFile: o.tlsKey,
 		Ready: func(addr net.Addr) {
 			fmt.Fprintln(stderr, agentStartLine(addr, o, a, allow, secret == ""))
+			if caps == rawcap.Raised && a.Method() == netprobe.MethodRaw {
+				fmt.Fprintln(stderr, "meshtop agent: raw ICMP as uid", os.Getuid(), "with CAP_NET_RAW from the binary's file capability")
+			}
 			if a.Method() != netprobe.MethodRaw {
 				why := string(caps)
 				if capErr != nil {
