@@ -140,6 +140,7 @@ func runCollect(ctx context.Context, o *collectOptions, out, errOut io.Writer) e
 		return err
 	}
 	secret, agents, err := o.disc.discover(ctx)
+	o.disc.notices.print(errOut)
 	if err != nil {
 		return err
 	}
