@@ -205,6 +205,7 @@ func (l *Loop) rediscover(ctx context.Context) {
 			l.mu.Lock()
 			l.agents = slices.Clone(as)
 			l.mu.Unlock()
+			l.forgetGone()
 		}
 	}
 }
@@ -420,6 +421,7 @@ func (l *Loop) finishRound(r *round, st mesh.AgentStatus) {
 	l.mu.Unlock()
 	all := l.agentStatuses()
 	l.Store.SetAgents(all)
+	l.forgetGone()
 	if l.Recorder != nil {
 		// Each result carries its time: the tick's, or its batch's when its source ran
 		// past the interval (see probe.Stamp). No sweep time overrides them.
