@@ -1,5 +1,7 @@
 package live
 
+import "github.com/meshtop/meshtop/mesh"
+
 // forgetGone drops from the store the PoPs that no agent of the mesh has any more
 // (re-discovery removed their agents), so they leave the grid within a sweep. Results
 // of a retired agent's last pass that land after it are dropped at the next sweep's
@@ -14,4 +16,18 @@ func (l *Loop) forgetGone() {
 	if len(keep) > 0 {
 		l.Store.RetainPops(keep)
 	}
+}
+
+// joins says whether as has an agent the mesh has not; l.mu is held.
+func (l *Loop) joins(as []mesh.Agent) bool {
+	have := make(map[string]bool, len(l.agents))
+	for _, a := range l.agents {
+		have[a.Name] = true
+	}
+	for _, a := range as {
+		if !have[a.Name] {
+			return true
+		}
+	}
+	return false
 }

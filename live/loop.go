@@ -203,9 +203,13 @@ func (l *Loop) rediscover(ctx context.Context) {
 			// An empty answer is more likely a broken listing than a mesh that is gone:
 			// keep probing the last good one.
 			l.mu.Lock()
+			joined := l.joins(as)
 			l.agents = slices.Clone(as)
 			l.mu.Unlock()
 			l.forgetGone()
+			if joined {
+				l.SweepNow() // a new agent is measured now, not at the next tick
+			}
 		}
 	}
 }
