@@ -24,8 +24,9 @@ import (
 // mesh). A problem is said when it appears and again every RepeatProblem while it
 // lasts, so that a viewer who missed it sees it and a daemon's log is not flooded.
 
-// RepeatProblem is how often a lasting problem is said again.
-const RepeatProblem = time.Minute
+// RepeatProblem is how often a lasting problem is said again (the live status bar
+// keeps one 45 s).
+const RepeatProblem = 30 * time.Second
 
 // problem remembers what was last said, and when.
 type problem struct {
@@ -45,9 +46,14 @@ func (p *problem) report(err error, now time.Time) error {
 
 func (p *problem) clear() { p.msg = "" }
 
-// keepGood is the error of a refused version.
-func keepGood(src string, n int, err error) error {
-	return fmt.Errorf("inventory %s changed but cannot be used; still probing the %d agents of its last good version: %w", src, n, err)
+// keepGood is the error of a refused version: what is wrong first (a status bar cuts
+// the end), on one line.
+func keepGood(n int, err error) error {
+	first, rest, multi := strings.Cut(err.Error(), "\n")
+	if multi {
+		first += fmt.Sprintf(" (and %d more problems)", strings.Count(rest, "\n")+1)
+	}
+	return fmt.Errorf("%s (refused: still probing the %d agents of the last good version)", first, n)
 }
 
 // File follows an inventory file. Agents reads it again when its size, time or
@@ -85,7 +91,7 @@ func (f *File) Agents(context.Context) ([]mesh.Agent, error) {
 	}
 	if err != nil {
 		f.seen = nil // read it again next time: it may be mid-write
-		if rerr := f.bad.report(keepGood(f.Path, len(f.good), err), time.Now()); rerr != nil {
+		if rerr := f.bad.report(keepGood(len(f.good), err), time.Now()); rerr != nil {
 			return nil, rerr
 		}
 		return f.good, nil
@@ -169,7 +175,7 @@ func (r *Remote) Agents(ctx context.Context) ([]mesh.Agent, error) {
 	case r.good == nil:
 		return nil, err
 	}
-	if rerr := r.bad.report(keepGood(r.URL, len(r.good), err), time.Now()); rerr != nil {
+	if rerr := r.bad.report(keepGood(len(r.good), err), time.Now()); rerr != nil {
 		return nil, rerr
 	}
 	return r.good, nil

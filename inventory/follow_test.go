@@ -69,7 +69,7 @@ func TestFileFollowsChanges(t *testing.T) {
 	}
 	write(t, path, invText("ams", "jfk", "sin")+"  - {name: x, pop: BAD, address: 198.18.0.9}\n")
 	as, err = f.Agents(ctx)
-	if err == nil || as != nil || !strings.Contains(err.Error(), "still probing the 3 agents of its last good version") ||
+	if err == nil || as != nil || !strings.Contains(err.Error(), "still probing the 3 agents of the last good version") ||
 		!strings.Contains(err.Error(), path+":5:") || !strings.Contains(err.Error(), "lower case") {
 		t.Fatalf("bad edit: %v, %v", pops(as), err)
 	}

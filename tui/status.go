@@ -27,11 +27,19 @@ type statusModel struct {
 	rec         *RecordStatusMsg
 	behind      string // live.Stats.Summary: sweeps cannot keep to the interval
 	err         string
+	// srcErr is the feed's own last failure or notice (discovery: a refused inventory
+	// edit, an agent placed by its reverse name); it stays up to sourceErrFor, longer
+	// than the matrix reads that clear err, and sources repeat a lasting problem.
+	srcErr      string
+	srcErrUntil time.Time
 	partial     bool // the grid lacks p95 values until the full read arrives
 	spin        spinner.Model
 	width       int
 	rendered    string
 }
+
+// sourceErrFor is how long a feed's failure stays in the status bar.
+const sourceErrFor = 45 * time.Second
 
 func newStatus(ui *uiContext) statusModel {
 	s := statusModel{ui: ui, st: ui.st, source: ui.src.Name(), spin: spinner.New(spinner.WithSpinner(spinner.MiniDot))}
@@ -72,7 +80,7 @@ func (s *statusModel) Update(msg tea.Msg) tea.Cmd {
 	case ScheduleMsg:
 		s.behind = msg.Behind
 	case SourceErrMsg:
-		s.err = msg.Err.Error()
+		s.srcErr, s.srcErrUntil = msg.Err.Error(), time.Now().Add(sourceErrFor)
 	case matrixMsg:
 		if msg.err != nil {
 			s.err = msg.err.Error()
@@ -143,6 +151,9 @@ func (s *statusModel) render() {
 	}
 	if s.err != "" {
 		parts = append(parts, s.st.bad.Render("error: "+s.err))
+	}
+	if s.srcErr != "" && time.Now().Before(s.srcErrUntil) {
+		parts = append(parts, s.st.bad.Render("error: "+s.srcErr))
 	}
 	s.rendered = ansi.Truncate(s.st.status.Render(strings.Join(parts, s.st.dim.Render(" │ "))), max(s.width, 1), "…")
 }
