@@ -85,7 +85,11 @@ type notices struct {
 }
 
 func (n *notices) add(err error) { n.mu.Lock(); n.msgs = append(n.msgs, err.Error()); n.mu.Unlock() }
-func (n *notices) all() []string { n.mu.Lock(); defer n.mu.Unlock(); return append([]string(nil), n.msgs...) }
+func (n *notices) all() []string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return append([]string(nil), n.msgs...)
+}
 
 func byPop(as []mesh.Agent) map[string]mesh.Agent {
 	m := map[string]mesh.Agent{}
