@@ -49,9 +49,10 @@ type Options struct {
 	Created                                    time.Time // zero: the binary's mtime
 }
 
-// Tags are the names an archive loads as.
+// Tags are the names an archive loads as: one, so that manifest.json (and the archive)
+// is the same bytes on every build of the same inputs.
 func Tags(version string) []string {
-	return []string{Repository + ":" + version, Repository + ":latest"}
+	return []string{Repository + ":" + version}
 }
 
 // capNetRawPermitted is struct vfs_cap_data, revision 2 (linux/capability.h): magic and

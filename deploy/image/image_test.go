@@ -4,15 +4,11 @@ import (
 	"archive/tar"
 	"bytes"
 	"encoding/binary"
-	"errors"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/google/go-containerregistry/pkg/v1/tarball"
 )
 
 // fakeBuild writes an image archive of a stand-in binary and reads it back.
@@ -32,50 +28,19 @@ func fakeBuild(t *testing.T) (archive string, files map[string]*tar.Header, data
 	if err := WriteArchive(archive, Options{Binary: bin, OS: "linux", Arch: "arm64", Version: "1.2.3", CACerts: certs, Created: created}); err != nil {
 		t.Fatal(err)
 	}
-	m, err := tarball.LoadManifest(func() (io.ReadCloser, error) { return os.Open(archive) })
+	c, err := Read(archive)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(m) != 1 || strings.Join(m[0].RepoTags, " ") != "meshtop:1.2.3 meshtop:latest" {
-		t.Fatalf("manifest.json: %+v", m)
+	if strings.Join(c.Tags, " ") != "meshtop:1.2.3" {
+		t.Fatalf("tags %v", c.Tags)
 	}
-	img, err := tarball.ImageFromPath(archive, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	layers, err := img.Layers()
-	if err != nil {
-		t.Fatal(err)
-	}
-	files, data = map[string]*tar.Header{}, map[string][]byte{}
-	for _, l := range layers {
-		rc, err := l.Uncompressed()
-		if err != nil {
-			t.Fatal(err)
-		}
-		tr := tar.NewReader(rc)
-		for {
-			h, err := tr.Next()
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			b, _ := io.ReadAll(tr)
-			files["/"+strings.TrimSuffix(h.Name, "/")], data["/"+h.Name] = h, b
-		}
-		rc.Close()
-	}
-	cf, err := img.ConfigFile()
-	if err != nil {
-		t.Fatal(err)
-	}
+	cf := c.Config
 	if cf.OS != "linux" || cf.Architecture != "arm64" || cf.Config.User != "65532:65532" ||
 		strings.Join(cf.Config.Entrypoint, " ") != Binary || !cf.Created.Time.Equal(created) {
 		t.Fatalf("config: os %s arch %s user %q entrypoint %q created %s", cf.OS, cf.Architecture, cf.Config.User, cf.Config.Entrypoint, cf.Created)
 	}
-	return archive, files, data
+	return archive, c.Files, c.Data
 }
 
 // The image holds what a static binary needs and nothing else, the binary carries
@@ -94,7 +59,7 @@ func TestImageContents(t *testing.T) {
 		t.Fatalf("%s: capability xattr %x, want 20 bytes of vfs_cap_data rev 2", Binary, capb)
 	}
 	magic := binary.LittleEndian.Uint32(capb[0:])
-	if magic&0xff000000 != 0x02000000 || magic&1 != 0 {
+	if capVersion(capb) != 0x02000000 || magic&1 != 0 {
 		t.Errorf("capability magic %#x: want revision 2 without the effective flag", magic)
 	}
 	if perm := binary.LittleEndian.Uint32(capb[4:]); perm != 1<<13 {
@@ -132,5 +97,17 @@ func TestNoImageForDarwin(t *testing.T) {
 	}
 	if _, err := os.Stat(out); err == nil {
 		t.Fatal("an image was written for darwin")
+	}
+}
+
+// Verify, as the release check runs it, refuses what the release must not ship.
+func TestVerifyRefusesAFakeBinary(t *testing.T) {
+	archive, _, _ := fakeBuild(t)
+	err := Verify(archive, "arm64", "1.2.3")
+	if err == nil || !strings.Contains(err.Error(), "is not an ELF binary") || !strings.Contains(err.Error(), "no CA bundle") {
+		t.Fatalf("Verify of a stand-in: %v", err)
+	}
+	if err := Verify(archive, "amd64", "9.9.9"); err == nil || !strings.Contains(err.Error(), "want linux/amd64") || !strings.Contains(err.Error(), "tags") {
+		t.Fatalf("Verify for the wrong arch and version: %v", err)
 	}
 }

@@ -190,7 +190,7 @@ func TestImageAgentsUnderPodman(t *testing.T) {
 
 	// Without NET_RAW the binary still runs (the file capability is permitted-only):
 	// `version`, `serve` and the rest need no capability.
-	if out := p.must(append(append([]string{"run", "--rm"}, runFlags...), image, "version")...); !strings.HasPrefix(out, "meshtop ") {
+	if out := p.must(append(append([]string{"run", "--rm", "--network", "none"}, runFlags...), image, "version")...); !strings.HasPrefix(out, "meshtop ") {
 		t.Fatalf("podman run IMAGE version without NET_RAW: %q", out)
 	}
 
