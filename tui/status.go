@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -32,9 +33,9 @@ type statusModel struct {
 	rec         *RecordStatusMsg
 	behind      string // live.Stats.Summary: sweeps cannot keep to the interval
 	err         string
-	// srcErr is the feed's own last failure or notice (discovery: a refused inventory
-	// edit, an agent placed by its reverse name); it stays up to sourceErrFor, longer
-	// than the matrix reads that clear err, and sources repeat a lasting problem.
+	// srcErr is a feed error that says how long it stays (StatusFor: discovery's refused
+	// inventory edit, an agent placed by its reverse name), longer than the matrix reads
+	// that clear err; its source repeats it while the problem lasts.
 	srcErr      string
 	srcErrUntil time.Time
 	partial     bool   // the grid lacks p95 values until the full read arrives
@@ -45,9 +46,6 @@ type statusModel struct {
 	notes       []string // every part, whole, for the full help
 	notesGen    int      // counts changes of notes
 }
-
-// sourceErrFor is how long a feed's failure stays in the status bar.
-const sourceErrFor = 45 * time.Second
 
 func newStatus(ui *uiContext) statusModel {
 	s := statusModel{ui: ui, st: ui.st, source: ui.src.Name(), spin: spinner.New(spinner.WithSpinner(spinner.MiniDot))}
@@ -92,7 +90,12 @@ func (s *statusModel) Update(msg tea.Msg) tea.Cmd {
 	case ScheduleMsg:
 		s.behind = msg.Behind
 	case SourceErrMsg:
-		s.srcErr, s.srcErrUntil = msg.Err.Error(), time.Now().Add(sourceErrFor)
+		var l interface{ StatusFor() time.Duration }
+		if errors.As(msg.Err, &l) {
+			s.srcErr, s.srcErrUntil = msg.Err.Error(), time.Now().Add(l.StatusFor())
+			break
+		}
+		s.err = msg.Err.Error()
 	case matrixMsg:
 		if msg.err != nil {
 			s.err = msg.err.Error()

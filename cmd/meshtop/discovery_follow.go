@@ -65,7 +65,15 @@ func (o *discoveryOptions) follow(loop *live.Loop) {
 	if every <= 0 {
 		every = o.src.every(loop.Interval)
 	}
-	loop.Discover, loop.RediscoverEvery = o.src.agents, every
+	src := o.src.agents
+	loop.Discover = func(ctx context.Context) ([]mesh.Agent, error) {
+		as, err := src(ctx)
+		if err != nil {
+			err = lasting{err}
+		}
+		return as, err
+	}
+	loop.RediscoverEvery = every
 	// A look may take a while (DNS, every new agent's /status, a slow list server):
 	// it runs beside the sweeps, bounded.
 	loop.DiscoverTimeout = min(max(every, 15*time.Second), live.DefaultDiscoverTimeout)
@@ -83,6 +91,7 @@ type noticeSink struct {
 const maxQueuedNotices = 32
 
 func (n *noticeSink) report(err error) {
+	err = lasting{err}
 	n.mu.Lock()
 	to := n.to
 	if to == nil && len(n.queued) < maxQueuedNotices {
@@ -109,3 +118,13 @@ func (n *noticeSink) attach(f func(error)) {
 func (n *noticeSink) print(w io.Writer) {
 	n.attach(func(err error) { fmt.Fprintln(w, "meshtop:", err) })
 }
+
+// lasting marks a discovery problem or notice for the status bar: it stays there
+// (tui's StatusFor) rather than vanishing with the next grid update, and the source
+// says it again while it lasts (inventory.RepeatProblem).
+type lasting struct{ error }
+
+func (l lasting) Unwrap() error { return l.error }
+
+// StatusFor is how long the status bar shows it.
+func (lasting) StatusFor() time.Duration { return 45 * time.Second }
