@@ -15,6 +15,7 @@ import (
 
 	client "github.com/influxdata/influxdb1-client/v2"
 
+	"github.com/meshtop/meshtop/internal/scrub"
 	"github.com/meshtop/meshtop/internal/textsafe"
 )
 
@@ -110,6 +111,10 @@ func newConn(cfg Config) (*conn, error) {
 	if cfg.Password != "" && cfg.Username == "" {
 		return nil, errors.New("INFLUX_PASSWORD is set but INFLUX_USERNAME is not")
 	}
+	// An InfluxDB or a proxy that echoes the request's credentials in an error must
+	// not print them: the password and the Basic header's base64 are scrubbed from
+	// every text from outside (textsafe).
+	scrub.AddBasic(cfg.Username, cfg.Password)
 	hc := cfg.HTTPClient
 	if hc == nil {
 		switch {

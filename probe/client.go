@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/meshtop/meshtop/internal/scrub"
 	"github.com/meshtop/meshtop/internal/textsafe"
 	"github.com/meshtop/meshtop/mesh"
 )
@@ -112,6 +113,9 @@ func (c *Client) do(ctx context.Context, op, method, path string, body []byte, o
 	if c.Agent.Secret != "" {
 		secret = c.Agent.Secret
 	}
+	// An agent or proxy that echoes the header in its error text must not show it:
+	// textsafe scrubs registered secrets from every text from outside.
+	scrub.Add(secret)
 	req.Header.Set("Authorization", secret)
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
