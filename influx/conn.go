@@ -19,24 +19,10 @@ import (
 	"github.com/meshtop/meshtop/internal/textsafe"
 )
 
-// maxAnswer bounds one query answer: the widest mesh read (every aggregate of 100 PoPs)
-// is a few MB; a raw read of text-typed data over a long window is refused beyond this
-// rather than exhausting memory.
+// maxAnswer bounds one query answer in bytes: the widest mesh read (every aggregate of
+// 100 PoPs) is a few MB; a raw read of text-typed data over a long window is refused
+// beyond this rather than exhausting memory. answer.go bounds it decoded.
 const maxAnswer = 512 << 20
-
-// decodeAnswer decodes a /query answer (numbers kept as json.Number).
-func decodeAnswer(rd io.Reader) (*client.Response, error) {
-	var r client.Response
-	dec := json.NewDecoder(rd)
-	dec.UseNumber()
-	if err := dec.Decode(&r); err != nil {
-		if errors.Is(err, io.ErrUnexpectedEOF) {
-			return nil, fmt.Errorf("decode answer: cut short or over %d MB: %w", maxAnswer>>20, err)
-		}
-		return nil, fmt.Errorf("decode answer: %w", err)
-	}
-	return &r, nil
-}
 
 // Config says how to reach one InfluxDB 1.x database.
 type Config struct {
@@ -263,7 +249,27 @@ func (c *conn) query(ctx context.Context, q string) ([]client.Result, error) {
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
 		return nil, notInflux("query", c.where(), resp, body)
 	}
-	r, err := decodeAnswer(io.LimitReader(resp.Body, maxAnswer+1))
+	data, held, tooLarge, err := readBudgeted(resp.Body, maxAnswer, decodeBudget)
+	defer func() { decodeBudget.give(held) }()
+	switch {
+	case err != nil && errors.Is(err, errDecodeBudget):
+		return nil, fmt.Errorf("InfluxDB query at %s: %w", c.where(), err)
+	case err != nil:
+		return nil, fmt.Errorf("InfluxDB query at %s: answer cut off: %w", c.where(), unwrapURLError(err))
+	case tooLarge:
+		return nil, fmt.Errorf("InfluxDB query at %s: answer larger than %d MiB: narrow the window or the PoPs", c.where(), maxAnswer>>20)
+	}
+	// The decoded answer is held in the budget before it is made.
+	extra, err := checkAnswer(data, answerLimits{results: statements(q), rows: rowsFrom(ctx)})
+	if err == nil && !decodeBudget.take(extra) {
+		err = errDecodeBudget
+	} else if err == nil {
+		held += extra
+	}
+	if err != nil {
+		return nil, fmt.Errorf("InfluxDB query at %s: %w", c.where(), err)
+	}
+	r, err := unmarshalAnswer(data)
 	if err != nil {
 		return nil, fmt.Errorf("InfluxDB query at %s: %w", c.where(), err)
 	}
