@@ -11,8 +11,8 @@ import (
 	"sync/atomic"
 	"unsafe"
 
-	client "github.com/influxdata/influxdb1-client/v2"
 	"github.com/influxdata/influxdb1-client/models"
+	client "github.com/influxdata/influxdb1-client/v2"
 )
 
 // A /query answer is bounded three ways before it is decoded (docs/security.md):
