@@ -198,7 +198,11 @@ func (s *Server) auth(ctx ssh.Context, key ssh.PublicKey) bool {
 		return false
 	}
 	if !ok {
-		s.log.Warn("ssh login refused", "remote", remote.String(), "user", textsafe.Name(ctx.User()), "fingerprint", g.Fingerprint,
+		msg := "ssh login refused: key not admitted" // by its line's options or the viewers list
+		if why == "unknown key" {
+			msg = "ssh login refused: unknown key"
+		}
+		s.log.Warn(msg, "remote", remote.String(), "user", textsafe.Name(ctx.User()), "fingerprint", g.Fingerprint,
 			"reason", textsafe.Message(why))
 		return false
 	}
