@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"unsafe"
@@ -26,13 +27,14 @@ import (
 //     over maxDecoded for one answer or over the process's budget of answers being
 //     decoded at once (decodeBudget).
 
-// maxDecoded bounds what one decoded answer may hold in memory: the widest honest read
-// (every rollup bucket of a 6 h window for 100 PoPs) is under 100 MB.
-const maxDecoded = 256 << 20
+// maxDecoded bounds what one decoded answer may hold in memory: a grid read of 100 PoPs
+// is ~10 MB; the widest honest reads (raw tests of a text-typed database, 1 h of 50
+// PoPs) reach ~100 MB. Wider ones are refused: narrow the window or the PoPs.
+const maxDecoded = 128 << 20
 
 // DefaultDecodeBudget is the process's budget for answers read and decoded at once
-// (the history view runs ~10 queries at a time).
-const DefaultDecodeBudget = 1 << 30
+// (a grid read runs ~10 queries at a time).
+const DefaultDecodeBudget = 384 << 20
 
 // decodeBudget counts the bytes of answers being read and decoded; tests lower limit.
 var decodeBudget = &memBudget{limit: DefaultDecodeBudget}
@@ -65,22 +67,64 @@ func withRows(ctx context.Context, n int) context.Context {
 	return context.WithValue(ctx, rowsKey{}, n)
 }
 
-func rowsFrom(ctx context.Context) int {
-	n, _ := ctx.Value(rowsKey{}).(int)
-	return n
+func limitsFrom(ctx context.Context, q string) answerLimits {
+	lim := inferLimits(q)
+	if n, _ := ctx.Value(rowsKey{}).(int); n > 0 && (lim.rows == 0 || n < lim.rows) {
+		lim.rows = n
+	}
+	return lim
 }
 
-// answerLimits are what one answer may hold.
-type answerLimits struct {
-	results int   // statements in the query
-	rows    int   // 0: as many as fit maxDecoded
-	decoded int64 // estimated bytes decoded
+// maxShowRows bounds the answer to a SHOW statement (databases, measurements, field
+// keys, tag values: PoP codes).
+const maxShowRows = 100_000
+
+// singleRow are the InfluxQL functions that give one row per series (and GROUP BY
+// time bucket); top(), bottom(), distinct(), derivative() and the like give more.
+var singleRow = map[string]bool{
+	"count": true, "sum": true, "mean": true, "median": true, "min": true, "max": true, "first": true,
+	"last": true, "percentile": true, "spread": true, "stddev": true, "integral": true, "mode": true,
 }
 
-// statements counts the statements of an InfluxQL request: the ';' outside quoted
-// strings and identifiers, plus one.
-func statements(q string) int {
-	n, quote := 1, byte(0)
+// inferLimits reads what a request's statements can return from their InfluxQL (all
+// written by meshtop): a SHOW lists at most maxShowRows; a SELECT of single-row
+// aggregates without GROUP BY time() one row per series; a LIMIT n at most n rows per
+// series. Anything else is bounded by size alone (or a caller's withRows).
+func inferLimits(q string) answerLimits {
+	stmts := splitStatements(q)
+	lim := answerLimits{results: len(stmts)}
+	per, rows := 0, 0
+	for _, st := range stmts {
+		upper := strings.ToUpper(st)
+		p := 0
+		switch {
+		case strings.HasPrefix(upper, "SHOW "):
+			p = maxShowRows
+			rows += maxShowRows
+		case strings.HasPrefix(upper, "SELECT ") && !strings.Contains(upper, "GROUP BY TIME(") && aggregatesOnly(st):
+			p = 1
+		}
+		if i := strings.LastIndex(upper, " LIMIT "); i >= 0 {
+			if n, err := strconv.Atoi(strings.Fields(upper[i+len(" LIMIT "):] + " x")[0]); err == nil && n > 0 && (p == 0 || n < p) {
+				p = n
+			}
+		}
+		if p == 0 {
+			return lim // one statement unbounded: the request is
+		}
+		per = max(per, p)
+	}
+	lim.perSeries = per
+	if rows == maxShowRows*len(stmts) {
+		lim.rows = rows
+	}
+	return lim
+}
+
+// splitStatements splits a request at the ';' outside quotes.
+func splitStatements(q string) []string {
+	var out []string
+	start, quote := 0, byte(0)
 	for i := 0; i < len(q); i++ {
 		c := q[i]
 		switch {
@@ -90,12 +134,109 @@ func statements(q string) int {
 			quote = 0
 		case quote == 0 && (c == '\'' || c == '"'):
 			quote = c
-		case quote == 0 && c == ';' && strings.TrimSpace(q[i+1:]) != "":
-			n++
+		case quote == 0 && c == ';':
+			if st := strings.TrimSpace(q[start:i]); st != "" {
+				out = append(out, st)
+			}
+			start = i + 1
 		}
 	}
-	return n
+	if st := strings.TrimSpace(q[start:]); st != "" {
+		out = append(out, st)
+	}
+	return out
 }
+
+// aggregatesOnly reports whether every column of a SELECT is an expression of
+// single-row functions (mean("x") AS "a", sum("a") / sum("b") AS "c").
+func aggregatesOnly(st string) bool {
+	body := st[len("SELECT "):]
+	end := topLevelIndex(body, " FROM ")
+	if end < 0 {
+		return false
+	}
+	cols := body[:end]
+	for _, col := range splitTopLevel(cols) {
+		col = strings.TrimSpace(col)
+		if i := topLevelIndex(col, " AS "); i >= 0 {
+			col = col[:i]
+		}
+		// Every identifier outside a function's parentheses must be a function name.
+		depth, sawFunc := 0, false
+		for i := 0; i < len(col); i++ {
+			switch c := col[i]; {
+			case c == '(':
+				depth++
+			case c == ')':
+				depth--
+			case depth == 0 && (c == '"' || c == '\''):
+				return false // a bare field
+			case depth == 0 && (c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'):
+				j := i
+				for j < len(col) && (col[j] >= 'a' && col[j] <= 'z' || col[j] >= 'A' && col[j] <= 'Z' || col[j] == '_') {
+					j++
+				}
+				if j >= len(col) || col[j] != '(' || !singleRow[strings.ToLower(col[i:j])] {
+					return false
+				}
+				sawFunc = true
+				i = j - 1
+			}
+		}
+		if !sawFunc {
+			return false
+		}
+	}
+	return true
+}
+
+// topLevelIndex is strings.Index of sep in s outside quotes and parentheses (ASCII
+// case-insensitive for keywords).
+func topLevelIndex(s, sep string) int {
+	depth, quote := 0, byte(0)
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case quote != 0 && c == '\\':
+			i++
+		case quote != 0 && c == quote:
+			quote = 0
+		case quote == 0 && (c == '\'' || c == '"'):
+			quote = c
+		case quote == 0 && c == '(':
+			depth++
+		case quote == 0 && c == ')':
+			depth--
+		case quote == 0 && depth == 0 && len(s)-i >= len(sep) && strings.EqualFold(s[i:i+len(sep)], sep):
+			return i
+		}
+	}
+	return -1
+}
+
+// splitTopLevel splits a column list at the commas outside quotes and parentheses.
+func splitTopLevel(s string) []string {
+	var out []string
+	for {
+		i := topLevelIndex(s, ",")
+		if i < 0 {
+			return append(out, s)
+		}
+		out = append(out, s[:i])
+		s = s[i+1:]
+	}
+}
+
+// answerLimits are what one answer may hold.
+type answerLimits struct {
+	results   int   // statements in the query
+	rows      int   // 0: as many as fit maxDecoded
+	perSeries int   // rows in one series; 0: any
+	decoded   int64 // estimated bytes decoded
+}
+
+// statements counts the statements of an InfluxQL request.
+func statements(q string) int { return max(len(splitStatements(q)), 1) }
 
 // readBudgeted reads at most limit bytes of r into memory, holding them in b as they
 // arrive; the caller gives back held. tooLarge is set when r holds more.
@@ -225,6 +366,7 @@ type answerScan struct {
 	// per series, checked at its end
 	cols, rowLen int
 	ragged       bool
+	seriesRows   int
 }
 
 // checkAnswer runs the counting pass: a *AnswerError when the answer holds more than
@@ -316,7 +458,7 @@ func (s *answerScan) object(n inode, depth int) {
 		return
 	}
 	if n == iSeries {
-		s.cols, s.rowLen, s.ragged = -1, -1, false
+		s.cols, s.rowLen, s.ragged, s.seriesRows = -1, -1, false, 0
 	}
 	s.i++ // {
 	for first := true; !s.stop(); first = false {
@@ -422,8 +564,13 @@ func (s *answerScan) array(n inode, depth int) {
 			}
 		case iValues:
 			s.rows++
+			s.seriesRows++
 			if s.lim.rows > 0 && s.rows > s.lim.rows {
 				s.fail("holds more than %d rows, the most the query can return", s.lim.rows)
+				return
+			}
+			if s.lim.perSeries > 0 && s.seriesRows > s.lim.perSeries {
+				s.fail("holds more than %d rows in one series, the most the query can return", s.lim.perSeries)
 				return
 			}
 			s.add(sizeRowHdr)

@@ -260,7 +260,7 @@ func (c *conn) query(ctx context.Context, q string) ([]client.Result, error) {
 		return nil, fmt.Errorf("InfluxDB query at %s: answer larger than %d MiB: narrow the window or the PoPs", c.where(), maxAnswer>>20)
 	}
 	// The decoded answer is held in the budget before it is made.
-	extra, err := checkAnswer(data, answerLimits{results: statements(q), rows: rowsFrom(ctx)})
+	extra, err := checkAnswer(data, limitsFrom(ctx, q))
 	if err == nil && !decodeBudget.take(extra) {
 		err = errDecodeBudget
 	} else if err == nil {

@@ -27,12 +27,16 @@ func repeated(size int, head, elem, tail string) []byte {
 }
 
 // hostileInflux answers every /query with answer, as InfluxDB 1.x would (its version
-// header, JSON).
-func hostileInflux(t *testing.T, answer []byte) *Reader {
+// header, JSON); SHOW statements too unless showHonest.
+func hostileInflux(t *testing.T, answer []byte, showHonest ...bool) *Reader {
 	t.Helper()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("X-Influxdb-Version", "1.6.7")
 		w.Header().Set("Content-Type", "application/json")
+		if len(showHonest) > 0 && showHonest[0] && strings.HasPrefix(r.FormValue("q"), "SHOW") {
+			_, _ = w.Write([]byte(`{"results":[{"statement_id":0}]}`))
+			return
+		}
 		_, _ = w.Write(answer)
 	}))
 	t.Cleanup(srv.Close)
@@ -49,30 +53,35 @@ func hostileInflux(t *testing.T, answer []byte) *Reader {
 func TestHostileQueryAnswers(t *testing.T) {
 	row := `["2026-01-01T00:00:00Z",1,1,1,1,1,1,1,1]`
 	for _, tt := range []struct {
-		name   string
-		answer []byte
-		read   func(*Reader) error
-		want   string
+		name       string
+		answer     []byte
+		read       func(*Reader) error
+		want       string
+		showHonest bool
 	}{
 		{"5 MiB of empty rows", repeated(5<<20, `{"results":[{"statement_id":0,"series":[{"name":"ping","columns":["key","value"],"values":[`, `[]`, `]}]}]}`),
-			pops, "rows that do not match their 2 columns"},
+			rawSelect, "rows that do not match their 2 columns", false},
+		{"5 MiB of rows for a SHOW", repeated(5<<20, `{"results":[{"statement_id":0,"series":[{"name":"ping","columns":["key","value"],"values":[`, `["src_pop","x"]`, `]}]}]}`),
+			pops, "more than 100000 rows, the most the query can return", false},
 		{"5 MiB of empty series", repeated(5<<20, `{"results":[{"statement_id":0,"series":[`, `{}`, `]}]}`),
-			pops, "series without columns"},
+			rawSelect, "series without columns", false},
 		{"5 MiB of empty results", repeated(5<<20, `{"results":[`, `{}`, `]}`),
-			pops, "more than 1 results for 1 statements"},
+			rawSelect, "more than 1 results for 1 statements", false},
 		{"5 MiB of empty messages", repeated(5<<20, `{"results":[{"statement_id":0,"messages":[`, `{}`, `]}]}`),
-			pops, "more than 64 messages"},
+			rawSelect, "more than 64 messages", false},
 		{"nested values", repeated(5<<20, `{"results":[{"statement_id":0,"series":[{"name":"ping","columns":["key","value"],"values":[["a",[`, `[]`, `]]]}]}]}`),
-			pops, "a list as a value"},
+			rawSelect, "a list as a value", false},
 		{"a row of 5 MiB", repeated(5<<20, `{"results":[{"statement_id":0,"series":[{"name":"ping","columns":["key","value"],"values":[[`, `0`, `]]}]}]}`),
-			pops, "a row of more than 256 values"},
+			rawSelect, "a row of more than 256 values", false},
 		{"20 MiB of small rows", repeated(20<<20, `{"results":[{"statement_id":0,"series":[{"name":"ping","columns":["v"],"values":[`, `[0]`, `]}]}]}`),
-			pops, "decoded it would take over 256 MiB"},
+			rawSelect, "decoded it would take over 128 MiB", false},
+		{"a grid read of 5 MiB of small rows", repeated(5<<20, `{"results":[{"statement_id":0,"series":[{"name":"ping","tags":{"src_pop":"a","dst_pop":"b"},"columns":["v"],"values":[`, `[0]`, `]}]}]}`),
+			func(r *Reader) error { _, err := r.Matrix(context.Background()); return err }, "more than 1 rows in one series", true},
 		{"more buckets than the window holds", repeated(64<<10, `{"results":[{"statement_id":0,"series":[{"name":"ping","columns":["time","min_avg","avg_rtt","max_avg","jm","jp","loss","n","good"],"values":[`, row, `]}]}]}`),
-			func(r *Reader) error { _, err := r.PairBuckets(t.Context(), "ams", "fra", 60); return err }, "more than 62 rows, the most the query can return"},
+			func(r *Reader) error { _, err := r.PairBuckets(t.Context(), "ams", "fra", 60); return err }, "more than 62 rows, the most the query can return", false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			r := hostileInflux(t, tt.answer)
+			r := hostileInflux(t, tt.answer, tt.showHonest)
 			var before, after runtime.MemStats
 			runtime.GC()
 			runtime.ReadMemStats(&before)
@@ -82,10 +91,11 @@ func TestHostileQueryAnswers(t *testing.T) {
 			if !errors.As(err, &ae) || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("error %v, want an AnswerError with %q", err, tt.want)
 			}
-			// Its bytes, read in chunks into a growing buffer: about twice their size.
+			// Its bytes, read in chunks into a growing buffer: about twice their size,
+			// for each of the ~10 statements of a grid read. Decoded, 5 MiB cost 682 MB.
 			alloc := after.TotalAlloc - before.TotalAlloc
 			t.Logf("%d KiB answer: %v; allocated %d KiB", len(tt.answer)>>10, err, alloc>>10)
-			if alloc > uint64(3*len(tt.answer))+16<<20 {
+			if alloc > uint64(20*len(tt.answer))+16<<20 {
 				t.Errorf("reading a %d KiB answer allocated %d MiB", len(tt.answer)>>10, alloc>>20)
 			}
 			if decodeBudget.held.Load() != 0 {
@@ -96,6 +106,12 @@ func TestHostileQueryAnswers(t *testing.T) {
 }
 
 func pops(r *Reader) error { _, err := r.Pops(context.Background()); return err }
+
+// rawSelect reads raw rows: a statement whose answer only its size bounds.
+func rawSelect(r *Reader) error {
+	_, err := r.c.query(context.Background(), `SELECT "avg_rtt_ms" FROM "ping" WHERE time > now() - 1h`)
+	return err
+}
 
 func TestStatements(t *testing.T) {
 	for q, want := range map[string]int{
@@ -164,4 +180,32 @@ func FuzzCheckAnswer(f *testing.F) {
 			t.Fatalf("passed with %d rows: %q", rows, data)
 		}
 	})
+}
+
+// TestInferLimits: what meshtop's own statements can return, read from their InfluxQL.
+func TestInferLimits(t *testing.T) {
+	r := &Reader{window: time.Hour}
+	rd := newRead(r)
+	for _, tt := range []struct {
+		name      string
+		q         string
+		perSeries int
+		rows      int
+	}{
+		{"grid statement", rd.query(rd.lastStmts()[0], true), 1, 0},
+		{"matrix request", r.MatrixQuery(), 1, 0},
+		{"rollup arithmetic", `SELECT sum("a") / sum("b") AS "x", max("c") AS "y" FROM "rp"."m" WHERE time > now() - 1h GROUP BY "src_pop", "dst_pop"`, 1, 0},
+		{"first and last", `SELECT first("loss_pct") FROM "ping"; SELECT last("loss_pct") FROM "ping"`, 1, 0},
+		{"probes", r.ProbesQuery("ams", "fra", 50), 50, 0},
+		{"show", `SHOW FIELD KEYS FROM "ping"`, maxShowRows, maxShowRows},
+		{"history buckets", r.HistoryQuery("ams", "fra", time.Minute), 0, 0},
+		{"raw rows", `SELECT "avg_rtt_ms", "loss_pct" FROM "ping" WHERE time > now() - 1h GROUP BY "src_pop", "dst_pop"`, 0, 0},
+		{"a multi-row function", `SELECT top("avg_rtt_ms", 5) FROM "ping"`, 0, 0},
+		{"one unbounded statement", `SELECT last("a") FROM "ping"; SELECT "a" FROM "ping"`, 0, 0},
+	} {
+		lim := inferLimits(tt.q)
+		if lim.perSeries != tt.perSeries || lim.rows != tt.rows {
+			t.Errorf("%s: per series %d rows %d, want %d %d\n%s", tt.name, lim.perSeries, lim.rows, tt.perSeries, tt.rows, tt.q)
+		}
+	}
 }

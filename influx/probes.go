@@ -22,10 +22,6 @@ func (r *Reader) ProbesQuery(src, dst string, limit int) string {
 		` GROUP BY "src_slug" ORDER BY time DESC LIMIT ` + strconv.Itoa(limit)
 }
 
-// maxAgentsPerPop bounds the source agents of one PoP in an answer (a PoP runs one to a
-// few).
-const maxAgentsPerPop = 64
-
 // PairProbes returns the pair's tests over the window with each probe's RTT in ms
 // (mesh.PingResult.Probes, a lost probe 0), oldest first, at most limit (1 to
 // MaxProbeTests; other values mean MaxProbeTests) per source agent. Only Time, Src,
@@ -36,8 +32,7 @@ func (r *Reader) PairProbes(ctx context.Context, src, dst string, limit int) ([]
 	if limit <= 0 || limit > MaxProbeTests {
 		limit = MaxProbeTests
 	}
-	// LIMIT applies per series (one per source agent of the PoP).
-	res, err := r.c.query(withRows(ctx, limit*maxAgentsPerPop), r.ProbesQuery(src, dst, limit))
+	res, err := r.c.query(ctx, r.ProbesQuery(src, dst, limit))
 	if err != nil {
 		return nil, fmt.Errorf("read probe RTTs of %s→%s: %w", src, dst, err)
 	}
