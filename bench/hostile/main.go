@@ -100,7 +100,7 @@ func run() error {
 		for _, a := range influxAnswers {
 			srv := amplifyingInflux(a.body)
 			for _, b := range bins {
-				report(b.name, fmt.Sprintf("snapshot --source influx, %d MiB of %s", len(a.body)>>20, a.name),
+				report(b.name, fmt.Sprintf("snapshot --source influx, %d MiB of %s", (len(a.body)+512<<10)>>20, a.name),
 					peakOf(b.path, []string{"snapshot", "--source", "influx", "--influx-url", srv.URL}, nil))
 			}
 			srv.Close()
@@ -300,11 +300,16 @@ func serveScenarios(name, bin string, want map[string]bool, report func(b, s, f 
 	if want["flood"] {
 		host, port, _ := net.SplitHostPort(addr)
 		login := func() string {
-			c := exec.Command("ssh", "-F", "/dev/null", "-p", port, "-i", key, "-o", "IdentitiesOnly=yes", "-o", "StrictHostKeyChecking=no",
-				"-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes", "-o", "LogLevel=ERROR", "-o", "ConnectTimeout=90", "meshtop@"+host)
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			c := exec.CommandContext(ctx, "ssh", "-F", "/dev/null", "-p", port, "-i", key, "-o", "IdentitiesOnly=yes", "-o", "StrictHostKeyChecking=no",
+				"-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes", "-o", "LogLevel=ERROR", "meshtop@"+host)
 			start := time.Now()
 			out, _ := c.CombinedOutput()
 			took := time.Since(start).Round(10 * time.Millisecond)
+			if ctx.Err() != nil {
+				return "> 60s (gave up)"
+			}
 			if !strings.Contains(string(out), "terminal UI") {
 				return fmt.Sprintf("failed after %s (%q)", took, strings.TrimSpace(string(out)))
 			}
