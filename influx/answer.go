@@ -369,6 +369,9 @@ type answerScan struct {
 	seriesRows   int
 }
 
+// delim are the bytes that end a JSON literal (a number, true, false, null).
+var delim = [256]bool{',': true, ':': true, ']': true, '}': true, ' ': true, '\t': true, '\r': true, '\n': true}
+
 // checkAnswer runs the counting pass: a *AnswerError when the answer holds more than
 // lim allows or what InfluxDB never sends, else the estimated decoded size.
 func checkAnswer(data []byte, lim answerLimits) (int64, error) {
@@ -424,7 +427,7 @@ func (s *answerScan) value(n inode, depth int) {
 		}
 	default:
 		start := s.i
-		for s.i < len(s.b) && !strings.ContainsRune(",:]} \t\r\n", rune(s.b[s.i])) {
+		for s.i < len(s.b) && !delim[s.b[s.i]] {
 			s.i++
 		}
 		if n == iValue && s.b[start] != 't' && s.b[start] != 'f' && s.b[start] != 'n' {

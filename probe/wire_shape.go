@@ -130,6 +130,9 @@ type shapeScan struct {
 	bad bool  // malformed: leave it to encoding/json
 }
 
+// delim are the bytes that end a JSON literal (a number, true, false, null).
+var delim = [256]bool{',': true, ':': true, ']': true, '}': true, ' ': true, '\t': true, '\r': true, '\n': true}
+
 // checkShape returns a *ShapeError when data holds more than lim allows.
 func checkShape(data []byte, lim AnswerLimits) error {
 	s := &shapeScan{b: data, lim: lim}
@@ -175,7 +178,7 @@ func (s *shapeScan) value(n node, depth int) {
 		s.str()
 	default:
 		// A literal: scan to the next delimiter.
-		for s.i < len(s.b) && !strings.ContainsRune(",:]} \t\r\n", rune(s.b[s.i])) {
+		for s.i < len(s.b) && !delim[s.b[s.i]] {
 			s.i++
 		}
 	}
