@@ -9,11 +9,12 @@ import (
 	"io"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"unsafe"
 
 	"github.com/influxdata/influxdb1-client/models"
 	client "github.com/influxdata/influxdb1-client/v2"
+	"github.com/meshtop/meshtop/internal/jsonscan"
+	"github.com/meshtop/meshtop/internal/membudget"
 )
 
 // A /query answer is bounded three ways before it is decoded (docs/security.md):
@@ -36,23 +37,8 @@ const maxDecoded = 128 << 20
 // (a grid read runs ~10 queries at a time).
 const DefaultDecodeBudget = 384 << 20
 
-// decodeBudget counts the bytes of answers being read and decoded; tests lower limit.
-var decodeBudget = &memBudget{limit: DefaultDecodeBudget}
-
-type memBudget struct {
-	limit int64
-	held  atomic.Int64
-}
-
-func (b *memBudget) take(n int64) bool {
-	if b.held.Add(n) > b.limit {
-		b.held.Add(-n)
-		return false
-	}
-	return true
-}
-
-func (b *memBudget) give(n int64) { b.held.Add(-n) }
+// decodeBudget counts the bytes of answers being read and decoded; tests lower it.
+var decodeBudget = &membudget.Budget{Limit: DefaultDecodeBudget}
 
 // AnswerError is an answer refused for its size or shape before it was decoded.
 type AnswerError struct{ What string }
@@ -238,34 +224,6 @@ type answerLimits struct {
 // statements counts the statements of an InfluxQL request.
 func statements(q string) int { return max(len(splitStatements(q)), 1) }
 
-// readBudgeted reads at most limit bytes of r into memory, holding them in b as they
-// arrive; the caller gives back held. tooLarge is set when r holds more.
-func readBudgeted(r io.Reader, limit int64, b *memBudget) (data []byte, held int64, tooLarge bool, err error) {
-	const chunk = 256 << 10
-	var buf bytes.Buffer
-	for {
-		want := min(chunk, limit+1-int64(buf.Len()))
-		if want <= 0 {
-			return buf.Bytes(), held, true, nil
-		}
-		if !b.take(want) {
-			return nil, held, false, errDecodeBudget
-		}
-		held += want
-		n, rerr := io.CopyN(&buf, r, want)
-		if n < want {
-			b.give(want - n)
-			held -= want - n
-		}
-		if rerr == io.EOF {
-			return buf.Bytes(), held, int64(buf.Len()) > limit, nil
-		}
-		if rerr != nil {
-			return nil, held, false, rerr
-		}
-	}
-}
-
 var errDecodeBudget = &AnswerError{What: fmt.Sprintf("meshtop's memory for InfluxDB answers (%d MiB, all queries together) is in use by other answers",
 	DefaultDecodeBudget>>20)}
 
@@ -352,25 +310,18 @@ const (
 	maxColumns = 256
 )
 
-// answerScan is the counting pass. Malformed JSON ends it quietly: encoding/json then
-// says what is wrong in its own words.
+// answerScan counts what an answer holds and what it will cost decoded (a
+// jsonscan.Visitor).
 type answerScan struct {
-	b      []byte
-	i      int
 	lim    answerLimits
 	cost   int64
 	rows   int
 	series int
-	err    error
-	bad    bool
 	// per series, checked at its end
 	cols, rowLen int
 	ragged       bool
 	seriesRows   int
 }
-
-// delim are the bytes that end a JSON literal (a number, true, false, null).
-var delim = [256]bool{',': true, ':': true, ']': true, '}': true, ' ': true, '\t': true, '\r': true, '\n': true}
 
 // checkAnswer runs the counting pass: a *AnswerError when the answer holds more than
 // lim allows or what InfluxDB never sends, else the estimated decoded size.
@@ -378,235 +329,96 @@ func checkAnswer(data []byte, lim answerLimits) (int64, error) {
 	if lim.decoded <= 0 {
 		lim.decoded = maxDecoded
 	}
-	s := &answerScan{b: data, lim: lim}
-	s.value(iTop, 0)
-	return s.cost, s.err
-}
-
-func (s *answerScan) stop() bool { return s.err != nil || s.bad }
-
-func (s *answerScan) fail(format string, args ...any) {
-	if s.err == nil {
-		s.err = &AnswerError{What: fmt.Sprintf(format, args...)}
+	s := &answerScan{lim: lim}
+	err := jsonscan.Walk(data, jsonscan.Node(iTop), jsonscan.Limits{Depth: maxDepth, String: maxValueString}, s)
+	var ae *AnswerError
+	if err != nil && !errors.As(err, &ae) {
+		err = &AnswerError{What: err.Error()} // too deep, a string too long
 	}
+	return s.cost, err
 }
 
-func (s *answerScan) ws() {
-	for s.i < len(s.b) && (s.b[s.i] == ' ' || s.b[s.i] == '\n' || s.b[s.i] == '\r' || s.b[s.i] == '\t') {
-		s.i++
-	}
-}
+func fail(format string, args ...any) error { return &AnswerError{What: fmt.Sprintf(format, args...)} }
 
-func (s *answerScan) add(n int64) {
+func (s *answerScan) add(n int64) error {
 	s.cost += n
 	if s.cost > s.lim.decoded {
-		s.fail("decoded it would take over %d MiB (%d series, %d rows so far); narrow the window or the PoPs",
+		return fail("decoded it would take over %d MiB (%d series, %d rows so far); narrow the window or the PoPs",
 			s.lim.decoded>>20, s.series, s.rows)
 	}
-}
-
-func (s *answerScan) value(n inode, depth int) {
-	if depth > maxDepth {
-		s.fail("nests deeper than %d levels", maxDepth)
-		return
-	}
-	s.ws()
-	if s.i >= len(s.b) {
-		s.bad = true
-		return
-	}
-	switch c := s.b[s.i]; {
-	case c == '{':
-		s.object(n, depth)
-	case c == '[':
-		s.array(n, depth)
-	case c == '"':
-		raw := s.str()
-		if n != iTop {
-			s.add(sizeStr + int64(len(raw)))
-		}
-	default:
-		start := s.i
-		for s.i < len(s.b) && !delim[s.b[s.i]] {
-			s.i++
-		}
-		if n == iValue && s.b[start] != 't' && s.b[start] != 'f' && s.b[start] != 'n' {
-			s.add(sizeStr + int64(s.i-start)) // a json.Number
-		}
-	}
-}
-
-func (s *answerScan) str() []byte {
-	start := s.i + 1
-	for s.i++; s.i < len(s.b); s.i++ {
-		switch s.b[s.i] {
-		case '\\':
-			s.i++
-		case '"':
-			raw := s.b[start:s.i]
-			s.i++
-			if len(raw) > maxValueString {
-				s.fail("holds a string of %d MiB", len(raw)>>20)
-			}
-			return raw
-		}
-	}
-	s.bad = true
 	return nil
 }
 
-func (s *answerScan) object(n inode, depth int) {
-	if n == iValue || n == iColumn {
-		s.fail("holds an object as a value (InfluxDB's are numbers, strings, booleans)")
-		return
-	}
-	if n == iSeries {
-		s.cols, s.rowLen, s.ragged, s.seriesRows = -1, -1, false, 0
-	}
-	s.i++ // {
-	for first := true; !s.stop(); first = false {
-		s.ws()
-		if first && s.i < len(s.b) && s.b[s.i] == '}' {
-			s.i++
-			break
-		}
-		if s.i >= len(s.b) || s.b[s.i] != '"' {
-			s.bad = true
-			return
-		}
-		raw := s.str()
-		if s.stop() {
-			return
-		}
-		key := string(raw)
-		if strings.IndexByte(key, '\\') >= 0 {
-			var k string
-			if json.Unmarshal([]byte(`"`+key+`"`), &k) == nil {
-				key = k
-			}
-		}
-		if n == iTags {
-			s.add(sizeTag + int64(len(raw)))
-		}
-		s.ws()
-		if s.i >= len(s.b) || s.b[s.i] != ':' {
-			s.bad = true
-			return
-		}
-		s.i++
-		s.value(n.child(key), depth+1)
-		if s.stop() {
-			return
-		}
-		s.ws()
-		if s.i < len(s.b) && s.b[s.i] == ',' {
-			s.i++
-			continue
-		}
-		if s.i < len(s.b) && s.b[s.i] == '}' {
-			s.i++
-			break
-		}
-		s.bad = true
-		return
-	}
-	if n == iSeries && !s.stop() {
-		switch {
-		case s.cols <= 0:
-			s.fail("holds a series without columns")
-		case s.ragged || (s.rowLen >= 0 && s.rowLen != s.cols):
-			s.fail("holds rows that do not match their %d columns", s.cols)
+func (s *answerScan) Child(n jsonscan.Node, key string) (jsonscan.Node, error) {
+	if inode(n) == iTags {
+		if err := s.add(sizeTag + int64(len(key))); err != nil {
+			return 0, err
 		}
 	}
+	return jsonscan.Node(inode(n).child(key)), nil
 }
 
-func (s *answerScan) array(n inode, depth int) {
-	s.i++ // [
-	elem := iOther
-	count := 0
-	switch n {
+// Elem counts results, series, rows, columns, values and messages.
+func (s *answerScan) Elem(n jsonscan.Node, i int) (jsonscan.Node, error) {
+	switch inode(n) {
 	case iResults:
-		elem = iResult
+		if i > s.lim.results {
+			return 0, fail("holds more than %d results for %d statements", s.lim.results, s.lim.results)
+		}
+		return jsonscan.Node(iResult), s.add(sizeResult)
 	case iSeriesList:
-		elem = iSeries
-	case iValues:
-		elem = iRow
+		s.series++
+		if s.lim.rows > 0 && s.series > s.lim.rows {
+			return 0, fail("holds more than %d series, the most the query can return", s.lim.rows)
+		}
+		return jsonscan.Node(iSeries), s.add(sizeSeries)
 	case iColumns:
-		elem = iColumn
+		if i > maxColumns {
+			return 0, fail("holds a series of more than %d columns", maxColumns)
+		}
+		return jsonscan.Node(iColumn), nil
+	case iValues:
+		s.rows++
+		s.seriesRows++
+		if s.lim.rows > 0 && s.rows > s.lim.rows {
+			return 0, fail("holds more than %d rows, the most the query can return", s.lim.rows)
+		}
+		if s.lim.perSeries > 0 && s.seriesRows > s.lim.perSeries {
+			return 0, fail("holds more than %d rows in one series, the most the query can return", s.lim.perSeries)
+		}
+		return jsonscan.Node(iRow), s.add(sizeRowHdr)
 	case iRow:
-		elem = iValue
-	case iValue, iColumn:
-		s.fail("holds a list as a value (InfluxDB's are numbers, strings, booleans)")
-		return
+		if i > maxColumns {
+			return 0, fail("holds a row of more than %d values", maxColumns)
+		}
+		return jsonscan.Node(iValue), s.add(sizeIface)
+	case iMessages:
+		if i > maxMessages {
+			return 0, fail("holds more than %d messages for one statement", maxMessages)
+		}
+		return jsonscan.Node(iOther), s.add(sizeMessage)
 	}
-	for first := true; !s.stop(); first = false {
-		s.ws()
-		if first && s.i < len(s.b) && s.b[s.i] == ']' {
-			s.i++
-			break
-		}
-		count++
-		switch n {
-		case iResults:
-			if count > s.lim.results {
-				s.fail("holds more than %d results for %d statements", s.lim.results, s.lim.results)
-				return
-			}
-			s.add(sizeResult)
-		case iSeriesList:
-			s.series++
-			if s.lim.rows > 0 && s.series > s.lim.rows {
-				s.fail("holds more than %d series, the most the query can return", s.lim.rows)
-				return
-			}
-			s.add(sizeSeries)
-		case iColumns:
-			if count > maxColumns {
-				s.fail("holds a series of more than %d columns", maxColumns)
-				return
-			}
-		case iValues:
-			s.rows++
-			s.seriesRows++
-			if s.lim.rows > 0 && s.rows > s.lim.rows {
-				s.fail("holds more than %d rows, the most the query can return", s.lim.rows)
-				return
-			}
-			if s.lim.perSeries > 0 && s.seriesRows > s.lim.perSeries {
-				s.fail("holds more than %d rows in one series, the most the query can return", s.lim.perSeries)
-				return
-			}
-			s.add(sizeRowHdr)
-		case iRow:
-			if count > maxColumns {
-				s.fail("holds a row of more than %d values", maxColumns)
-				return
-			}
-			s.add(sizeIface)
-		case iMessages:
-			if count > maxMessages {
-				s.fail("holds more than %d messages for one statement", maxMessages)
-				return
-			}
-			s.add(sizeMessage)
-		}
-		s.value(elem, depth+1)
-		if s.stop() {
-			return
-		}
-		s.ws()
-		if s.i < len(s.b) && s.b[s.i] == ',' {
-			s.i++
-			continue
-		}
-		if s.i < len(s.b) && s.b[s.i] == ']' {
-			s.i++
-			break
-		}
-		s.bad = true
-		return
+	return jsonscan.Node(iOther), nil
+}
+
+// Value refuses nested values and adds up what strings and numbers cost decoded.
+func (s *answerScan) Value(n jsonscan.Node, k jsonscan.Kind, raw []byte) error {
+	switch {
+	case (k == jsonscan.Object || k == jsonscan.Array) && (inode(n) == iValue || inode(n) == iColumn):
+		return fail("holds a list or an object as a value (InfluxDB's are numbers, strings, booleans)")
+	case k == jsonscan.Object && inode(n) == iSeries:
+		s.cols, s.rowLen, s.ragged, s.seriesRows = -1, -1, false, 0
+	case k == jsonscan.String && inode(n) != iTop:
+		return s.add(sizeStr + int64(len(raw)))
+	case k == jsonscan.Literal && inode(n) == iValue && raw[0] != 't' && raw[0] != 'f' && raw[0] != 'n':
+		return s.add(sizeStr + int64(len(raw))) // a json.Number
 	}
-	switch n {
+	return nil
+}
+
+// End checks each row's length against its series' columns.
+func (s *answerScan) End(n jsonscan.Node, k jsonscan.Kind, count int) error {
+	switch inode(n) {
 	case iColumns:
 		s.cols = count
 	case iRow:
@@ -615,5 +427,13 @@ func (s *answerScan) array(n inode, depth int) {
 		} else if count != s.rowLen {
 			s.ragged = true
 		}
+	case iSeries:
+		switch {
+		case s.cols <= 0:
+			return fail("holds a series without columns")
+		case s.ragged || (s.rowLen >= 0 && s.rowLen != s.cols):
+			return fail("holds rows that do not match their %d columns", s.cols)
+		}
 	}
+	return nil
 }

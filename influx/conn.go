@@ -15,6 +15,7 @@ import (
 
 	client "github.com/influxdata/influxdb1-client/v2"
 
+	"github.com/meshtop/meshtop/internal/membudget"
 	"github.com/meshtop/meshtop/internal/scrub"
 	"github.com/meshtop/meshtop/internal/textsafe"
 )
@@ -267,11 +268,11 @@ func (c *conn) rawQuery(ctx context.Context, q string) ([]client.Result, error) 
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
 		return nil, notInflux("query", c.where(), resp, body)
 	}
-	data, held, tooLarge, err := readBudgeted(resp.Body, maxAnswer, decodeBudget)
-	defer func() { decodeBudget.give(held) }()
+	data, held, tooLarge, err := membudget.Read(resp.Body, maxAnswer, 256<<10, decodeBudget)
+	defer func() { decodeBudget.Give(held) }()
 	switch {
-	case err != nil && errors.Is(err, errDecodeBudget):
-		return nil, fmt.Errorf("InfluxDB query at %s: %w", c.where(), err)
+	case errors.Is(err, membudget.ErrExhausted):
+		return nil, fmt.Errorf("InfluxDB query at %s: %w", c.where(), errDecodeBudget)
 	case err != nil:
 		return nil, fmt.Errorf("InfluxDB query at %s: answer cut off: %w", c.where(), unwrapURLError(err))
 	case tooLarge:
@@ -279,7 +280,7 @@ func (c *conn) rawQuery(ctx context.Context, q string) ([]client.Result, error) 
 	}
 	// The decoded answer is held in the budget before it is made.
 	extra, err := checkAnswer(data, limitsFrom(ctx, q))
-	if err == nil && !decodeBudget.take(extra) {
+	if err == nil && !decodeBudget.Take(extra) {
 		err = errDecodeBudget
 	} else if err == nil {
 		held += extra

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/meshtop/meshtop/internal/membudget"
 	"github.com/meshtop/meshtop/internal/scrub"
 	"github.com/meshtop/meshtop/internal/textsafe"
 	"github.com/meshtop/meshtop/mesh"
@@ -99,8 +100,8 @@ func (c *Client) PollFor(ctx context.Context, receipt string, lim AnswerLimits) 
 		// What the decoded answer may hold beyond its strings is held too, for as long
 		// as the budget counts this answer.
 		extra := lim.decodedBound()
-		if err := answerBudget.take(extra); err != nil {
-			return 0, err
+		if !answerBudget.Take(extra) {
+			return 0, membudget.ErrExhausted
 		}
 		return extra, json.Unmarshal(data, &tr)
 	}
@@ -172,10 +173,10 @@ func (c *Client) do(ctx context.Context, op, method, path string, body []byte, l
 		return c.fail(op, mesh.StateUnreachable, 0, describeNetErr(err))
 	}
 	defer resp.Body.Close()
-	data, held, tooLarge, err := readAnswer(resp.Body, limit, answerBudget)
-	defer func() { answerBudget.give(held) }()
+	data, held, tooLarge, err := membudget.Read(resp.Body, limit, readChunk, answerBudget)
+	defer func() { answerBudget.Give(held) }()
 	switch {
-	case errors.Is(err, errBudget):
+	case errors.Is(err, membudget.ErrExhausted):
 		return c.fail(op, mesh.StateError, resp.StatusCode, budgetMsg())
 	case err != nil:
 		return c.fail(op, mesh.StateUnreachable, resp.StatusCode, "answer cut off: "+describeNetErr(err))
@@ -211,7 +212,7 @@ func (c *Client) do(ctx context.Context, op, method, path string, body []byte, l
 	held += extra
 	var se *ShapeError
 	switch {
-	case errors.Is(err, errBudget):
+	case errors.Is(err, membudget.ErrExhausted):
 		return c.fail(op, mesh.StateError, resp.StatusCode, budgetMsg())
 	case errors.As(err, &se):
 		return c.fail(op, mesh.StateError, resp.StatusCode, se.Error())

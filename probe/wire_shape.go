@@ -1,10 +1,12 @@
 package probe
 
 import (
-	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"unsafe"
+
+	"github.com/meshtop/meshtop/internal/jsonscan"
 )
 
 // A byte cap alone does not bound memory: decoded, an answer can cost ~190x its size
@@ -28,7 +30,7 @@ const (
 	wireMaxCount  = 20
 	wireMaxTTL    = 32
 	maxString     = 8 << 10 // no Scouter string (id, message, hostname) comes near it
-	maxShapeDepth = 32      // a Scouter answer nests 7 deep
+	maxShapeDepth = 32      // a Scouter answer nests 6 deep
 	// pollTestsUnknown is the entries allowed by Poll, which does not know what was
 	// sent: more than any agent's maximum test count (the workshop's is 30).
 	pollTestsUnknown = 100
@@ -80,7 +82,7 @@ type ShapeError struct{ What string }
 
 func (e *ShapeError) Error() string { return e.What + ": not a Scouter answer to the tests sent" }
 
-// node is where in a poll answer the scan is; only the containers that decode into
+// node is where in a poll answer the scan is (a jsonscan.Node); only the containers that decode into
 // slices are told apart, everything else is skipped by encoding/json unallocated.
 type node int
 
@@ -120,142 +122,27 @@ func (n node) child(key string) node {
 	return nOther
 }
 
-// shapeScan is the counting pass. Malformed JSON ends it quietly: encoding/json then
-// says what is wrong in its own words.
-type shapeScan struct {
-	b   []byte
-	i   int
-	lim AnswerLimits
-	err error // a limit exceeded
-	bad bool  // malformed: leave it to encoding/json
-}
-
-// delim are the bytes that end a JSON literal (a number, true, false, null).
-var delim = [256]bool{',': true, ':': true, ']': true, '}': true, ' ': true, '\t': true, '\r': true, '\n': true}
+// shapeScan counts what a poll answer holds (a jsonscan.Visitor).
+type shapeScan struct{ lim AnswerLimits }
 
 // checkShape returns a *ShapeError when data holds more than lim allows.
 func checkShape(data []byte, lim AnswerLimits) error {
-	s := &shapeScan{b: data, lim: lim}
-	s.value(nTop, 0)
-	return s.err
+	err := jsonscan.Walk(data, jsonscan.Node(nTop), jsonscan.Limits{Depth: maxShapeDepth, String: maxString}, shapeScan{lim})
+	var se *ShapeError
+	if err != nil && !errors.As(err, &se) {
+		err = &ShapeError{What: "answer " + err.Error()} // too deep, a string too long
+	}
+	return err
 }
 
-func (s *shapeScan) stop() bool { return s.err != nil || s.bad }
-
-func (s *shapeScan) ws() {
-	for s.i < len(s.b) {
-		switch s.b[s.i] {
-		case ' ', '\t', '\n', '\r':
-			s.i++
-		default:
-			return
-		}
-	}
+func (s shapeScan) Child(n jsonscan.Node, key string) (jsonscan.Node, error) {
+	return jsonscan.Node(node(n).child(key)), nil
 }
 
-func (s *shapeScan) fail(format string, args ...any) {
-	if s.err == nil {
-		s.err = &ShapeError{What: fmt.Sprintf(format, args...)}
-	}
-}
-
-func (s *shapeScan) value(n node, depth int) {
-	if depth > maxShapeDepth {
-		s.fail("answer nests deeper than %d levels", maxShapeDepth)
-		return
-	}
-	s.ws()
-	if s.i >= len(s.b) {
-		s.bad = true
-		return
-	}
-	switch s.b[s.i] {
-	case '{':
-		s.object(n, depth)
-	case '[':
-		s.array(n, depth)
-	case '"':
-		s.str()
-	default:
-		// A literal: scan to the next delimiter.
-		for s.i < len(s.b) && !delim[s.b[s.i]] {
-			s.i++
-		}
-	}
-}
-
-// str scans a string and returns its raw content (between the quotes, escapes kept).
-func (s *shapeScan) str() []byte {
-	start := s.i + 1
-	for s.i++; s.i < len(s.b); s.i++ {
-		switch s.b[s.i] {
-		case '\\':
-			s.i++
-		case '"':
-			raw := s.b[start:s.i]
-			s.i++
-			if len(raw) > maxString {
-				s.fail("answer holds a string of %d KiB", len(raw)>>10)
-			}
-			return raw
-		}
-	}
-	s.bad = true
-	return nil
-}
-
-func (s *shapeScan) object(n node, depth int) {
-	s.i++ // {
-	for first := true; !s.stop(); first = false {
-		s.ws()
-		if s.i < len(s.b) && s.b[s.i] == '}' && first {
-			s.i++
-			return
-		}
-		if s.i >= len(s.b) || s.b[s.i] != '"' {
-			s.bad = true
-			return
-		}
-		raw := s.str()
-		if s.stop() {
-			return
-		}
-		key := string(raw)
-		if strings.IndexByte(key, '\\') >= 0 {
-			var k string
-			if json.Unmarshal([]byte(`"`+key+`"`), &k) == nil {
-				key = k
-			}
-		}
-		s.ws()
-		if s.i >= len(s.b) || s.b[s.i] != ':' {
-			s.bad = true
-			return
-		}
-		s.i++
-		s.value(n.child(key), depth+1)
-		if s.stop() {
-			return
-		}
-		s.ws()
-		if s.i < len(s.b) && s.b[s.i] == ',' {
-			s.i++
-			continue
-		}
-		if s.i < len(s.b) && s.b[s.i] == '}' {
-			s.i++
-			return
-		}
-		s.bad = true
-		return
-	}
-}
-
-// array scans a list, counting its elements against the limit of the node.
-func (s *shapeScan) array(n node, depth int) {
-	s.i++ // [
+// Elem counts the entries, replies and hops against their limits.
+func (s shapeScan) Elem(n jsonscan.Node, i int) (jsonscan.Node, error) {
 	limit, what, elem := -1, "", nOther
-	switch n {
+	switch node(n) {
 	case nPingList:
 		limit, what, elem = s.lim.Ping, "ping results for %d ping tests sent", nPingEntry
 	case nTraceList:
@@ -265,32 +152,11 @@ func (s *shapeScan) array(n node, depth int) {
 	case nHops:
 		limit, what = s.lim.Hops, "hops in one traceroute of max_ttl %d"
 	}
-	count := 0
-	for first := true; !s.stop(); first = false {
-		s.ws()
-		if s.i < len(s.b) && s.b[s.i] == ']' && first {
-			s.i++
-			return
-		}
-		count++
-		if limit >= 0 && count > limit {
-			s.fail("answer holds more than %d "+what, limit, limit)
-			return
-		}
-		s.value(elem, depth+1)
-		if s.stop() {
-			return
-		}
-		s.ws()
-		if s.i < len(s.b) && s.b[s.i] == ',' {
-			s.i++
-			continue
-		}
-		if s.i < len(s.b) && s.b[s.i] == ']' {
-			s.i++
-			return
-		}
-		s.bad = true
-		return
+	if limit >= 0 && i > limit {
+		return 0, &ShapeError{What: fmt.Sprintf("answer holds more than %d "+what, limit, limit)}
 	}
+	return jsonscan.Node(elem), nil
 }
+
+func (shapeScan) Value(jsonscan.Node, jsonscan.Kind, []byte) error { return nil }
+func (shapeScan) End(jsonscan.Node, jsonscan.Kind, int) error      { return nil }

@@ -106,25 +106,3 @@ func FuzzCheckShape(f *testing.F) {
 		}
 	})
 }
-
-func TestReadAnswerBudget(t *testing.T) {
-	b := &budget{limit: 100 << 10}
-	data, held, tooLarge, err := readAnswer(strings.NewReader(strings.Repeat("x", 50<<10)), 1<<20, b)
-	if err != nil || tooLarge || len(data) != 50<<10 || held != 50<<10 || b.held.Load() != held {
-		t.Fatalf("read %d held %d/%d tooLarge %v err %v", len(data), held, b.held.Load(), tooLarge, err)
-	}
-	// A second answer beyond the process's budget is refused, holding nothing more.
-	_, held2, _, err := readAnswer(strings.NewReader(strings.Repeat("x", 80<<10)), 1<<20, b)
-	if !errors.Is(err, errBudget) || b.held.Load() != held+held2 {
-		t.Fatalf("err %v, held %d", err, b.held.Load())
-	}
-	b.give(held + held2)
-	_, held, tooLarge, err = readAnswer(strings.NewReader(strings.Repeat("x", 50<<10)), 40<<10, b)
-	if err != nil || !tooLarge {
-		t.Fatalf("over the cap: tooLarge %v err %v", tooLarge, err)
-	}
-	b.give(held)
-	if b.held.Load() != 0 {
-		t.Fatalf("%d bytes still held", b.held.Load())
-	}
-}
