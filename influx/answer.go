@@ -110,25 +110,10 @@ func inferLimits(q string) answerLimits {
 // splitStatements splits a request at the ';' outside quotes.
 func splitStatements(q string) []string {
 	var out []string
-	start, quote := 0, byte(0)
-	for i := 0; i < len(q); i++ {
-		c := q[i]
-		switch {
-		case quote != 0 && c == '\\':
-			i++
-		case quote != 0 && c == quote:
-			quote = 0
-		case quote == 0 && (c == '\'' || c == '"'):
-			quote = c
-		case quote == 0 && c == ';':
-			if st := strings.TrimSpace(q[start:i]); st != "" {
-				out = append(out, st)
-			}
-			start = i + 1
+	for _, st := range splitTopLevel(q, ";") {
+		if st = strings.TrimSpace(st); st != "" {
+			out = append(out, st)
 		}
-	}
-	if st := strings.TrimSpace(q[start:]); st != "" {
-		out = append(out, st)
 	}
 	return out
 }
@@ -142,7 +127,7 @@ func aggregatesOnly(st string) bool {
 		return false
 	}
 	cols := body[:end]
-	for _, col := range splitTopLevel(cols) {
+	for _, col := range splitTopLevel(cols, ",") {
 		col = strings.TrimSpace(col)
 		if i := topLevelIndex(col, " AS "); i >= 0 {
 			col = col[:i]
@@ -200,16 +185,16 @@ func topLevelIndex(s, sep string) int {
 	return -1
 }
 
-// splitTopLevel splits a column list at the commas outside quotes and parentheses.
-func splitTopLevel(s string) []string {
+// splitTopLevel splits s at the seps outside quotes and parentheses.
+func splitTopLevel(s, sep string) []string {
 	var out []string
 	for {
-		i := topLevelIndex(s, ",")
+		i := topLevelIndex(s, sep)
 		if i < 0 {
 			return append(out, s)
 		}
 		out = append(out, s[:i])
-		s = s[i+1:]
+		s = s[i+len(sep):]
 	}
 }
 
