@@ -27,10 +27,13 @@ type AnswerLimits struct {
 // Defaults of the wire when an option is left to the agent (SPEC 4: count up to 20,
 // max_ttl up to 32).
 const (
-	wireMaxCount  = 20
-	wireMaxTTL    = 32
-	maxString     = 8 << 10 // no Scouter string (id, message, hostname) comes near it
-	maxShapeDepth = 32      // a Scouter answer nests 6 deep
+	wireMaxCount = 20
+	wireMaxTTL   = 32
+	// wireMaxHopProbes bounds the probes one hop lists (meshtop's agent's `probes`
+	// traceroute option, at most 10; upstream lists none).
+	wireMaxHopProbes = 10
+	maxString        = 8 << 10 // no Scouter string (id, message, hostname) comes near it
+	maxShapeDepth    = 32      // a Scouter answer nests 6 deep
 	// pollTestsUnknown is the entries allowed by Poll, which does not know what was
 	// sent: more than any agent's maximum test count (the workshop's is 30).
 	pollTestsUnknown = 100
@@ -98,6 +101,8 @@ const (
 	nTraceResult
 	nReplies
 	nHops
+	nHop
+	nHopProbes
 )
 
 // child is the node of a key's value. encoding/json matches keys case-insensitively
@@ -118,6 +123,8 @@ func (n node) child(key string) node {
 		return nReplies
 	case n == nTraceResult && is("trace"):
 		return nHops
+	case n == nHop && is("probes"):
+		return nHopProbes
 	}
 	return nOther
 }
@@ -150,7 +157,9 @@ func (s shapeScan) Elem(n jsonscan.Node, i int) (jsonscan.Node, error) {
 	case nReplies:
 		limit, what = s.lim.Replies, "replies in one ping of at most %d probes"
 	case nHops:
-		limit, what = s.lim.Hops, "hops in one traceroute of max_ttl %d"
+		limit, what, elem = s.lim.Hops, "hops in one traceroute of max_ttl %d", nHop
+	case nHopProbes:
+		limit, what = wireMaxHopProbes, "probes at one hop (meshtop's agent sends at most %d)"
 	}
 	if limit >= 0 && i > limit {
 		return 0, &ShapeError{What: fmt.Sprintf("answer holds more than %d "+what, limit, limit)}

@@ -45,6 +45,7 @@ func TestCheckShape(t *testing.T) {
 		{"traceroute entries", `{"results":{"traceroute":[{},{}]}}`, "more than 1 traceroute results"},
 		{"hops", `{"results":{"traceroute":[{"result":{"trace":[` + rep(`{"ttl":1}`, 5) + `]}}]}}`, "more than 4 hops"},
 		{"replies", `{"results":{"ping":[{"result":{"replies":[` + rep("{}", 4) + `]}}]}}`, "more than 3 replies"},
+		{"probes at a hop", `{"results":{"traceroute":[{"result":{"trace":[{"ttl":1,"probes":[` + rep("null", 11) + `]}]}}]}}`, "more than 10 probes at one hop"},
 		{"upper-case keys", `{"RESULTS":{"Ping":[{},{},{}]}}`, "more than 2 ping results"},
 		{"escaped key", `{"r\u0065sults":{"ping":[{},{},{}]}}`, "more than 2 ping results"},
 		{"long string", `{"results":{"ping":[{"id":"` + strings.Repeat("a", maxString+1) + `"}]}}`, "a string of 8 KiB"},
