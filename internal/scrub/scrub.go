@@ -37,8 +37,28 @@ var (
 	mu    sync.Mutex
 	known = map[string]bool{} // secrets added (not their forms)
 	forms []string            // every form of every secret, oldest first
-	repl  atomic.Pointer[strings.Replacer]
+	cur   atomic.Pointer[scrubber]
 )
+
+// scrubber finds and replaces the registered forms. Most text holds none: find looks
+// without allocating (forms indexed by their first byte), and only text that holds one
+// goes through the Replacer.
+type scrubber struct {
+	first  [256][]string
+	minLen int
+	repl   *strings.Replacer
+}
+
+func (sc *scrubber) find(s string) bool {
+	for i := 0; i+sc.minLen <= len(s); i++ {
+		for _, f := range sc.first[s[i]] {
+			if strings.HasPrefix(s[i:], f) {
+				return true
+			}
+		}
+	}
+	return false
+}
 
 // Add registers a secret in every form it may be sent or echoed in: as is, base64 (std
 // and URL alphabets, padded or not), URL query and path escaped, HTML escaped, JSON and
@@ -104,20 +124,23 @@ func addLocked(fs ...string) {
 	// whole, not leaving its tail.
 	sorted := slices.Clone(forms)
 	slices.SortStableFunc(sorted, func(a, b string) int { return len(b) - len(a) })
+	sc := &scrubber{minLen: len(sorted[len(sorted)-1])}
 	pairs := make([]string, 0, 2*len(sorted))
 	for _, f := range sorted {
 		pairs = append(pairs, f, Redacted)
+		sc.first[f[0]] = append(sc.first[f[0]], f)
 	}
-	repl.Store(strings.NewReplacer(pairs...))
+	sc.repl = strings.NewReplacer(pairs...)
+	cur.Store(sc)
 }
 
 // String returns s with every registered secret replaced by Redacted.
 func String(s string) string {
-	r := repl.Load()
-	if r == nil || s == "" {
+	sc := cur.Load()
+	if sc == nil || !sc.find(s) {
 		return s
 	}
-	return r.Replace(s)
+	return sc.repl.Replace(s)
 }
 
 // Contains reports whether s holds a registered secret.

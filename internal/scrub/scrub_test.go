@@ -42,3 +42,19 @@ func TestShortSecretsAreNotScrubbed(t *testing.T) {
 		t.Errorf("got %q", got)
 	}
 }
+
+// FuzzFind: the allocation-free search finds a secret exactly when replacing changes
+// the text.
+func FuzzFind(f *testing.F) {
+	Add("fuzz-secret-1")
+	AddBasic("u", "fuzz-pw-22")
+	for _, s := range []string{"", "fuzz-secret-1", "xx ZnV6ei1zZWNyZXQtMQ== yy", "fuzz-secret-", "dTpmdXp6LXB3LTIy"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		sc := cur.Load()
+		if found, changed := sc.find(s), sc.repl.Replace(s) != s; found != changed {
+			t.Fatalf("find %v, replace changed %v: %q", found, changed, s)
+		}
+	})
+}
