@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/meshtop/meshtop/internal/scrub"
 	"github.com/meshtop/meshtop/internal/secretfile"
 	"github.com/meshtop/meshtop/mesh"
 	"github.com/meshtop/meshtop/settings"
@@ -130,7 +131,9 @@ func (o *discoveryOptions) secret() (string, error) {
 		}
 		return s, nil
 	}
-	return os.Getenv("SCOUTER_SECRET"), nil
+	s := os.Getenv("SCOUTER_SECRET")
+	scrub.Add(s) // before any text from outside is shown, even StackPath's
+	return s, nil
 }
 
 // agents discovers the agents once.
