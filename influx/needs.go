@@ -54,7 +54,9 @@ func (r *Reader) ReadNeeds(ctx context.Context, n Needs) (Step, error) {
 	if h := r.planHybrid(ctx); h != nil {
 		// The pieces hold every sum, count and extreme (they are cheap); the p95 of
 		// the shown metrics comes from the histograms.
-		_, late, err := r.hybridSteps(ctx, h, p95, coverSteps(ctx, r.At(r.window, h.end), h.usedLevels(), keep))
+		covered, stop := coverSteps(ctx, r.At(r.window, h.end), h.usedLevels(), keep)
+		_, late, err := r.hybridSteps(ctx, h, p95, covered)
+		stop()
 		if err != nil || late == nil {
 			return last, err
 		}
@@ -74,7 +76,8 @@ func (r *Reader) ReadNeeds(ctx context.Context, n Needs) (Step, error) {
 			rd.notes = append(rd.notes, note)
 		}
 	}
-	step := coverSteps(ctx, r, lvls, keep)
+	step, stop := coverSteps(ctx, r, lvls, keep)
+	defer stop()
 	wrap := func(err error) error { return fmt.Errorf("read the mesh over %s: %w", r.describe(), err) }
 	stmts := rd.needStmts(n, ms)
 	if err := rd.run(ctx, stmts, false); err != nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -682,7 +683,9 @@ func (r *Reader) matrixSteps(ctx context.Context, want mesh.Stat, step func(Step
 	viaNote := ""
 	// Hours of raw tests or more: whole rollup buckets with raw edges (hybrid.go).
 	if h := r.planHybrid(ctx); h != nil {
-		rd, late, err := r.hybridSteps(ctx, h, p95, coverSteps(ctx, r.At(r.window, h.end), h.usedLevels(), step))
+		covered, stop := coverSteps(ctx, r.At(r.window, h.end), h.usedLevels(), step)
+		rd, late, err := r.hybridSteps(ctx, h, p95, covered)
+		stop()
 		if err != nil || late == nil {
 			return rd, err
 		}
@@ -701,7 +704,8 @@ func (r *Reader) matrixSteps(ctx context.Context, want mesh.Stat, step func(Step
 			rd.notes = append(rd.notes, note)
 		}
 	}
-	step = coverSteps(ctx, r, lvls, step)
+	step, stop := coverSteps(ctx, r, lvls, step)
+	defer stop()
 	first, other := want, mesh.Max
 	switch want {
 	case mesh.Last:
@@ -834,8 +838,12 @@ func (rd *mread) minStmts(ms []mesh.Metric) []stmt {
 }
 
 // tailSpan is how far back from the window's end the first paint reads raw rows: a
-// sweep at the default interval, with its points written late.
-const tailSpan = 5 * time.Minute
+// sweep at the default interval, with its points written late; tailRows how many of a
+// pair's newest tests it reads at most (a PoP's agents' of a few sweeps).
+const (
+	tailSpan = 5 * time.Minute
+	tailRows = 64
+)
 
 // paintTail reads the raw tests of the window's last tailSpan as rows and steps their
 // newest per pair as the first grid (what the hybrid read paints first); painted false
@@ -850,7 +858,10 @@ func (rd *mread) paintTail(ctx context.Context, pending string, step func(Step))
 	for _, m := range mesh.Metrics {
 		fields = append(fields, QuoteIdent(m.Field()))
 	}
-	res, err := r.c.queryRows(ctx, "SELECT "+strings.Join(fields, ", ")+` FROM "ping" WHERE `+lo+" AND "+knownDst+` GROUP BY "src_pop", "dst_pop"`, true)
+	// The newest tests only (bounded per pair, so an answer of more rows is refused
+	// before it is decoded).
+	res, err := r.c.queryRows(ctx, "SELECT "+strings.Join(fields, ", ")+` FROM "ping" WHERE `+lo+" AND "+knownDst+
+		` GROUP BY "src_pop", "dst_pop" ORDER BY time DESC LIMIT `+strconv.Itoa(tailRows), true)
 	if err != nil {
 		return false, err
 	}
@@ -915,12 +926,15 @@ func (r *Reader) describe() string {
 // coverSteps wraps step so that every step carries the oldest test of the window
 // (Step.Oldest), read by a request beside the read; the last step waits for it. lvls are
 // the rollup levels the read uses: the window may reach back beyond the raw tests kept.
-func coverSteps(ctx context.Context, r *Reader, lvls []*rollupLevel, step func(Step)) func(Step) {
+// stop ends that request (a read that fails) and waits for it: nothing of a read
+// outlives it.
+func coverSteps(ctx context.Context, r *Reader, lvls []*rollupLevel, step func(Step)) (wrapped func(Step), stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
 	ch := make(chan time.Time, 1)
 	go func() { ch <- r.oldestIn(ctx, lvls) }()
 	var oldest time.Time
 	got := false
-	return func(s Step) {
+	wrapped = func(s Step) {
 		if !got {
 			select {
 			case oldest = <-ch:
@@ -934,6 +948,14 @@ func coverSteps(ctx context.Context, r *Reader, lvls []*rollupLevel, step func(S
 		s.Oldest = oldest
 		step(s)
 	}
+	stop = func() {
+		cancel()
+		if !got {
+			<-ch
+			got = true
+		}
+	}
+	return wrapped, stop
 }
 
 // oldestIn is the time of the oldest raw test in the window, or of the oldest bucket of

@@ -115,6 +115,7 @@ func runSnapshot(ctx context.Context, o *snapshotOptions, out, errOut io.Writer)
 		return err
 	}
 	secret, agents, err := o.disc.discover(ctx)
+	o.disc.notices.print(os.Stderr)
 	if err != nil {
 		return err
 	}
