@@ -18,7 +18,7 @@ type Needs struct {
 	Metrics []mesh.Metric
 	// Counts: how many tests each pair has (snapshot's samples).
 	Counts bool
-	// Range: each shown metric's min and max over the window.
+	// Range: the lowest and highest test RTT over the window (latency's min and max).
 	Range bool
 }
 
@@ -116,13 +116,19 @@ func (rd *mread) needStmts(n Needs, ms []mesh.Metric) []stmt {
 	default:
 		out = append(out, rd.statStmtsOf(ms, n.Stat)...)
 	}
-	wantMax := n.Range || (n.Stat == mesh.P95 && rd.lvl != nil)
-	if wantMax && n.Stat != mesh.Max {
-		out = append(out, rd.statStmtsOf(ms, mesh.Max)...)
+	// The range: latency's, or every shown metric's where a rollup's p95 is kept inside
+	// it (readHists).
+	var ranged []mesh.Metric
+	switch {
+	case n.Stat == mesh.P95 && rd.lvl != nil:
+		ranged = ms
+	case n.Range:
+		ranged = []mesh.Metric{mesh.Latency}
 	}
-	if wantMax {
-		out = append(out, rd.minStmts(ms)...)
+	if len(ranged) > 0 && n.Stat != mesh.Max {
+		out = append(out, rd.statStmtsOf(ranged, mesh.Max)...)
 	}
+	out = append(out, rd.minStmts(ranged)...)
 	if rd.lvl != nil {
 		// On a rollup the counts are cheap and every mean needs them.
 		return append(out, rd.countStmts()...)
