@@ -263,14 +263,19 @@ func measure(ctx context.Context, base string, end time.Time, window time.Durati
 		}
 		if run < 2 { // p95 is slow: two runs
 			t0 = time.Now()
-			if err := r.MatrixSteps(ctx, mesh.P95, func(influx.Step) {}); err != nil {
+			var raw95 *mesh.Matrix
+			if err := r.MatrixSteps(ctx, mesh.P95, func(s influx.Step) { raw95 = s.Matrix }); err != nil {
 				return err
 			}
 			ts[6].add(time.Since(t0))
 			ra := r.At(window, end)
 			_ = ra.SetRollup("auto")
-			if _, _, err := timeSteps(ctx, ra, mesh.P95, nil, ts[28], ts[29]); err != nil {
+			hist95, _, err := timeSteps(ctx, ra, mesh.P95, nil, ts[28], ts[29])
+			if err != nil {
 				return err
+			}
+			if run == 0 {
+				fmt.Println("  " + p95Accuracy(hist95, raw95))
 			}
 		}
 		// snapshot --source influx: the narrowed read (what the output shows), with the
@@ -672,4 +677,34 @@ func sameCells(a, b *mesh.Matrix) string {
 		return "no cells"
 	}
 	return ""
+}
+
+// p95Accuracy compares the p95 of every cell and metric from the rollups' histograms
+// with percentile() over the raw tests: the largest relative error, and how many lie
+// above the cell's max.
+func p95Accuracy(hist, raw *mesh.Matrix) string {
+	worst, above, n := 0.0, 0, 0
+	var at string
+	for _, s := range raw.Pops {
+		for _, d := range raw.Pops {
+			rc, hc := raw.Cell(s, d), hist.Cell(s, d)
+			if rc == nil || hc == nil {
+				continue
+			}
+			for _, m := range mesh.Metrics {
+				want, got := rc.Values[m][mesh.P95], hc.Values[m][mesh.P95]
+				if math.IsNaN(want) || math.IsNaN(got) || want == 0 {
+					continue
+				}
+				n++
+				if e := math.Abs(got-want) / want; e > worst {
+					worst, at = e, fmt.Sprintf("%s→%s %s: %.3f, percentile() %.3f", s, d, m, got, want)
+				}
+				if got > hc.Values[m][mesh.Max] {
+					above++
+				}
+			}
+		}
+	}
+	return fmt.Sprintf("p95 from the rollups' histograms vs percentile() of the raw tests, %d cell metrics: largest error %.2f %% (%s); above the cell's max: %d", n, 100*worst, at, above)
 }
