@@ -102,6 +102,7 @@ func TestRollupP95Week(t *testing.T) {
 	}
 	check := func(name string, got Step) {
 		t.Helper()
+		worst := 0.0
 		if got.Matrix == nil {
 			t.Fatalf("%s: no matrix", name)
 		}
@@ -116,8 +117,12 @@ func TestRollupP95Week(t *testing.T) {
 			}
 			for _, m := range mesh.Metrics {
 				checkP95(t, name+" "+fmt.Sprint(p), m, c, w.Values[m][mesh.P95])
+				if raw, got := w.Values[m][mesh.P95], c.Values[m][mesh.P95]; raw > 0 {
+					worst = math.Max(worst, math.Abs(got-raw)/raw)
+				}
 			}
 		}
+		t.Logf("%s: largest p95 error against percentile(): %.2f %%", name, 100*worst)
 	}
 	// The default read: hybrid, reaching the newest test.
 	var auto Step
