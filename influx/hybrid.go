@@ -492,16 +492,54 @@ func pairsCond(ps []mesh.Pair) string {
 // back beyond the raw tests kept). It reports fallback when too many pairs' rollups are
 // behind: the caller reads the window raw. p95 lists the metrics whose p95 is read, from
 // the histograms (sketch.go).
-func (r *Reader) hybridSteps(ctx context.Context, h *hybridPlan, p95 []mesh.Metric, step func(Step)) (rd *mread, fallback []mesh.Pair, err error) {
+//
+// eager (snapshot: nobody watches the steps) sends every piece at once, without the first
+// paint's head start, and the check beside them.
+func (r *Reader) hybridSteps(ctx context.Context, h *hybridPlan, p95 []mesh.Metric, step func(Step), eager bool) (rd *mread, fallback []mesh.Pair, err error) {
 	pinned := r.At(r.window, h.end)
 	rd = newRead(pinned)
 	rd.via = h.via()
 	wrap := func(err error) error { return fmt.Errorf("read the mesh over %s: %w", pinned.describe(), err) }
-	hy, err := rd.readPieces(ctx, h.pieces, step)
+	check := r.window <= hybridCheckMax
+	type countsAnswer struct {
+		n   map[mesh.Pair]float64
+		err error
+	}
+	var early chan countsAnswer
+	if eager && check {
+		early = make(chan countsAnswer, 1)
+		go func() {
+			n, err := pinned.rawCounts(ctx, h)
+			early <- countsAnswer{n, err}
+		}()
+	}
+	var hy map[mesh.Pair]*part
+	if eager {
+		hy, err = r.hybridRead(ctx, h.pieces, nil)
+	} else {
+		hy, err = rd.readPieces(ctx, h.pieces, step)
+	}
 	if err != nil {
+		if early != nil {
+			<-early
+		}
 		return nil, nil, wrap(err)
 	}
+	if n := len(h.pieces); eager && h.pieces[n-1].lvl == nil {
+		// The newest test of every pair the window's end tested: its raw rows are in
+		// the totals (a raw piece at the window's start may also be: not newer).
+		tail := map[mesh.Pair]*part{}
+		for p, pt := range hy {
+			if !pt.lastTime.IsZero() && !pt.lastTime.Before(h.pieces[n-1].lo) {
+				tail[p] = pt
+			}
+		}
+		rd.setNewest(tail)
+	}
 	if err := rd.lastOfQuiet(ctx, hy); err != nil {
+		if early != nil {
+			<-early
+		}
 		return nil, nil, wrap(err)
 	}
 	for p, pt := range hy {
@@ -514,9 +552,15 @@ func (r *Reader) hybridSteps(ctx context.Context, h *hybridPlan, p95 []mesh.Metr
 	}
 	rd.mu.Unlock()
 	var late []mesh.Pair
-	if r.window <= hybridCheckMax {
-		step(rd.step("check against raw test counts"))
-		counts, err := pinned.rawCounts(ctx, h)
+	if check {
+		var counts map[mesh.Pair]float64
+		if early != nil {
+			a := <-early
+			counts, err = a.n, a.err
+		} else {
+			step(rd.step("check against raw test counts"))
+			counts, err = pinned.rawCounts(ctx, h)
+		}
 		if err != nil {
 			return nil, nil, wrap(err)
 		}

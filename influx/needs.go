@@ -54,8 +54,8 @@ func (r *Reader) ReadNeeds(ctx context.Context, n Needs) (Step, error) {
 	if h := r.planHybrid(ctx); h != nil {
 		// The pieces hold every sum, count and extreme (they are cheap); the p95 of
 		// the shown metrics comes from the histograms.
-		covered, stop := coverSteps(ctx, r.At(r.window, h.end), h.usedLevels(), keep)
-		_, late, err := r.hybridSteps(ctx, h, p95, covered)
+		covered, stop := coverSteps(ctx, r.At(r.window, h.end), h.usedLevels(), keep, true)
+		_, late, err := r.hybridSteps(ctx, h, p95, covered, true)
 		stop()
 		if err != nil || late == nil {
 			return last, err
@@ -76,7 +76,7 @@ func (r *Reader) ReadNeeds(ctx context.Context, n Needs) (Step, error) {
 			rd.notes = append(rd.notes, note)
 		}
 	}
-	step, stop := coverSteps(ctx, r, lvls, keep)
+	step, stop := coverSteps(ctx, r, lvls, keep, true)
 	defer stop()
 	wrap := func(err error) error { return fmt.Errorf("read the mesh over %s: %w", r.describe(), err) }
 	stmts := rd.needStmts(n, ms)

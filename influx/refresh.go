@@ -308,7 +308,7 @@ func (r *Reader) Refresh(ctx context.Context, prev *MeshRead, want mesh.Stat, st
 		return prev, nil
 	}
 	// How much of the window holds data, as the complete read said it.
-	step, stop := coverSteps(ctx, r.At(r.window, end), nil, step)
+	step, stop := coverSteps(ctx, r.At(r.window, end), nil, step, true)
 	defer stop()
 	parts, err := r.readParts(ctx,
 		[2]time.Time{prev.end.Add(-refreshLag), end.Add(-refreshLag)}, // settled since

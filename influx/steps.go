@@ -683,8 +683,8 @@ func (r *Reader) matrixSteps(ctx context.Context, want mesh.Stat, step func(Step
 	viaNote := ""
 	// Hours of raw tests or more: whole rollup buckets with raw edges (hybrid.go).
 	if h := r.planHybrid(ctx); h != nil {
-		covered, stop := coverSteps(ctx, r.At(r.window, h.end), h.usedLevels(), step)
-		rd, late, err := r.hybridSteps(ctx, h, p95, covered)
+		covered, stop := coverSteps(ctx, r.At(r.window, h.end), h.usedLevels(), step, false)
+		rd, late, err := r.hybridSteps(ctx, h, p95, covered, false)
 		stop()
 		if err != nil || late == nil {
 			return rd, err
@@ -704,7 +704,7 @@ func (r *Reader) matrixSteps(ctx context.Context, want mesh.Stat, step func(Step
 			rd.notes = append(rd.notes, note)
 		}
 	}
-	step, stop := coverSteps(ctx, r, lvls, step)
+	step, stop := coverSteps(ctx, r, lvls, step, false)
 	defer stop()
 	first, other := want, mesh.Max
 	switch want {
@@ -924,17 +924,27 @@ func (r *Reader) describe() string {
 }
 
 // coverSteps wraps step so that every step carries the oldest test of the window
-// (Step.Oldest), read by a request beside the read; the last step waits for it. lvls are
-// the rollup levels the read uses: the window may reach back beyond the raw tests kept.
-// stop ends that request (a read that fails) and waits for it: nothing of a read
-// outlives it.
-func coverSteps(ctx context.Context, r *Reader, lvls []*rollupLevel, step func(Step)) (wrapped func(Step), stop func()) {
+// (Step.Oldest), read by a request beside the read, sent with the first step (so it does
+// not delay the first paint); the last step waits for it. lvls are the rollup levels the
+// read uses: the window may reach back beyond the raw tests kept; now sends the request
+// at once. stop ends that request
+// (a read that fails) and waits for it: nothing of a read outlives it.
+func coverSteps(ctx context.Context, r *Reader, lvls []*rollupLevel, step func(Step), now bool) (wrapped func(Step), stop func()) {
 	ctx, cancel := context.WithCancel(ctx)
-	ch := make(chan time.Time, 1)
-	go func() { ch <- r.oldestIn(ctx, lvls) }()
+	var ch chan time.Time
+	start := func() {
+		ch = make(chan time.Time, 1)
+		go func() { ch <- r.oldestIn(ctx, lvls) }()
+	}
+	if now { // no first paint to keep clear (snapshot): at once
+		start()
+	}
 	var oldest time.Time
 	got := false
 	wrapped = func(s Step) {
+		if ch == nil {
+			start()
+		}
 		if !got {
 			select {
 			case oldest = <-ch:
@@ -950,7 +960,7 @@ func coverSteps(ctx context.Context, r *Reader, lvls []*rollupLevel, step func(S
 	}
 	stop = func() {
 		cancel()
-		if !got {
+		if ch != nil && !got {
 			<-ch
 			got = true
 		}
