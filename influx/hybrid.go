@@ -493,9 +493,9 @@ func pairsCond(ps []mesh.Pair) string {
 // behind: the caller reads the window raw. p95 lists the metrics whose p95 is read, from
 // the histograms (sketch.go).
 //
-// eager (snapshot: nobody watches the steps) sends every piece at once, without the first
-// paint's head start, and the check beside them.
-func (r *Reader) hybridSteps(ctx context.Context, h *hybridPlan, p95 []mesh.Metric, step func(Step), eager bool) (rd *mread, fallback []mesh.Pair, err error) {
+// The check starts once the first paint is in, beside the rest of the pieces (a core
+// would idle while the slowest piece finishes alone).
+func (r *Reader) hybridSteps(ctx context.Context, h *hybridPlan, p95 []mesh.Metric, step func(Step)) (rd *mread, fallback []mesh.Pair, err error) {
 	pinned := r.At(r.window, h.end)
 	rd = newRead(pinned)
 	rd.via = h.via()
@@ -506,40 +506,27 @@ func (r *Reader) hybridSteps(ctx context.Context, h *hybridPlan, p95 []mesh.Metr
 		err error
 	}
 	var early chan countsAnswer
-	if eager && check {
-		early = make(chan countsAnswer, 1)
-		go func() {
-			n, err := pinned.rawCounts(ctx, h)
-			early <- countsAnswer{n, err}
-		}()
+	startCheck := func() {
+		if check && early == nil {
+			early = make(chan countsAnswer, 1)
+			go func() {
+				n, err := pinned.rawCounts(ctx, h)
+				early <- countsAnswer{n, err}
+			}()
+		}
 	}
-	var hy map[mesh.Pair]*part
-	if eager {
-		hy, err = r.hybridRead(ctx, h.pieces, nil)
-	} else {
-		hy, err = rd.readPieces(ctx, h.pieces, step)
-	}
-	if err != nil {
+	waitCheck := func() {
 		if early != nil {
 			<-early
 		}
+	}
+	hy, err := rd.readPieces(ctx, h.pieces, step, startCheck)
+	if err != nil {
+		waitCheck()
 		return nil, nil, wrap(err)
 	}
-	if n := len(h.pieces); eager && h.pieces[n-1].lvl == nil {
-		// The newest test of every pair the window's end tested: its raw rows are in
-		// the totals (a raw piece at the window's start may also be: not newer).
-		tail := map[mesh.Pair]*part{}
-		for p, pt := range hy {
-			if !pt.lastTime.IsZero() && !pt.lastTime.Before(h.pieces[n-1].lo) {
-				tail[p] = pt
-			}
-		}
-		rd.setNewest(tail)
-	}
 	if err := rd.lastOfQuiet(ctx, hy); err != nil {
-		if early != nil {
-			<-early
-		}
+		waitCheck()
 		return nil, nil, wrap(err)
 	}
 	for p, pt := range hy {
@@ -553,14 +540,10 @@ func (r *Reader) hybridSteps(ctx context.Context, h *hybridPlan, p95 []mesh.Metr
 	rd.mu.Unlock()
 	var late []mesh.Pair
 	if check {
-		var counts map[mesh.Pair]float64
-		if early != nil {
-			a := <-early
-			counts, err = a.n, a.err
-		} else {
-			step(rd.step("check against raw test counts"))
-			counts, err = pinned.rawCounts(ctx, h)
-		}
+		step(rd.step("check against raw test counts"))
+		startCheck()
+		a := <-early
+		counts, err := a.n, a.err
 		if err != nil {
 			return nil, nil, wrap(err)
 		}
@@ -604,10 +587,11 @@ func (r *Reader) hybridSteps(ctx context.Context, h *hybridPlan, p95 []mesh.Metr
 
 // readPieces reads the plan's pieces and adds them up per pair. When the last piece is
 // raw tests (the window's end), it goes first, sharing the cores with one other request,
-// and its newest tests are the first paint.
-func (rd *mread) readPieces(ctx context.Context, pieces []piece, step func(Step)) (map[mesh.Pair]*part, error) {
+// and its newest tests are the first paint; afterTail is called when the rest may start.
+func (rd *mread) readPieces(ctx context.Context, pieces []piece, step func(Step), afterTail func()) (map[mesh.Pair]*part, error) {
 	n := len(pieces)
 	if pieces[n-1].lvl != nil {
+		afterTail()
 		return rd.r.hybridRead(ctx, pieces, nil)
 	}
 	gate := make(chan struct{})
@@ -622,6 +606,9 @@ func (rd *mread) readPieces(ctx context.Context, pieces []piece, step func(Step)
 	}()
 	tail, err := rd.r.hybridRead(ctx, pieces[n-1:], nil)
 	close(gate)
+	if err == nil {
+		afterTail()
+	}
 	if err != nil {
 		cancel()
 		<-done

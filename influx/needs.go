@@ -54,8 +54,8 @@ func (r *Reader) ReadNeeds(ctx context.Context, n Needs) (Step, error) {
 	if h := r.planHybrid(ctx); h != nil {
 		// The pieces hold every sum, count and extreme (they are cheap); the p95 of
 		// the shown metrics comes from the histograms.
-		covered, stop := coverSteps(ctx, r.At(r.window, h.end), h.usedLevels(), keep, true)
-		_, late, err := r.hybridSteps(ctx, h, p95, covered, true)
+		covered, stop := coverSteps(ctx, r.At(r.window, h.end), h.usedLevels(), keep, false)
+		_, late, err := r.hybridSteps(ctx, h, p95, covered)
 		stop()
 		if err != nil || late == nil {
 			return last, err

@@ -684,7 +684,7 @@ func (r *Reader) matrixSteps(ctx context.Context, want mesh.Stat, step func(Step
 	// Hours of raw tests or more: whole rollup buckets with raw edges (hybrid.go).
 	if h := r.planHybrid(ctx); h != nil {
 		covered, stop := coverSteps(ctx, r.At(r.window, h.end), h.usedLevels(), step, false)
-		rd, late, err := r.hybridSteps(ctx, h, p95, covered, false)
+		rd, late, err := r.hybridSteps(ctx, h, p95, covered)
 		stop()
 		if err != nil || late == nil {
 			return rd, err
