@@ -240,15 +240,38 @@ func (r *Reader) levelEdge(ctx context.Context, l *rollupLevel, fn string, since
 	return ts[0]
 }
 
-// rollupCols are the fields of a rollup bucket a hybrid read adds up, and how.
-func rollupCols() (sums, maxes, mins []string) {
-	sums = []string{"n", "good", "bad"}
-	for _, m := range mesh.Metrics {
-		sums = append(sums, m.Field()+"_sum")
-		maxes = append(maxes, m.Field()+"_max")
-		mins = append(mins, m.Field()+"_min")
+// pieceCols are what a hybrid read asks its pieces for, besides the test counts: the
+// sums (means) of some metrics, their maxima and minima. The TUI reads every one
+// (allPieceCols); snapshot what it prints.
+type pieceCols struct{ sums, maxes, mins []mesh.Metric }
+
+var allPieceCols = pieceCols{mesh.Metrics, mesh.Metrics, mesh.Metrics}
+
+// aggs are the rollup columns and how each is added up: (sum, n), (max, <f>_max), ...
+func (pc pieceCols) aggs() [][2]string {
+	out := [][2]string{{"sum", "n"}, {"sum", "good"}, {"sum", "bad"}}
+	for _, m := range pc.sums {
+		out = append(out, [2]string{"sum", m.Field() + "_sum"})
 	}
-	return sums, maxes, mins
+	for _, m := range pc.maxes {
+		out = append(out, [2]string{"max", m.Field() + "_max"})
+	}
+	for _, m := range pc.mins {
+		out = append(out, [2]string{"min", m.Field() + "_min"})
+	}
+	return out
+}
+
+// rawFields are the raw tests' fields a raw piece reads: latency and loss always (the
+// counts of tests and of successful ones), the others when asked for.
+func (pc pieceCols) rawFields() []string {
+	var out []string
+	for _, m := range mesh.Metrics {
+		if m == mesh.Latency || m == mesh.Loss || slices.Contains(pc.sums, m) || slices.Contains(pc.maxes, m) || slices.Contains(pc.mins, m) {
+			out = append(out, QuoteIdent(m.Field()))
+		}
+	}
+	return out
 }
 
 // addRollupValue puts one rollup column's value (a bucket's, or a sum or max of buckets)
@@ -280,36 +303,35 @@ func addRollupValue(pt *part, col string, v float64) {
 }
 
 // pieceQueries are the requests of one piece: raw rows, rollup rows, or the rollup's
-// sums and maxima split over a few concurrent requests.
-func (r *Reader) pieceQueries(p piece) []string {
+// sums and extremes split over a few concurrent requests.
+func (r *Reader) pieceQueries(p piece, pc pieceCols) []string {
 	cond := " WHERE " + p.cond() + " AND " + knownDst + ` GROUP BY "src_pop", "dst_pop"`
 	if p.lvl == nil {
-		fields := make([]string, 0, len(mesh.Metrics))
-		for _, m := range mesh.Metrics {
-			fields = append(fields, QuoteIdent(m.Field()))
-		}
-		return []string{"SELECT " + strings.Join(fields, ", ") + ` FROM "ping"` + cond}
+		return []string{"SELECT " + strings.Join(pc.rawFields(), ", ") + ` FROM "ping"` + cond}
 	}
 	from := levelFrom(p.lvl)
-	sums, maxes, mins := rollupCols()
+	aggs := pc.aggs()
 	if p.rows {
-		var cols []string
-		for _, c := range append(append(sums, maxes...), mins...) {
-			cols = append(cols, QuoteIdent(c))
+		cols := make([]string, len(aggs))
+		for i, a := range aggs {
+			cols[i] = QuoteIdent(a[1])
 		}
 		return []string{"SELECT " + strings.Join(cols, ", ") + from + cond}
 	}
-	agg := func(fn string, cs []string) string {
-		parts := make([]string, len(cs))
-		for i, c := range cs {
-			parts[i] = fn + "(" + QuoteIdent(c) + ") AS " + QuoteIdent(c)
+	// Requests of up to three aggregates: they run on every core (one request's
+	// statements, and a statement's aggregates, are worked one after another) and each
+	// answers a row per pair.
+	var out []string
+	for len(aggs) > 0 {
+		n := min(3, len(aggs))
+		parts := make([]string, n)
+		for i, a := range aggs[:n] {
+			parts[i] = a[0] + "(" + QuoteIdent(a[1]) + ") AS " + QuoteIdent(a[1])
 		}
-		return "SELECT " + strings.Join(parts, ", ") + from + cond
+		out = append(out, "SELECT "+strings.Join(parts, ", ")+from+cond)
+		aggs = aggs[n:]
 	}
-	// Seven requests of two or three aggregates: they run on every core (one request's
-	// statements run one after another) and each answers 2,450 rows.
-	return []string{agg("sum", sums[:3]), agg("sum", sums[3:5]), agg("sum", sums[5:]), agg("max", maxes[:2]), agg("max", maxes[2:]),
-		agg("min", mins[:2]), agg("min", mins[2:])}
+	return out
 }
 
 // readPiece reads one query of a piece into per-pair parts.
@@ -379,7 +401,7 @@ func rollupRowParts(rows []models.Row) map[mesh.Pair]*part {
 // hybridRead reads pieces as concurrent requests and adds their parts up per pair. The
 // first request starts at once, the others when gate closes (nil: at once): the first
 // paint's request then shares the cores with one other only.
-func (r *Reader) hybridRead(ctx context.Context, pieces []piece, gate <-chan struct{}) (map[mesh.Pair]*part, error) {
+func (r *Reader) hybridRead(ctx context.Context, pieces []piece, gate <-chan struct{}, pc pieceCols) (map[mesh.Pair]*part, error) {
 	// One failed request ends the others: the read fails as a whole.
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -389,7 +411,7 @@ func (r *Reader) hybridRead(ctx context.Context, pieces []piece, gate <-chan str
 	}
 	var jobs []job
 	for _, p := range pieces {
-		for _, q := range r.pieceQueries(p) {
+		for _, q := range r.pieceQueries(p, pc) {
 			jobs = append(jobs, job{p, q})
 		}
 	}
@@ -495,10 +517,10 @@ func pairsCond(ps []mesh.Pair) string {
 //
 // The check starts once the first paint is in, beside the rest of the pieces (a core
 // would idle while the slowest piece finishes alone).
-func (r *Reader) hybridSteps(ctx context.Context, h *hybridPlan, p95 []mesh.Metric, step func(Step)) (rd *mread, fallback []mesh.Pair, err error) {
+func (r *Reader) hybridSteps(ctx context.Context, h *hybridPlan, pc pieceCols, p95 []mesh.Metric, step func(Step)) (rd *mread, fallback []mesh.Pair, err error) {
 	pinned := r.At(r.window, h.end)
 	rd = newRead(pinned)
-	rd.via = h.via()
+	rd.via, rd.cols = h.via(), pc
 	wrap := func(err error) error { return fmt.Errorf("read the mesh over %s: %w", pinned.describe(), err) }
 	check := r.window <= hybridCheckMax
 	type countsAnswer struct {
@@ -535,7 +557,13 @@ func (r *Reader) hybridSteps(ctx context.Context, h *hybridPlan, p95 []mesh.Metr
 	rd.mu.Lock()
 	rd.ranGood = true // a pair without successful tests is failed from now on
 	for _, m := range mesh.Metrics {
-		rd.have[statKey{m, mesh.Last}], rd.have[statKey{m, mesh.Mean}], rd.have[statKey{m, mesh.Max}] = true, true, true
+		rd.have[statKey{m, mesh.Last}] = true
+	}
+	for _, m := range pc.sums {
+		rd.have[statKey{m, mesh.Mean}] = true
+	}
+	for _, m := range pc.maxes {
+		rd.have[statKey{m, mesh.Max}] = true
 	}
 	rd.mu.Unlock()
 	var late []mesh.Pair
@@ -592,7 +620,7 @@ func (rd *mread) readPieces(ctx context.Context, pieces []piece, step func(Step)
 	n := len(pieces)
 	if pieces[n-1].lvl != nil {
 		afterTail()
-		return rd.r.hybridRead(ctx, pieces, nil)
+		return rd.r.hybridRead(ctx, pieces, nil, rd.cols)
 	}
 	gate := make(chan struct{})
 	restCtx, cancel := context.WithCancel(ctx)
@@ -602,9 +630,9 @@ func (rd *mread) readPieces(ctx context.Context, pieces []piece, step func(Step)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		hy, hyErr = rd.r.hybridRead(restCtx, pieces[:n-1], gate)
+		hy, hyErr = rd.r.hybridRead(restCtx, pieces[:n-1], gate, rd.cols)
 	}()
-	tail, err := rd.r.hybridRead(ctx, pieces[n-1:], nil)
+	tail, err := rd.r.hybridRead(ctx, pieces[n-1:], nil, rd.cols)
 	close(gate)
 	if err == nil {
 		afterTail()

@@ -52,10 +52,10 @@ func (r *Reader) ReadNeeds(ctx context.Context, n Needs) (Step, error) {
 		p95 = ms
 	}
 	if h := r.planHybrid(ctx); h != nil {
-		// The pieces hold every sum, count and extreme (they are cheap); the p95 of
-		// the shown metrics comes from the histograms.
+		// The pieces' sums and extremes of what is shown; the p95 of the shown metrics
+		// comes from the histograms.
 		covered, stop := coverSteps(ctx, r.At(r.window, h.end), h.usedLevels(), keep, false)
-		_, late, err := r.hybridSteps(ctx, h, p95, covered)
+		_, late, err := r.hybridSteps(ctx, h, n.pieceCols(ms), p95, covered)
 		stop()
 		if err != nil || late == nil {
 			return last, err
@@ -142,4 +142,26 @@ func (rd *mread) needStmts(n Needs, ms []mesh.Metric) []stmt {
 		out = append(out, counts[1])
 	}
 	return append(out, badStmt(ms))
+}
+
+// pieceCols are what a hybrid read of n asks its pieces for: the shown metrics' sums
+// (means); maxima under --stat max; latency's range; the range of every shown metric
+// when its p95 is read (kept inside it).
+func (n Needs) pieceCols(ms []mesh.Metric) pieceCols {
+	pc := pieceCols{sums: ms}
+	switch {
+	case n.Stat == mesh.P95:
+		pc.maxes, pc.mins = ms, ms
+	case n.Stat == mesh.Max:
+		pc.maxes = ms
+	}
+	if n.Range {
+		if !slices.Contains(pc.maxes, mesh.Latency) {
+			pc.maxes = append(slices.Clone(pc.maxes), mesh.Latency)
+		}
+		if !slices.Contains(pc.mins, mesh.Latency) {
+			pc.mins = append(slices.Clone(pc.mins), mesh.Latency)
+		}
+	}
+	return pc
 }

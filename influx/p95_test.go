@@ -155,6 +155,17 @@ func TestRollupP95Week(t *testing.T) {
 			t.Errorf("%v: snapshot's cell differs from the grid's:\n%v\n%v", p, b.Values, a.Values)
 		}
 	}
+	// snapshot's table: latency's mean alone, the grid's.
+	table, err := r.At(week, time.Time{}).ReadNeeds(ctxT(t), Needs{Stat: mesh.Mean, Metrics: []mesh.Metric{mesh.Latency}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range pairsOf(want) {
+		a, b := auto.Matrix.Cell(p.Src, p.Dst), table.Matrix.Cell(p.Src, p.Dst)
+		if b == nil || !near(a.Values[mesh.Latency][mesh.Mean], b.Values[mesh.Latency][mesh.Mean]) || a.Failed[mesh.Mean] != b.Failed[mesh.Mean] {
+			t.Errorf("%v: the table's latency mean %v, the grid's %v", p, b, a.Values[mesh.Latency][mesh.Mean])
+		}
+	}
 	// The 6 h level alone: its buckets that start in the window.
 	r6 := r.At(week, time.Time{})
 	_ = r6.SetRollup("6h")

@@ -110,6 +110,8 @@ type mread struct {
 	histMetrics []mesh.Metric
 	// notes go into every step's Notes (what the read cannot show, and why).
 	notes []string
+	// cols: what a hybrid read asks its pieces for.
+	cols pieceCols
 	// via, when set, is Step.Via (a hybrid read); pairs, when set, restricts the read to
 	// some pairs (an InfluxQL condition).
 	via   string
@@ -684,7 +686,7 @@ func (r *Reader) matrixSteps(ctx context.Context, want mesh.Stat, step func(Step
 	// Hours of raw tests or more: whole rollup buckets with raw edges (hybrid.go).
 	if h := r.planHybrid(ctx); h != nil {
 		covered, stop := coverSteps(ctx, r.At(r.window, h.end), h.usedLevels(), step, false)
-		rd, late, err := r.hybridSteps(ctx, h, p95, covered)
+		rd, late, err := r.hybridSteps(ctx, h, allPieceCols, p95, covered)
 		stop()
 		if err != nil || late == nil {
 			return rd, err
