@@ -42,8 +42,10 @@ func main() {
 	runs := flag.Int("runs", 7, "timed runs of each (median reported)")
 	dir := flag.String("dir", "", "keep influxd's data in `DIR` and reuse it when it is there (skips generating; same -pops/-hours/-interval)")
 	serve := flag.Duration("serve", 0, "after loading, print the URL and keep influxd up this long (for manual queries) instead of timing")
+	snapshotOnly := flag.Bool("snapshot", false, "time only the dashboard's panels, snapshot's reads and the raw first grid, interleaved (quicker, for -runs 9 or more)")
 	flag.Parse()
 	serveFor = *serve
+	onlySnapshot = *snapshotOnly
 	if err := run(*dir, *pops, *hours, *interval, *batch, *writers, *runs); err != nil {
 		fmt.Fprintln(os.Stderr, "influxgrid:", err)
 		os.Exit(1)
@@ -113,6 +115,9 @@ func run(dir string, nPops int, hours float64, interval time.Duration, batchSize
 	wend := last.Add(time.Second)
 	if err = prepareRollups(ctx, srv, dir, wend, pops, hours, reuse); err != nil {
 		return err
+	}
+	if onlySnapshot {
+		return measureSnapshot(ctx, srv.URL, wend, window, runs)
 	}
 	return measure(ctx, srv.URL, wend, window, pops, sweeps, runs)
 }
@@ -189,7 +194,10 @@ func generate(ctx context.Context, srv *influxtest.Server, pops []string, sweeps
 	return nil
 }
 
-var serveFor time.Duration
+var (
+	serveFor     time.Duration
+	onlySnapshot bool
+)
 
 // newest is the time of the newest ping point.
 func newest(url string) (time.Time, error) {
