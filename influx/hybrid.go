@@ -241,11 +241,9 @@ func (r *Reader) levelEdge(ctx context.Context, l *rollupLevel, fn string, since
 }
 
 // pieceCols are what a hybrid read asks its pieces for, besides the test counts: the
-// sums (means) of some metrics, their maxima and minima. The TUI reads every one
-// (allPieceCols); snapshot what it prints.
+// sums (means) of some metrics, their maxima and minima. The TUI reads every mean and
+// max; snapshot what it prints.
 type pieceCols struct{ sums, maxes, mins []mesh.Metric }
-
-var allPieceCols = pieceCols{mesh.Metrics, mesh.Metrics, mesh.Metrics}
 
 // aggs are the rollup columns and how each is added up: (sum, n), (max, <f>_max), ...
 func (pc pieceCols) aggs() [][2]string {
