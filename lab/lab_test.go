@@ -262,7 +262,7 @@ func TestForwarderRouterLoss(t *testing.T) {
 	answered := func(ttl, seq0 int) int {
 		got := 0
 		for i := range n {
-			if _, _, _, ok := p.probe(t, b.MeshAddr, ttl, seq0+i, 150*time.Millisecond); ok {
+			if _, _, _, ok := p.probe(t, b.MeshAddr, ttl, seq0+i, 60*time.Millisecond); ok {
 				got++
 			}
 		}
