@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/meshtop/meshtop/internal/textsafe"
+	"github.com/meshtop/meshtop/mesh"
 )
 
 // Upstream validates options in Python: `abs(int(value))` after refusing strings that are
@@ -140,7 +141,7 @@ const (
 	defaultDPort   = 80
 	maxTTL         = 32
 	// maxProbes bounds meshtop's `probes` traceroute option (probes per hop).
-	maxProbes = 10
+	maxProbes = mesh.MaxHopProbes
 )
 
 type pingParams struct {
