@@ -41,10 +41,11 @@ type tracePlan struct {
 
 // traceLoop probes TTL 1..maxTTL the way mtr and trippy do: without waiting for one
 // TTL's answer (or its silence) before sending the next. A round sends one probe per
-// TTL, pace apart, and stops at the lowest TTL the destination has answered so far;
-// rounds start every apart, each probe listens up to replyWait. So a trace to a dead
-// destination costs the sending plus one reply wait, not a hop wait per silent TTL, and
-// a router gets one probe per round (mtr's default is one a second).
+// TTL, pace apart, and stops at the lowest TTL the destination has answered so far (the
+// later rounds, while it has not, a few TTLs past the last that answered); rounds start
+// every apart, each probe listens up to replyWait. So a trace to a dead destination
+// costs the sending plus one reply wait, not a hop wait per silent TTL, and a router gets
+// one probe per round (mtr's default is one a second).
 //
 // The trace ends at the lowest TTL the destination answered (reached), or at maxTTL.
 // Once every round is out and the destination has answered, a router below it that
@@ -73,11 +74,14 @@ func traceLoop(ctx context.Context, p hopProber, dst netip.Addr, plan tracePlan)
 		}
 	}()
 	got := make([][]netprobe.Answer, plan.rounds) // [round][ttl]
+	sent := make([][]bool, plan.rounds)
 	listening := make([][]bool, plan.rounds)
 	for r := range got {
 		got[r] = make([]netprobe.Answer, plan.maxTTL+1)
+		sent[r] = make([]bool, plan.maxTTL+1)
 		listening[r] = make([]bool, plan.maxTTL+1)
 	}
+	highest := 0             // the highest TTL anyone answered
 	end := 0                 // lowest TTL the destination answered, 0: not yet
 	var dstRTT time.Duration // the destination's slowest answer
 	take := func(r result) error {
@@ -87,6 +91,9 @@ func traceLoop(ctx context.Context, p hopProber, dst netip.Addr, plan tracePlan)
 			return r.err
 		}
 		got[r.round][r.ttl] = r.a
+		if r.a.From.IsValid() {
+			highest = max(highest, r.ttl)
+		}
 		if r.a.From == dst {
 			dstRTT = max(dstRTT, r.a.RTT)
 			if end == 0 || r.ttl < end {
@@ -121,16 +128,30 @@ func traceLoop(ctx context.Context, p hopProber, dst netip.Addr, plan tracePlan)
 		if err := pause(time.Until(start.Add(time.Duration(round) * plan.every))); err != nil {
 			return nil, false, err
 		}
-		for ttl := 1; ttl <= plan.maxTTL && (end == 0 || ttl <= end); ttl++ {
+		// The first round looks for the end of the path; the others go no further than
+		// the destination, or while it is not known yet, a little past the last TTL
+		// that answered: a dead destination (or a slow one, not heard of yet) gets no
+		// more than one round of probes past the routers that answer.
+		limit := func() int {
+			switch {
+			case end > 0:
+				return end
+			case round > 0:
+				return min(plan.maxTTL, highest+roundMargin)
+			}
+			return plan.maxTTL
+		}
+		for ttl := 1; ttl <= limit(); ttl++ {
 			if ttl > 1 {
 				if err := pause(plan.pace); err != nil {
 					return nil, false, err
 				}
-				if end > 0 && ttl > end {
+				if ttl > limit() {
 					break
 				}
 			}
 			running++
+			sent[round][ttl] = true
 			listening[round][ttl] = true
 			seq := probeSeq(round, ttl)
 			go func() {
@@ -185,8 +206,12 @@ func traceLoop(ctx context.Context, p hopProber, dst netip.Addr, plan tracePlan)
 	if end > 0 {
 		last = end
 	}
-	return hopLines(got, dst, last, end > 0), end > 0, nil
+	return hopLines(got, sent, dst, last, end > 0), end > 0, nil
 }
+
+// roundMargin is how many TTLs past the last that answered a later round probes while
+// the destination is not known: room for a silent router or two before it.
+const roundMargin = 3
 
 // probeSeq numbers the probes of one trace (ICMP sequence numbers): unique per round
 // and TTL.
@@ -196,21 +221,24 @@ func probeSeq(round, ttl int) int { return round*(maxTTL+1) + ttl }
 // upstream's fields: a TTL's address is the one that answered most of its probes (the
 // destination at the last TTL of a trace that reached it), its RTT that address's first
 // answer. As upstream, an address already seen at an earlier TTL is recorded as no
-// response (a loop, or a router answering for several TTLs). The per-probe answers are
-// kept as they came.
-func hopLines(got [][]netprobe.Answer, dst netip.Addr, last int, reached bool) []hop {
+// response (a loop, or a router answering for several TTLs). The answers of the probes
+// sent to a TTL are kept as they came (a zero Answer for a lost one).
+func hopLines(got [][]netprobe.Answer, sent [][]bool, dst netip.Addr, last int, reached bool) []hop {
 	hops := make([]hop, 0, last)
 	seen := map[netip.Addr]bool{}
 	for ttl := 1; ttl <= last; ttl++ {
-		h := hop{ttl: ttl, probes: make([]netprobe.Answer, len(got))}
+		h := hop{ttl: ttl}
 		count := map[netip.Addr]int{}
 		var best netip.Addr
 		for r := range got {
+			if !sent[r][ttl] {
+				continue
+			}
 			a := got[r][ttl]
+			h.probes = append(h.probes, a)
 			if !a.From.IsValid() {
 				continue
 			}
-			h.probes[r] = a
 			count[a.From]++
 			if !best.IsValid() || count[a.From] > count[best] {
 				best = a.From

@@ -360,3 +360,35 @@ func TestTraceOptionProbes(t *testing.T) {
 		t.Errorf("hop without the option carries probes: %s", b)
 	}
 }
+
+// TestTraceLoopLaterRoundsStopPastTheAnswers: to a dead destination only the first
+// round probes every TTL; later rounds go a few TTLs past the last router that answered,
+// and each hop lists the probes it really got.
+func TestTraceLoopLaterRoundsStopPastTheAnswers(t *testing.T) {
+	ip := netip.MustParseAddr
+	dst := ip("198.18.9.1")
+	f := &fakeHops{answers: map[int]fakeHop{1: {ip("198.18.0.1"), time.Millisecond}, 2: {ip("198.18.0.2"), time.Millisecond}}}
+	plan := quickPlan(32, 3)
+	plan.every, plan.replyWait = 20*time.Millisecond, 100*time.Millisecond
+	hops, reached, err := traceLoop(context.Background(), f, dst, plan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if reached || len(hops) != 32 {
+		t.Fatalf("%d hops reached %v, want 32 unreached", len(hops), reached)
+	}
+	for i, ttl := range f.asked {
+		if f.rounds[i] > 0 && ttl > 2+roundMargin {
+			t.Errorf("round %d probed ttl %d, past the last answer (2) and the margin", f.rounds[i], ttl)
+		}
+	}
+	for _, h := range hops {
+		want := 1
+		if h.ttl <= 2+roundMargin {
+			want = 3
+		}
+		if len(h.probes) != want {
+			t.Errorf("ttl %d lists %d probes, want %d", h.ttl, len(h.probes), want)
+		}
+	}
+}
