@@ -286,13 +286,16 @@ func hopTable(src, dst string, traces []TraceResult) HopTable {
 			}
 			for _, p := range probesOf(h) {
 				a.sent++
-				if !p.Lost() {
-					name := ""
-					if p.Addr == h.Addr {
-						name = h.Name
-					}
-					a.answer(p.Addr, name, h.ASN*boolInt(p.Addr == h.Addr), p.RTT)
+				if p.Lost() {
+					continue
 				}
+				// The hop's name and ASN are its address's; another router answering
+				// some of its probes (load balancing) has none of its own here.
+				name, asn := "", 0
+				if p.Addr == h.Addr {
+					name, asn = h.Name, h.ASN
+				}
+				a.answer(p.Addr, name, asn, p.RTT)
 			}
 		}
 		if late {
@@ -342,13 +345,6 @@ func hopTable(src, dst string, traces []TraceResult) HopTable {
 		tb.Hops = append(tb.Hops, hs)
 	}
 	return tb
-}
-
-func boolInt(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
 }
 
 // meanSD is the mean and the population standard deviation (as mtr's StDev).

@@ -391,6 +391,9 @@ func FuzzHopStats(f *testing.F) {
 			}
 			ttl++
 			h := Hop{TTL: ttl, RTT: float64(b)}
+			if b%8 == 5 { // meshtop's agent: several probes, some lost, one from elsewhere
+				h.Probes = []HopProbe{{Addr: "198.18.1.1", RTT: float64(b)}, {}, {Addr: "198.18.1.7", RTT: 1}}
+			}
 			switch {
 			case b >= 200:
 				h.TTL = int(b) - 210 // duplicates, zero, negative, beyond MaxTTL
