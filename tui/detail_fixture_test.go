@@ -85,8 +85,9 @@ func detailFixtureStore() *mesh.Store {
 
 // fixtureTrace is sweep i's traceroute of agent src, towards fra (lossy) or ams (clean).
 // Towards fra it is meshtop's agent's, five probes per hop: ttl 2 rate-limits (one probe
-// of five answers), from ttl 3 on one probe of five is lost (path loss, as the pings'
-// loss at the destination). Towards ams it is upstream's, one probe per hop.
+// of five answers), and from ttl 3 on one trace in five loses every probe (path loss, as
+// the pings' at the destination), walking on to ttl 6. Towards ams it is upstream's, one
+// probe per hop.
 func fixtureTrace(at time.Time, src string, i int, toFra bool) mesh.TraceResult {
 	type h struct {
 		addr, name string
@@ -115,7 +116,7 @@ func fixtureTrace(at time.Time, src string, i int, toFra bool) mesh.TraceResult 
 		if toFra {
 			hop = mesh.Hop{TTL: k + 1, NoResponse: true}
 			for j := range 5 {
-				lost := (k == 1 && j != i%5) || (k >= 2 && j == (i+2)%5)
+				lost := (k == 1 && j != i%5) || (k >= 2 && i%5 == 2)
 				pr := mesh.HopProbe{Addr: p.addr, RTT: rtt + float64(j)*0.1}
 				if lost {
 					pr = mesh.HopProbe{}
@@ -127,6 +128,13 @@ func fixtureTrace(at time.Time, src string, i int, toFra bool) mesh.TraceResult 
 		}
 		tr.Hops = append(tr.Hops, hop)
 	}
+	if toFra && i%5 == 2 {
+		// The destination never answered: the traceroute walks on.
+		for k := len(tr.Hops); k < 6; k++ {
+			tr.Hops = append(tr.Hops, mesh.Hop{TTL: k + 1, NoResponse: true, Probes: make([]mesh.HopProbe, 5)})
+		}
+	}
+	tr.Failed = toFra && i%5 == 2
 	tr.DeriveTrace()
 	return tr
 }
