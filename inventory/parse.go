@@ -9,6 +9,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/meshtop/meshtop/internal/scrub"
 	"github.com/meshtop/meshtop/internal/yamlx"
 	"github.com/meshtop/meshtop/mesh"
 )
@@ -223,6 +224,7 @@ func (p *parser) validate(d *agentDoc, n *yaml.Node, who string) (a mesh.Agent, 
 			p.errorf(&d.SecretEnv, who, "%s", msg)
 		} else {
 			a.Secret = s
+			scrub.Add(s) // never shown in text from outside (secret files register themselves)
 		}
 	case hasFile:
 		if s, msg := secretFromFile(p.dir, fileName); msg != "" {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/meshtop/meshtop/internal/scrub"
 	"github.com/meshtop/meshtop/internal/secretfile"
 	"github.com/meshtop/meshtop/inventory"
 	"github.com/meshtop/meshtop/mesh"
@@ -118,5 +119,7 @@ func (o *discoveryOptions) secret() (string, error) {
 		}
 		return s, nil
 	}
-	return os.Getenv("SCOUTER_SECRET"), nil
+	s := os.Getenv("SCOUTER_SECRET")
+	scrub.Add(s) // before any text from outside is shown, even StackPath's
+	return s, nil
 }

@@ -151,6 +151,7 @@ func runLive(ctx context.Context, o *liveOptions) error {
 	if err != nil {
 		return err
 	}
+	signalled := ctx // SIGINT/SIGTERM cancel it (main)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	cfg := sw.cfg
@@ -161,10 +162,12 @@ func runLive(ctx context.Context, o *liveOptions) error {
 	sw.start(ctx)
 	_, runErr := p.Run()
 	cancel()
-	if err := sw.close(); err != nil && runErr == nil {
-		runErr = err
+	// Points not written are a failed run however it ended (q, ctrl+c, a signal): the
+	// flush's error is returned, never dropped for the cancelled context.
+	if err := sw.close(); err != nil {
+		return err
 	}
-	if runErr != nil && ctx.Err() == nil {
+	if runErr != nil && signalled.Err() == nil {
 		return fmt.Errorf("run the UI: %w", runErr)
 	}
 	return nil

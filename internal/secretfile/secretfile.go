@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+
+	"github.com/meshtop/meshtop/internal/scrub"
 )
 
 // MaxBytes bounds a secret file. Shared secrets, API keys and passwords are far shorter;
@@ -80,6 +82,7 @@ func Read(path string) (string, error) {
 	case strings.ContainsAny(s, "\r\n"):
 		return "", fmt.Errorf("%s %w", path, ErrLines)
 	}
+	scrub.Add(s)
 	return s, nil
 }
 

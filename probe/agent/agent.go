@@ -184,8 +184,10 @@ func (a *Agent) Close() error {
 
 // task is one test of a POST.
 type task struct {
-	typ  string
-	opts map[string]any
+	typ    string // as the client sent it (decides what runs)
+	echo   string // as the answer lists it: cleaned and bounded
+	opts   map[string]any
+	client string // source address: the pool's fair share
 }
 
 // start runs the tests of a receipt in the background, bounded by the pool.
@@ -209,7 +211,7 @@ func (a *Agent) start(ctx context.Context, rc *receipt, tasks []task) {
 			results[typ] = []entryOut{}
 		}
 		for i, t := range tasks {
-			results[t.typ] = append(results[t.typ], entries[i])
+			results[t.echo] = append(results[t.echo], entries[i])
 		}
 		body, err := encodeJSON(testsOut{IsRunning: false, Receipt: rc.id, Results: results})
 		if err != nil {
@@ -252,7 +254,7 @@ func (a *Agent) runTest(ctx context.Context, t task) (e entryOut) {
 		e.Message = &msg
 		return e
 	}
-	slot, err := a.pool.acquire(ctx)
+	slot, err := a.pool.acquire(ctx, t.client)
 	if err != nil {
 		msg := "The test was cancelled before it started: " + err.Error()
 		e.Message = &msg
