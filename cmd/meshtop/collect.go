@@ -161,6 +161,7 @@ func runCollect(ctx context.Context, o *collectOptions, out, errOut io.Writer) e
 		defer cancel()
 	}
 	secret, agents, err := o.disc.discover(ctx)
+	o.disc.notices.print(errOut)
 	if err != nil {
 		return err
 	}

@@ -165,6 +165,10 @@ func runServe(ctx context.Context, o *serveOptions, stderr io.Writer) error {
 		},
 		Error: func(err error) { logger.Error("re-discovery failed; sweeping the agents known", "error", err) },
 	})
+	o.live.disc.notices.attach(func(err error) {
+		logger.Warn("discovery", "notice", err.Error())
+		sw.feed.Error(err)
+	})
 	// The daemon is a feed subscriber too: recorder drops become events.
 	rlog := &recordLog{log: logger, every: time.Minute, now: time.Now}
 	evsub := sw.feed.Subscribe(func(u live.Update) {

@@ -65,6 +65,8 @@ func (a *Agent) authorized(r *http.Request) bool {
 
 func (a *Agent) status(w http.ResponseWriter) {
 	writeJSON(w, http.StatusOK, statusOut{
+		Labels:          a.cfg.Labels,
+		Pop:             a.cfg.Pop,
 		MaxProcessCount: a.cfg.MaxProcs,
 		MaxTestCount:    a.cfg.MaxTests,
 		PingMethod:      string(a.engine.Method()),
