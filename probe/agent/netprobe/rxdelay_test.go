@@ -240,6 +240,7 @@ func rxDelayChild(t *testing.T) {
 				{"time exceeded v6", "fd6d:7401::1", 1, false, "fd6d:7400::2", false},
 				{"unreachable v4", "198.18.252.1", 0, false, "198.18.250.2", false},
 				{"unreachable v6", "fd6d:7402::1", 0, false, "fd6d:7400::2", false},
+				{"time exceeded for a TCP SYN v4", "198.18.251.1", 1, true, "198.18.250.2", false},
 			}
 			for i, tt := range tests {
 				t.Run(tt.name, func(t *testing.T) {

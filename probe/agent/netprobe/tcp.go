@@ -87,30 +87,42 @@ func (e *Engine) ProbeTCP(ctx context.Context, dst netip.Addr, port, ttl int, ti
 		a.RTT, a.KernelStamp = a.rx.rtt(<-sentc)
 		return a, nil
 	case r := <-done:
-		finish()
+		defer finish()
 		switch {
 		case r.err == nil || errors.Is(r.err, syscall.ECONNREFUSED):
 			// Control ran: the connect got an answer.
 			return Answer{From: dst, Reply: true, RTT: max(0, r.at.Sub(<-sentc))}, nil
 		case ctx.Err() != nil:
 			return Answer{}, ctx.Err()
+		case !registered:
+			return Answer{}, fmt.Errorf("TCP probe to %s port %d: %w", dst, port, r.err)
 		}
-		// An ICMP error may have ended the connect a moment before the raw reader
-		// delivered it to us; take it if it is already there.
+		var ne net.Error
+		if errors.As(r.err, &ne) && ne.Timeout() {
+			// Nothing came in time; an answer the reader holds at this moment counts.
+			select {
+			case a := <-w.ch:
+				a.RTT, a.KernelStamp = a.rx.rtt(<-sentc)
+				return a, nil
+			default:
+				return Answer{}, nil
+			}
+		}
+		// Another error: Linux ends a connect in SYN_SENT when an ICMP error about the
+		// SYN arrives (a router's time exceeded or unreachable). The raw socket got
+		// its copy of that message first, but its reader, which every probe shares,
+		// may not have read it yet on a busy host: wait for it within the probe's time
+		// rather than call the hop silent.
 		select {
 		case a := <-w.ch:
 			a.RTT, a.KernelStamp = a.rx.rtt(<-sentc)
 			return a, nil
-		default:
-		}
-		var ne net.Error
-		if errors.As(r.err, &ne) && ne.Timeout() {
+		case <-dctx.Done():
+			if ctx.Err() != nil {
+				return Answer{}, ctx.Err()
+			}
 			return Answer{}, nil
 		}
-		if !registered {
-			return Answer{}, fmt.Errorf("TCP probe to %s port %d: %w", dst, port, r.err)
-		}
-		return Answer{}, nil
 	}
 }
 
