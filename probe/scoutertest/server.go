@@ -74,6 +74,10 @@ type Config struct {
 	// Raw, when set, sees every request first; returning true means it answered (a
 	// hostile or broken agent: control characters, redirects, huge bodies).
 	Raw func(w http.ResponseWriter, r *http.Request) bool
+	// OneAnswerPerConn answers one request per connection and then closes it without
+	// "Connection: close", as upstream under uWSGI does: a request a client sends on
+	// the kept-alive connection meets a reset (see oneanswer.go; Reused counts them).
+	OneAnswerPerConn bool
 }
 
 // Server is a running fake agent.
@@ -92,6 +96,11 @@ type Server struct {
 	// Overlaps counts tests posted while a test of the same type to the same dst was
 	// still running: the same pair measured twice at once.
 	Overlaps atomic.Int64
+	// Reused counts requests refused because they came on a connection that had had
+	// its answer (OneAnswerPerConn).
+	Reused atomic.Int64
+
+	one *oneAnswer
 }
 
 type receipt struct {
@@ -116,7 +125,12 @@ func Start(cfg Config) (*Server, error) {
 		cfg.MaxTests = 10
 	}
 	s := &Server{cfg: cfg, receipts: map[string]*receipt{}}
-	s.ts = httptest.NewUnstartedServer(http.HandlerFunc(s.serve))
+	var h http.Handler = http.HandlerFunc(s.serve)
+	if cfg.OneAnswerPerConn {
+		s.one = &oneAnswer{h: h, s: s, conns: map[net.Conn]bool{}}
+		h = s.one
+	}
+	s.ts = httptest.NewUnstartedServer(h)
 	if cfg.Addr != "" {
 		l, err := net.Listen("tcp", cfg.Addr)
 		if err != nil {
@@ -131,7 +145,12 @@ func Start(cfg Config) (*Server, error) {
 }
 
 // Close stops the server.
-func (s *Server) Close() { s.ts.Close() }
+func (s *Server) Close() {
+	if s.one != nil {
+		s.one.close()
+	}
+	s.ts.Close()
+}
 
 // CloseClientConnections drops open connections (to simulate an agent dying).
 func (s *Server) CloseClientConnections() { s.ts.CloseClientConnections() }
