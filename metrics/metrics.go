@@ -109,6 +109,9 @@ func (m *Metrics) Hooks() live.Hooks {
 			}
 		},
 		Done: func(sw probe.Sweep) {
+			if len(sw.Pings) == 0 && len(sw.Traces) > 0 {
+				return // a traceroute sweep, on its own clock: sweeps here are the pings'
+			}
 			m.sweeps.Inc()
 			m.duration.Observe(max(0, m.o.Now().Sub(sw.Time).Seconds()))
 			m.lastSweep.Set(float64(sw.Time.UnixMilli()) / 1000)

@@ -26,6 +26,7 @@ type statusModel struct {
 	failing     []mesh.AgentStatus
 	rec         *RecordStatusMsg
 	behind      string // live.Stats.Summary: sweeps cannot keep to the interval
+	traces      string // live.Stats.TraceSummary: slow traceroutes run past their interval
 	err         string
 	partial     bool // the grid lacks p95 values until the full read arrives
 	spin        spinner.Model
@@ -70,7 +71,7 @@ func (s *statusModel) Update(msg tea.Msg) tea.Cmd {
 	case RecordStatusMsg:
 		s.rec = &msg
 	case ScheduleMsg:
-		s.behind = msg.Behind
+		s.behind, s.traces = msg.Behind, msg.Traces
 	case SourceErrMsg:
 		s.err = msg.Err.Error()
 	case matrixMsg:
@@ -119,6 +120,9 @@ func (s *statusModel) render() {
 	}
 	if s.behind != "" {
 		parts = append(parts, s.st.bad.Render(s.behind))
+	}
+	if s.traces != "" {
+		parts = append(parts, s.st.dim.Render(s.traces))
 	}
 	if s.rec != nil {
 		rec := fmt.Sprintf("rec backlog %d", s.rec.Backlog)
