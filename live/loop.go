@@ -420,6 +420,9 @@ func (l *Loop) runPass(ctx context.Context, ln *lane, kind probe.Kind, targets [
 	var own probe.Sweep // a continuous pass's results
 	var omu sync.Mutex
 	run := ln.src.Start(ctx, targets, opts, stamp, func(e probe.Event) {
+		if ctx.Err() != nil {
+			return // stopping: the tests end with our cancellation, not the agents' doing
+		}
 		l.hook(func() {
 			l.event(e)
 			if r == nil {

@@ -81,7 +81,7 @@ func (s Stats) Summary() string {
 		return ""
 	}
 	return fmt.Sprintf("behind: a full sweep takes %s > %s interval (%d of %d sources continuous, pairs up to %s old)",
-		s.SweepDuration.Round(time.Second), s.Interval, s.Behind, s.Sources, s.OldestAge.Round(time.Second))
+		roundDur(s.SweepDuration), s.Interval, s.Behind, s.Sources, roundDur(s.OldestAge))
 }
 
 // TraceSummary is a one-line status of the traceroutes: "" while they keep to their
@@ -95,12 +95,21 @@ func (s Stats) TraceSummary() string {
 		return ""
 	case s.TraceBehind > 0:
 		return fmt.Sprintf("traces: a trace sweep takes %s > %s traceroute interval (%d of %d sources trace continuously)",
-			s.TraceDuration.Round(time.Second), s.TraceInterval, s.TraceBehind, s.Sources)
+			roundDur(s.TraceDuration), s.TraceInterval, s.TraceBehind, s.Sources)
 	case s.TracesLate > 0:
 		return fmt.Sprintf("traces: %d slow (up to %s) run on past the %s traceroute interval, the others keep to it",
-			s.TracesLate, s.TraceDuration.Round(time.Second), s.TraceInterval)
+			s.TracesLate, roundDur(s.TraceDuration), s.TraceInterval)
 	default:
 		return fmt.Sprintf("traces: slow ones take up to %s > %s traceroute interval, the others keep to it",
-			s.TraceDuration.Round(time.Second), s.TraceInterval)
+			roundDur(s.TraceDuration), s.TraceInterval)
 	}
+}
+
+// roundDur rounds to the second, or to 100 ms below 10 s (short intervals: tests, a
+// lab at a few seconds).
+func roundDur(d time.Duration) time.Duration {
+	if d < 10*time.Second {
+		return d.Round(100 * time.Millisecond)
+	}
+	return d.Round(time.Second)
 }

@@ -99,6 +99,9 @@ type Server struct {
 	// Reused counts requests refused because they came on a connection that had had
 	// its answer (OneAnswerPerConn).
 	Reused atomic.Int64
+	// PingWait is the longest a ping test waited for a worker process (Procs), in
+	// nanoseconds: pings queued behind other tests.
+	PingWait atomic.Int64
 
 	one *oneAnswer
 }
@@ -242,7 +245,7 @@ func (s *Server) post(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	results := map[string]any{}
-	var durations []time.Duration
+	var durations []job
 	for _, typ := range []string{"ping", "traceroute", "other"} {
 		for bt, tests := range body {
 			if bt != typ && (typ != "other" || bt == "ping" || bt == "traceroute") {
@@ -251,7 +254,7 @@ func (s *Server) post(w http.ResponseWriter, r *http.Request) {
 			list := []any{}
 			for _, opts := range tests {
 				list = append(list, s.run(bt, opts))
-				durations = append(durations, s.testTime(bt, opts))
+				durations = append(durations, job{bt, s.testTime(bt, opts)})
 			}
 			results[bt] = list
 		}
@@ -461,27 +464,36 @@ func (s *Server) testTime(typ string, opts map[string]any) time.Duration {
 	return s.cfg.TestTime(typ, dst, count)
 }
 
+// job is one test of a POST for the worker processes: its type and duration.
+type job struct {
+	typ string
+	d   time.Duration
+}
+
 // schedule places tests on the worker processes (first free first, as a process pool
 // takes queued work) and returns when the last of them ends; s.mu is held.
-func (s *Server) schedule(now time.Time, durations []time.Duration) time.Time {
+func (s *Server) schedule(now time.Time, jobs []job) time.Time {
 	done := now
 	if s.cfg.Procs <= 0 {
-		for _, d := range durations {
-			done = maxTime(done, now.Add(d))
+		for _, j := range jobs {
+			done = maxTime(done, now.Add(j.d))
 		}
 		return done
 	}
 	if s.free == nil {
 		s.free = make([]time.Time, s.cfg.Procs)
 	}
-	for _, d := range durations {
+	for _, j := range jobs {
 		best := 0
 		for i := range s.free {
 			if s.free[i].Before(s.free[best]) {
 				best = i
 			}
 		}
-		end := maxTime(now, s.free[best]).Add(d)
+		if wait := s.free[best].Sub(now); j.typ == "ping" && wait > time.Duration(s.PingWait.Load()) {
+			s.PingWait.Store(int64(wait))
+		}
+		end := maxTime(now, s.free[best]).Add(j.d)
 		s.free[best] = end
 		done = maxTime(done, end)
 	}
