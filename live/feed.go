@@ -224,8 +224,14 @@ func (f *Feed) Event(e probe.Event) {
 	}
 }
 
-// Done publishes a finished sweep (live.Hooks.Done).
+// Done publishes a finished sweep (live.Hooks.Done). A traceroute sweep, on its own
+// clock, only says the store changed: "last sweep" and the sweep's progress are the
+// pings'.
 func (f *Feed) Done(sw probe.Sweep) {
+	if len(sw.Pings) == 0 && len(sw.Traces) > 0 {
+		f.publish(nil, func(u *Update) { u.Changed = true })
+		return
+	}
 	d := SweepDone{Time: sw.Time, Agents: append([]mesh.AgentStatus(nil), sw.Agents...)}
 	f.publish(func() { f.sweeping, f.last = false, &d }, func(u *Update) {
 		u.Done, u.DoneFirst = &d, false
