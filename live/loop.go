@@ -408,8 +408,9 @@ func (l *Loop) runLane(ctx context.Context, ln *lane, r *round, targets []mesh.A
 }
 
 // runPass runs one pass of a lane (of round r, or a continuous one when r is nil) and
-// files it. Once the pass has sent its tests, a tick that came meanwhile starts the
-// next pass at once; the slow tests of this one run on beside it.
+// files it. On time, once the pass has sent its tests the lane takes the next tick,
+// and the pass's slow tests run on beside the next pass; behind, the next pass starts
+// when this one is done.
 func (l *Loop) runPass(ctx context.Context, ln *lane, kind probe.Kind, targets []mesh.Agent, opts probe.Options, stamp probe.Stamp, r *round) {
 	begin := time.Now()
 	l.mu.Lock()
@@ -444,6 +445,11 @@ func (l *Loop) runPass(ctx context.Context, ln *lane, kind probe.Kind, targets [
 	l.mu.Lock()
 	kl.latest = run
 	l.mu.Unlock()
+	if r != nil && run.Skipped() > 0 {
+		r.mu.Lock()
+		r.total -= run.Skipped() // still running from an earlier pass: reported there
+		r.mu.Unlock()
+	}
 	<-run.Sent()
 	l.mu.Lock()
 	if kind == probe.KindPing {
