@@ -257,7 +257,7 @@ func (s *Source) passKind(ctx context.Context, kind Kind, tests []test, opts Opt
 	// A batch out but not yet taken by the agent may come back, refused as too
 	// large, to be re-split: the pass has sent its tests once none is left.
 	posted := make(chan struct{}, len(tests))
-	inflight, unposted := 0, 0
+	inflight, unposted, loneOut := 0, 0, 0
 	var o outcome
 	var abort *AgentError
 	timeouts := 0
@@ -270,11 +270,14 @@ func (s *Source) passKind(ctx context.Context, kind Kind, tests []test, opts Opt
 			}
 			batch := queue[0]
 			lone := len(batch) == 1 && s.isSuspect(batch[0])
-			if !s.admit(kind, len(batch), lone, inflight, opts) {
+			if !s.admit(kind, len(batch), lone, inflight, loneOut, opts) {
 				break
 			}
 			queue = queue[1:]
 			inflight++
+			if lone {
+				loneOut++
+			}
 			unposted++
 			queued := inflight
 			go func() {
@@ -326,6 +329,9 @@ func (s *Source) passKind(ctx context.Context, kind Kind, tests []test, opts Opt
 			continue
 		}
 		inflight--
+		if d.lone {
+			loneOut--
+		}
 		ae, isAgentErr := AsAgentError(d.err)
 		switch {
 		case d.err == nil:
@@ -424,13 +430,19 @@ func (s *Source) traceSlotsLocked(opts Options) int {
 }
 
 // admit says whether a batch may be sent now: pings within the pass's window of
-// batches, traceroutes within the source's slots (a suspect's within half of them).
-// A traceroute batch that is admitted holds its slots until releaseTraces.
-func (s *Source) admit(kind Kind, n int, lone bool, inflight int, opts Options) bool {
+// batches (inflight of them out, loneOut of which suspects alone) and suspects alone
+// beside it, up to a POST's worth of them (a window that had shrunk to one would
+// otherwise send a dead pair's ping and the others' batch one after the other);
+// traceroutes within the source's slots (suspects within half of them). A traceroute
+// batch that is admitted holds its slots until releaseTraces.
+func (s *Source) admit(kind Kind, n int, lone bool, inflight, loneOut int, opts Options) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if kind == KindPing {
-		return inflight < s.window
+		if lone {
+			return loneOut < s.batchSizeLocked(opts)
+		}
+		return inflight-loneOut < s.window
 	}
 	slots := s.traceSlotsLocked(opts)
 	if s.traces > 0 && s.traces+n > slots {

@@ -102,6 +102,8 @@ type Server struct {
 	// PingWait is the longest a ping test waited for a worker process (Procs), in
 	// nanoseconds: pings queued behind other tests.
 	PingWait atomic.Int64
+	// MaxReceipts is the most receipts that were running at once.
+	MaxReceipts atomic.Int64
 
 	one *oneAnswer
 }
@@ -269,15 +271,20 @@ func (s *Server) post(w http.ResponseWriter, r *http.Request) {
 	id := newID()
 	s.mu.Lock()
 	now := time.Now()
+	running := int64(1)
 	for _, rc := range s.receipts {
 		if !now.Before(rc.done) {
 			continue
 		}
+		running++
 		for _, k := range rc.keys {
 			if slices.Contains(keys, k) {
 				s.Overlaps.Add(1)
 			}
 		}
+	}
+	if running > s.MaxReceipts.Load() {
+		s.MaxReceipts.Store(running)
 	}
 	s.receipts[id] = &receipt{keys: keys, done: s.schedule(time.Now(), durations), results: results}
 	s.mu.Unlock()
