@@ -116,7 +116,7 @@ func (s *Source) Pass(ctx context.Context, targets []mesh.Agent, opts Options, s
 }
 
 // Start begins a pass: every target once with each kind of opts.Kinds, each kind in
-// POSTs of its own, both at once. emit receives every result as it arrives, never
+// POSTs of its own, traceroutes once the pings are sent. emit receives every result as it arrives, never
 // concurrently. A Source refuses a pass of a kind while another pass of that kind is
 // still sending its tests (the new one ends at once with an error status and no
 // results); tests that an earlier pass still runs are left out (Skipped).
@@ -202,11 +202,27 @@ func (s *Source) start(ctx context.Context, targets []mesh.Agent, opts Options, 
 		var mu sync.Mutex
 		var all outcome
 		sending := len(byKind)
-		for k, tests := range byKind {
+		// Traceroutes go to the agent once the pings are sent: in a process pool that
+		// takes work in order (upstream's), the pings run first.
+		pingsSent := make(chan struct{})
+		if byKind[KindPing] == nil {
+			close(pingsSent)
+		}
+		for _, k := range []Kind{KindPing, KindTraceroute} {
+			tests := byKind[k]
+			if tests == nil {
+				continue
+			}
 			wg.Go(func() {
+				if k == KindTraceroute {
+					<-pingsSent
+				}
 				o := s.passKind(ctx, k, tests, opts, stamp, ping, trace, func() {
 					mu.Lock()
 					defer mu.Unlock()
+					if k == KindPing {
+						close(pingsSent)
+					}
 					if sending--; sending == 0 {
 						close(pr.sent)
 					}
