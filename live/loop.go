@@ -117,7 +117,7 @@ type kindLane struct {
 	continuous bool           // its passes run back to back (behind), not on ticks
 	running    []time.Time    // starts of the passes not finished yet
 	latest     *probe.PassRun // the pass started last
-	worst      time.Duration  // longest pass since the last one that fitted the interval whole
+	worst      time.Duration  // its last pass that left nothing out, or that overran the interval
 	lastStart  time.Time      // start of its last finished pass
 	covered    time.Time      // every pair has a result from a pass that started then or later
 	skipped    int            // tests its last pass left out: still running from an earlier one
@@ -486,10 +486,10 @@ func (l *Loop) runPass(ctx context.Context, ln *lane, kind probe.Kind, targets [
 		if run.Skipped() == 0 {
 			kl.covered = begin // no earlier pass ran on: every pair has this pass's result
 		}
-		if run.Skipped() == 0 && took < l.intervalOf(kind) {
+		// A pass that left out a slow test of an earlier one says nothing of it: that
+		// test counts while it runs (took) and with its own pass when it ends.
+		if run.Skipped() == 0 || took >= l.intervalOf(kind) {
 			kl.worst = took
-		} else {
-			kl.worst = max(kl.worst, took)
 		}
 		if kind == probe.KindPing {
 			l.statuses[st.Name] = st
