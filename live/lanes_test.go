@@ -62,15 +62,9 @@ func TestDeadTraceHoldsBackOnlyItself(t *testing.T) {
 				counts[key{e.Result.Src, e.Result.Dst, true}]++
 			}
 		}}}
-	var behind, traces string
+	var sc scheduleSeen
 	runFor(t, l, 60*time.Second, func() bool {
-		st := l.Stats()
-		if st.Passes >= uint64(len(agents)) && st.IsBehind() && behind == "" {
-			behind = st.Summary()
-		}
-		if s := st.TraceSummary(); s != "" {
-			traces = s
-		}
+		sc.see(l.Stats(), len(agents))
 		mu.Lock()
 		defer mu.Unlock()
 		for _, a := range agents {
@@ -80,11 +74,11 @@ func TestDeadTraceHoldsBackOnlyItself(t *testing.T) {
 		}
 		return true
 	})
-	if behind != "" {
-		t.Errorf("pings called behind while only traces were slow: %s", behind)
+	if sc.behind != "" {
+		t.Errorf("pings called behind while only traces were slow: %s", sc.behind)
 	}
-	if !strings.Contains(traces, "traceroute interval") {
-		t.Errorf("the slow traces were never noted; last trace summary %q", traces)
+	if !strings.Contains(sc.traces, "traceroute interval") {
+		t.Errorf("the slow traces were never noted; last trace summary %q", sc.traces)
 	}
 	mu.Lock()
 	defer mu.Unlock()
@@ -134,15 +128,9 @@ func TestTracesLeaveAgentProcessesToPings(t *testing.T) {
 				mu.Unlock()
 			}
 		}}}
-	var behind, traces string
+	var sc scheduleSeen
 	runFor(t, l, 60*time.Second, func() bool {
-		st := l.Stats()
-		if st.Passes >= uint64(len(agents)) && st.IsBehind() && behind == "" {
-			behind = st.Summary()
-		}
-		if s := st.TraceSummary(); s != "" {
-			traces = s
-		}
+		sc.see(l.Stats(), len(agents))
 		// Ten intervals of pings from every source, the first traces done (and the
 		// second ones running).
 		mu.Lock()
@@ -160,17 +148,30 @@ func TestTracesLeaveAgentProcessesToPings(t *testing.T) {
 	// a few with several passes at once), never for a trace to end.
 	for i, s := range servers {
 		if w := time.Duration(s.PingWait.Load()); w >= interval {
-			t.Errorf("agent %d: a ping waited %s for a worker process: pings queued behind traces (schedule: %q)", i, w, behind)
+			t.Errorf("agent %d: a ping waited %s for a worker process: pings queued behind traces (schedule: %q)", i, w, sc.behind)
 		}
 	}
 	// The schedule says what the slow traces cost: they cannot all be sent within
 	// the interval, so they run back to back.
-	if !strings.Contains(traces, "trace continuously") {
-		t.Errorf("trace summary %q: want the sources that trace continuously", traces)
+	if !strings.Contains(sc.traces, "trace continuously") {
+		t.Errorf("trace summary %q: want the sources that trace continuously", sc.traces)
 	}
 	for i, s := range servers {
 		if s.Overlaps.Load() != 0 {
 			t.Errorf("agent %d: %d tests posted while the same test still ran", i, s.Overlaps.Load())
 		}
+	}
+}
+
+// scheduleSeen keeps what the loop said of its schedule while a test ran: the first
+// "behind" once every source had a pass, and the last trace note.
+type scheduleSeen struct{ behind, traces string }
+
+func (sc *scheduleSeen) see(st Stats, sources int) {
+	if st.Passes >= uint64(sources) && st.IsBehind() && sc.behind == "" {
+		sc.behind = st.Summary()
+	}
+	if s := st.TraceSummary(); s != "" {
+		sc.traces = s
 	}
 }

@@ -18,7 +18,8 @@ type batcher struct {
 	ping  func(mesh.PingResult)
 	trace func(mesh.TraceResult)
 	// done, when set, learns of every test as it is reported, before its result is
-	// emitted: whether the pair could not be measured or nothing came back.
+	// emitted: whether it was measured and nothing came back (a dead path, not an
+	// agent's error: a timeout of an overloaded agent must not multiply its POSTs).
 	done func(t test, failed bool)
 }
 
@@ -197,7 +198,7 @@ func (b *batcher) report(t test, at time.Time, pe *PingEntry, te *TracerouteEntr
 			r.Err = errMsg
 		}
 		if b.done != nil {
-			b.done(t, r.Err != "" || r.Failed)
+			b.done(t, r.Err == "" && r.Failed)
 		}
 		b.ping(r)
 	case KindTraceroute:
@@ -213,7 +214,7 @@ func (b *batcher) report(t test, at time.Time, pe *PingEntry, te *TracerouteEntr
 			r.Err = errMsg
 		}
 		if b.done != nil {
-			b.done(t, r.Err != "" || r.Failed)
+			b.done(t, r.Err == "" && r.Failed)
 		}
 		b.trace(r)
 	}

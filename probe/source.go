@@ -492,7 +492,7 @@ func (s *Source) freedChan() <-chan struct{} {
 }
 
 // reported files a test's outcome: it is no longer running, and whether its pair
-// failed decides whether its next test goes alone.
+// failed (measured, nothing came back) decides whether its next test goes alone.
 func (s *Source) reported(t test, failed bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
