@@ -139,7 +139,7 @@ var (
 		"Points the recorder dropped because its buffer was full (--record).", nil, nil)
 	descSessions = prometheus.NewDesc("meshtop_ssh_sessions", "Open SSH sessions.", nil, nil)
 	descBehind   = prometheus.NewDesc("meshtop_sources_behind",
-		"Source agents whose last pass took longer than the interval (they sweep continuously).", nil, nil)
+		"Source agents whose pings cannot be measured every interval (a recent ping pass took longer; traceroutes, on their own clock, do not count).", nil, nil)
 	descOldest = prometheus.NewDesc("meshtop_oldest_measurement_age_seconds",
 		"Age bound of every pair's newest measurement: time since the least recent pass of any source began.", nil, nil)
 	descPairs = prometheus.NewDesc("meshtop_pairs", "PoP pairs with data in the store.", nil, nil)
