@@ -198,13 +198,7 @@ func TestRTTExcludesReadDelay(t *testing.T) {
 		return
 	}
 	needRoot(t)
-	s := routerNetns(t)
-	out, err := exec.Command("ip", "netns", "exec", s, "env", rxDelayChildEnv+"=1", os.Args[0],
-		"-test.run=^TestRTTExcludesReadDelay$", "-test.v", "-test.count=1", "-test.timeout=2m").CombinedOutput()
-	t.Logf("child in %s:\n%s", s, out)
-	if err != nil || !strings.Contains(string(out), "--- PASS: TestRTTExcludesReadDelay") {
-		t.Fatalf("child did not pass: %v", err)
-	}
+	runChild(t, routerNetns(t), os.Args[0], "TestRTTExcludesReadDelay", []string{rxDelayChildEnv + "=1"})
 }
 
 func rxDelayChild(t *testing.T) {
