@@ -63,6 +63,12 @@ type Engine struct {
 	v6err  error
 	opts   options
 	rxWhy  string // why answers are not stamped by the kernel, "" when they are
+	// keep is, in datagram mode, a socket with receive stamps on that lives as long as
+	// the engine. Linux stamps packets on arrival only while some socket asks for it,
+	// and switches that on in deferred work when none did: the first replies to a new
+	// session's socket would otherwise be stamped when read. Raw mode's sockets live
+	// as long.
+	keep *sock
 
 	idMu   sync.Mutex
 	nextID uint16
@@ -91,7 +97,7 @@ func open(o options) *Engine {
 	e.why = err4.Error()
 	if s, err := openSock("udp4", "0.0.0.0", !o.noStamps); err == nil {
 		e.rxWhy = errText(s.stampErr)
-		_ = s.close()
+		e.keep = s
 		e.method = MethodDatagram
 		return e
 	} else {
@@ -131,6 +137,10 @@ func (e *Engine) Close() error {
 		if m != nil {
 			errs = append(errs, m.close())
 		}
+	}
+	if e.keep != nil {
+		errs = append(errs, e.keep.close())
+		e.keep = nil
 	}
 	return errors.Join(errs...)
 }

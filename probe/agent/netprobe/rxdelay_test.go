@@ -66,16 +66,6 @@ func (g *gate) open() {
 	g.mu.Unlock()
 }
 
-// waitParked waits until a reader waits at the shut gate.
-func (g *gate) waitParked(t *testing.T) {
-	t.Helper()
-	select {
-	case <-g.parked:
-	case <-time.After(5 * time.Second):
-		t.Fatal("no reader came to the gate within 5 s")
-	}
-}
-
 // waitReadable waits until a packet is queued on the socket (the reader is held back,
 // so it stays there).
 func waitReadable(t *testing.T, s *sock) {
@@ -102,7 +92,7 @@ func waitReadable(t *testing.T, s *sock) {
 
 // heldProbe runs probe while the reader of sock is held back: it waits until the
 // answer is queued on the socket, holds the reader readHold longer, then lets it read.
-// The reader must be parked at the shut gate already (g.waitParked).
+// The reader must be parked at the shut gate already, its socket empty (parkReader).
 func heldProbe(t *testing.T, g *gate, s *sock, probe func() (Answer, error)) Answer {
 	t.Helper()
 	type res struct {
@@ -246,7 +236,12 @@ func rxDelayChild(t *testing.T) {
 						}
 						m, warm = e.v6, netip.MustParseAddr("fd6d:7400::2")
 					}
-					parkReader(t, e, g, m, warm)
+					w, err := e.NewEcho(warm)
+					if err != nil {
+						t.Fatal(err)
+					}
+					defer w.Close()
+					parkReader(t, g, m.s, warmUp(m, w))
 					var probe func() (Answer, error)
 					if tt.tcp {
 						probe = func() (Answer, error) { return e.ProbeTCP(context.Background(), dst, 80, tt.ttl, 5*time.Second) }
@@ -269,17 +264,12 @@ func rxDelayChild(t *testing.T) {
 	}
 }
 
-// parkReader brings the reader of m to the shut gate with nothing queued on its socket:
-// echo requests to warm (whose replies nobody waits for) wake it until it parks, then
-// the test reads away whatever it left queued.
-func parkReader(t *testing.T, e *Engine, g *gate, m *mux, warm netip.Addr) {
+// parkReader brings a reader to the shut gate with nothing queued on its socket s:
+// warm-up echo requests (send(i) sends the i-th, whose reply nobody waits for) wake it
+// until it parks, then the test reads away whatever it left queued.
+func parkReader(t *testing.T, g *gate, s *sock, send func(i int) error) {
 	t.Helper()
 	g.close()
-	w, err := e.NewEcho(warm)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close()
 	parked := false
 	for i := 0; i < 50 && !parked; i++ {
 		select {
@@ -288,11 +278,7 @@ func parkReader(t *testing.T, e *Engine, g *gate, m *mux, warm netip.Addr) {
 			continue
 		default:
 		}
-		b, err := w.request(60000+i, 8)
-		if err == nil {
-			_, err = m.send(b, warm, w.sa, 0)
-		}
-		if err != nil {
+		if err := send(i); err != nil {
 			t.Fatal(err)
 		}
 		select {
@@ -306,7 +292,7 @@ func parkReader(t *testing.T, e *Engine, g *gate, m *mux, warm netip.Addr) {
 	}
 	time.Sleep(10 * time.Millisecond) // the last warm-up reply may be on its way
 	var rerr error
-	if err := m.s.rc.Control(func(fd uintptr) {
+	if err := s.rc.Control(func(fd uintptr) {
 		buf := make([]byte, 1<<16)
 		for rerr == nil {
 			_, _, rerr = unix.Recvfrom(int(fd), buf, unix.MSG_DONTWAIT)
@@ -316,6 +302,17 @@ func parkReader(t *testing.T, e *Engine, g *gate, m *mux, warm netip.Addr) {
 	}
 	if rerr != unix.EAGAIN {
 		t.Fatalf("drain the socket: %v", rerr)
+	}
+}
+
+// warmUp sends echo requests of session w through m, whose replies nobody waits for.
+func warmUp(m *mux, w *Echo) func(i int) error {
+	return func(i int) error {
+		b, err := w.request(60000+i, 8)
+		if err == nil {
+			_, err = m.send(b, w.dst, w.sa, 0)
+		}
+		return err
 	}
 }
 
@@ -348,7 +345,6 @@ func datagramHeld(t *testing.T) {
 			if (e.RxTimes() == "kernel receive times (SO_TIMESTAMPNS)") != stamps {
 				t.Errorf("RxTimes() = %q with stamps %v", e.RxTimes(), stamps)
 			}
-			g.close() // the session's reader parks before its first read
 			s, err := e.NewEcho(netip.MustParseAddr("127.0.0.1"))
 			if err != nil {
 				t.Fatal(err)
@@ -357,7 +353,13 @@ func datagramHeld(t *testing.T) {
 				g.open()
 				s.Close()
 			}()
-			g.waitParked(t)
+			parkReader(t, g, s.dc, func(i int) error {
+				b, err := s.request(60000+i, 8)
+				if err == nil {
+					_, err = s.dc.send(b, s.sa)
+				}
+				return err
+			})
 			a := heldProbe(t, g, s.dc, func() (Answer, error) {
 				return s.Probe(context.Background(), 7, 0, 56, 5*time.Second)
 			})
