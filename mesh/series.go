@@ -37,6 +37,13 @@ type series struct {
 	err    string // the newest error that kept the pair from being measured
 	failed int    // failed samples in the window
 	stats  [numMetrics]winStats
+
+	// The judgement (judge.go): now after the newest sample, before as it was before it, told as
+	// the events last told it (at the sample of toldNs); arrived counts the newest
+	// sample's results (errors included) to know when its sweep is whole.
+	now, before, told judgeState
+	toldNs          int64
+	arrived         int
 }
 
 // slot is one kept sample, unpacked (slotWords words packed).
@@ -174,6 +181,10 @@ func (s *series) write(p int, smp Sample) {
 		s.rebase(ms)
 	}
 	sl := slot{t: int32(ms - s.base), min: float32(smp.MinRTT), max: float32(smp.MaxRTT), failed: smp.Failed, who: whoMany}
+	// The loss judgement reads probe counts from the slot: a folded sample's are the sums.
+	if c := countOf(&smp); len(smp.Results) > 1 && c.sent == float64(int(c.sent)) {
+		sl.sent, sl.recv = clamp16(int(c.sent)), clamp16(int(c.sent-c.lost))
+	}
 	for _, m := range Metrics {
 		sl.v[m] = float32(*m.SampleRef(&smp))
 	}

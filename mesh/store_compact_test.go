@@ -49,6 +49,9 @@ func TestStoreCellsMatchReduce(t *testing.T) {
 					if st != Last {
 						w = reduce32(h, m, st) // the window as kept (float32)
 					}
+					if st == Last && m == Loss && !h[len(h)-1].Failed {
+						w = regimeOf(h) // the loss since its rate last changed (lossjudge.go)
+					}
 					if !(math.IsNaN(g) && math.IsNaN(w)) && math.Abs(g-w) > 1e-6*math.Max(1, math.Abs(w)) {
 						t.Fatalf("keep %d step %d: %s %s = %v, want %v", keep, i, m, st, g, w)
 					}
@@ -56,6 +59,20 @@ func TestStoreCellsMatchReduce(t *testing.T) {
 			}
 		}
 	}
+}
+
+// regimeOf is the loss under the last stat of a judged cell, from the samples: over the
+// answered tests since the loss rate last changed.
+func regimeOf(h []Sample) float64 {
+	var tests []probeCount
+	for i := range h {
+		if !h[i].Failed {
+			tests = append(tests, countOf(&h[i]))
+		}
+	}
+	tests = tests[max(0, len(tests)-lossMaxTests):]
+	k, n := lossRegime(tests)
+	return 100 * k / n
 }
 
 // reduce32 reduces the window as the store's statistics keep it: float32 values (the

@@ -1,0 +1,82 @@
+package mesh
+
+import (
+	"fmt"
+	"time"
+)
+
+// Text is an event of the mesh's list in one line for people, without its time: the
+// same words in the TUI's panel, serve's bottom line and the daemon's log lines.
+func (e Event) Text() string {
+	pair := e.Src + "→" + e.Dst
+	switch e.Kind {
+	case EventColour:
+		return fmt.Sprintf("%s %s %s → %s (%s %s)", pair, e.Metric, e.From, e.To,
+			FormatValue(e.Metric, e.Value, false), e.Metric.Unit())
+	case EventOutage:
+		if !e.End.IsZero() {
+			return fmt.Sprintf("%s FAIL for %s (%d failed tests)", pair, shortDuration(e.End.Sub(e.Time)), e.Tests)
+		}
+		return pair + " FAIL: nothing came back"
+	case EventOutageEnd:
+		return fmt.Sprintf("%s answers again after %s (%d failed %s)", pair, shortDuration(e.Time.Sub(e.Since)),
+			e.Tests, map[bool]string{true: "test", false: "tests"}[e.Tests == 1])
+	case EventRoute:
+		what := "changed"
+		if e.Route != nil {
+			switch n := len(e.Route.New.Hops); {
+			case n > 0:
+				what = fmt.Sprintf("changed (%d hops, was %d)", n, len(e.Route.Old.Hops))
+			case e.Route.New.ASPath != "":
+				what = "changed to AS " + e.Route.New.ASPath
+			}
+		}
+		return fmt.Sprintf("%s route %s", pair, what)
+	case EventAgentDown:
+		return fmt.Sprintf("agent %s (%s) down: %s", e.Agent, e.Src, e.Why)
+	case EventAgentUp:
+		return fmt.Sprintf("agent %s (%s) up again", e.Agent, e.Src)
+	}
+	return e.Why
+}
+
+// Bad reports whether the event tells of something going wrong (a worse colour, an
+// outage, an agent down), for views that mark those.
+func (e Event) Bad() bool {
+	switch e.Kind {
+	case EventColour:
+		return e.To.Severity() > e.From.Severity()
+	case EventOutage, EventAgentDown, EventNote:
+		return true
+	}
+	return false
+}
+
+// Good reports whether the event tells of a recovery.
+func (e Event) Good() bool {
+	switch e.Kind {
+	case EventColour:
+		return e.To.Severity() < e.From.Severity()
+	case EventOutageEnd, EventAgentUp:
+		return true
+	}
+	return false
+}
+
+// shortDuration is a duration to the second without zero units: 30s, 2m, 1h5m.
+func shortDuration(d time.Duration) string {
+	d = max(0, d).Round(time.Second)
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%ds", int(d.Seconds()))
+	case d < time.Hour:
+		if s := int(d.Seconds()) % 60; s != 0 {
+			return fmt.Sprintf("%dm%ds", int(d.Minutes()), s)
+		}
+		return fmt.Sprintf("%dm", int(d.Minutes()))
+	}
+	if m := int(d.Minutes()) % 60; m != 0 {
+		return fmt.Sprintf("%dh%dm", int(d.Hours()), m)
+	}
+	return fmt.Sprintf("%dh", int(d.Hours()))
+}
