@@ -42,8 +42,8 @@ type series struct {
 	// the events last told it (at the sample of toldNs); arrived counts the newest
 	// sample's results (errors included) to know when its sweep is whole.
 	now, before, told judgeState
-	toldNs          int64
-	arrived         int
+	toldNs            int64
+	arrived           int
 }
 
 // slot is one kept sample, unpacked (slotWords words packed).

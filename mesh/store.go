@@ -57,12 +57,12 @@ func NewStore(keep int) *Store {
 		keep = DefaultKeep
 	}
 	return &Store{
-		keep:   keep,
-		kcap:   topNeeded(keep, 95),
-		pings:  map[Pair]*series{},
-		traces: map[Pair]*ring[TraceResult]{},
-		agents: map[string]AgentStatus{},
-		pops:   map[string]bool{},
+		keep:      keep,
+		kcap:      topNeeded(keep, 95),
+		pings:     map[Pair]*series{},
+		traces:    map[Pair]*ring[TraceResult]{},
+		agents:    map[string]AgentStatus{},
+		pops:      map[string]bool{},
 		rows:      map[string]map[string]*Cell{},
 		shared:    map[string]bool{},
 		popAgents: map[string]int{},
