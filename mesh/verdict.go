@@ -28,7 +28,7 @@ func (c *Cell) Verdict(v View, s Stat, th map[Metric]Thresholds) Verdict {
 	if c == nil || c.Samples == 0 {
 		return Verdict{Class: NoData, Metric: m, Value: math.NaN()}
 	}
-	if c.failedNow() || c.Failed[s] {
+	if c.failedNow() || (s != Last && c.Failed[s]) {
 		return Verdict{Class: Red, Metric: m, Value: c.Values[m][s], Failed: true}
 	}
 	if single {
