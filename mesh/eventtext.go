@@ -33,8 +33,14 @@ func (e Event) Text() string {
 		}
 		return fmt.Sprintf("%s route %s", pair, what)
 	case EventAgentDown:
+		if e.Agent == "" {
+			return fmt.Sprintf("agents of %s down: %s", e.Src, e.Why)
+		}
 		return fmt.Sprintf("agent %s (%s) down: %s", e.Agent, e.Src, e.Why)
 	case EventAgentUp:
+		if e.Agent == "" {
+			return fmt.Sprintf("agents of %s up again", e.Src)
+		}
 		return fmt.Sprintf("agent %s (%s) up again", e.Agent, e.Src)
 	}
 	return e.Why
@@ -79,4 +85,18 @@ func shortDuration(d time.Duration) string {
 		return fmt.Sprintf("%dh%dm", int(d.Hours()), m)
 	}
 	return fmt.Sprintf("%dh", int(d.Hours()))
+}
+
+// Age is how old a stale cell's newest test is, in at most three digits and a unit:
+// 45s, 12m, 3h, 9d.
+func Age(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%ds", int(max(0, d).Seconds()))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm", int(d.Minutes()))
+	case d < 100*time.Hour:
+		return fmt.Sprintf("%dh", int(d.Hours()))
+	}
+	return fmt.Sprintf("%dd", min(999, int(d.Hours()/24)))
 }

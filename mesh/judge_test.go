@@ -159,7 +159,7 @@ func TestWholeSweepIsTold(t *testing.T) {
 func TestStoreEvents(t *testing.T) {
 	s := NewStore(0)
 	clock := jT0
-	s.setClock(func() time.Time { return clock })
+	s.SetClock(func() time.Time { return clock })
 	var sunk []uint64
 	s.SetEventSink(func(e Event) { sunk = append(sunk, e.Seq) })
 	ok := AgentStatus{Agent: Agent{Name: "a-0", Pop: "a"}, State: StateOK}

@@ -21,9 +21,11 @@ type Matrix struct {
 	// down holds source PoPs none of whose agents could be used in the last sweep.
 	down map[string]string
 	// Events are the live store's newest events, oldest first, as told when the matrix
-	// was taken (judge.go): every viewer of the matrix lists the same ones. Nil for a
-	// source that tells none (history). Shared: read, never write.
-	Events []Event
+	// was taken (judge.go): every viewer of the matrix lists the same ones. TellsEvents
+	// says the source tells them (the live store); a view derives its own otherwise
+	// (history). Shared: read, never write.
+	Events      []Event
+	TellsEvents bool
 }
 
 // NewMatrix builds a matrix from reduced cells. pops may be nil: it is then derived from

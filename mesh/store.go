@@ -233,7 +233,7 @@ func (s *Store) Matrix() *Matrix {
 		return strings.Compare(a.Name, b.Name)
 	})
 	m := newRowMatrix(s.last, "live", pops, agents, rows)
-	m.Events = s.events[:len(s.events):len(s.events)]
+	m.Events, m.TellsEvents = s.events[:len(s.events):len(s.events)], true
 	return m
 }
 

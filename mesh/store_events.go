@@ -158,5 +158,10 @@ func (s *Store) routeChanged(p Pair, rg *ring[TraceResult]) {
 	}
 }
 
-// setClock replaces the store's clock (tests).
-func (s *Store) setClock(now func() time.Time) { s.now = now }
+// SetClock replaces the clock that stamps events without a test of their own (agents
+// down and up, notes); tests pin it.
+func (s *Store) SetClock(now func() time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.now = now
+}

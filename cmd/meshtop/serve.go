@@ -135,8 +135,11 @@ func runServe(ctx context.Context, o *serveOptions, stderr io.Writer) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
-	evlog := events.NewLog(o.eventLog, logger)
-	watch := &events.Watcher{Log: evlog, Thresholds: sw.cfg.Thresholds, Confirm: sw.cfg.Confirm}
+	// The store tells every event (colours, outages, routes, agents) as its tests
+	// arrive; the daemon writes them as log lines, and every session lists the same ones.
+	sw.store.SetEventCapacity(o.eventLog)
+	sw.store.SetEventSink(events.Logger(logger))
+	drops := &events.Drops{Store: sw.store}
 	var srv *serve.Server
 	mopts := metrics.Options{Store: sw.store, Interval: o.live.interval, PerPair: o.metricsPerPair, Stats: sw.loop.Stats,
 		Sessions: func() int {
@@ -154,7 +157,6 @@ func runServe(ctx context.Context, o *serveOptions, stderr io.Writer) error {
 		Event: mh.Event,
 		Done: func(s probe.Sweep) {
 			mh.Done(s)
-			watch.Sweep(s, sw.store.Matrix())
 			logger.Info("sweep done", "time", s.Time, "pings", len(s.Pings), "traces", len(s.Traces), "agents", len(s.Agents))
 		},
 		Error: func(err error) { logger.Error("re-discovery failed; sweeping the agents known", "error", err) },
@@ -162,7 +164,7 @@ func runServe(ctx context.Context, o *serveOptions, stderr io.Writer) error {
 	// The daemon is a feed subscriber too: recorder drops become events.
 	evsub := sw.feed.Subscribe(func(u live.Update) {
 		if u.Record != nil {
-			watch.Record(u.Record.Dropped)
+			drops.Record(u.Record.Dropped)
 		}
 	})
 	defer evsub.Close()
@@ -170,7 +172,7 @@ func runServe(ctx context.Context, o *serveOptions, stderr io.Writer) error {
 	srv, err = serve.New(serve.Config{
 		StateDir: o.stateDir, Access: o.access, MaxSessions: o.maxSessions, IdleTimeout: o.idleTimeout,
 		SweepNowEvery: o.sweepNowEvery, Store: sw.store, Feed: sw.feed, SweepNow: sw.loop.SweepNow,
-		UI: sw.cfg, Logger: logger, Events: evlog, Reads: sw.src,
+		UI: sw.cfg, Logger: logger, Reads: sw.src,
 	})
 	if err != nil {
 		return err
