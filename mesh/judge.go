@@ -103,11 +103,9 @@ func (s *series) answered(buf *[]probeCount) []probeCount {
 		if sl.failed {
 			continue
 		}
-		c := probeCount{sent: float64(sl.sent), lost: float64(max(0, int(sl.sent)-int(sl.recv)))}
-		if sl.sent == 0 {
-			c = probeCount{sent: 1, lost: float64(sl.v[Loss]) / 100}
-		}
-		b = append(b, c)
+		// Lost probes from the loss (a folded sample's: its agents' mean, over their sum).
+		sent := float64(max(1, sl.sent))
+		b = append(b, probeCount{sent: sent, lost: sent * float64(sl.v[Loss]) / 100})
 	}
 	for i, k := 0, len(b)-1; i < k; i, k = i+1, k-1 {
 		b[i], b[k] = b[k], b[i]

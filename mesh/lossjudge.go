@@ -35,8 +35,10 @@ const (
 // are floats: a result without them (history, hand-made) stands for its loss share.
 type probeCount struct{ sent, lost float64 }
 
-// countOf is a sample's probe counts: the sum over its agent pairs' results; a bucket of
-// history (no results) counts five probes a test, the workshop's count.
+// countOf is a sample's probe counts: the sum over its agent pairs' results (lost ones
+// from their loss, which validation keeps within 0..100, rather than Recv, which an
+// upstream answer may lack); a bucket of history (no results) counts five probes a
+// test, the workshop's count.
 func countOf(s *Sample) probeCount {
 	var c probeCount
 	for i := range s.Results {
@@ -44,13 +46,9 @@ func countOf(s *Sample) probeCount {
 		if !r.Measured() {
 			continue
 		}
-		if r.Sent > 0 {
-			c.sent += float64(r.Sent)
-			c.lost += float64(max(0, r.Sent-r.Recv))
-		} else {
-			c.sent++
-			c.lost += r.LossPct / 100
-		}
+		sent := float64(max(1, r.Sent))
+		c.sent += sent
+		c.lost += sent * r.LossPct / 100
 	}
 	if c.sent == 0 {
 		c.sent = 5 * float64(s.TestCount())

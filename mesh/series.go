@@ -182,8 +182,12 @@ func (s *series) write(p int, smp Sample) {
 	}
 	sl := slot{t: int32(ms - s.base), min: float32(smp.MinRTT), max: float32(smp.MaxRTT), failed: smp.Failed, who: whoMany}
 	// The loss judgement reads probe counts from the slot: a folded sample's are the sums.
-	if c := countOf(&smp); len(smp.Results) > 1 && c.sent == float64(int(c.sent)) {
-		sl.sent, sl.recv = clamp16(int(c.sent)), clamp16(int(c.sent-c.lost))
+	if len(smp.Results) > 1 {
+		var sent, recv int
+		for i := range smp.Results {
+			sent, recv = sent+smp.Results[i].Sent, recv+smp.Results[i].Recv
+		}
+		sl.sent, sl.recv = clamp16(sent), clamp16(recv)
 	}
 	for _, m := range Metrics {
 		sl.v[m] = float32(*m.SampleRef(&smp))

@@ -21,10 +21,10 @@ type Config struct {
 	Thresholds map[mesh.Metric]mesh.Thresholds // nil: mesh.DefaultThresholds()
 	// View is what the grid shows first: the zero value is health (the worst of
 	// latency, jitter ms and loss), else one metric; m cycles through mesh.Views.
-	View mesh.View
-	Stat mesh.Stat
-	Palette    string // PaletteDefault or PaletteColorblind
-	NoColor    bool   // NO_COLOR: states carried by text markers alone
+	View    mesh.View
+	Stat    mesh.Stat
+	Palette string // PaletteDefault or PaletteColorblind
+	NoColor bool   // NO_COLOR: states carried by text markers alone
 	// Confirm is how many successive tests must agree before latency or jitter changes
 	// colour (hysteresis); 0 or 1 shows every change at once. The live store judges
 	// with it (mesh.Judgement); the UI itself only for a source that does not judge

@@ -470,7 +470,6 @@ func (g *gridModel) markOf(lk look) string {
 	return ""
 }
 
-
 func (g *gridModel) render() {
 	g.renderGrid()
 	g.panel.setSelection(g)

@@ -34,10 +34,10 @@ type panelModel struct {
 
 	events  []mesh.Event // newest first
 	focus   bool         // the event list has the arrow keys
-	sel     int  // selected event
-	evTop   int  // first event shown
-	evLine0 int  // body line of the first event shown
-	evX0    int  // body column where the panel starts
+	sel     int          // selected event
+	evTop   int          // first event shown
+	evLine0 int          // body line of the first event shown
+	evX0    int          // body column where the panel starts
 	evShown int
 
 	rendered string

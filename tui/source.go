@@ -102,4 +102,3 @@ func (s StoreSource) PairHistory(_ context.Context, src, dst string, maxPoints i
 func (s StoreSource) PairTraces(_ context.Context, src, dst string) ([]mesh.TraceResult, error) {
 	return s.Store.Traces(src, dst), nil
 }
-

@@ -54,9 +54,13 @@ fingerprint is in --operators may press r (sweep now), at most once per
 --sweep-now-every for the whole team; everyone else is a viewer. The host key
 is made on first start in --state-dir (mode 0600).
 
-Events (colour changes after --confirm, route changes, agents down and up,
-recorder drops) go to stderr as log lines (--log-format json for journald or
-Loki). --metrics-listen serves Prometheus metrics on /metrics.`,
+Events come from the one store, as the tests arrive, stamped with the tests'
+times: colour changes of latency, jitter (ms) and loss whatever a session
+shows (loss on evidence, the others after --confirm), FAILs and answers again,
+route changes, agents down and up, recorder drops. Every session's panel and
+bottom line list the same ones; they also go to stderr as log lines
+(--log-format json for journald or Loki). --metrics-listen serves Prometheus
+metrics on /metrics.`,
 		Example: `  # ssh -p 2222 collector, for everyone in authorized_keys
   SCOUTER_SECRET=... meshtop serve --inventory agents.yaml \
     --authorized-keys /etc/meshtop/authorized_keys \

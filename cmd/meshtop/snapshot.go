@@ -21,15 +21,15 @@ import (
 )
 
 type snapshotOptions struct {
-	disc    discoveryOptions
-	probe   probeOptions
-	th      thresholdOptions
-	influx  influxOptions
-	rec     recordOptions
-	source  string
-	format  string
-	metric  string
-	stat    string
+	disc     discoveryOptions
+	probe    probeOptions
+	th       thresholdOptions
+	influx   influxOptions
+	rec      recordOptions
+	source   string
+	format   string
+	metric   string
+	stat     string
 	failOn   string
 	palette  string
 	timeout  time.Duration
@@ -53,7 +53,7 @@ when any cell is at or above the given colour (the message names the pairs and
 what failed), 3 when no agent could be used at all (every one down or refusing).`,
 		Example: `  SCOUTER_SECRET=... meshtop snapshot --inventory agents.yaml
   meshtop snapshot --inventory agents.yaml --format json --metric loss
-  meshtop snapshot --inventory agents.yaml --count 20 --fail-on red   # cron health check
+  meshtop snapshot --inventory agents.yaml --count 20 --fail-on red
   meshtop snapshot --stack-id my-stack --workload-id 1234 --fail-on red
   meshtop snapshot --source influx --window 24h --stat p95 --format csv`,
 		Args: cobra.NoArgs,
