@@ -62,7 +62,8 @@ type gridModel struct {
 	panel    panelModel
 	events   *eventLog
 	marks    cellMarks // which marks the legend must explain
-	staleGen int       // numbers staleness ticks: only the newest re-arms
+	staleGen int       // numbers staleness ticks: only the newest counts
+	staleAt  time.Time // when the scheduled one fires (zero: none)
 
 	hint     string
 	body     string // grid and panel, joined

@@ -24,6 +24,8 @@ func (g *gridModel) Update(msg tea.Msg) tea.Cmd {
 		if msg.err == nil && msg.m != nil && !msg.superseded {
 			g.setMatrix(msg.m)
 			force = true // the pair's history has a new sample
+			// New data moves the moments cells turn stale: schedule anew if sooner.
+			cmd = g.staleTick()
 		}
 	case tea.KeyPressMsg:
 		switch {
@@ -48,6 +50,7 @@ func (g *gridModel) Update(msg tea.Msg) tea.Cmd {
 		if msg.gen != g.staleGen {
 			return nil
 		}
+		g.staleAt = time.Time{}
 		g.render()
 		return g.staleTick()
 	}
@@ -65,25 +68,45 @@ const staleTickMin = 250 * time.Millisecond
 // stale (its newest test two intervals old), so every viewer of one store drops its
 // colour at the same moment; nil without an interval.
 func (g *gridModel) staleTick() tea.Cmd {
-	iv := g.ui.cfg.Interval
-	if iv <= 0 {
-		return nil
+	d, ok := g.nextStale()
+	at := g.ui.cfg.Now().Add(d)
+	if !ok || (!g.staleAt.IsZero() && !at.Before(g.staleAt)) {
+		return nil // nothing to wait for, or the tick scheduled comes first
 	}
-	g.staleGen++
-	gen, now := g.staleGen, g.ui.cfg.Now()
-	next := now.Add(iv / 2)
-	if g.m != nil {
-		for _, s := range g.m.Pops {
-			for _, d := range g.m.Pops {
-				if c := g.m.Cell(s, d); c != nil && c.Samples > 0 {
-					if at := c.Last.Time.Add(2*iv + time.Millisecond); at.After(now) && at.Before(next) {
-						next = at
-					}
-				}
+	g.staleGen++ // replaces the tick scheduled before
+	g.staleAt = at
+	gen := g.staleGen
+	return tea.Tick(d, func(time.Time) tea.Msg { return staleTickMsg{gen: gen} })
+}
+
+// nextStale is how long until the next cell turns stale (its newest test two intervals
+// old), or until a stale cell's age moves on (a second); false when nothing will change.
+func (g *gridModel) nextStale() (time.Duration, bool) {
+	iv := g.ui.cfg.Interval
+	if iv <= 0 || g.m == nil {
+		return 0, false
+	}
+	now := g.ui.cfg.Now()
+	var next time.Time
+	for _, s := range g.m.Pops {
+		for _, d := range g.m.Pops {
+			c := g.m.Cell(s, d)
+			if c == nil || c.Samples == 0 || c.Last.Time.IsZero() {
+				continue
+			}
+			at := c.Last.Time.Add(2*iv + time.Millisecond)
+			if !at.After(now) {
+				at = now.Add(time.Second) // stale: its age shows in seconds
+			}
+			if next.IsZero() || at.Before(next) {
+				next = at
 			}
 		}
 	}
-	return tea.Tick(max(next.Sub(now), staleTickMin), func(time.Time) tea.Msg { return staleTickMsg{gen: gen} })
+	if next.IsZero() {
+		return 0, false
+	}
+	return max(next.Sub(now), staleTickMin), true
 }
 
 // metricKey reports whether a key switches the view; those work on every screen.
