@@ -30,12 +30,18 @@ fi
 echo "== go vet"
 go vet ./...
 echo "== go mod tidy"
-# go.mod must stay tidy: -diff prints what tidy would change and exits non-zero.
-if ! tidy=$(go mod tidy -diff 2>&1) || [ -n "$tidy" ]; then
+# go.mod must stay tidy: -diff prints what tidy would change (stdout) and exits non-zero.
+# Its stderr is kept apart: on a fresh machine it says "go: downloading …" for the test
+# dependencies of dependencies, which is not a diff.
+tidy_err=$(mktemp)
+if ! tidy=$(go mod tidy -diff 2>"$tidy_err") || [ -n "$tidy" ]; then
 	echo "go.mod/go.sum are not tidy; run go mod tidy:" >&2
 	echo "$tidy" >&2
+	grep -v '^go: downloading ' "$tidy_err" >&2 || true
+	rm -f "$tidy_err"
 	exit 1
 fi
+rm -f "$tidy_err"
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
 if [ -n "$unformatted" ]; then
 	echo "gofmt wants changes in: $unformatted" >&2
