@@ -3,6 +3,7 @@ package tui
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -691,42 +692,46 @@ func (g *gridModel) join() {
 	g.body = b.String()
 }
 
-// legend describes what the grid shows, in one line.
+// legend describes what the grid shows, in one line. What does not fit goes, least
+// needed first, so the view's state (sort, filter) stays on a narrow terminal.
 func (g *gridModel) legend(width int) string {
-	var parts []string
+	type part struct {
+		text string
+		keep int // parts of a lower keep go first; 0 stays
+	}
+	var parts []part
+	add := func(keep int, text string) { parts = append(parts, part{text, keep}) }
 	if m, ok := g.view.Metric(); ok {
 		th := g.ths()[m]
-		parts = []string{
-			g.st.title.Render(fmt.Sprintf("%s (%s, %s)", m.Title(), m.Unit(), g.stat)),
-			g.st.swatch(mesh.Green, fmt.Sprintf("<%g", th[0])),
-			g.st.swatch(mesh.Yellow, fmt.Sprintf("<%g", th[1])),
-			g.st.swatch(mesh.Orange, fmt.Sprintf("<%g", th[2])),
-			g.st.swatch(mesh.Red, fmt.Sprintf("≥%g", th[2])),
-		}
+		add(0, g.st.title.Render(fmt.Sprintf("%s (%s, %s)", m.Title(), m.Unit(), g.stat)))
+		add(0, g.st.swatch(mesh.Green, fmt.Sprintf("<%g", th[0])))
+		add(0, g.st.swatch(mesh.Yellow, fmt.Sprintf("<%g", th[1])))
+		add(0, g.st.swatch(mesh.Orange, fmt.Sprintf("<%g", th[2])))
+		add(0, g.st.swatch(mesh.Red, fmt.Sprintf("≥%g", th[2])))
 	} else {
-		// Health: each cell is its worst metric; its text says which (help has the
-		// thresholds).
-		parts = []string{
-			g.st.title.Render(fmt.Sprintf("Health (%s)", g.stat)),
-			g.st.swatch(mesh.Green, "ok"), g.st.swatch(mesh.Yellow, "fair"),
-			g.st.swatch(mesh.Orange, "poor"), g.st.swatch(mesh.Red, "bad"),
-			g.st.dim.Render("12 ms ±2 jitter 5% loss"),
-		}
+		// Health: each cell is its worst metric; its text says which (help and
+		// docs/health.md have the thresholds).
+		add(0, g.st.title.Render(fmt.Sprintf("Health (%s)", g.stat)))
+		add(0, g.st.swatch(mesh.Green, "ok"))
+		add(0, g.st.swatch(mesh.Yellow, "fair"))
+		add(0, g.st.swatch(mesh.Orange, "poor"))
+		add(0, g.st.swatch(mesh.Red, "bad"))
+		add(1, g.st.dim.Render("12 ms ±2 jitter 5% loss"))
 	}
 	// Only a source with agents can have a DOWN row (history cannot).
 	if g.ui.caps.Sweeps {
-		parts = append(parts, g.st.swatch(mesh.Unreachable, "DOWN"))
+		add(3, g.st.swatch(mesh.Unreachable, "DOWN"))
 	}
-	parts = append(parts, g.st.dim.Render("· no data"))
+	add(2, g.st.dim.Render("· no data"))
 	if g.marks.loss {
 		lt := g.ui.cfg.Thresholds[mesh.Loss]
-		parts = append(parts, g.st.dim.Render(fmt.Sprintf("%s loss≥%g%%", markLoss, lt[0])))
+		add(5, g.st.dim.Render(fmt.Sprintf("%s loss≥%g%%", markLoss, lt[0])))
 	}
 	if g.marks.stale {
-		parts = append(parts, g.st.swatch(mesh.Stale, fmt.Sprintf("%sage: no test >%s", markStale, shortDur(2*g.ui.cfg.Interval))))
+		add(6, g.st.swatch(mesh.Stale, fmt.Sprintf("%sage: no test >%s", markStale, shortDur(2*g.ui.cfg.Interval))))
 	}
 	if g.marks.pending {
-		parts = append(parts, g.st.dim.Render(markPending+" not yet sure"))
+		add(4, g.st.dim.Render(markPending+" not yet sure"))
 	}
 	extra := fmt.Sprintf("│ sort:%s", g.sort)
 	if g.transposed {
@@ -738,8 +743,20 @@ func (g *gridModel) legend(width int) string {
 	if len(g.rows) > 0 {
 		extra += fmt.Sprintf(" %d×%d", len(g.rows), len(g.cols))
 	}
-	parts = append(parts, g.st.dim.Render(extra))
-	return ansi.Truncate(strings.Join(parts, " "), width, "…")
+	add(7, g.st.dim.Render(extra))
+	join := func() string {
+		var texts []string
+		for _, p := range parts {
+			texts = append(texts, p.text)
+		}
+		return strings.Join(texts, " ")
+	}
+	line := join()
+	for keep := 1; ansi.StringWidth(line) > width && keep <= 7; keep++ {
+		parts = slices.DeleteFunc(parts, func(p part) bool { return p.keep == keep })
+		line = join()
+	}
+	return ansi.Truncate(line, width, "…")
 }
 
 // shortDur prints a duration without zero units: 2m, 90s, 1h30m.
