@@ -228,6 +228,10 @@ func TestLossValueIsTheJudgedOne(t *testing.T) {
 	if vd.Class != Green || !vd.Pending {
 		t.Errorf("2 %% over 200 probes: %+v, want green pending (2 %% is yellow but not surely)", vd)
 	}
+	// Under health the cell shows the loss that may be coming, not the green latency.
+	if vd := c.Verdict(Health, Last, nil); vd.Class != Green || !vd.Pending || FormatVerdict(vd, Health) != "2.0%" {
+		t.Errorf("health: %+v %q, want green pending 2.0%%", vd, FormatVerdict(vd, Health))
+	}
 }
 
 func TestViews(t *testing.T) {

@@ -48,12 +48,18 @@ func (c *Cell) Verdict(v View, s Stat, th map[Metric]Thresholds) Verdict {
 	if best.Class == Green && each[Latency].Class == Green {
 		best = each[Latency] // all is well: the latency says most
 	}
-	// Pending too when another metric's own value is worse than what is shown and waits
-	// for evidence (a loss on its way to red under a yellow latency).
+	// A metric whose own value is worse than the class shown but waits for evidence (a
+	// 3 % loss not yet surely above 2 %) is what the cell shows, marked pending: the
+	// colour is the judgement's, the text what may be coming.
+	worst := -1
 	for _, hm := range HealthMetrics {
-		if c.Judged && s == Last && c.Now.Pending[hm] && raws[hm].Severity() > best.Class.Severity() {
-			best.Pending = true
+		if c.Judged && s == Last && c.Now.Pending[hm] && raws[hm].Severity() > best.Class.Severity() &&
+			(worst < 0 || raws[hm].Severity() > raws[worst].Severity()) {
+			worst = int(hm)
 		}
+	}
+	if worst >= 0 {
+		best.Metric, best.Value, best.Pending = Metric(worst), each[worst].Value, true
 	}
 	return best
 }

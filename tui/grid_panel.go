@@ -268,7 +268,8 @@ func (p *panelModel) sparkline(cell *mesh.Cell) string {
 			continue
 		}
 		i := 0
-		if hi > lo {
+		// Older samples are kept as float32: a flat line must not read as a step.
+		if hi-lo > 1e-4*max(1, math.Abs(hi)) {
 			i = int((s.AvgRTT - lo) / (hi - lo) * float64(len(runes)-1))
 		}
 		b.WriteRune(runes[max(0, min(len(runes)-1, i))])
