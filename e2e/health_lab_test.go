@@ -35,15 +35,7 @@ func upFastLab(t *testing.T, pops string) *testLab {
 		t.Fatal(err)
 	}
 	l := &testLab{t: t, name: name}
-	t.Cleanup(func() {
-		if t.Failed() {
-			logLab(t, name)
-		}
-		if _, err := meshtopErr("lab", "down", "--name", name); err != nil {
-			t.Errorf("lab down: %v", err)
-		}
-		assertGone(t, name)
-	})
+	downAtEnd(t, name)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	s, err := lab.Up(ctx, cfg, lab.UpOptions{StateDir: lab.DefaultStateDir, Exe: meshtopBin, Self: meshtopBin, AgentArgs: fastAgents})

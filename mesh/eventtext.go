@@ -15,11 +15,11 @@ func (e Event) Text() string {
 			FormatValue(e.Metric, e.Value, false), e.Metric.Unit())
 	case EventOutage:
 		if !e.End.IsZero() {
-			return fmt.Sprintf("%s FAIL for %s (%d failed tests)", pair, shortDuration(e.End.Sub(e.Time)), e.Tests)
+			return fmt.Sprintf("%s FAIL for %s (%d failed tests)", pair, FormatDuration(e.End.Sub(e.Time)), e.Tests)
 		}
 		return pair + " FAIL: nothing came back"
 	case EventOutageEnd:
-		return fmt.Sprintf("%s answers again after %s (%d failed %s)", pair, shortDuration(e.Time.Sub(e.Since)),
+		return fmt.Sprintf("%s answers again after %s (%d failed %s)", pair, FormatDuration(e.Time.Sub(e.Since)),
 			e.Tests, map[bool]string{true: "test", false: "tests"}[e.Tests == 1])
 	case EventRoute:
 		what := "changed"
@@ -69,22 +69,21 @@ func (e Event) Good() bool {
 	return false
 }
 
-// shortDuration is a duration to the second without zero units: 30s, 2m, 1h5m.
-func shortDuration(d time.Duration) string {
+// FormatDuration is a short duration to the second: 45s, 12m30s, 3h05m, 2d4h.
+func FormatDuration(d time.Duration) string {
 	d = max(0, d).Round(time.Second)
 	switch {
 	case d < time.Minute:
 		return fmt.Sprintf("%ds", int(d.Seconds()))
 	case d < time.Hour:
 		if s := int(d.Seconds()) % 60; s != 0 {
-			return fmt.Sprintf("%dm%ds", int(d.Minutes()), s)
+			return fmt.Sprintf("%dm%02ds", int(d.Minutes()), s)
 		}
 		return fmt.Sprintf("%dm", int(d.Minutes()))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%dh%02dm", int(d.Hours()), int(d.Minutes())%60)
 	}
-	if m := int(d.Minutes()) % 60; m != 0 {
-		return fmt.Sprintf("%dh%dm", int(d.Hours()), m)
-	}
-	return fmt.Sprintf("%dh", int(d.Hours()))
+	return fmt.Sprintf("%dd%dh", int(d.Hours())/24, int(d.Hours())%24)
 }
 
 // Age is how old a stale cell's newest test is, in at most three digits and a unit:
