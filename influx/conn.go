@@ -49,6 +49,9 @@ type Config struct {
 	// ("INFLUX_RECORD_USERNAME and INFLUX_RECORD_PASSWORD"); "" means INFLUX_USERNAME and
 	// INFLUX_PASSWORD.
 	CredentialEnv string
+	// DatabaseSetting names the setting the database came from, for the fix when it is
+	// not there ("--record-db"); "" means --influx-db.
+	DatabaseSetting string
 	// Timeout bounds one HTTP request; 0: 30 s; negative: none (an interactive reader
 	// whose user sees "loading" and can cancel, the context bounds it).
 	Timeout    time.Duration
@@ -96,6 +99,7 @@ type conn struct {
 	db         string
 	user, pass string
 	credEnv    string
+	dbSetting  string
 	hc         *http.Client
 }
 
@@ -120,7 +124,11 @@ func newConn(cfg Config) (*conn, error) {
 		}
 		hc = &http.Client{Timeout: cfg.Timeout}
 	}
-	return &conn{base: u, db: cfg.Database, user: cfg.Username, pass: cfg.Password, credEnv: cfg.CredentialEnv, hc: hc}, nil
+	if cfg.DatabaseSetting == "" {
+		cfg.DatabaseSetting = "--influx-db"
+	}
+	return &conn{base: u, db: cfg.Database, user: cfg.Username, pass: cfg.Password, credEnv: cfg.CredentialEnv,
+		dbSetting: cfg.DatabaseSetting, hc: hc}, nil
 }
 
 func (c *conn) endpoint(p string, params url.Values) string {
@@ -234,8 +242,18 @@ func errorText(body []byte) string {
 }
 
 // query runs one InfluxQL request (possibly several statements separated by ';') and
-// returns one result per statement; a statement error fails the whole call.
+// returns one result per statement; a statement error fails the whole call. An answer
+// that comes from a database that is not there says so (DatabaseError).
 func (c *conn) query(ctx context.Context, q string) ([]client.Result, error) {
+	res, err := c.rawQuery(ctx, q)
+	if err != nil {
+		return nil, c.checkDatabase(ctx, err)
+	}
+	return res, nil
+}
+
+// rawQuery is query without the check of the database.
+func (c *conn) rawQuery(ctx context.Context, q string) ([]client.Result, error) {
 	form := url.Values{"q": {q}, "db": {c.db}}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint("/query", nil), strings.NewReader(form.Encode()))
 	if err != nil {
@@ -264,16 +282,21 @@ func (c *conn) query(ctx context.Context, q string) ([]client.Result, error) {
 	}
 	if err := r.Error(); err != nil {
 		err = errors.New(textsafe.Message(err.Error()))
-		if strings.Contains(err.Error(), "database not found") {
-			return nil, fmt.Errorf("InfluxDB query at %s: %w (check the database name; SHOW DATABASES lists them)", c.where(), err)
-		}
 		return nil, fmt.Errorf("InfluxDB query at %s: %w", c.where(), err)
 	}
 	return r.Results, nil
 }
 
-// write posts line protocol (ns precision).
+// write posts line protocol (ns precision). A refusal that comes from a database that
+// is not there says so (DatabaseError).
 func (c *conn) write(ctx context.Context, body []byte) error {
+	if err := c.rawWrite(ctx, body); err != nil {
+		return c.checkDatabase(ctx, err)
+	}
+	return nil
+}
+
+func (c *conn) rawWrite(ctx context.Context, body []byte) error {
 	params := url.Values{"db": {c.db}, "precision": {"ns"}}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint("/write", params), bytes.NewReader(body))
 	if err != nil {

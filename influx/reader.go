@@ -351,22 +351,12 @@ func (r *Reader) PairHistory(ctx context.Context, src, dst string, maxPoints int
 func (r *Reader) Check(ctx context.Context) error {
 	// SHOW MEASUREMENTS on a missing database answers nothing rather than an error; SHOW
 	// DATABASES lists the databases this user may read.
-	dbs, err := r.c.query(ctx, `SHOW DATABASES`)
+	names, err := r.c.databases(ctx)
 	if err != nil {
 		return fmt.Errorf("read history: %w", err)
 	}
-	var names []string
-	for _, rs := range dbs {
-		for _, s := range allSeries(rs.Series) {
-			for _, row := range s.rows {
-				if v, _ := toString(s.get(row, "name")); v != "" && v != "_internal" {
-					names = append(names, v)
-				}
-			}
-		}
-	}
 	if !slices.Contains(names, r.c.db) {
-		return fmt.Errorf("read history: database not found: %q at %s (this user can read: %s)", r.c.db, r.c.where(), strings.Join(names, ", "))
+		return fmt.Errorf("read history: %w", r.c.databaseError(ctx, names, false, nil))
 	}
 	res, err := r.c.query(ctx, `SHOW MEASUREMENTS`)
 	if err != nil {

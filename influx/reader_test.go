@@ -274,7 +274,7 @@ func TestReaderReadOnlyUser(t *testing.T) {
 		t.Errorf("wrong password: %v", err)
 	}
 	nodb, _ := NewReader(Config{URL: s.URL, Database: "nosuch", Username: influxtest.AdminUser, Password: influxtest.AdminPassword}, time.Hour)
-	if _, err := nodb.Matrix(ctxT(t)); err == nil || !strings.Contains(err.Error(), "database not found") {
+	if _, err := nodb.Matrix(ctxT(t)); err == nil || !strings.Contains(err.Error(), `has no database "nosuch"`) || !strings.Contains(err.Error(), "--influx-db") {
 		t.Errorf("missing database: %v", err)
 	}
 }
@@ -290,7 +290,7 @@ func TestReaderCheck(t *testing.T) {
 		t.Errorf("filled database: %v", err)
 	}
 	nodb, _ := NewReader(Config{URL: cfg.URL, Database: "nosuch"}, time.Hour)
-	if err := nodb.Check(ctxT(t)); err == nil || !strings.Contains(err.Error(), "database not found") || !strings.Contains(err.Error(), DefaultDatabase) {
+	if err := nodb.Check(ctxT(t)); err == nil || !strings.Contains(err.Error(), `has no database "nosuch"`) || !strings.Contains(err.Error(), DefaultDatabase) {
 		t.Errorf("missing database: %v", err)
 	}
 	dead, _ := NewReader(Config{URL: "http://127.0.0.1:1"}, time.Hour)

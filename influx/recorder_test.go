@@ -439,7 +439,7 @@ func TestRecordWaitsForMissingDatabase(t *testing.T) {
 	for {
 		backlog, _, lastErr := rec.Status()
 		if lastErr != nil {
-			if backlog != 4 || !strings.Contains(lastErr.Error(), "database not found") {
+			if backlog != 4 || !strings.Contains(lastErr.Error(), `has no database "later"`) {
 				t.Fatalf("backlog %d, error %v", backlog, lastErr)
 			}
 			break

@@ -149,6 +149,11 @@ func (c *Client) do(ctx context.Context, op, method, path string, body []byte, o
 		}
 		return c.fail(op, mesh.StateError, resp.StatusCode,
 			fmt.Sprintf("HTTP %d redirect to %s refused: meshtop does not send the secret to another address; put the final URL in the inventory", resp.StatusCode, where))
+	case (resp.StatusCode == http.StatusForbidden || resp.StatusCode == http.StatusUnauthorized) && secret == "":
+		// Not a wrong secret: none was sent.
+		return c.fail(op, mesh.StateAuthFailed, resp.StatusCode,
+			fmt.Sprintf("no secret is set and the agent wants one (HTTP %d): set SCOUTER_SECRET or --scouter-secret-file FILE "+
+				"(per agent: secret_env or secret_file in the inventory) to the agents' SCOUTER_API_SECRET", resp.StatusCode))
 	case resp.StatusCode == http.StatusForbidden || resp.StatusCode == http.StatusUnauthorized:
 		return c.fail(op, mesh.StateAuthFailed, resp.StatusCode,
 			fmt.Sprintf("the agent refused the secret (HTTP %d): set SCOUTER_SECRET (or this agent's secret_env/secret_file) to its SCOUTER_API_SECRET", resp.StatusCode))

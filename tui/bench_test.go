@@ -46,7 +46,7 @@ func benchmarkRender(b *testing.B, n int) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := range b.N {
-		m.grid.move(i%2*2-1, 0) // a selection change re-renders the grid
+		m.grid.step(i%2*2-1, 0) // a selection change re-renders the grid
 		m.compose()
 	}
 }

@@ -25,6 +25,9 @@ type chartCol struct {
 	probeN, probeLost     [maxProbeRows]int
 	ttl                   int  // final hop ttl of the newest trace in the column, 0 = none
 	ttlFailed, routeShift bool // that trace did not reach; a route change happened here
+	// ttlLate: that trace's destination answered late (its reply at its true ttl, ttl,
+	// was lost): one lost reply, not a path change.
+	ttlLate bool
 }
 
 // chartInput is what one direction's chart is drawn from.
@@ -84,12 +87,16 @@ func chartColumns(in chartInput, cols int) (timeAxis, []chartCol, []bool) {
 			c.jitter /= float64(c.good)
 		}
 	}
-	for _, t := range in.traces {
+	late := mesh.LateDestinations(in.traces)
+	for i, t := range in.traces {
 		if !t.Measured() || t.Time.Before(ax.from) || !t.Time.Before(ax.to) {
 			continue
 		}
 		c := &out[ax.col(t.Time)]
-		c.ttl, c.ttlFailed = t.FinalHopTTL, t.Failed
+		c.ttl, c.ttlFailed, c.ttlLate = t.FinalHopTTL, t.Failed, late[i] > 0
+		if c.ttlLate {
+			c.ttl = late[i]
+		}
 	}
 	for _, rc := range in.changes {
 		if !rc.Time.Before(ax.from) && rc.Time.Before(ax.to) {
@@ -248,7 +255,8 @@ func renderChart(in chartInput, st *styles) []string {
 		}
 	}
 
-	if ttl := ttlRow(cols, dim, bad); ttl != nil {
+	ttl, lateReply := ttlRow(cols, dim, bad, sgrOf(st.hint))
+	if ttl != nil {
 		lines = append(lines, label("ttl")+ttl.String())
 	}
 	route := make([]bool, len(cols))
@@ -269,6 +277,9 @@ func renderChart(in chartInput, st *styles) []string {
 	if nRoute > 0 {
 		legend = append(legend, "◆ route change")
 	}
+	if lateReply {
+		legend = append(legend, string(markLateReply)+" destination reply lost")
+	}
 	if maxJit > 0 {
 		legend = append(legend, fmt.Sprintf("jitter max %s ms", fmtMs(maxJit)))
 	}
@@ -278,41 +289,50 @@ func renderChart(in chartInput, st *styles) []string {
 	return lines
 }
 
+// markLateReply marks, on the ttl row, a trace whose destination's reply was lost at
+// its ttl (it answered a later probe): loss, not a path change, so the ttl stays.
+const markLateReply = '•'
+
 // ttlRow shows the final hop's ttl over time: the number where it changes, a line while
-// it stays, ✕ after a trace that did not reach the destination. nil without traces.
-func ttlRow(cols []chartCol, dim, bad sgr) *cellRow {
-	row := newCellRow(len(cols))
+// it stays, ✕ after a trace that did not reach the destination, • where the
+// destination's reply was lost and it answered a later ttl (the ttl does not change:
+// `3─3•3`, never `3─4─3`). nil without traces; late says whether a • is shown.
+func ttlRow(cols []chartCol, dim, bad, warn sgr) (row *cellRow, late bool) {
+	r := newCellRow(len(cols))
 	prev, have := -1, false
 	for x := 0; x < len(cols); x++ {
 		c := cols[x]
 		if c.ttl == 0 {
 			if have {
-				row.set(x, '─', dim)
+				r.set(x, '─', dim)
 			}
 			continue
 		}
 		have = true
 		switch {
 		case c.ttlFailed:
-			row.set(x, '✕', bad)
+			r.set(x, '✕', bad)
 			prev = -1
+		case c.ttlLate:
+			r.set(x, markLateReply, warn)
+			late = true
 		case c.ttl != prev:
 			digits := fmt.Sprint(c.ttl)
-			for i, r := range digits {
-				row.set(x+i, r, sgr{})
+			for i, d := range digits {
+				r.set(x+i, d, sgr{})
 			}
 			// The digits cover the next columns; a trace there shows on its own column
 			// after them.
 			x += len(digits) - 1
 			prev = c.ttl
 		default:
-			row.set(x, '─', dim)
+			r.set(x, '─', dim)
 		}
 	}
 	if !have {
-		return nil
+		return nil, false
 	}
-	return &row
+	return &r, late
 }
 
 var sparkRunes = []rune(" ▁▂▃▄▅▆▇█")

@@ -21,6 +21,10 @@ type uiContext struct {
 	cancel context.CancelFunc // quitting cancels every read in flight
 	// width and height of the terminal.
 	width, height int
+	// agents is when each agent went down and came back, as seen in successive
+	// matrices (the root observes each one before the screens get it): the drill-down
+	// and the grid's pair chart tell it.
+	agents *agentLog
 	// panelDelay: the cursor rests this long before the panel reads the pair's history
 	// (tests set 0: read at once).
 	panelDelay time.Duration
@@ -32,7 +36,7 @@ func newUIContext(src Source, cfg Config) *uiContext {
 	ctx, cancel := context.WithCancel(cfg.Context)
 	caps := capabilitiesOf(src)
 	return &uiContext{cfg: cfg, st: &st, keys: newKeyMap(caps), src: src, caps: caps, ctx: ctx, cancel: cancel,
-		width: 80, height: 24, panelDelay: panelDelay}
+		width: 80, height: 24, panelDelay: panelDelay, agents: &agentLog{}}
 }
 
 // component is the method set every sub-model (grid, detail, status, help) has. Each

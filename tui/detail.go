@@ -29,7 +29,6 @@ type detailModel struct {
 	err      error
 	fwd, rev dirData
 
-	agents   agentLog
 	agentIdx int  // which source agent's hop table is shown (a)
 	probes   bool // per-probe rows under the chart (p)
 
@@ -107,7 +106,7 @@ var timelineMetrics = []mesh.Metric{mesh.Latency, mesh.JitterMs, mesh.Loss}
 
 func (d *detailModel) timeline(dd *dirData) {
 	dd.events = mesh.Timeline(mesh.TimelineInput{
-		Samples: dd.samples, Changes: dd.changes, Agents: d.agents.eventsOf(dd.src), Thresholds: d.cfg.Thresholds, Confirm: d.cfg.Confirm,
+		Samples: dd.samples, Changes: dd.changes, Agents: d.ui.agents.eventsOf(dd.src), Thresholds: d.cfg.Thresholds, Confirm: d.cfg.Confirm,
 		NoLossHysteresis: d.cfg.NoLossHysteresis, Metrics: timelineMetrics,
 	})
 }
@@ -122,7 +121,7 @@ func (d *detailModel) observe(m *mesh.Matrix, open bool) {
 	if t.IsZero() {
 		t = d.cfg.Now()
 	}
-	if d.agents.observe(t, m.Agents) && open && !d.loading {
+	if d.ui.agents.observe(t, m.Agents) && open && !d.loading {
 		d.timeline(&d.fwd)
 		d.timeline(&d.rev)
 		d.render()
@@ -325,7 +324,7 @@ func (d *detailModel) pingLines(dir *dirData, w int) []string {
 	var lines []string
 	add := func(s string) { lines = append(lines, ansi.Truncate(s, w, "…")) }
 	add(st.headerHi.Render(fmt.Sprintf("%s → %s", dir.src, dir.dst)))
-	for _, a := range d.agents.downOf(dir.src) {
+	for _, a := range d.ui.agents.downOf(dir.src) {
 		text := fmt.Sprintf("agent %s down since %s", textsafe.Name(a.name), fmtWhen(a.since, newTimeAxis(a.since, d.cfg.Now(), 1)))
 		if n := len(dir.samples); n > 0 {
 			text += "; data below ends " + dir.samples[n-1].Time.Local().Format("15:04:05")
@@ -335,7 +334,7 @@ func (d *detailModel) pingLines(dir *dirData, w int) []string {
 			add(st.dim.Render("  " + a.why))
 		}
 	}
-	for _, l := range d.summary(dir.samples) {
+	for _, l := range pingSummary(dir.samples, d.st, d.cfg.Thresholds[mesh.Loss]) {
 		add(l)
 	}
 	if len(dir.samples) == 0 {
@@ -374,11 +373,11 @@ func (d *detailModel) pingLines(dir *dirData, w int) []string {
 	return lines
 }
 
-// summary: min, mean, p95, max; loss coloured by the loss thresholds; jitter; how many
-// tests over how long.
-func (d *detailModel) summary(samples []mesh.Sample) []string {
+// pingSummary: min, mean, p95, max; loss coloured by the loss thresholds; jitter; how
+// many tests over how long (the drill-down's and the grid's pair chart's).
+func pingSummary(samples []mesh.Sample, st *styles, lossTh mesh.Thresholds) []string {
 	if len(samples) == 0 {
-		return []string{d.st.dim.Render("no samples in the window")}
+		return []string{st.dim.Render("no samples in the window")}
 	}
 	var avgs, jit []float64
 	mn, mx := 0.0, 0.0
@@ -404,7 +403,7 @@ func (d *detailModel) summary(samples []mesh.Sample) []string {
 		first = false
 	}
 	loss := lossSum / float64(tests)
-	lossText := classText(d.st, d.cfg.Thresholds[mesh.Loss].Classify(loss, false), fmtPct(loss)+"%")
+	lossText := classText(st, lossTh.Classify(loss, false), fmtPct(loss)+"%")
 	rtt := "RTT: no answer in the window"
 	if len(avgs) > 0 {
 		rtt = fmt.Sprintf("RTT min %s  mean %s  p95 %s  max %s ms", fmtMs(mn), fmtMs(mesh.Mean.Reduce(avgs)),
@@ -416,7 +415,7 @@ func (d *detailModel) summary(samples []mesh.Sample) []string {
 		second += " over " + fmtDur(span)
 	}
 	if failed > 0 {
-		second += "  " + d.st.bad.Render(fmt.Sprintf("%d failed", failed))
+		second += "  " + st.bad.Render(fmt.Sprintf("%d failed", failed))
 	}
 	return []string{rtt, second}
 }

@@ -27,15 +27,9 @@ func (m *Model) moveDetail(msg detailMoveMsg) tea.Cmd {
 		return m.openDetail(src, dst)
 	}
 	r, c := g.r, g.c
-	for range 2 {
-		g.move(msg.dr, msg.dc)
-		if s, d, ok := g.Selected(); !ok || s != d {
-			break
-		}
-	}
+	g.step(msg.dr, msg.dc) // over the diagonal; at the edge it stays
 	s, d, ok := g.Selected()
 	if !ok || s == d || (g.r == r && g.c == c) {
-		g.moveTo(r, c)
 		return nil
 	}
 	return m.openDetail(s, d)

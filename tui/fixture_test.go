@@ -94,7 +94,7 @@ func settlePanel(t *testing.T, m Model) Model {
 	if m.screen != screenGrid || !p.visible || p.src == "" {
 		return m
 	}
-	if p.histFor != (mesh.Pair{Src: p.src, Dst: p.dst}) {
+	if p.histFor != p.wantKey() {
 		m.grid.panel.follow(false)
 	}
 	return update(t, m, m.grid.panel.read(m.grid.panel.gen)())

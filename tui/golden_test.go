@@ -11,10 +11,13 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/exp/golden"
 	"github.com/charmbracelet/x/exp/teatest/v2"
+
+	"github.com/meshtop/meshtop/mesh"
 )
 
 // Golden views: the exact frames (styles included) at fixed sizes. Update them with
-// `go test ./tui -run Golden -update` after a deliberate change, and read the diff.
+// `go test ./tui -update` after a deliberate change (or a merge that changed a view),
+// and read the diff.
 func TestGoldenViews(t *testing.T) {
 	for _, tt := range []struct {
 		name string
@@ -40,17 +43,54 @@ func TestGoldenViews(t *testing.T) {
 		{"help_40x12", 40, 12, Config{}, []string{"?"}},
 		{"help_nocolor_40x12", 40, 12, Config{NoColor: true}, []string{"?", "j", "j"}},
 		{"detail_fold_80x24", 80, 24, Config{}, []string{"enter"}},
+		// Issue 22: the pair's chart under the grid when it leaves room (grid_160x48
+		// too); the grid keeps priority at 80x24 and 40x12; no key lands on the
+		// diagonal; the status bar says first what needs action.
+		{"grid_nocolor_40x12", 40, 12, Config{NoColor: true}, []string{"down"}},
+		{"chart_160x48", 160, 48, Config{}, []string{"chart"}},
+		{"chart_nocolor_160x48", 160, 48, Config{NoColor: true}, []string{"chart"}},
+		{"chart_nocolor_120x40", 120, 40, Config{NoColor: true}, []string{"chart", "right"}},
+		{"status_80x24", 80, 24, Config{}, []string{"status"}},
+		{"status_nocolor_40x12", 40, 12, Config{NoColor: true}, []string{"status"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			var m Model
-			if len(tt.keys) > 0 && tt.keys[0] == "regions" {
+			switch first := append(tt.keys, "")[0]; first {
+			case "regions":
 				m = press(t, modelOver(t, regionStore(), tt.w, tt.h, tt.cfg), tt.keys[1:]...)
-			} else {
+			case "chart":
+				m = press(t, chartModel(t, tt.w, tt.h, tt.cfg), tt.keys[1:]...)
+			case "status":
+				m = newTestModel(t, tt.w, tt.h, tt.cfg)
+				m = update(t, m, SweepDoneMsg{Time: t0, Agents: []mesh.AgentStatus{{Agent: mesh.Agent{Name: "scouter-nrt-0"}, State: mesh.StateAuthFailed, Error: authMsg}}})
+				m = update(t, m, RecordStatusMsg{Backlog: 12, Dropped: 3, Err: "InfluxDB write at http://127.0.0.1:8086: HTTP 503: timeout"})
+			default:
 				m = press(t, newTestModel(t, tt.w, tt.h, tt.cfg), tt.keys...)
 			}
 			golden.RequireEqual(t, []byte(m.View().Content))
 		})
 	}
+}
+
+// chartModel is the drill-down fixture (a route change, an outage, a gap, rate limiting
+// and path loss on ams→fra) with one trace whose destination answered late, on the grid
+// at ams→fra.
+func chartModel(t *testing.T, w, h int, cfg Config) Model {
+	t.Helper()
+	st := detailFixtureStore()
+	late := fixtureTrace(t0.Add(8*time.Minute+30*time.Second), "scouter-ams-0", 8, true)
+	dst := late.Hops[len(late.Hops)-1]
+	dst.TTL++
+	late.Hops = append(late.Hops[:len(late.Hops)-1], mesh.Hop{TTL: dst.TTL - 1, NoResponse: true}, dst)
+	late.DeriveTrace()
+	st.AddTrace(late)
+	end := t0.Add(fixSweeps * time.Minute)
+	cfg.Now = func() time.Time { return end }
+	m := modelOver(t, st, w, h, cfg)
+	if !m.grid.selectPair("ams", "fra") {
+		t.Fatal("no ams→fra")
+	}
+	return settlePanel(t, m)
 }
 
 // TestProgram runs the model in a real tea.Program (teatest's virtual terminal): the

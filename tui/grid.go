@@ -38,7 +38,7 @@ type gridModel struct {
 	filtering  bool // the filter line has the keyboard
 	conf       *confirmer
 	regions    bool // group rows and columns by their region label (R)
-	placed     bool // the cursor was put on a real pair once
+	touched    bool // the user moved the cursor: the start rule (grid_cursor.go) ends
 
 	labels  map[string]map[string]string // PoP → labels of its agents
 	rows    []string                     // visible order
@@ -220,34 +220,14 @@ func (g *gridModel) reorder() {
 	}
 	g.rgn = newRegionLayout(g.rows, g.cols, g.regionOf, g.regions)
 	g.sums = nil
-	if !g.placed && len(g.rows) > 1 {
-		// Start on a real pair, not the empty diagonal.
-		g.placed = true
-		g.r, g.c = g.firstPair()
+	if !g.touched && len(g.rows) > 1 {
+		g.r, g.c = g.startCell()
 		g.curRow, g.curCol = g.rows[g.r], g.cols[g.c]
 	}
 	g.r, g.c = indexOr(g.rows, g.curRow, g.r), indexOr(g.cols, g.curCol, g.c)
 	g.hint = patternHint(g.m, g.view, g.stat, g.ths())
 	g.layout()
 	g.render()
-}
-
-// firstPair is the first measured cell in reading order off the diagonal.
-func (g *gridModel) firstPair() (int, int) {
-	for i, r := range g.rows {
-		for j, c := range g.cols {
-			if r == c {
-				continue
-			}
-			s, d := g.pair(r, c)
-			if _, down := g.m.SourceDown(s); !down {
-				if cell := g.m.Cell(s, d); cell != nil && cell.Samples > 0 {
-					return i, j
-				}
-			}
-		}
-	}
-	return 0, min(1, len(g.cols)-1)
 }
 
 // sortWorst orders rows and columns by their worst class, then by the count of bad cells,
@@ -314,10 +294,16 @@ func (g *gridModel) layout() {
 	}
 	ndc, ndr := max(1, len(g.rgn.dcols)), len(g.rgn.drows)
 	naturalW, naturalH := g.rowHdrW+narrow*ndc, 1+ndr
-	g.panel.side, g.panel.visible = false, false
+	g.panel.side, g.panel.visible, g.panel.chart = false, false, false
 	gridAreaW, gridAreaH := g.width, g.height
+	chartW, chart := 0, false
+	if g.panel.enabled && len(g.rows) > 0 {
+		chartW, chart = g.chartLayout(naturalW, naturalH) // grid_chart.go
+	}
 	switch {
 	case !g.panel.enabled || len(g.rows) == 0:
+	case chart:
+		gridAreaW, gridAreaH = chartW, naturalH
 	case g.width-naturalW >= sidePanelMin+3:
 		g.panel.side, g.panel.visible = true, true
 		gridAreaW = g.width - sidePanelMin - 3
@@ -334,6 +320,8 @@ func (g *gridModel) layout() {
 	g.gridW = min(gridAreaW, g.rowHdrW+g.cellW*min(ndc, g.visCols)+1)
 	g.gridH = min(gridAreaH, 1+min(ndr, g.visRows))
 	switch {
+	case g.panel.chart:
+		g.placeChart()
 	case g.panel.side:
 		g.panel.SetSize(max(1, g.width-g.gridW-3), g.height)
 	case g.panel.visible:
@@ -368,14 +356,6 @@ func (g *gridModel) clamp() {
 	g.curRow, g.curCol = g.rows[g.r], g.cols[g.c]
 }
 
-// move shifts the selection by dr rows and dc columns.
-func (g *gridModel) move(dr, dc int) {
-	g.r += dr
-	g.c += dc
-	g.clamp()
-	g.render()
-}
-
 // moveTo selects a cell by index.
 func (g *gridModel) moveTo(r, c int) {
 	g.r, g.c = r, c
@@ -393,6 +373,7 @@ func (g *gridModel) selectPair(src, dst string) bool {
 	if len(g.rows) == 0 || g.rows[r] != row || g.cols[c] != col {
 		return false
 	}
+	g.touched = true
 	g.moveTo(r, c)
 	return true
 }
@@ -654,6 +635,10 @@ func (g *gridModel) summary(rows, cols []int) (mesh.Class, string) {
 func (g *gridModel) join() {
 	if !g.panel.visible || len(g.rows) == 0 {
 		g.body = g.rendered
+		return
+	}
+	if g.panel.chart {
+		g.joinChart()
 		return
 	}
 	grid := strings.Split(g.rendered, "\n")

@@ -12,10 +12,18 @@ import (
 	"github.com/meshtop/meshtop/mesh"
 )
 
-// panelModel is the grid's panel, beside the grid on a wide terminal or under it: the
-// selected pair (latency, jitter and loss together, a sparkline of its RTT, the reverse
-// direction) and the newest mesh-wide events, each of which jumps to its pair (tab
-// selects the list, enter jumps; or a click). The grid sizes and feeds it.
+// panelModel is the grid's panel: the selected pair (latency, jitter and loss together,
+// how fresh, the reverse direction) and the newest mesh-wide events, each of which jumps
+// to its pair (tab selects the list, enter jumps; or a click). The grid sizes and feeds
+// it, in one of three layouts:
+//
+//   - chart: the grid leaves room under it: the pair's numbers beside the grid (when
+//     there is room), the pair's chart and timeline, both directions, under it
+//     (pairChart, grid_chart.go), and the events in what is left;
+//   - side: beside the grid, the pair with a sparkline of its RTT, then the events;
+//   - bottom: the same under the grid.
+//
+// The grid keeps priority: the chart only takes lines the whole grid leaves.
 type panelModel struct {
 	ui *uiContext
 	st *styles
@@ -23,14 +31,21 @@ type panelModel struct {
 	enabled bool // p hides or shows it
 	visible bool // the layout left room for it
 	side    bool // beside the grid (else under it)
+	chart   bool // the pair's chart under the grid
 	width   int
 	height  int
+	// Chart layout: the lines of the band beside the grid (topH), the width of the
+	// column there (sideW, 0 for none), the events' lines at the bottom (evH).
+	topH, sideW, evH int
 
 	src, dst string        // the pair shown
 	pairText []string      // its lines, from the matrix
 	hist     []mesh.Sample // its newest samples (sparkline), read in a Cmd
-	histFor  mesh.Pair     // the pair hist belongs to
+	histFor  readKey       // what hist (or the chart's data) was read for
 	gen      int           // numbers history reads: only the newest answer counts
+	pc       pairChart     // the chart layout's chart
+
+	top []string // chart layout: the lines beside the grid
 
 	events  []mesh.Event // newest first
 	focus   bool         // the event list has the arrow keys
@@ -50,16 +65,25 @@ const panelDelay = 150 * time.Millisecond
 // panelTickMsg asks for the selected pair's history if the cursor still rests there.
 type panelTickMsg struct{ gen int }
 
-// pairHistoryMsg carries the selected pair's newest samples.
+// pairHistoryMsg carries what was read of the selected pair: its newest samples for the
+// sparkline, or both directions with traces for the chart.
 type pairHistoryMsg struct {
-	gen     int
-	pair    mesh.Pair
-	samples []mesh.Sample
-	err     error
+	gen  int
+	key  readKey
+	data pairRead
+	err  error
+}
+
+// readKey is what a panel read is for: a pair, for the chart or the sparkline, and how
+// many points.
+type readKey struct {
+	pair   mesh.Pair
+	chart  bool
+	points int
 }
 
 func newPanel(ui *uiContext) panelModel {
-	return panelModel{ui: ui, st: ui.st, enabled: true}
+	return panelModel{ui: ui, st: ui.st, enabled: true, pc: pairChart{ui: ui, st: ui.st}}
 }
 
 // SetSize sizes the panel.
@@ -78,21 +102,30 @@ func (p *panelModel) pairWidth() int {
 	return p.width
 }
 
-// follow returns the read of the selected pair's history when the pair changed (or
+// wantKey is what the panel should have read for the selected pair in this layout.
+func (p *panelModel) wantKey() readKey {
+	k := readKey{pair: mesh.Pair{Src: p.src, Dst: p.dst}, chart: p.chart, points: p.sparkW()}
+	if p.chart {
+		k.points = p.pc.points()
+	}
+	return k
+}
+
+// follow returns the read of the selected pair when the pair or the layout changed (or
 // always, with force: new data arrived).
 func (p *panelModel) follow(force bool) tea.Cmd {
 	if !p.visible || p.src == "" {
 		return nil
 	}
-	pr := mesh.Pair{Src: p.src, Dst: p.dst}
-	if pr == p.histFor && !force {
+	k := p.wantKey()
+	if k == p.histFor && !force {
 		return nil
 	}
-	moved := pr != p.histFor
+	moved := k.pair != p.histFor.pair
 	if moved {
 		p.hist = nil
 	}
-	p.histFor = pr
+	p.histFor = k
 	p.gen++
 	gen := p.gen
 	// Only a moving cursor waits: new data for the same pair comes throttled already.
@@ -103,12 +136,17 @@ func (p *panelModel) follow(force bool) tea.Cmd {
 }
 
 func (p *panelModel) read(gen int) tea.Cmd {
-	ctx, src, pr, n := p.ui.ctx, p.ui.src, p.histFor, p.sparkW()
+	ctx, src, k := p.ui.ctx, p.ui.src, p.histFor
 	return func() tea.Msg {
 		ctx, cancel := contextWithReadTimeout(ctx)
 		defer cancel()
-		h, err := src.PairHistory(ctx, pr.Src, pr.Dst, n)
-		return pairHistoryMsg{gen: gen, pair: pr, samples: h, err: err}
+		msg := pairHistoryMsg{gen: gen, key: k}
+		if k.chart {
+			msg.data, msg.err = readPair(ctx, src, k.pair.Src, k.pair.Dst, k.points, false)
+		} else {
+			msg.data.fwd, msg.err = src.PairHistory(ctx, k.pair.Src, k.pair.Dst, k.points)
+		}
+		return msg
 	}
 }
 
@@ -120,8 +158,15 @@ func (p *panelModel) update(msg tea.Msg) (tea.Cmd, bool) {
 			return p.read(msg.gen), false
 		}
 	case pairHistoryMsg:
-		if msg.gen == p.gen && msg.err == nil {
-			p.hist = msg.samples
+		if msg.gen != p.gen {
+			return nil, false
+		}
+		if msg.key.chart {
+			p.pc.setData(msg.key.pair, msg.data, msg.err)
+			return nil, true
+		}
+		if msg.err == nil {
+			p.hist = msg.data.fwd
 			return nil, true
 		}
 	}
@@ -140,6 +185,9 @@ func (p *panelModel) setSelection(g *gridModel) {
 	if s, d, ok := g.Selected(); ok && g.m != nil {
 		p.src, p.dst = s, d
 		p.pairText = p.pairLines(g, s, d)
+		if p.chart {
+			p.pc.show(mesh.Pair{Src: s, Dst: d})
+		}
 	}
 	p.render()
 }
@@ -203,8 +251,10 @@ func (p *panelModel) pairLines(g *gridModel, s, d string) []string {
 		fmt.Sprintf("jitter  %s ms  %s %%", sw(mesh.MetricView(mesh.JitterMs), stat), sw(mesh.MetricView(mesh.JitterPct), stat)),
 		loss,
 		p.ageLine(cell.Last.Time),
-		p.sparkline(cell),
 	)
+	if !p.chart {
+		lines = append(lines, p.sparkline(cell)) // the chart under the grid says more
+	}
 	if cell.Err != "" {
 		lines = append(lines, st.bad.Render("error: "+cell.Err))
 	}
@@ -248,7 +298,7 @@ func (p *panelModel) ageLine(newest time.Time) string {
 func (p *panelModel) sparkline(cell *mesh.Cell) string {
 	const blocks = "▁▂▃▄▅▆▇█"
 	h := p.hist
-	if (mesh.Pair{Src: p.src, Dst: p.dst}) != p.histFor || len(h) == 0 {
+	if (mesh.Pair{Src: p.src, Dst: p.dst}) != p.histFor.pair || len(h) == 0 {
 		return p.st.dim.Render("rtt     reading…")
 	}
 	if n := p.sparkW(); len(h) > n {
@@ -317,9 +367,13 @@ func (p *panelModel) eventLines(n, w int) []string {
 		lines = append(lines, t)
 	}
 	p.evShown = last - p.evTop
-	if last < len(p.events) && len(lines) > 1 {
+	switch {
+	case last < len(p.events) && len(lines) > 2:
 		lines[len(lines)-1] = p.st.dim.Render(fmt.Sprintf("↓ %d more", len(p.events)-last+1))
 		p.evShown--
+	case last < len(p.events):
+		// One line for events: it shows one, the title counts the rest.
+		lines[0] += p.st.dim.Render(fmt.Sprintf(" ↓ %d more", len(p.events)-last))
 	}
 	return lines
 }
@@ -328,6 +382,10 @@ func (p *panelModel) eventLines(n, w int) []string {
 func (p *panelModel) render() {
 	w, h := p.width, p.height
 	var out []string
+	if p.chart {
+		p.renderChartLayout()
+		return
+	}
 	if !p.side && w >= 80 {
 		// Under the grid on a wide terminal: pair on the left, events on the right.
 		lw := w / 2
@@ -355,6 +413,28 @@ func (p *panelModel) render() {
 	}
 	if len(out) > h {
 		out = out[:h]
+	}
+	p.rendered = strings.Join(out, "\n")
+}
+
+// Chart layout: the band beside the grid (p.side: the pair's numbers), then under the
+// grid the chart band, a rule, and the events in the lines left. rendered holds the
+// part under the grid; top the lines beside it.
+func (p *panelModel) renderChartLayout() {
+	p.top = p.top[:0]
+	if p.sideW > 0 {
+		for _, l := range p.pairText {
+			p.top = append(p.top, ansi.Truncate(l, p.sideW, "…"))
+		}
+		p.top = fill(p.top, p.topH)
+	}
+	out := append([]string(nil), p.pc.lines...)
+	if p.evH > 0 {
+		out = append(out, rule(p.st, p.width, []int{p.pc.splitAt()}, nil))
+		p.evLine0, p.evX0 = len(out)+1, 0
+		out = append(out, p.eventLines(p.evH, p.width)...)
+	} else {
+		p.evShown = 0
 	}
 	p.rendered = strings.Join(out, "\n")
 }

@@ -47,17 +47,19 @@ func TestCursorStartsOnARealPair(t *testing.T) {
 
 func TestPanelShowsThePair(t *testing.T) {
 	for _, tt := range []struct {
-		name string
-		w, h int
-		side bool
+		name        string
+		w, h        int
+		side, chart bool
 	}{
-		{"side at 160x48", 160, 48, true},
-		{"bottom at 80x24", 80, 24, false},
+		{"chart at 160x48", 160, 48, false, true},
+		{"side at 120x30", 120, 30, true, false},
+		{"bottom at 80x24", 80, 24, false, false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			m := newTestModel(t, tt.w, tt.h, Config{})
-			if !m.grid.panel.visible || m.grid.panel.side != tt.side {
-				t.Fatalf("panel visible %v side %v", m.grid.panel.visible, m.grid.panel.side)
+			p := m.grid.panel
+			if !p.visible || p.side != tt.side || p.chart != tt.chart {
+				t.Fatalf("panel visible %v side %v chart %v", p.visible, p.side, p.chart)
 			}
 			f := frame(m)
 			for _, want := range []string{"ams → fra", "latency", "jitter", "loss", "3 samples", "back fra → ams", "events"} {
@@ -65,19 +67,18 @@ func TestPanelShowsThePair(t *testing.T) {
 					t.Errorf("panel lacks %q:\n%s", want, f)
 				}
 			}
-			// The sparkline: three sweeps of 25, 26, 27 (+ spread) ms, lowest to highest.
-			if !strings.Contains(f, "rtt     ▁▄█") {
-				t.Errorf("no sparkline:\n%s", f)
+			// The sparkline: three sweeps of 25, 26, 27 (+ spread) ms, lowest to highest;
+			// with the chart under the grid, the chart says it.
+			if spark := strings.Contains(f, "rtt     ▁▄█"); spark == tt.chart {
+				t.Errorf("sparkline %v with chart %v:\n%s", spark, tt.chart, f)
 			}
 			// Cells widen when the mesh leaves room.
 			if m.grid.cellW <= minCellW {
 				t.Errorf("cells did not widen: %d", m.grid.cellW)
 			}
 			m = press(t, m, "down")
-			if f := frame(m); !strings.Contains(f, "fra → fra") && !strings.Contains(f, "the same PoP") {
-				if !strings.Contains(f, "fra → ") {
-					t.Errorf("panel did not follow the cursor:\n%s", f)
-				}
+			if f := frame(m); !strings.Contains(f, "jfk → fra") {
+				t.Errorf("panel did not follow the cursor:\n%s", f)
 			}
 		})
 	}
@@ -198,7 +199,7 @@ func TestAgentDownEvent(t *testing.T) {
 func TestRegions(t *testing.T) {
 	m := modelOver(t, regionStore(), 160, 48, Config{})
 	f := frame(m)
-	for _, want := range []string{"── ap", "── eu", "── us", "[eu]", "[us]", "syd → nrt  ap→ap"} {
+	for _, want := range []string{"── ap", "── eu", "── us", "[eu]", "[us]", "nrt → syd  ap→ap"} {
 		if !strings.Contains(f, want) {
 			t.Errorf("regions view lacks %q:\n%s", want, f)
 		}
@@ -379,8 +380,8 @@ func TestPanelReadsThroughCommands(t *testing.T) {
 		}
 	}
 	follow(m.fetch(), 0)
-	if f := frame(m); !strings.Contains(f, "rtt     ▁▄█") {
-		t.Fatalf("no sparkline through the model's own commands:\n%s", f)
+	if f := frame(m); !strings.Contains(f, "ams → fra") || !strings.Contains(f, "fra → ams") || !strings.Contains(f, "ttl┤4") {
+		t.Fatalf("no chart through the model's own commands:\n%s", f)
 	}
 }
 

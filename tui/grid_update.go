@@ -129,21 +129,21 @@ func (g *gridModel) key(msg tea.KeyPressMsg) tea.Cmd {
 			}
 		}
 	case key.Matches(msg, k.Up):
-		g.move(-1, 0)
+		g.step(-1, 0)
 	case key.Matches(msg, k.Down):
-		g.move(1, 0)
+		g.step(1, 0)
 	case key.Matches(msg, k.Left):
-		g.move(0, -1)
+		g.step(0, -1)
 	case key.Matches(msg, k.Right):
-		g.move(0, 1)
+		g.step(0, 1)
 	case key.Matches(msg, k.PageUp):
-		g.move(-g.visRows, 0)
+		g.step(-g.visRows, 0)
 	case key.Matches(msg, k.PageDown):
-		g.move(g.visRows, 0)
+		g.step(g.visRows, 0)
 	case key.Matches(msg, k.Home):
-		g.moveTo(0, 0)
+		g.home()
 	case key.Matches(msg, k.End):
-		g.moveTo(len(g.rows)-1, len(g.cols)-1)
+		g.end()
 	case key.Matches(msg, k.Stat):
 		g.setView(g.view, mesh.Stats[(max(0, slices.Index(mesh.Stats, g.stat))+1)%len(mesh.Stats)])
 	case key.Matches(msg, k.Sort):
@@ -248,6 +248,7 @@ func (g *gridModel) applyFilter() {
 
 // transpose swaps rows and columns; the selection stays on the same pair.
 func (g *gridModel) transpose() {
+	g.touched = true // the same pair, seen the other way: not a new start
 	g.transposed = !g.transposed
 	g.r, g.c = g.c, g.r
 	g.curRow, g.curCol = g.curCol, g.curRow
@@ -258,6 +259,9 @@ func (g *gridModel) transpose() {
 func (g *gridModel) panelEventAt(x, y int) (int, bool) {
 	if !g.panel.visible {
 		return 0, false
+	}
+	if g.panel.chart {
+		return g.panel.eventAt(x, y-g.panel.topH-1)
 	}
 	if g.panel.side {
 		return g.panel.eventAt(x-g.gridW-3, y)
@@ -286,12 +290,13 @@ func (g *gridModel) click(ms tea.Mouse) tea.Cmd {
 		return nil
 	}
 	r, c, ok := g.cellAt(ms.X, ms.Y-gridTop)
-	if !ok {
-		return nil
+	if !ok || g.diagonal(r, c) {
+		return nil // a PoP to itself is no pair
 	}
 	if r == g.r && c == g.c {
 		return g.open()
 	}
+	g.touched = true
 	g.moveTo(r, c)
 	return nil
 }

@@ -85,8 +85,8 @@ func TestHealthGolden(t *testing.T) {
 		noColor bool
 		wait    string // on screen once the frame is whole
 	}{
-		{"health_160x48", 160, 48, false, "▁"},
-		{"health_nocolor_160x48", 160, 48, true, "▁"},
+		{"health_160x48", 160, 48, false, "RTT min"},
+		{"health_nocolor_160x48", 160, 48, true, "RTT min"},
 		{"health_80x24", 80, 24, false, "▁"},
 		{"health_nocolor_80x24", 80, 24, true, "▁"},
 		{"health_40x12", 40, 12, false, "?55s"},

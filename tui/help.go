@@ -25,6 +25,10 @@ type helpModel struct {
 	off      int // first line shown in overlay mode
 	lines    []string
 	rendered string
+	// notes are the status bar's parts whole (statusModel.Notes): the full help shows
+	// them above the keys, so a bar cut short points here.
+	notes    []string
+	notesGen int
 }
 
 // minScreen is the fewest lines the screen above the full help must keep (legend,
@@ -79,6 +83,20 @@ func (h *helpModel) SetKeys(km help.KeyMap) {
 	h.render()
 }
 
+// SetNotes takes the status bar's parts whole (gen numbers them: the same gen is no
+// change) and reports whether the full help on screen changed (its height may have).
+func (h *helpModel) SetNotes(notes []string, gen int) bool {
+	if gen == h.notesGen {
+		return false
+	}
+	h.notes, h.notesGen = notes, gen
+	if !h.h.ShowAll {
+		return false // the next ? renders them
+	}
+	h.render()
+	return true
+}
+
 // SetSize implements component; h is the terminal's height.
 func (h *helpModel) SetSize(w, ht int) {
 	h.width, h.height = w, ht
@@ -102,7 +120,7 @@ func (h *helpModel) render() {
 		h.rendered = h.h.View(h.keys)
 		return
 	}
-	h.lines = h.fullLines()
+	h.lines = append(h.noteLines(), h.fullLines()...)
 	if len(h.lines)+1+minScreen <= h.height {
 		h.rendered = strings.Join(h.lines, "\n")
 		return
@@ -119,6 +137,53 @@ func (h *helpModel) render() {
 	more := fmt.Sprintf("↑↓ scroll %d–%d of %d · ? or esc closes", h.off+1, h.off+room, len(h.lines))
 	shown = append(shown, h.ui.st.dim.Render(ansi.Truncate(more, max(1, h.width), "…")))
 	h.rendered = strings.Join(shown, "\n")
+}
+
+// noteLines are the status bar's parts whole, wrapped to the width, then a blank line.
+func (h *helpModel) noteLines() []string {
+	if len(h.notes) == 0 {
+		return nil
+	}
+	st := h.ui.st
+	w := max(10, h.width)
+	lines := []string{st.title.Render("status")}
+	for _, n := range h.notes {
+		for i, l := range wrapAtSpaces(n, w-2) {
+			lead := "• "
+			if i > 0 {
+				lead = "  "
+			}
+			lines = append(lines, lead+l)
+		}
+	}
+	return append(lines, "")
+}
+
+// wrapAtSpaces wraps text at spaces only (a flag such as --scouter-secret-file stays
+// whole, to be copied); a word wider than w is cut into pieces of w.
+func wrapAtSpaces(text string, w int) []string {
+	w = max(1, w)
+	var lines []string
+	cur, curW := "", 0
+	for _, word := range strings.Fields(text) {
+		ww := ansi.StringWidth(word)
+		if curW > 0 && curW+1+ww > w {
+			lines, cur, curW = append(lines, cur), "", 0
+		}
+		for ww > w { // only a word alone on its line can be this long
+			lines = append(lines, ansi.Truncate(word, w, ""))
+			word = ansi.TruncateLeft(word, w, "")
+			ww = ansi.StringWidth(word)
+		}
+		if curW > 0 {
+			cur, curW = cur+" ", curW+1
+		}
+		cur, curW = cur+word, curW+ww
+	}
+	if curW > 0 {
+		lines = append(lines, cur)
+	}
+	return lines
 }
 
 // fullLines is the full help: bubbles' grouped columns when they fit the width, else

@@ -101,29 +101,40 @@ func fetchDetail(parent context.Context, src Source, a, b string, points, gen in
 	return func() tea.Msg {
 		ctx, cancel := contextWithReadTimeout(parent)
 		defer cancel()
-		msg := detailMsg{src: a, dst: b, requestedAtGen: gen}
-		var err error
-		if msg.fwd, err = src.PairHistory(ctx, a, b, points); err != nil {
-			msg.err = err
-			return msg
-		}
-		if msg.rev, err = src.PairHistory(ctx, b, a, points); err != nil {
-			msg.err = err
-			return msg
-		}
-		if msg.fwd, err = readProbes(ctx, src, a, b, msg.fwd); err != nil {
-			msg.err = err
-			return msg
-		}
-		if msg.rev, err = readProbes(ctx, src, b, a, msg.rev); err != nil {
-			msg.err = err
-			return msg
-		}
-		if msg.fwdTr, err = src.PairTraces(ctx, a, b); err != nil {
-			msg.err = err
-			return msg
-		}
-		msg.revTr, msg.err = src.PairTraces(ctx, b, a)
-		return msg
+		r, err := readPair(ctx, src, a, b, points, true)
+		return detailMsg{src: a, dst: b, requestedAtGen: gen, fwd: r.fwd, rev: r.rev, fwdTr: r.fwdTr, revTr: r.revTr, err: err}
 	}
+}
+
+// pairRead is both directions of a pair: samples and traces.
+type pairRead struct {
+	fwd, rev     []mesh.Sample
+	fwdTr, revTr []mesh.TraceResult
+}
+
+// readPair reads both directions of a pair a⇄b: samples in at most points buckets, with
+// each test's probes filed in when probes is set (the drill-down's Packet rows; see
+// readProbes), and traces. The first error ends it.
+func readPair(ctx context.Context, src Source, a, b string, points int, probes bool) (pairRead, error) {
+	var r pairRead
+	var err error
+	if r.fwd, err = src.PairHistory(ctx, a, b, points); err != nil {
+		return r, err
+	}
+	if r.rev, err = src.PairHistory(ctx, b, a, points); err != nil {
+		return r, err
+	}
+	if probes {
+		if r.fwd, err = readProbes(ctx, src, a, b, r.fwd); err != nil {
+			return r, err
+		}
+		if r.rev, err = readProbes(ctx, src, b, a, r.rev); err != nil {
+			return r, err
+		}
+	}
+	if r.fwdTr, err = src.PairTraces(ctx, a, b); err != nil {
+		return r, err
+	}
+	r.revTr, err = src.PairTraces(ctx, b, a)
+	return r, err
 }

@@ -147,8 +147,17 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		// SweepStartedMsg, ProgressMsg, RecordStatusMsg, SourceErrMsg, spinner ticks.
 		cmd = m.status.Update(msg)
 	}
-	m.compose()
+	if m.syncNotes() {
+		m.layout() // the full help's height may change
+	} else {
+		m.compose()
+	}
 	return m, cmd
+}
+
+// syncNotes hands the status bar's parts, whole, to the help when they changed.
+func (m *Model) syncNotes() bool {
+	return m.help.SetNotes(m.status.Notes())
 }
 
 // onKey handles the global keys (quit, help, refresh, back from the drill-down) and
@@ -180,7 +189,9 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 		case key.Matches(msg, k.Back):
 			m.screen = screenGrid
 			m.layout()
-			return nil
+			// The drill-down may have moved the cursor (detail_nav.go): the panel
+			// reads the pair it now shows.
+			return m.grid.panel.follow(false)
 		case m.grid.metricKey(msg):
 			// The metric is the grid's; it is there when the drill-down closes.
 			return m.grid.Update(msg)
@@ -206,6 +217,7 @@ func (m *Model) layout() {
 	} else {
 		m.help.SetKeys(gridHelp{k: m.ui.keys, extra: m.hist.helpBindings()})
 	}
+	m.syncNotes()
 	m.help.SetSize(w, h)
 	helpH := m.help.Height()
 	if m.help.Overlay() {

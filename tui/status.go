@@ -2,19 +2,24 @@ package tui
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
 	"charm.land/bubbles/v2/spinner"
 	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/meshtop/meshtop/mesh"
 )
 
-// statusModel is the status bar: source, sweep progress, last full sweep, agent
-// errors, recording backlog. What it shows depends on the source's capabilities, never
-// on its name.
+// statusModel is the status bar. It says first what needs action (sweeps behind, errors,
+// agents failing, recorder drops), then what is loading, then what does not change
+// (source, window, last sweep), so a narrow bar cuts the static end. A part cut short
+// keeps the words that say what to do (status_cut.go), and the bar then points to the
+// full help, which lists every part whole (Notes). What it shows depends on the source's
+// capabilities, never on its name.
 type statusModel struct {
 	ui *uiContext
 	st *styles
@@ -27,10 +32,13 @@ type statusModel struct {
 	rec         *RecordStatusMsg
 	behind      string // live.Stats.Summary: sweeps cannot keep to the interval
 	err         string
-	partial     bool // the grid lacks p95 values until the full read arrives
+	partial     bool   // the grid lacks p95 values until the full read arrives
+	loading     string // what a history read is still loading (timerange.go)
 	spin        spinner.Model
 	width       int
 	rendered    string
+	notes       []string // every part, whole, for the full help
+	notesGen    int      // counts changes of notes
 }
 
 func newStatus(ui *uiContext) statusModel {
@@ -47,6 +55,10 @@ func (s *statusModel) SetSize(w, _ int) {
 
 // View implements component.
 func (s *statusModel) View() string { return s.rendered }
+
+// Notes is every part of the bar, whole, most urgent first, when the bar had to cut
+// (nil when it did not); the gen changes with them.
+func (s *statusModel) Notes() ([]string, int) { return s.notes, s.notesGen }
 
 // Update implements component: sweep progress, agent states, recorder and source errors,
 // and the outcome of every matrix read.
@@ -99,27 +111,36 @@ func (s *statusModel) Update(msg tea.Msg) tea.Cmd {
 	return cmd
 }
 
-func (s *statusModel) render() {
-	parts := []string{s.st.title.Render(s.source)}
-	if s.ui.cfg.Window != "" {
-		parts = append(parts, s.st.dim.Render(s.ui.cfg.Window))
-	}
-	if s.sweeping {
-		parts = append(parts, fmt.Sprintf("%s sweep %d/%d", s.spin.View(), s.done, s.total))
-	}
-	if !s.lastSweep.IsZero() {
-		label := "last sweep"
-		if !s.ui.caps.Sweeps {
-			label = "newest data"
-		}
-		parts = append(parts, s.st.dim.Render(label+" ")+s.lastSweep.Local().Format("15:04:05"))
-	}
-	if s.partial {
-		parts = append(parts, s.st.dim.Render("p95 loading…"))
-	}
+// statusPart is one part of the bar: its whole text and its style; fix says it is cut
+// keeping what to do (an error), else at its end; ticking parts (sweep progress) are
+// left out of the notes, which would change with every test.
+type statusPart struct {
+	text    string
+	style   lipgloss.Style
+	fix     bool
+	ticking bool
+	static  bool
+}
+
+// parts lists the bar's parts, most urgent first.
+func (s *statusModel) parts() []statusPart {
+	st := s.st
+	var ps []statusPart
+	// 1. What needs action.
 	if s.behind != "" {
-		parts = append(parts, s.st.bad.Render(s.behind))
+		ps = append(ps, statusPart{text: s.behind, style: st.bad, fix: true})
 	}
+	if s.err != "" {
+		ps = append(ps, statusPart{text: "error: " + s.err, style: st.bad, fix: true})
+	}
+	if n := len(s.failing); n > 0 {
+		text := agentText(s.failing[0])
+		if n > 1 {
+			text = fmt.Sprintf("%d agents with errors; %s", n, text)
+		}
+		ps = append(ps, statusPart{text: text, style: st.bad, fix: true})
+	}
+	recOK := ""
 	if s.rec != nil {
 		rec := fmt.Sprintf("rec backlog %d", s.rec.Backlog)
 		if s.rec.Dropped > 0 {
@@ -129,20 +150,150 @@ func (s *statusModel) render() {
 			rec += ": " + s.rec.Err
 		}
 		if s.rec.Dropped > 0 || s.rec.Err != "" {
-			rec = s.st.bad.Render(rec)
+			ps = append(ps, statusPart{text: rec, style: st.bad, fix: true})
+		} else {
+			recOK = rec
 		}
-		parts = append(parts, rec)
 	}
-	if n := len(s.failing); n > 0 {
-		a := s.failing[0]
-		text := fmt.Sprintf("%s %s: %s", a.Name, a.State, a.Error)
-		if n > 1 {
-			text = fmt.Sprintf("%d agents with errors; %s", n, text)
+	// 2. What is loading.
+	if s.loading != "" {
+		ps = append(ps, statusPart{text: s.loading, style: st.status})
+	}
+	if s.sweeping {
+		ps = append(ps, statusPart{text: fmt.Sprintf("%s sweep %d/%d", s.spin.View(), s.done, s.total), style: st.status, ticking: true})
+	}
+	if s.partial {
+		ps = append(ps, statusPart{text: "p95 loading…", style: st.dim})
+	}
+	// 3. What does not change.
+	ps = append(ps, statusPart{text: s.source, style: st.title, static: true})
+	if s.ui.cfg.Window != "" {
+		ps = append(ps, statusPart{text: s.ui.cfg.Window, style: st.dim, static: true})
+	}
+	if !s.lastSweep.IsZero() {
+		label := "last sweep "
+		if !s.ui.caps.Sweeps {
+			label = "newest data "
 		}
-		parts = append(parts, s.st.bad.Render(text))
+		ps = append(ps, statusPart{text: label + s.lastSweep.Local().Format("15:04:05"), style: st.dim, static: true})
 	}
-	if s.err != "" {
-		parts = append(parts, s.st.bad.Render("error: "+s.err))
+	if recOK != "" {
+		ps = append(ps, statusPart{text: recOK, style: st.status, static: true})
 	}
-	s.rendered = ansi.Truncate(s.st.status.Render(strings.Join(parts, s.st.dim.Render(" │ "))), max(s.width, 1), "…")
+	return ps
+}
+
+const (
+	statusSep = " │ "
+	// statusMore ends a bar that had to cut: the full help (?) lists every part whole.
+	// After a part cut short (which ends in …) it is " ? help".
+	statusMore = " … ? help"
+)
+
+func (s *statusModel) render() {
+	ps := s.parts()
+	w := max(s.width, 1)
+	texts := make([]string, len(ps))
+	for i, p := range ps {
+		texts[i] = p.text
+	}
+	cut := ansi.StringWidth(strings.Join(texts, statusSep)) > w
+	var notes []string
+	if cut {
+		texts = fitStatus(ps, w-ansi.StringWidth(statusMore))
+		notes = s.noteLines(ps) // the bar points to them
+	}
+	if !slices.Equal(notes, s.notes) {
+		s.notes = notes
+		s.notesGen++
+	}
+	var b strings.Builder
+	for i, t := range texts {
+		if i > 0 {
+			b.WriteString(s.st.dim.Render(statusSep))
+		}
+		b.WriteString(ps[i].style.Render(t))
+	}
+	if cut {
+		more := statusMore
+		if n := len(texts); n > 0 && strings.HasSuffix(texts[n-1], "…") {
+			more = strings.TrimPrefix(more, " …")
+		}
+		b.WriteString(s.st.hint.Render(more))
+	}
+	s.rendered = ansi.Truncate(s.st.status.Render(b.String()), w, "…")
+}
+
+// noteLines are the parts whole for the full help: each part that needs action or is
+// loading on its own line (agents failing one each), what does not change on one.
+func (s *statusModel) noteLines(ps []statusPart) []string {
+	var out, static []string
+	for _, p := range ps {
+		switch {
+		case p.ticking:
+		case p.static:
+			static = append(static, p.text)
+		default:
+			out = append(out, p.text)
+		}
+	}
+	if len(s.failing) > 1 {
+		for i, a := range s.failing[1:] {
+			if i == maxNotedAgents {
+				out = append(out, fmt.Sprintf("… and %d more agents with errors", len(s.failing)-1-i))
+				break
+			}
+			out = append(out, agentText(a))
+		}
+	}
+	if len(static) > 0 {
+		out = append(out, strings.Join(static, " · "))
+	}
+	return out
+}
+
+// agentText is an agent's state and error, without the error's own "agent NAME (URL): "
+// (the name leads already; the URL is in the inventory).
+func agentText(a mesh.AgentStatus) string {
+	msg := a.Error
+	if rest, ok := strings.CutPrefix(msg, "agent "+a.Name+" "); ok {
+		if i := strings.Index(rest, "): "); strings.HasPrefix(rest, "(") && i > 0 {
+			msg = rest[i+3:]
+		}
+	}
+	return fmt.Sprintf("%s %s: %s", a.Name, a.State, msg)
+}
+
+// maxNotedAgents bounds the agents the full help lists beyond the first.
+const maxNotedAgents = 20
+
+// fitStatus fits parts into w columns, most urgent first: a part that does not fit whole
+// is cut (an error keeping what to do) and ends the bar.
+func fitStatus(ps []statusPart, w int) []string {
+	var out []string
+	used := 0
+	for i, p := range ps {
+		room := w - used
+		if i > 0 {
+			room -= ansi.StringWidth(statusSep)
+		}
+		if room < 1 {
+			break
+		}
+		if ansi.StringWidth(p.text) <= room {
+			out = append(out, p.text)
+			used += ansi.StringWidth(p.text)
+			if i > 0 {
+				used += ansi.StringWidth(statusSep)
+			}
+			continue
+		}
+		if p.fix {
+			out = append(out, cutKeepFix(p.text, room))
+		} else if room >= 4 || i == 0 {
+			out = append(out, ansi.Truncate(p.text, room, "…"))
+		}
+		break
+	}
+	return out
 }

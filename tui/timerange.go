@@ -150,6 +150,9 @@ type historyState struct {
 	failure  string
 	savedTh  map[mesh.Metric]mesh.Thresholds
 	now      func() time.Time
+	// panelGen is the read whose first grid made the grid's panel read its pair again
+	// (the range, so the pair's chart, changed).
+	panelGen int
 }
 
 func newHistoryState(src Source, cfg *Config) *historyState {
@@ -276,15 +279,19 @@ func (h *historyState) update(m *Model, msg tea.Msg) (tea.Cmd, bool) {
 			return waitHist(msg.next), true // a cancelled read draining
 		}
 		s := msg.step
+		var panel tea.Cmd
 		if s.Matrix != nil {
 			m.grid.setMatrix(s.Matrix)
 			m.status.lastSweep = s.Matrix.Time
 			h.good, h.goodAt, h.failure = true, time.Now(), ""
+			if h.panelGen != msg.gen {
+				h.panelGen, panel = msg.gen, m.grid.panel.follow(true)
+			}
 		}
 		h.pending, h.via, h.has = s.Pending, s.Via, s.Has
 		h.syncView(m)
 		h.render(m)
-		return waitHist(msg.next), true
+		return tea.Batch(waitHist(msg.next), panel), true
 	case histDoneMsg:
 		if msg.gen != h.gen {
 			return nil, true
@@ -420,28 +427,30 @@ func viewHas(has func(mesh.Metric, mesh.Stat) bool, v mesh.View, st mesh.Stat) b
 	return true
 }
 
-// render puts the range, what is loading and the data's origin into the status bar.
+// render puts the range and the data's origin (static) and what is loading into the
+// status bar, which says what is loading first: a narrow bar cuts the static end, and
+// "loading" (with Esc) matters more while it lasts.
 func (h *historyState) render(m *Model) {
 	text := h.tr.String()
 	if h.delta != deltaOff {
 		text += " Δ vs " + h.delta.String() + " earlier"
 	}
-	// What is loading before where the data comes from: a narrow status bar cuts the
-	// end, and "loading" (with Esc) matters more while it lasts.
+	loading := ""
 	if h.loading {
 		switch {
 		case h.pending != "" && m.grid.stat != h.userStat:
-			text += " · showing " + m.grid.stat.String() + ", loading " + h.pending + "… (esc cancels)"
+			loading = "showing " + m.grid.stat.String() + ", loading " + h.pending + "… (esc cancels)"
 		case h.pending != "":
-			text += " · loading " + h.pending + "… (esc cancels)"
+			loading = "loading " + h.pending + "… (esc cancels)"
 		default:
-			text += " · loading… (esc cancels)"
+			loading = "loading… (esc cancels)"
 		}
 	}
 	if h.via != "" {
 		text += " · " + h.via
 	}
 	m.ui.cfg.Window = text // the config the sub-models share
+	m.status.loading = loading
 	m.status.err = h.failure
 	m.status.partial = false
 	m.status.render()

@@ -265,3 +265,43 @@ func TestParseTimeRangeString(t *testing.T) {
 		t.Errorf("shift past now = %v", got)
 	}
 }
+
+// rangedHistory records the range each pair read ran under.
+type rangedHistory struct {
+	*fakeHistory
+	pairRanges []TimeRange
+}
+
+func (r *rangedHistory) PairHistory(ctx context.Context, src, dst string, n int) ([]mesh.Sample, error) {
+	r.mu.Lock()
+	if k := len(r.ranges); k > 0 {
+		r.pairRanges = append(r.pairRanges, r.ranges[k-1])
+	}
+	r.mu.Unlock()
+	return r.StoreSource.PairHistory(ctx, src, dst, n)
+}
+
+// The pair's chart under the grid is read again when the range moves: it shows the
+// range on screen, never the previous one.
+func TestHistoryRangeMovesThePairChart(t *testing.T) {
+	f := &fakeHistory{}
+	historyModel(t, f) // fills f's store
+	r := &rangedHistory{fakeHistory: f}
+	m := New(r, Config{Stat: mesh.Mean, Range: TimeRange{Window: 24 * time.Hour}, Now: func() time.Time { return t0 }})
+	m = update(t, m, tea.WindowSizeMsg{Width: 160, Height: 48})
+	h := newHarness(t, m)
+	h.run(h.m.Init())
+	if !h.m.grid.panel.chart || !strings.Contains(frame(h.m), "fra → ams") {
+		t.Fatalf("no pair chart in history:\n%s", frame(h.m))
+	}
+	h.key("[")
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.pairRanges) == 0 {
+		t.Fatal("the pair was never read")
+	}
+	setLast, readLast := r.ranges[len(r.ranges)-1], r.pairRanges[len(r.pairRanges)-1]
+	if setLast.End.IsZero() || readLast != setLast {
+		t.Fatalf("after [ the range is %v, the pair was last read under %v", setLast, readLast)
+	}
+}

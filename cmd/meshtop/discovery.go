@@ -85,7 +85,27 @@ func (o *discoveryOptions) discover(ctx context.Context) (string, []mesh.Agent, 
 	if err != nil {
 		return "", nil, err
 	}
+	if err := o.enoughAgents(agents); err != nil {
+		return "", nil, err
+	}
 	return secret, agents, nil
+}
+
+// enoughAgents refuses a mesh of fewer than two agents: each agent measures the others,
+// so one agent alone measures nothing (an empty grid that looks like a healthy mesh).
+func (o *discoveryOptions) enoughAgents(agents []mesh.Agent) error {
+	if len(agents) >= 2 {
+		return nil
+	}
+	from := "the StackPath workload " + o.workloadID
+	if o.inventory != "" {
+		from = "inventory " + o.inventory
+	}
+	found := "no agent"
+	if len(agents) == 1 {
+		found = fmt.Sprintf("one agent (%s in %s)", agents[0].Name, agents[0].Pop)
+	}
+	return fmt.Errorf("a mesh needs at least two agents, and %s has %s: add another agent (every agent pings and traceroutes the others); `meshtop lab` runs a demo mesh", from, found)
 }
 
 // secret reads the agents' shared secret: --scouter-secret-file, else env SCOUTER_SECRET.

@@ -79,7 +79,7 @@ func TestHistoryRefusesBadSetup(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"history", "--influx-url", srv.URL, "--influx-db", "nosuch"}, "database not found"},
+		{[]string{"history", "--influx-url", srv.URL, "--influx-db", "nosuch"}, `has no database "nosuch"`},
 		{[]string{"history", "--influx-url", "http://u:secretpw@127.0.0.1:1"}, "INFLUX_PASSWORD"},
 		{[]string{"history", "--influx-url", srv.URL, "--window", "0s"}, "--window"},
 	} {

@@ -37,12 +37,12 @@ func (o *reachOptions) reader(rec *recordOptions) (*influx.Reader, error) {
 	if o.reach < 0 {
 		return nil, fmt.Errorf("--reach-back %s: want 0 or more", o.reach)
 	}
-	url, db := o.url, o.db
+	url, db, dbFlag := o.url, o.db, "--influx-db"
 	if url == "" {
 		url = rec.url
 	}
 	if db == "" {
-		db = rec.db
+		db, dbFlag = rec.db, "--record-db"
 	}
 	if url == "" {
 		return nil, nil
@@ -52,7 +52,7 @@ func (o *reachOptions) reader(rec *recordOptions) (*influx.Reader, error) {
 		user, pass, _ = recordCredentials()
 	}
 	window := max(o.reach, time.Hour)
-	r, err := influx.NewReader(influx.Config{URL: url, Database: db, Username: user, Password: pass, Timeout: time.Minute}, window)
+	r, err := influx.NewReader(influx.Config{URL: url, Database: db, DatabaseSetting: dbFlag, Username: user, Password: pass, Timeout: time.Minute}, window)
 	if err != nil {
 		return nil, fmt.Errorf("--influx-url: %w", err)
 	}

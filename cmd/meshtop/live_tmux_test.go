@@ -217,8 +217,9 @@ func labelInventory(t *testing.T, path string, region map[string]string) {
 	}
 }
 
-// The grid uses the space: a side panel with the selected pair at 160x48, a bottom one
-// at 80x24; regions group the grid and filter it.
+// The grid uses the space: the selected pair beside the grid and its chart under it at
+// 160x48, a side panel at 80x24, a bottom one at 60x30; regions group the grid and
+// filter it.
 func TestLiveInTmuxPanelAndRegions(t *testing.T) {
 	bin := buildBinary(t)
 	inv := liveFleet(t)
@@ -233,8 +234,9 @@ func TestLiveInTmuxPanelAndRegions(t *testing.T) {
 	if strings.Index(scr, "── ap") > strings.Index(scr, "── na") {
 		t.Fatalf("regions out of order:\n%s", scr)
 	}
-	// After a few sweeps the sparkline has points.
-	s.waitFor("rtt     ▁")
+	// The grid leaves room: the pair's chart under it, both directions, with its
+	// timeline (issue 22; the e2e lab journey looks at it closer).
+	s.waitFor("ams → syd", "RTT min", "┤", "timeline")
 
 	// /region=na keeps jfk and sjc.
 	s.keys("/")

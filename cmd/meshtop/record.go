@@ -57,7 +57,8 @@ func (o *recordOptions) recorder(ctx context.Context) (*influx.Recorder, error) 
 	}
 	user, pass, from := recordCredentials()
 	cfg := influx.RecorderConfig{
-		Config:   influx.Config{URL: o.url, Database: o.db, Username: user, Password: pass, CredentialEnv: from},
+		Config: influx.Config{URL: o.url, Database: o.db, Username: user, Password: pass, CredentialEnv: from,
+			DatabaseSetting: "--record-db"},
 		PublicIP: o.publicIP,
 		Buffer:   o.buffer,
 	}
