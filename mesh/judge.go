@@ -1,6 +1,9 @@
 package mesh
 
-import "time"
+import (
+	"math"
+	"time"
+)
 
 // Judgement is how the live store judges what each pair says now, as its tests arrive:
 // one judgement per store, so every viewer of it (live, each serve session, the
@@ -32,7 +35,7 @@ type NowState struct {
 	Failed  bool
 	// LossProbes is how many probes the loss under the last stat stands for: those
 	// since the loss rate last changed.
-	LossProbes int
+	LossProbes int32
 }
 
 // EventMetrics are the metrics whose colour changes the live store tells: the ones
@@ -40,32 +43,33 @@ type NowState struct {
 // thresholds for a millisecond and would bury the events that matter.
 var EventMetrics = HealthMetrics
 
-// judgeState is a pair's judgement after a sample.
+// judgeState is a pair's judgement after a sample, compact: a store keeps three a pair.
 type judgeState struct {
 	class   [numMetrics]Class
 	pending [numMetrics]Class // confirm: the class a metric heads for
-	streak  [numMetrics]int
+	streak  [numMetrics]uint16
 	failed  bool
-	since   time.Time // outage: its first failed test
-	tests   int       // outage: failed tests so far
-	lossK   float64   // loss since its rate last changed: lost and sent probes
-	lossN   float64
+	tests   int32 // outage: failed tests so far
+	since   int64 // outage: its first failed test, unix ns
+	lossK   int32 // loss since its rate last changed: lost and sent probes
+	lossN   int32
 }
 
 // judge judges the newest sample from the state before it (s.before); fresh says the
 // sample is new (not a second agent's result folded into the newest one).
-func (s *series) judge(j *Judgement, fresh bool, buf *[]probeCount) {
+func (s *series) judge(j *Judgement, fresh bool, buf *[]intCount) {
 	if fresh {
 		s.before = s.now
 	}
 	st := s.before
 	smp := &s.last
+	s.lossAdd(fresh)
 	if smp.Failed {
 		if !st.failed {
-			st.since, st.tests = smp.Time, 0
+			st.since, st.tests = smp.Time.UnixNano(), 0
 		}
 		st.failed = true
-		st.tests += smp.TestCount()
+		st.tests += int32(min(smp.TestCount(), 1<<20))
 		s.now = st
 		return
 	}
@@ -81,37 +85,91 @@ func (s *series) judge(j *Judgement, fresh bool, buf *[]probeCount) {
 		case raw == st.class[m] || st.class[m] == NoData || confirm == 1:
 			st.class[m], st.pending[m], st.streak[m] = raw, NoData, 0
 		case raw == st.pending[m]:
-			st.streak[m]++
+			st.streak[m] = min(st.streak[m]+1, 1<<15)
 		default:
 			st.pending[m], st.streak[m] = raw, 1
 		}
-		if st.pending[m] != NoData && st.streak[m] >= confirm {
+		if st.pending[m] != NoData && int(st.streak[m]) >= confirm {
 			st.class[m], st.pending[m], st.streak[m] = st.pending[m], NoData, 0
 		}
 	}
-	st.lossK, st.lossN = lossRegime(s.answered(buf))
-	st.class[Loss] = judgeLoss(st.class[Loss], st.lossK, st.lossN, j.thresholds(Loss), !j.NoLossHysteresis)
+	k, n := lossRegimeInt(s.loss.oldestFirst(buf))
+	st.lossK, st.lossN = int32(min(k, 1<<30)), int32(min(n, 1<<30))
+	st.class[Loss] = judgeLoss(st.class[Loss], float64(k), float64(n), j.thresholds(Loss), !j.NoLossHysteresis)
 	s.now = st
 }
 
-// answered collects the probe counts of the newest answered tests (at most
-// lossMaxTests), oldest first, into buf.
-func (s *series) answered(buf *[]probeCount) []probeCount {
-	b := (*buf)[:0]
-	for i := s.n - 1; i >= 0 && len(b) < lossMaxTests; i-- {
-		sl := s.get(s.pos(i))
-		if sl.failed {
-			continue
-		}
-		// Lost probes from the loss (a folded sample's: its agents' mean, over their sum).
-		sent := float64(max(1, sl.sent))
-		b = append(b, probeCount{sent: sent, lost: sent * float64(sl.v[Loss]) / 100})
+// lossRing keeps the probe counts of a pair's newest answered tests (at most
+// min(keep, lossMaxTests)) for the loss judgement: 4 bytes a test in one small array,
+// so judging does not walk the pair's whole ring on every result.
+type lossRing struct {
+	buf      []lossTest
+	start, n int
+	newest   bool // the newest entry is the newest sample's (replaced when it is)
+}
+
+// lossTest is one answered test's probes; a PoP pair of several agents whose sweep sent
+// more than 255 is scaled down to keep its share.
+type lossTest struct{ sent, lost uint8 }
+
+func (r *lossRing) push(t lossTest, capacity int) {
+	if r.buf == nil {
+		r.buf = make([]lossTest, capacity)
 	}
-	for i, k := 0, len(b)-1; i < k; i, k = i+1, k-1 {
-		b[i], b[k] = b[k], b[i]
+	if r.n < len(r.buf) {
+		r.buf[(r.start+r.n)%len(r.buf)] = t
+		r.n++
+		return
+	}
+	r.buf[r.start] = t
+	r.start = (r.start + 1) % len(r.buf)
+}
+
+// dropNewest removes the newest entry (the newest sample is being replaced).
+func (r *lossRing) dropNewest() {
+	if r.n > 0 {
+		r.n--
+	}
+}
+
+// keepNewest drops the oldest entries beyond n (tests that left the pair's window).
+func (r *lossRing) keepNewest(n int) {
+	for r.n > max(0, n) {
+		r.start = (r.start + 1) % len(r.buf)
+		r.n--
+	}
+}
+
+// oldestFirst copies the tests out into buf.
+func (r *lossRing) oldestFirst(buf *[]intCount) []intCount {
+	b := (*buf)[:0]
+	for i := range r.n {
+		t := r.buf[(r.start+i)%len(r.buf)]
+		b = append(b, intCount{sent: int32(t.sent), lost: int32(t.lost)})
 	}
 	*buf = b
 	return b
+}
+
+// lossAdd files the newest sample's probe counts when it got answers: fresh, as a new
+// test; otherwise in place of what the sample gave before (another agent's result).
+func (s *series) lossAdd(fresh bool) {
+	if !fresh && s.loss.newest {
+		s.loss.dropNewest()
+	}
+	s.loss.newest = false
+	defer func() { s.loss.keepNewest(s.n - s.failed) }() // only the answered tests kept
+	if s.last.Failed {
+		return
+	}
+	c := countOf(&s.last)
+	if c.sent > math.MaxUint8 {
+		c.lost, c.sent = c.lost*math.MaxUint8/c.sent, math.MaxUint8
+	}
+	sent := max(1, int(math.Round(c.sent)))
+	lost := max(0, min(sent, int(math.Round(c.lost))))
+	s.loss.push(lossTest{uint8(sent), uint8(lost)}, min(s.keep, lossMaxTests))
+	s.loss.newest = true
 }
 
 // tell compares the judgement with what was told of the pair and returns the events
@@ -122,9 +180,9 @@ func (s *series) tell(j *Judgement) []Event {
 	var out []Event
 	switch {
 	case now.failed && !told.failed:
-		out = append(out, Event{Kind: EventOutage, Time: now.since, Src: s.pair.Src, Dst: s.pair.Dst, Tests: now.tests})
+		out = append(out, Event{Kind: EventOutage, Time: time.Unix(0, now.since).UTC(), Src: s.pair.Src, Dst: s.pair.Dst, Tests: int(now.tests)})
 	case !now.failed && told.failed:
-		out = append(out, Event{Kind: EventOutageEnd, Time: at, Since: told.since, Src: s.pair.Src, Dst: s.pair.Dst, Tests: told.tests})
+		out = append(out, Event{Kind: EventOutageEnd, Time: at, Since: time.Unix(0, told.since).UTC(), Src: s.pair.Src, Dst: s.pair.Dst, Tests: int(told.tests)})
 	}
 	for _, m := range EventMetrics {
 		from, to := told.class[m], now.class[m]
@@ -133,7 +191,7 @@ func (s *series) tell(j *Judgement) []Event {
 		}
 		v := s.last.Value(m)
 		if m == Loss && now.lossN > 0 {
-			v = 100 * now.lossK / now.lossN
+			v = 100 * float64(now.lossK) / float64(now.lossN)
 		}
 		out = append(out, Event{Kind: EventColour, Time: at, Src: s.pair.Src, Dst: s.pair.Dst, Metric: m,
 			From: from, To: to, Value: v, Crossed: crossed(j.thresholds(m), from, to)})
@@ -148,12 +206,12 @@ func (s *series) tell(j *Judgement) []Event {
 func (s *series) nowInto(c *Cell, j *Judgement) {
 	c.Judged = true
 	st := &s.told
-	c.Now = NowState{Class: st.class, Failed: st.failed, LossProbes: int(st.lossN + 0.5)}
+	c.Now = NowState{Class: st.class, Failed: st.failed, LossProbes: st.lossN}
 	for _, m := range Metrics {
 		c.Now.Pending[m] = st.pending[m] != NoData && st.pending[m] != st.class[m]
 	}
 	if st.lossN > 0 && !st.failed {
-		est := 100 * st.lossK / st.lossN
+		est := 100 * float64(st.lossK) / float64(st.lossN)
 		c.Values[Loss][Last] = est
 		c.Now.Pending[Loss] = j.thresholds(Loss).Classify(est, false) != st.class[Loss]
 	}

@@ -100,13 +100,95 @@ func lossRegime(tests []probeCount) (lost, sent float64) {
 	return k, n
 }
 
-// logLik is the binomial log-likelihood of k lost of n at their own rate.
+// intCount is a test's probes in whole numbers, as the live store keeps them.
+type intCount struct{ sent, lost int32 }
+
+// lossRegimeInt is lossRegime over whole counts (the live store's, on every result it
+// adds), x·ln x from the table: no logarithm in the split search.
+func lossRegimeInt(tests []intCount) (lost, sent int) {
+	t := xlnxTable
+	ll := func(k, n int) float64 {
+		switch {
+		case k <= 0 || k >= n:
+			return 0
+		case n >= len(t):
+			return logLik(float64(k), float64(n))
+		}
+		return t[k] + t[n-k] - t[n]
+	}
+	start := 0
+	for range lossMaxSplits {
+		seg := tests[start:]
+		var k, n int
+		for _, c := range seg {
+			k += int(c.lost)
+			n += int(c.sent)
+		}
+		if k == 0 || k == n || len(seg) < 2 {
+			return k, n
+		}
+		all := ll(k, n)
+		best, at := 0.0, -1
+		var sk, sn int
+		first := true
+		for i := len(seg) - 1; i > 0; i-- {
+			sk += int(seg[i].lost)
+			sn += int(seg[i].sent)
+			if sn < lossSplitMin {
+				continue
+			}
+			if n-sn < lossSplitMin {
+				break
+			}
+			// Within a run of clean tests the log-likelihood ratio is convex in the split:
+			// its largest value is at an end of the run (next to a lossy test) or of the
+			// splits allowed. Only those are worth a look.
+			last := i == 1 || n-sn-int(seg[i-1].sent) < lossSplitMin
+			if !(first || last || seg[i].lost > 0 || seg[i-1].lost > 0) {
+				continue
+			}
+			first = false
+			if l := ll(sk, sn) + ll(k-sk, n-sn) - all; l > best {
+				best, at = l, i
+			}
+		}
+		if best <= lossSplitLLR {
+			return k, n
+		}
+		start += at
+	}
+	var k, n int
+	for _, c := range tests[start:] {
+		k += int(c.lost)
+		n += int(c.sent)
+	}
+	return k, n
+}
+
+// logLik is the binomial log-likelihood of k lost of n at their own rate:
+// k·ln k + (n-k)·ln(n-k) - n·ln n. Probe counts are whole numbers almost always, whose
+// x·ln x comes from a table (the split search evaluates it a few hundred times a test).
 func logLik(k, n float64) float64 {
 	if n <= 0 || k <= 0 || k >= n {
 		return 0
 	}
-	p := k / n
-	return k*math.Log(p) + (n-k)*math.Log(1-p)
+	return xlnx(k) + xlnx(n-k) - xlnx(n)
+}
+
+// xlnxTable holds x·ln x for the whole numbers up to its length.
+var xlnxTable = func() []float64 {
+	t := make([]float64, 4096)
+	for i := 1; i < len(t); i++ {
+		t[i] = float64(i) * math.Log(float64(i))
+	}
+	return t
+}()
+
+func xlnx(x float64) float64 {
+	if r := math.Round(x); math.Abs(x-r) < 1e-9 && r < float64(len(xlnxTable)) {
+		return xlnxTable[int(r)]
+	}
+	return x * math.Log(x)
 }
 
 // wilson is the Wilson score interval of k lost in n, with continuity correction

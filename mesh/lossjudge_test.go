@@ -228,3 +228,36 @@ func TestJudgeLoss(t *testing.T) {
 		t.Errorf("without hysteresis 5 %% is orange, got %s", got)
 	}
 }
+
+// TestLossRegimeIntMatchesTheFullSearch: the whole-count search, which looks only at the
+// ends of clean runs, finds what the search over every split finds.
+func TestLossRegimeIntMatchesTheFullSearch(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 5))
+	for run := range 3000 {
+		n := 1 + rng.IntN(lossMaxTests)
+		p := []float64{0.01, 0.03, 0.1, 0.3}[rng.IntN(4)]
+		change := rng.IntN(n + 1)
+		ints := make([]intCount, n)
+		floats := make([]probeCount, n)
+		for i := range ints {
+			sent := 1 + rng.IntN(20)
+			rate := p
+			if i >= change {
+				rate = []float64{0, 0.02, 0.2, 0.6}[rng.IntN(4)]
+			}
+			lost := 0
+			for range sent {
+				if rng.Float64() < rate {
+					lost++
+				}
+			}
+			ints[i] = intCount{int32(sent), int32(lost)}
+			floats[i] = probeCount{float64(sent), float64(lost)}
+		}
+		k, n2 := lossRegimeInt(ints)
+		fk, fn := lossRegime(floats)
+		if float64(k) != fk || float64(n2) != fn {
+			t.Fatalf("run %d: %d of %d, the full search %v of %v", run, k, n2, fk, fn)
+		}
+	}
+}

@@ -44,6 +44,7 @@ type series struct {
 	now, before, told judgeState
 	toldNs            int64
 	arrived           int
+	loss              lossRing // the answered tests' probe counts (judge.go)
 }
 
 // slot is one kept sample, unpacked (slotWords words packed).

@@ -39,7 +39,7 @@ type Store struct {
 	// The judgement of every pair as its tests arrive, and the events it tells
 	// (judge.go, store_events.go).
 	judgement Judgement
-	lossBuf   []probeCount
+	lossBuf   []intCount
 	popAgents map[string]int // agents per PoP: how many results make a pair's sweep whole
 	events    []Event        // the newest told, oldest first; matrices share it
 	evCap     int

@@ -7,8 +7,8 @@ import (
 	"strings"
 )
 
-// Class is the colour class of a cell.
-type Class int
+// Class is the colour class of a cell (one byte: the live store keeps several a pair).
+type Class int8
 
 // Classes, ordered by badness among the colours. NoData, Unreachable and Stale are
 // states, not colours: NoData means nothing was measured, Unreachable means the source
@@ -28,7 +28,7 @@ const (
 var classNames = [...]string{"nodata", "green", "yellow", "orange", "red", "unreachable", "stale"}
 
 func (c Class) String() string {
-	if int(c) < len(classNames) {
+	if c >= 0 && int(c) < len(classNames) {
 		return classNames[c]
 	}
 	return "class(" + strconv.Itoa(int(c)) + ")"
