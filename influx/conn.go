@@ -15,27 +15,15 @@ import (
 
 	client "github.com/influxdata/influxdb1-client/v2"
 
+	"github.com/meshtop/meshtop/internal/membudget"
+	"github.com/meshtop/meshtop/internal/scrub"
 	"github.com/meshtop/meshtop/internal/textsafe"
 )
 
-// maxAnswer bounds one query answer: the widest mesh read (every aggregate of 100 PoPs)
-// is a few MB; a raw read of text-typed data over a long window is refused beyond this
-// rather than exhausting memory.
+// maxAnswer bounds one query answer in bytes: the widest mesh read (every aggregate of
+// 100 PoPs) is a few MB; a raw read of text-typed data over a long window is refused
+// beyond this rather than exhausting memory. answer.go bounds it decoded.
 const maxAnswer = 512 << 20
-
-// decodeAnswer decodes a /query answer (numbers kept as json.Number).
-func decodeAnswer(rd io.Reader) (*client.Response, error) {
-	var r client.Response
-	dec := json.NewDecoder(rd)
-	dec.UseNumber()
-	if err := dec.Decode(&r); err != nil {
-		if errors.Is(err, io.ErrUnexpectedEOF) {
-			return nil, fmt.Errorf("decode answer: cut short or over %d MB: %w", maxAnswer>>20, err)
-		}
-		return nil, fmt.Errorf("decode answer: %w", err)
-	}
-	return &r, nil
-}
 
 // Config says how to reach one InfluxDB 1.x database.
 type Config struct {
@@ -114,6 +102,10 @@ func newConn(cfg Config) (*conn, error) {
 	if cfg.Password != "" && cfg.Username == "" {
 		return nil, errors.New("INFLUX_PASSWORD is set but INFLUX_USERNAME is not")
 	}
+	// An InfluxDB or a proxy that echoes the request's credentials in an error must
+	// not print them: the password and the Basic header's base64 are scrubbed from
+	// every text from outside (textsafe).
+	scrub.AddBasic(cfg.Username, cfg.Password)
 	hc := cfg.HTTPClient
 	if hc == nil {
 		switch {
@@ -276,7 +268,27 @@ func (c *conn) rawQuery(ctx context.Context, q string) ([]client.Result, error) 
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
 		return nil, notInflux("query", c.where(), resp, body)
 	}
-	r, err := decodeAnswer(io.LimitReader(resp.Body, maxAnswer+1))
+	data, held, tooLarge, err := membudget.Read(resp.Body, maxAnswer, 256<<10, decodeBudget)
+	defer func() { decodeBudget.Give(held) }()
+	switch {
+	case errors.Is(err, membudget.ErrExhausted):
+		return nil, fmt.Errorf("InfluxDB query at %s: %w", c.where(), errDecodeBudget)
+	case err != nil:
+		return nil, fmt.Errorf("InfluxDB query at %s: answer cut off: %w", c.where(), unwrapURLError(err))
+	case tooLarge:
+		return nil, fmt.Errorf("InfluxDB query at %s: answer larger than %d MiB: narrow the window or the PoPs", c.where(), maxAnswer>>20)
+	}
+	// The decoded answer is held in the budget before it is made.
+	extra, err := checkAnswer(data, limitsFrom(ctx, q))
+	if err == nil && !decodeBudget.Take(extra) {
+		err = errDecodeBudget
+	} else if err == nil {
+		held += extra
+	}
+	if err != nil {
+		return nil, fmt.Errorf("InfluxDB query at %s: %w", c.where(), err)
+	}
+	r, err := unmarshalAnswer(data)
 	if err != nil {
 		return nil, fmt.Errorf("InfluxDB query at %s: %w", c.where(), err)
 	}

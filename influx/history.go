@@ -77,7 +77,9 @@ func (r *Reader) rollupHistoryQuery(l *rollupLevel, src, dst string, bucket time
 }
 
 func (r *Reader) bucketRows(ctx context.Context, src, dst, q string, bucket time.Duration) ([]Bucket, error) {
-	res, err := r.c.query(ctx, q)
+	// One series of GROUP BY time(bucket): a row per bucket of the window (and one
+	// more at each edge). An answer with more is not the answer to this query.
+	res, err := r.c.query(withRows(ctx, int(r.window/max(bucket, time.Second))+2), q)
 	if err != nil {
 		return nil, fmt.Errorf("read history of %s→%s: %w", src, dst, err)
 	}

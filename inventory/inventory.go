@@ -71,6 +71,18 @@ const maxFileBytes = 8 << 20
 // to resolve relative secret_file paths. All problems found (up to a bound) are
 // returned together, joined by newlines, each as an *Error.
 func Parse(data []byte, filename string, defaultPort int) ([]mesh.Agent, error) {
+	return parse(data, filename, defaultPort, false)
+}
+
+// ParseRemote validates an inventory fetched from url. Such a list may not name
+// secrets (secret_env, secret_file): whoever serves it would choose which of this
+// machine's files or variables is sent to which agent URL. Agents fetched so use the
+// collector's shared secret (SCOUTER_SECRET, --scouter-secret-file).
+func ParseRemote(data []byte, url string, defaultPort int) ([]mesh.Agent, error) {
+	return parse(data, url, defaultPort, true)
+}
+
+func parse(data []byte, filename string, defaultPort int, remote bool) ([]mesh.Agent, error) {
 	if defaultPort < 1 || defaultPort > 65535 {
 		return nil, &Error{File: filename, Msg: fmt.Sprintf("default agent port %d is out of range (1-65535)", defaultPort)}
 	}
@@ -78,7 +90,7 @@ func Parse(data []byte, filename string, defaultPort int) ([]mesh.Agent, error) 
 	if err != nil {
 		return nil, err
 	}
-	p := &parser{file: filename, dir: filepath.Dir(filename), port: defaultPort}
+	p := &parser{file: filename, dir: filepath.Dir(filename), port: defaultPort, remote: remote}
 	agents := p.document(root)
 	if len(p.errs) > 0 {
 		return nil, p.joined()

@@ -9,6 +9,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/meshtop/meshtop/internal/scrub"
 	"github.com/meshtop/meshtop/internal/yamlx"
 	"github.com/meshtop/meshtop/mesh"
 )
@@ -34,10 +35,11 @@ type agentDoc struct {
 }
 
 type parser struct {
-	file string
-	dir  string
-	port int
-	errs []error
+	file   string
+	dir    string
+	port   int
+	remote bool // fetched over HTTP(S): no secret references (ParseRemote)
+	errs   []error
 }
 
 func (p *parser) errorf(n *yaml.Node, agent, format string, args ...any) {
@@ -216,6 +218,12 @@ func (p *parser) validate(d *agentDoc, n *yaml.Node, who string) (a mesh.Agent, 
 	envName, hasEnv := p.str(&d.SecretEnv, "secret_env", who)
 	fileName, hasFile := p.str(&d.SecretFile, "secret_file", who)
 	switch {
+	case p.remote && (hasEnv || hasFile):
+		n := &d.SecretEnv
+		if hasFile {
+			n = &d.SecretFile
+		}
+		p.errorf(n, who, "an inventory fetched from a URL may not name secrets (secret_env, secret_file): its server would choose what of this machine is sent where; agents use the shared secret (SCOUTER_SECRET or --scouter-secret-file)")
 	case hasEnv && hasFile:
 		p.errorf(&d.SecretFile, who, "give secret_env or secret_file, not both")
 	case hasEnv:
@@ -223,6 +231,7 @@ func (p *parser) validate(d *agentDoc, n *yaml.Node, who string) (a mesh.Agent, 
 			p.errorf(&d.SecretEnv, who, "%s", msg)
 		} else {
 			a.Secret = s
+			scrub.Add(s) // never shown in text from outside (secret files register themselves)
 		}
 	case hasFile:
 		if s, msg := secretFromFile(p.dir, fileName); msg != "" {

@@ -203,8 +203,13 @@ func (l *Loop) rediscover(ctx context.Context) {
 			// An empty answer is more likely a broken listing than a mesh that is gone:
 			// keep probing the last good one.
 			l.mu.Lock()
+			joined := l.joins(as)
 			l.agents = slices.Clone(as)
 			l.mu.Unlock()
+			l.forgetGone()
+			if joined {
+				l.SweepNow() // a new agent is measured now, not at the next tick
+			}
 		}
 	}
 }
@@ -420,6 +425,7 @@ func (l *Loop) finishRound(r *round, st mesh.AgentStatus) {
 	l.mu.Unlock()
 	all := l.agentStatuses()
 	l.Store.SetAgents(all)
+	l.forgetGone()
 	if l.Recorder != nil {
 		// Each result carries its time: the tick's, or its batch's when its source ran
 		// past the interval (see probe.Stamp). No sweep time overrides them.

@@ -83,7 +83,7 @@ func (b *batcher) runOnce(ctx context.Context, tests []test, at time.Time, timeo
 			return err
 		case <-time.After(wait):
 		}
-		resp, err := b.c.Poll(ctx, receipt)
+		resp, err := b.c.PollFor(ctx, receipt, req.AnswerLimits())
 		if err != nil {
 			ae, _ := AsAgentError(err)
 			// A lost answer is retried a few times; a refusal (expired receipt, 403) is final.

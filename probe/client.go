@@ -16,13 +16,16 @@ import (
 	"strings"
 	"time"
 
+	"github.com/meshtop/meshtop/internal/membudget"
+	"github.com/meshtop/meshtop/internal/scrub"
 	"github.com/meshtop/meshtop/internal/textsafe"
 	"github.com/meshtop/meshtop/mesh"
 )
 
-// maxAnswer bounds how much of an agent's answer we read: results of 30 traceroutes of
+// maxAnswer bounds how much of any agent's answer we read: results of 30 traceroutes of
 // 32 hops are well under 1 MiB; anything larger is not a Scouter answer, and is said to
-// be too large (not "not JSON", as a cut answer would otherwise read).
+// be too large (not "not JSON", as a cut answer would otherwise read). A poll's answer
+// is bounded lower, by what was asked (AnswerLimits.maxBytes).
 const maxAnswer = 8 << 20
 
 // Client talks to one Scouter-compatible agent.
@@ -57,6 +60,13 @@ func AsAgentError(err error) (*AgentError, bool) {
 
 var tooManyRE = regexp.MustCompile(`Max:\s*(\d+)`)
 
+// Answer caps other than a poll's (AnswerLimits.maxBytes): a receipt or a delete
+// answer is a line; /status lists one small object per worker process.
+const (
+	maxSmallAnswer  = 64 << 10
+	maxStatusAnswer = 1 << 20
+)
+
 // Submit posts a batch of tests and returns the receipt.
 func (c *Client) Submit(ctx context.Context, req TestRequest) (string, error) {
 	body, err := json.Marshal(req)
@@ -64,7 +74,7 @@ func (c *Client) Submit(ctx context.Context, req TestRequest) (string, error) {
 		return "", fmt.Errorf("encode tests for agent %s: %w", c.Agent.Name, err)
 	}
 	var rc Receipt
-	if err := c.do(ctx, "submit tests", http.MethodPost, PathTests, body, &rc); err != nil {
+	if err := c.do(ctx, "submit tests", http.MethodPost, PathTests, body, maxSmallAnswer, jsonInto(&rc)); err != nil {
 		return "", err
 	}
 	if rc.Receipt == "" || textsafe.Name(rc.Receipt) != rc.Receipt {
@@ -73,10 +83,29 @@ func (c *Client) Submit(ctx context.Context, req TestRequest) (string, error) {
 	return rc.Receipt, nil
 }
 
-// Poll reads the state of a receipt.
+// Poll reads the state of a receipt whose request is not known: the answer is bounded
+// by what any batch could hold. PollFor bounds it by what was asked.
 func (c *Client) Poll(ctx context.Context, receipt string) (TestsResponse, error) {
+	return c.PollFor(ctx, receipt, unknownLimits)
+}
+
+// PollFor reads the state of a receipt, refusing an answer that holds more than the
+// request could produce (lim: TestRequest.AnswerLimits) before decoding it.
+func (c *Client) PollFor(ctx context.Context, receipt string, lim AnswerLimits) (TestsResponse, error) {
 	var tr TestsResponse
-	err := c.do(ctx, "read results", http.MethodGet, PathTests+"?receipt="+url.QueryEscape(receipt), nil, &tr)
+	decode := func(data []byte) (int64, error) {
+		if err := checkShape(data, lim); err != nil {
+			return 0, err
+		}
+		// What the decoded answer may hold beyond its strings is held too, for as long
+		// as the budget counts this answer.
+		extra := lim.decodedBound()
+		if !answerBudget.Take(extra) {
+			return 0, membudget.ErrExhausted
+		}
+		return extra, json.Unmarshal(data, &tr)
+	}
+	err := c.do(ctx, "read results", http.MethodGet, PathTests+"?receipt="+url.QueryEscape(receipt), nil, lim.maxBytes(), decode)
 	tr.clean()
 	return tr, err
 }
@@ -85,21 +114,29 @@ func (c *Client) Poll(ctx context.Context, receipt string) (TestsResponse, error
 // results to pile up for 10 minutes).
 func (c *Client) Delete(ctx context.Context, receipt string) error {
 	var mb MessageBody
-	return c.do(ctx, "delete receipt", http.MethodDelete, PathTests+"?receipt="+url.QueryEscape(receipt), nil, &mb)
+	return c.do(ctx, "delete receipt", http.MethodDelete, PathTests+"?receipt="+url.QueryEscape(receipt), nil, maxSmallAnswer, jsonInto(&mb))
 }
 
 // Status reads the agent's status document (as raw JSON).
 func (c *Client) Status(ctx context.Context) (json.RawMessage, error) {
 	var raw json.RawMessage
-	err := c.do(ctx, "read status", http.MethodGet, PathStatus, nil, &raw)
+	err := c.do(ctx, "read status", http.MethodGet, PathStatus, nil, maxStatusAnswer, jsonInto(&raw))
 	return raw, err
+}
+
+// jsonInto decodes a small answer (one that holds no list) into out.
+func jsonInto(out any) func([]byte) (int64, error) {
+	return func(data []byte) (int64, error) { return 0, json.Unmarshal(data, out) }
 }
 
 func (c *Client) fail(op string, st mesh.AgentState, status int, msg string) *AgentError {
 	return &AgentError{Agent: c.Agent.Name, URL: c.Agent.URL, Op: op, State: st, Status: status, Msg: msg}
 }
 
-func (c *Client) do(ctx context.Context, op, method, path string, body []byte, out any) error {
+// do runs one request and hands a successful answer of at most limit bytes to decode,
+// which returns the bytes it holds beyond the answer (given back to the budget with it).
+func (c *Client) do(ctx context.Context, op, method, path string, body []byte, limit int64,
+	decode func([]byte) (int64, error)) error {
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
@@ -112,6 +149,9 @@ func (c *Client) do(ctx context.Context, op, method, path string, body []byte, o
 	if c.Agent.Secret != "" {
 		secret = c.Agent.Secret
 	}
+	// An agent or proxy that echoes the header in its error text must not show it:
+	// textsafe scrubs registered secrets from every text from outside.
+	scrub.Add(secret)
 	req.Header.Set("Authorization", secret)
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
@@ -133,13 +173,16 @@ func (c *Client) do(ctx context.Context, op, method, path string, body []byte, o
 		return c.fail(op, mesh.StateUnreachable, 0, describeNetErr(err))
 	}
 	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer+1))
-	if err != nil {
+	data, held, tooLarge, err := membudget.Read(resp.Body, limit, readChunk, answerBudget)
+	defer func() { answerBudget.Give(held) }()
+	switch {
+	case errors.Is(err, membudget.ErrExhausted):
+		return c.fail(op, mesh.StateError, resp.StatusCode, budgetMsg())
+	case err != nil:
 		return c.fail(op, mesh.StateUnreachable, resp.StatusCode, "answer cut off: "+describeNetErr(err))
-	}
-	if len(data) > maxAnswer {
+	case tooLarge:
 		return c.fail(op, mesh.StateError, resp.StatusCode,
-			fmt.Sprintf("answer larger than %d MiB (HTTP %d, %s): not a Scouter answer", maxAnswer>>20, resp.StatusCode, contentType(resp)))
+			fmt.Sprintf("answer larger than %s (HTTP %d, %s): not a Scouter answer to the tests sent", sizeText(limit), resp.StatusCode, contentType(resp)))
 	}
 	switch {
 	case resp.StatusCode >= 300 && resp.StatusCode < 400:
@@ -165,10 +208,26 @@ func (c *Client) do(ctx context.Context, op, method, path string, body []byte, o
 		}
 		return ae
 	}
-	if err := json.Unmarshal(data, out); err != nil {
+	extra, err := decode(data)
+	held += extra
+	var se *ShapeError
+	switch {
+	case errors.Is(err, membudget.ErrExhausted):
+		return c.fail(op, mesh.StateError, resp.StatusCode, budgetMsg())
+	case errors.As(err, &se):
+		return c.fail(op, mesh.StateError, resp.StatusCode, se.Error())
+	case err != nil:
 		return c.fail(op, mesh.StateError, resp.StatusCode, decodeProblem(err, resp, data))
 	}
 	return nil
+}
+
+// sizeText words a byte limit: "8 MiB", "216 KiB".
+func sizeText(n int64) string {
+	if n >= 1<<20 && n%(1<<20) == 0 {
+		return fmt.Sprintf("%d MiB", n>>20)
+	}
+	return fmt.Sprintf("%d KiB", (n+1023)>>10)
 }
 
 // errorText extracts {"error": ...} from an error answer, or a snippet of whatever came.

@@ -2,7 +2,11 @@
 # Release check: validates .goreleaser.yaml and runs a snapshot release (every target
 # built, archived and checksummed, nothing published), then checks the result: the four
 # archives hold meshtop, README.md and LICENSE, the checksums match, the binaries are
-# static, and the binary for this machine runs `meshtop version` with the stamps.
+# static, and the binary for this machine runs `meshtop version` with the stamps; the
+# container image of each linux arch is what deploy/image says (user, entry point, the
+# binary with cap_net_raw+p) and, as root with podman, loads and runs; the deb and rpm
+# hold the binary, both units and /etc/meshtop (0640 root:meshtop, config files), make
+# the user on install, and the units pass `systemd-analyze verify`.
 #
 # goreleaser is installed on first use from the Go module proxy, pinned, into a cache
 # dir (nothing else is downloaded; no network needed once it is there):
@@ -78,6 +82,91 @@ for target in linux_amd64 linux_arm64 darwin_amd64 darwin_arm64; do
 	echo "   $archive ok"
 done
 
+version=$(jq -r .version dist/metadata.json 2>/dev/null || sed -n 's/.*"version":"\([^"]*\)".*/\1/p' dist/metadata.json)
+
+echo "== checking the container images"
+for arch in amd64 arm64; do
+	img=$(ls dist/meshtop_*_linux_"$arch".image.tar 2>/dev/null | head -n1)
+	[ -n "$img" ] || fail "no container image for linux/$arch in dist/ (the build hook runs deploy/image)"
+	grep -q " $(basename "$img")\$" dist/checksums.txt || fail "$img is not in checksums.txt"
+	out=$(go run ./deploy/image --verify "$img" --arch "$arch" --version "$version" 2>&1) ||
+		fail "$img is not the image deploy/image describes: $out"
+	echo "   $out"
+done
+host_img=$(ls dist/meshtop_*_"$(go env GOOS)"_"$(go env GOARCH)".image.tar 2>/dev/null | head -n1)
+if [ -n "$host_img" ] && [ "$(id -u)" -eq 0 ] && command -v podman >/dev/null; then
+	# A store of its own: nothing left in the machine's images.
+	store=$(mktemp -d /tmp/mt-release-podman.XXXXXX)
+	pm() { podman --root "$store/root" --runroot "$store/run" --tmpdir "$store/tmp" --storage-driver vfs \
+		--cgroup-manager cgroupfs --events-backend file "$@"; }
+	pm load --input "$host_img" >/dev/null 2>&1 || fail "podman load $host_img failed"
+	out=$(pm run --rm --runtime runc --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 --network none \
+		"localhost/meshtop:$version" version) || fail "podman run meshtop:$version version failed"
+	pm rmi --all --force >/dev/null 2>&1 || true
+	rm -rf "$store"
+	[ "$(head -n1 <<<"$out")" = "meshtop $version" ] || fail "the image says '$(head -n1 <<<"$out")', want 'meshtop $version'"
+	echo "   podman load + run: $(head -n1 <<<"$out") (no NET_RAW given: the file capability is permitted-only)"
+else
+	echo "   (not root or no podman: the image was not loaded; deploy/image's podman test runs it)"
+fi
+
+echo "== checking the deb and rpm packages"
+want_files="drwxr-x--- root/meshtop ./etc/meshtop/
+-rw-r----- root/meshtop ./etc/meshtop/agent.env
+-rw-r----- root/meshtop ./etc/meshtop/meshtop.yaml
+-rw-r----- root/meshtop ./etc/meshtop/serve.env
+-rwxr-xr-x root/root ./usr/bin/meshtop
+-rw-r--r-- root/root ./usr/lib/systemd/system/meshtop-agent.service
+-rw-r--r-- root/root ./usr/lib/systemd/system/meshtop-serve.service"
+want_conf="/etc/meshtop/agent.env
+/etc/meshtop/meshtop.yaml
+/etc/meshtop/serve.env"
+for arch in amd64:x86_64 arm64:aarch64; do
+	deb_arch=${arch%%:*} rpm_arch=${arch##*:}
+	deb=$(ls dist/meshtop_*_"$deb_arch".deb 2>/dev/null | head -n1)
+	rpm=$(ls dist/meshtop-*."$rpm_arch".rpm 2>/dev/null | head -n1)
+	[ -n "$deb" ] && [ -n "$rpm" ] || fail "no deb or rpm for $deb_arch in dist/"
+	got=$(dpkg-deb -c "$deb" | awk '{print $1, $2, $6}' | grep -E ' \./(etc/meshtop/.*|usr/bin/meshtop|usr/lib/systemd/system/meshtop.*)$' | LC_ALL=C sort -k3)
+	[ "$got" = "$want_files" ] || fail "$deb holds
+$got
+want
+$want_files"
+	[ "$(dpkg-deb -f "$deb" Architecture)" = "$deb_arch" ] || fail "$deb is not for $deb_arch"
+	[ "$(dpkg-deb -I "$deb" conffiles | sort)" = "$want_conf" ] || fail "$deb: conffiles are not $want_conf"
+	dpkg-deb -I "$deb" preinst | grep -q 'useradd --system' || fail "$deb: preinst does not make the user meshtop"
+	got=$(rpm -qp --qf '[%{FILEMODES:perms} %{FILEUSERNAME}/%{FILEGROUPNAME} .%{FILENAMES}\n]' "$rpm" 2>/dev/null |
+		sed 's|^\(d[^ ]*\) \([^ ]*\) \(.*\)$|\1 \2 \3/|' | grep -E ' \./(etc/meshtop/.*|usr/bin/meshtop|usr/lib/systemd/system/meshtop.*)$' | LC_ALL=C sort -k3)
+	[ "$got" = "$want_files" ] || fail "$rpm holds
+$got
+want
+$want_files"
+	[ "$(rpm -qp --qf '%{ARCH}' "$rpm" 2>/dev/null)" = "$rpm_arch" ] || fail "$rpm is not for $rpm_arch"
+	[ "$(rpm -qcp "$rpm" 2>/dev/null | sort)" = "$want_conf" ] || fail "$rpm: config files are not $want_conf"
+	rpm -qp --scripts "$rpm" 2>/dev/null | grep -q 'useradd --system' || fail "$rpm: %pre does not make the user meshtop"
+	echo "   $deb, $rpm ok"
+done
+
+deb=$(ls dist/meshtop_*_"$(go env GOARCH)".deb 2>/dev/null | head -n1)
+if [ -n "$deb" ]; then
+	root=$(mktemp -d)
+	dpkg-deb -x "$deb" "$root"
+	units="$root/usr/lib/systemd/system/meshtop-agent.service $root/usr/lib/systemd/system/meshtop-serve.service"
+	if [ "$(id -u)" -eq 0 ] && command -v systemd-analyze >/dev/null; then
+		# The units name /usr/bin/meshtop, which verify wants to exist: the package's
+		# binary is laid over /usr/bin in a mount namespace of this check alone.
+		out=$(unshare --mount sh -c "mount -t overlay overlay -o lowerdir=$root/usr/bin:/usr/bin /usr/bin && systemd-analyze verify $units" 2>&1) ||
+			fail "systemd-analyze verify: $out"
+		[ -z "$out" ] || fail "systemd-analyze verify warns: $out"
+		echo "   systemd-analyze verify: meshtop-agent.service, meshtop-serve.service ok"
+	else
+		echo "   (not root or no systemd-analyze: units not verified)"
+	fi
+	out=$("$root/usr/bin/meshtop" config check --config "$root/etc/meshtop/meshtop.yaml") ||
+		fail "the packaged /etc/meshtop/meshtop.yaml does not check: $out"
+	echo "   /etc/meshtop/meshtop.yaml: $out"
+	rm -rf "$root"
+fi
+
 host="$(go env GOOS)_$(go env GOARCH)"
 bin=$(ls -d dist/meshtop_"$host"*/meshtop 2>/dev/null | head -n1)
 if [ -z "$bin" ]; then
@@ -86,7 +175,6 @@ if [ -z "$bin" ]; then
 fi
 out=$("$bin" version) || fail "$bin version failed"
 echo "$out" | sed 's/^/   /'
-version=$(jq -r .version dist/metadata.json 2>/dev/null || sed -n 's/.*"version":"\([^"]*\)".*/\1/p' dist/metadata.json)
 commit=$(git rev-parse HEAD 2>/dev/null || true)
 grep -qx "meshtop $version" <<<"$(head -n1 <<<"$out")" || fail "version line is not 'meshtop $version'"
 [ -z "$commit" ] || grep -qx "commit: *$commit" <<<"$out" || fail "commit line does not name $commit"

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, set-up included: installs what the tests need (Debian packages
-# influxdb, tmux, iproute2, openssh-client, prometheus (promtool), and the shells the completion tests source; Go modules come through the module proxy), then vets and
+# influxdb, tmux, iproute2, openssh-client, prometheus (promtool), podman, runc,
+# dnsmasq-base, rpm, systemd, ca-certificates, and the shells the completion tests
+# source; Go modules come through the module proxy), then vets and
 # tests everything and checks the release build. Run as root for the lab and raw-ICMP
 # tests (they skip otherwise, unless CI=true, where they must run).
 set -euo pipefail
@@ -17,6 +19,15 @@ command -v fish >/dev/null || need+=(fish)
 # meshtop serve: the real OpenSSH client, and promtool for /metrics and the alert rules.
 command -v ssh >/dev/null || need+=(openssh-client)
 command -v promtool >/dev/null || need+=(prometheus)
+# Deployment: podman (with runc) runs the container image; dnsmasq is the real DNS
+# server of the discovery test; rpm and systemd-analyze check the release's packages
+# and units; the image ships the CA bundle of ca-certificates.
+command -v podman >/dev/null || need+=(podman)
+command -v runc >/dev/null || need+=(runc)
+command -v dnsmasq >/dev/null || need+=(dnsmasq-base)
+command -v rpm >/dev/null || need+=(rpm)
+command -v systemd-analyze >/dev/null || need+=(systemd)
+[ -f /etc/ssl/certs/ca-certificates.crt ] || need+=(ca-certificates)
 if ((${#need[@]})); then
 	if [ "$(id -u)" -ne 0 ]; then
 		echo "missing packages: ${need[*]}; install them with: sudo apt-get install ${need[*]}" >&2

@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"strings"
+	"time"
 
 	gossh "golang.org/x/crypto/ssh"
 )
@@ -36,7 +38,8 @@ type Access struct {
 const maxAccessFile = 1 << 20
 
 // Check reads every file once, so that a typo is an error at start, not a refused login
-// later.
+// later. Lines that admit nobody (an option serve cannot honour) are not errors, since
+// the file may be sshd's too: Lint lists them.
 func (a Access) Check() error {
 	if a.AuthorizedKeys == "" {
 		return errors.New("--authorized-keys is required: serve has no password login")
@@ -45,7 +48,16 @@ func (a Access) Check() error {
 	if err != nil {
 		return err
 	}
-	if len(keys) == 0 {
+	usable := 0
+	for _, k := range keys {
+		if k.refuse == "" {
+			usable++
+		}
+	}
+	if usable == 0 {
+		if len(keys) > 0 {
+			return fmt.Errorf("%s: no key may log in: %s", a.AuthorizedKeys, keys[0].refuse)
+		}
 		return fmt.Errorf("%s: no keys: nobody could log in", a.AuthorizedKeys)
 	}
 	for _, f := range []string{a.Operators, a.Viewers} {
@@ -58,39 +70,94 @@ func (a Access) Check() error {
 	return nil
 }
 
-// Role decides a key's role; ok is false when the key may not log in.
-func (a Access) Role(key gossh.PublicKey) (role Role, fingerprint string, ok bool, err error) {
-	fp := gossh.FingerprintSHA256(key)
+// Lint lists, as FILE:LINE: why, the authorized_keys lines that admit nobody and the
+// options that are not honoured as sshd would, for the log at start.
+func (a Access) Lint() []string {
 	keys, err := readKeys(a.AuthorizedKeys)
 	if err != nil {
-		return "", fp, false, err
+		return nil
 	}
-	if !keys[fp] {
-		return "", fp, false, nil
+	var out []string
+	for _, k := range keys {
+		switch {
+		case k.refuse != "":
+			out = append(out, k.where+": admits nobody: "+k.refuse)
+		case k.note != "":
+			out = append(out, k.where+": "+k.note)
+		}
 	}
+	return out
+}
+
+// Grant is what a key may do once it logged in.
+type Grant struct {
+	Role        Role
+	Fingerprint string
+	// NoPty: the line that admitted the key says restrict or no-pty; serve has nothing
+	// but a terminal to offer it.
+	NoPty bool
+	Line  string // FILE:LINE that admitted the key
+}
+
+// Authorize decides whether key may log in from remote at now, and as what. ok false
+// with a reason is a refusal (why names the line and the option); err is an access
+// file that cannot be read. Like sshd, the first line of the key whose options admit
+// the connection decides.
+func (a Access) Authorize(key gossh.PublicKey, remote net.Addr, now time.Time) (g Grant, ok bool, why string, err error) {
+	g.Fingerprint = gossh.FingerprintSHA256(key)
+	if _, cert := key.(*gossh.Certificate); cert {
+		return g, false, "certificates are not accepted", nil
+	}
+	keys, err := readKeys(a.AuthorizedKeys)
+	if err != nil {
+		return g, false, "", err
+	}
+	var line *keyLine
+	for i := range keys {
+		if keys[i].fp != g.Fingerprint {
+			continue
+		}
+		admit, reason := keys[i].admits(remote, now)
+		if admit {
+			line = &keys[i]
+			break
+		}
+		if why == "" {
+			why = reason
+		}
+	}
+	if line == nil {
+		if why == "" {
+			why = "unknown key"
+		}
+		return g, false, why, nil
+	}
+	g.NoPty, g.Line = line.noPty, line.where
 	if a.Operators != "" {
 		ops, err := readFingerprints(a.Operators)
 		if err != nil {
-			return "", fp, false, err
+			return g, false, "", err
 		}
-		if ops[fp] {
-			return RoleOperator, fp, true, nil
+		if ops[g.Fingerprint] {
+			g.Role = RoleOperator
+			return g, true, "", nil
 		}
 	}
 	if a.Viewers != "" {
 		vs, err := readFingerprints(a.Viewers)
 		if err != nil {
-			return "", fp, false, err
+			return g, false, "", err
 		}
-		if !vs[fp] {
-			return "", fp, false, nil
+		if !vs[g.Fingerprint] {
+			return g, false, "not in " + a.Viewers, nil
 		}
 	}
-	return RoleViewer, fp, true, nil
+	g.Role = RoleViewer
+	return g, true, "", nil
 }
 
-// readKeys returns the SHA256 fingerprints of an authorized_keys file.
-func readKeys(path string) (map[string]bool, error) {
+// readKeys reads an authorized_keys file.
+func readKeys(path string) ([]keyLine, error) {
 	data, err := readBounded(path)
 	if err != nil {
 		return nil, err
@@ -98,14 +165,14 @@ func readKeys(path string) (map[string]bool, error) {
 	return parseKeys(path, data)
 }
 
-func parseKeys(path string, data []byte) (map[string]bool, error) {
-	out := map[string]bool{}
-	for n, line := range lines(data) {
-		k, _, _, _, err := gossh.ParseAuthorizedKey([]byte(line))
+func parseKeys(path string, data []byte) ([]keyLine, error) {
+	var out []keyLine
+	for _, l := range lines(data) {
+		k, err := parseKeyLine(fmt.Sprintf("%s:%d", path, l.n), l.text)
 		if err != nil {
-			return nil, fmt.Errorf("%s:%d: not an authorized_keys line: %w", path, n, err)
+			return nil, fmt.Errorf("%s:%d: not an authorized_keys line: %w", path, l.n, err)
 		}
-		out[gossh.FingerprintSHA256(k)] = true
+		out = append(out, k)
 	}
 	return out, nil
 }
@@ -122,7 +189,8 @@ func readFingerprints(path string) (map[string]bool, error) {
 
 func parseFingerprints(path string, data []byte) (map[string]bool, error) {
 	out := map[string]bool{}
-	for n, line := range lines(data) {
+	for _, l := range lines(data) {
+		n, line := l.n, l.text
 		found := false
 		for f := range strings.FieldsSeq(line) {
 			if strings.HasPrefix(f, "SHA256:") && len(f) > len("SHA256:") {
@@ -141,15 +209,21 @@ func parseFingerprints(path string, data []byte) (map[string]bool, error) {
 	return out, nil
 }
 
-// lines yields the non-empty, non-comment lines of data with their 1-based numbers.
-func lines(data []byte) map[int]string {
-	out := map[int]string{}
+// numbered is a line of a file with its 1-based number.
+type numbered struct {
+	n    int
+	text string
+}
+
+// lines returns the non-empty, non-comment lines of data in order.
+func lines(data []byte) []numbered {
+	var out []numbered
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	sc.Buffer(make([]byte, 0, 64<<10), maxAccessFile)
 	for n := 1; sc.Scan(); n++ {
 		l := strings.TrimSpace(sc.Text())
 		if l != "" && !strings.HasPrefix(l, "#") {
-			out[n] = l
+			out = append(out, numbered{n, l})
 		}
 	}
 	return out

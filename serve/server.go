@@ -21,7 +21,6 @@ import (
 	"charm.land/ssh"
 	"charm.land/wish/v2"
 	"charm.land/wish/v2/bubbletea"
-	"golang.org/x/net/netutil"
 
 	"github.com/meshtop/meshtop/internal/textsafe"
 	"github.com/meshtop/meshtop/live"
@@ -48,6 +47,9 @@ type Config struct {
 	// Reads, when set, answers every session's matrix, pair history and traces instead of
 	// the store alone (blend.Source: InfluxDB behind the store, other shards' pairs).
 	Reads Reads
+	// PreAuth and PreAuthPerSource bound the connections that have not logged in, all
+	// together and per address (DefaultPreAuth, DefaultPreAuthPerSource when 0).
+	PreAuth, PreAuthPerSource int
 }
 
 // Reads is what a session reads beside the store's capabilities.
@@ -62,8 +64,13 @@ const (
 	DefaultMaxSessions   = 32
 	DefaultIdleTimeout   = 30 * time.Minute
 	DefaultSweepNowEvery = 30 * time.Second
-	// HandshakeTimeout bounds the time from TCP connect to a finished SSH handshake.
-	HandshakeTimeout = 20 * time.Second
+	// HandshakeTimeout bounds the time from TCP connect to a finished SSH handshake:
+	// a key login takes a few round trips; what has not logged in by then never will.
+	HandshakeTimeout = 10 * time.Second
+	// MaxPtyWidth and MaxPtyHeight clamp a session's terminal: the frame is rendered
+	// for at most this size whatever the client claims (10000x2000 took 4.3 GB).
+	MaxPtyWidth  = 500
+	MaxPtyHeight = 200
 )
 
 // Server is a running SSH server.
@@ -73,6 +80,7 @@ type Server struct {
 	limiter *sweepLimiter
 	open    atomic.Int64
 	log     *slog.Logger
+	pre     *preauth
 }
 
 type ctxKey int
@@ -81,6 +89,8 @@ const (
 	keyRole ctxKey = iota
 	keyFingerprint
 	keyState
+	keyPending // the *pendingConn until the key logs in
+	keyNoPty   // FILE:LINE of a restrict/no-pty line that admitted the key
 )
 
 // New checks the access files, loads (or makes) the host key and builds the server.
@@ -100,21 +110,32 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	if cfg.PreAuth <= 0 {
+		cfg.PreAuth = DefaultPreAuth
+	}
+	if cfg.PreAuthPerSource <= 0 {
+		cfg.PreAuthPerSource = DefaultPreAuthPerSource
+	}
 	if err := cfg.Access.Check(); err != nil {
 		return nil, err
+	}
+	for _, l := range cfg.Access.Lint() {
+		cfg.Logger.Warn("authorized_keys: " + l)
 	}
 	hostKey, err := HostKey(cfg.StateDir)
 	if err != nil {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger,
-		limiter: &sweepLimiter{every: cfg.SweepNowEvery, sweep: cfg.SweepNow, now: time.Now, log: cfg.Logger}}
+		limiter: &sweepLimiter{every: cfg.SweepNowEvery, sweep: cfg.SweepNow, now: time.Now, log: cfg.Logger},
+		pre:     &preauth{max: cfg.PreAuth, perSource: cfg.PreAuthPerSource, log: cfg.Logger, now: time.Now}}
 	srv, err := wish.NewServer(
 		wish.WithHostKeyPEM(hostKey),
 		wish.WithPublicKeyAuth(s.auth),
 		// No password or keyboard-interactive handler: only keys are offered.
 		wish.WithMiddleware(
 			bubbletea.MiddlewareWithProgramHandler(s.program),
+			clampPty,
 			s.sessionLimits,
 		),
 		// Connections quiet for longer than the session idle limit (plus a margin for the
@@ -125,9 +146,18 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("set up the SSH server: %w", err)
 	}
-	// A connection that has not logged in within this time is dropped, so a few idle
-	// TCP connections cannot fill the listener's limit for long.
+	// A connection that has not logged in within this time is dropped; the pre-auth
+	// budget (preauth.go) drops the oldest before that when a flood fills it.
 	srv.HandshakeTimeout = HandshakeTimeout
+	srv.ConnCallback = func(ctx ssh.Context, conn net.Conn) net.Conn {
+		if pc, ok := conn.(*pendingConn); ok {
+			ctx.SetValue(keyPending, pc)
+		}
+		return conn
+	}
+	// A key whose line says restrict or no-pty gets no terminal (and serve then
+	// explains that it has nothing else).
+	srv.PtyCallback = func(ctx ssh.Context, _ ssh.Pty) bool { return ctx.Value(keyNoPty) == nil }
 	srv.ConnectionFailedCallback = func(conn net.Conn, err error) {
 		s.log.Debug("ssh connection failed", "remote", conn.RemoteAddr().String(), "error", err)
 	}
@@ -140,8 +170,9 @@ func (s *Server) Sessions() int { return int(s.open.Load()) }
 
 // Serve accepts on ln until ctx ends, then closes every session.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	// Bound connections that have not (yet) become sessions: handshakes hold memory too.
-	ln = netutil.LimitListener(ln, s.cfg.MaxSessions+16)
+	// Bound connections that have not logged in by dropping the oldest, never by
+	// refusing (or leaving in the backlog) the newest: handshakes hold memory too.
+	ln = preauthListener{Listener: ln, p: s.pre}
 	go func() {
 		<-ctx.Done()
 		_ = s.ssh.Close()
@@ -153,22 +184,37 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	return fmt.Errorf("serve SSH: %w", err)
 }
 
-// auth admits keys from the access files and remembers the role on the connection.
+// auth admits keys from the access files (their options honoured as sshd would) and
+// remembers the grant on the connection.
 func (s *Server) auth(ctx ssh.Context, key ssh.PublicKey) bool {
-	role, fp, ok, err := s.cfg.Access.Role(key)
-	remote := ctx.RemoteAddr().String()
+	remote := ctx.RemoteAddr()
+	g, ok, why, err := s.cfg.Access.Authorize(key, remote, time.Now())
 	if err != nil {
-		s.log.Error("ssh login refused: access files unreadable", "remote", remote, "fingerprint", fp, "error", err)
+		s.log.Error("ssh login refused: access files unreadable", "remote", remote.String(), "fingerprint", g.Fingerprint, "error", err)
 		return false
 	}
 	if !ok {
-		s.log.Warn("ssh login refused: unknown key", "remote", remote, "user", textsafe.Name(ctx.User()), "fingerprint", fp)
+		msg := "ssh login refused: key not admitted" // by its line's options or the viewers list
+		if why == "unknown key" {
+			msg = "ssh login refused: unknown key"
+		}
+		s.log.Warn(msg, "remote", remote.String(), "user", textsafe.Name(ctx.User()), "fingerprint", g.Fingerprint,
+			"reason", textsafe.Message(why))
 		return false
 	}
-	ctx.SetValue(keyRole, role)
-	ctx.SetValue(keyFingerprint, fp)
+	if pc, _ := ctx.Value(keyPending).(*pendingConn); pc != nil {
+		pc.loggedIn()
+	}
+	ctx.SetValue(keyRole, g.Role)
+	ctx.SetValue(keyFingerprint, g.Fingerprint)
+	if g.NoPty {
+		ctx.SetValue(keyNoPty, g.Line)
+	}
 	return true
 }
+
+// PreAuthPending counts the connections that have not logged in yet.
+func (s *Server) PreAuthPending() int { return s.pre.Pending() }
 
 // sessionState is one session's bookkeeping, shared by the middlewares.
 type sessionState struct {
@@ -240,6 +286,10 @@ func (s *Server) program(sess ssh.Session) *tea.Program {
 	st, _ := ctx.Value(keyState).(*sessionState)
 	if st == nil {
 		return nil // refused by sessionLimits
+	}
+	if line, _ := ctx.Value(keyNoPty).(string); line != "" {
+		wish.Fatalln(sess, "meshtop serve: your key may not open a terminal (restrict or no-pty at "+line+"), and serve shows only a terminal UI.")
+		return nil
 	}
 	if _, _, ok := sess.Pty(); !ok {
 		wish.Fatalln(sess, "meshtop serve shows a terminal UI: connect with ssh -t (or without a command).")

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/meshtop/meshtop/internal/scrub"
 )
 
 // DefaultBaseURL is the StackPath API gateway.
@@ -143,6 +145,7 @@ func New(baseURL, clientID, clientSecret string, opts ...Option) *Client {
 	if baseURL == "" {
 		baseURL = DefaultBaseURL
 	}
+	scrub.Add(clientSecret)
 	c := &Client{
 		baseURL:      strings.TrimRight(baseURL, "/"),
 		clientID:     clientID,

@@ -2,9 +2,11 @@ package stackpath_test
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"reflect"
 	"strings"
 	"sync"
@@ -292,6 +294,16 @@ func TestInstances(t *testing.T) {
 			cfg: spfake.Config{Instances: running(2), InstanceFaults: spfake.Repeat(5, spfake.Fault{Status: 500,
 				Body: `{"code":13,"message":"oops with ` + spfake.DefaultClientSecret + `"}`})},
 			wantErr:     []string{`server says "oops with [redacted]"`},
+			wantSleeps:  []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second},
+			wantAPIcode: 500,
+		},
+		{
+			// Issue 23 item 4: in any form it was sent or could be echoed.
+			name: "server echoing the secret base64- and JSON-encoded is redacted",
+			cfg: spfake.Config{Instances: running(2), InstanceFaults: spfake.Repeat(5, spfake.Fault{Status: 500,
+				Body: `{"code":13,"message":"oops with ` + base64.StdEncoding.EncodeToString([]byte(spfake.DefaultClientSecret)) +
+					` and ` + url.QueryEscape(spfake.DefaultClientSecret) + `"}`})},
+			wantErr:     []string{`server says "oops with [redacted] and [redacted]"`},
 			wantSleeps:  []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second},
 			wantAPIcode: 500,
 		},

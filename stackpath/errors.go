@@ -6,6 +6,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/meshtop/meshtop/internal/scrub"
 	"github.com/meshtop/meshtop/internal/textsafe"
 )
 
@@ -43,21 +44,11 @@ const (
 	hintRateLimited = "too many requests to the StackPath API; try again later"
 )
 
-const redacted = "[redacted]"
-
-// redact removes the client secret and any token we hold from text that came from
-// elsewhere (server messages, transport errors), in case a server or proxy echoes them.
-func (c *Client) redact(s string) string {
-	c.mu.Lock()
-	tok := c.tok.value
-	c.mu.Unlock()
-	for _, secret := range []string{c.clientSecret, tok} {
-		if len(secret) >= 4 { // shorter "secrets" would shred ordinary text
-			s = strings.ReplaceAll(s, secret, redacted)
-		}
-	}
-	return s
-}
+// redact removes the client secret and every token we were given from text that came
+// from elsewhere (server messages, transport errors), in case a server or proxy echoes
+// them, in any form it was sent (internal/scrub: JSON-escaped, base64, ...). Both were
+// registered when they were first held.
+func (c *Client) redact(s string) string { return scrub.String(s) }
 
 // serverMessage extracts the API's explanation from an error body: the `message` of a
 // gRPC-gateway error, or an OAuth `error_description`/`error`; short plain text as is;

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"net/http"
 	"time"
+
+	"github.com/meshtop/meshtop/internal/scrub"
 )
 
 // PathToken is the OAuth2 token endpoint (SPEC 5).
@@ -119,6 +121,7 @@ func (c *Client) fetchToken(ctx context.Context) (token, error) {
 	if ta.AccessToken == "" {
 		return token{}, fmt.Errorf("stackpath: %s: the answer holds no access_token", op)
 	}
+	scrub.Add(ta.AccessToken) // sent as "Bearer <token>" from now on
 	life := time.Duration(ta.ExpiresIn) * time.Second
 	if ta.ExpiresIn <= 0 {
 		// No lifetime given: assume a short one; a 401 makes us fetch a new one anyway.

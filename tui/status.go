@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -32,6 +33,11 @@ type statusModel struct {
 	rec         *RecordStatusMsg
 	behind      string // live.Stats.Summary: sweeps cannot keep to the interval
 	err         string
+	// srcErr is a feed error that says how long it stays (StatusFor: discovery's refused
+	// inventory edit, an agent placed by its reverse name), longer than the matrix reads
+	// that clear err; its source repeats it while the problem lasts.
+	srcErr      string
+	srcErrUntil time.Time
 	partial     bool   // the grid lacks p95 values until the full read arrives
 	loading     string // what a history read is still loading (timerange.go)
 	spin        spinner.Model
@@ -84,6 +90,11 @@ func (s *statusModel) Update(msg tea.Msg) tea.Cmd {
 	case ScheduleMsg:
 		s.behind = msg.Behind
 	case SourceErrMsg:
+		var l interface{ StatusFor() time.Duration }
+		if errors.As(msg.Err, &l) {
+			s.srcErr, s.srcErrUntil = msg.Err.Error(), time.Now().Add(l.StatusFor())
+			break
+		}
 		s.err = msg.Err.Error()
 	case matrixMsg:
 		if msg.err != nil {
@@ -132,6 +143,9 @@ func (s *statusModel) parts() []statusPart {
 	}
 	if s.err != "" {
 		ps = append(ps, statusPart{text: "error: " + s.err, style: st.bad, fix: true})
+	}
+	if s.srcErr != "" && time.Now().Before(s.srcErrUntil) {
+		ps = append(ps, statusPart{text: "error: " + s.srcErr, style: st.bad, fix: true})
 	}
 	if n := len(s.failing); n > 0 {
 		text := agentText(s.failing[0])

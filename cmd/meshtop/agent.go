@@ -3,23 +3,29 @@ package main
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"net/netip"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/meshtop/meshtop/internal/rawcap"
 	"github.com/meshtop/meshtop/internal/secretfile"
+	"github.com/meshtop/meshtop/probe"
 	"github.com/meshtop/meshtop/probe/agent"
+	"github.com/meshtop/meshtop/probe/agent/netprobe"
 )
 
 func init() { register(newAgentCmd) }
 
 type agentOptions struct {
 	listen, tlsCert, tlsKey, asnDB, secretFile string
-	allow                                      []string
+	pop                                        string
+	allow, labels                              []string
 	rdns, insecureNoAuth                       bool
 	rdnsTimeout, interval, replyWait, hop      time.Duration
 	maxTests, maxProcs                         int
@@ -40,6 +46,23 @@ from a flag. Limits: env SCOUTER_MAX_TEST_COUNT and SCOUTER_MAX_PROCESS_COUNT
 Raw ICMP needs root or CAP_NET_RAW; without it, ping uses unprivileged ICMP
 sockets where net.ipv4.ping_group_range allows, and traceroute is off.
 
+The agent says where it is: --pop NAME and --label KEY=VALUE (env MESHTOP_POP,
+MESHTOP_LABELS="k=v,k2=v2") appear in /status as "pop" and "labels", so a
+collector that finds agents by DNS (--discover dns://NAME) places them without
+an inventory.
+
+Where to run it (docs/deploy.md has each in full):
+  VM, with the deb or rpm package: put the secret in /etc/meshtop/agent-secret
+    (0640 root:meshtop) and MESHTOP_POP=... in /etc/meshtop/agent.env, then
+    systemctl enable --now meshtop-agent (user meshtop, CAP_NET_RAW only).
+  Container (podman or docker; no --privileged):
+    podman run -d --network host --cap-add NET_RAW -e MESHTOP_POP=fra1 \
+      -e SCOUTER_API_SECRET meshtop:VERSION agent
+  Kubernetes: deploy/kubernetes/ runs it as a DaemonSet on the host network
+    with NET_RAW only, --pop from the node name, and a headless Service that
+    collectors read with
+    --discover dns://meshtop-agent.meshtop.svc.cluster.local:8000
+
 Timing: a ping sends one echo request every --probe-interval (1s) without
 waiting for replies, and accepts replies until --reply-wait (3s) after the last
 request, so a 5-probe test takes 4-7 s and an RTT of up to 3 s is measured, not
@@ -48,6 +71,9 @@ lost. Traceroute moves to the next TTL when a hop answers or after
 within --reply-wait.`,
 		Example: `  # Listen on port 8000, probe only the 10.0.0.0/8 mesh
   SCOUTER_API_SECRET=... meshtop agent --allow 10.0.0.0/8
+
+  # Say where it is, for collectors that find agents by DNS
+  SCOUTER_API_SECRET=... meshtop agent --pop fra1 --label region=eu
 
   # TLS, ASNs for traceroute hops, no reverse DNS
   meshtop agent --secret-file /run/secrets/scouter --tls-cert c.pem \
@@ -72,6 +98,8 @@ within --reply-wait.`,
 	f.IntVar(&o.maxTests, "max-tests", agent.DefaultMaxTests, "most tests per request (env SCOUTER_MAX_TEST_COUNT)")
 	f.IntVar(&o.maxProcs, "max-procs", agent.DefaultMaxProcs, "most tests running at once (env SCOUTER_MAX_PROCESS_COUNT)")
 	f.StringVar(&o.secretFile, "secret-file", "", "read the API secret from `FILE` (default: env SCOUTER_API_SECRET)")
+	f.StringVar(&o.pop, "pop", "", "`NAME` of this agent's PoP, said in /status (env MESHTOP_POP)")
+	f.StringSliceVar(&o.labels, "label", nil, "`KEY=VALUE` said in /status, e.g. region=eu (repeatable; env MESHTOP_LABELS)")
 	_ = cmd.MarkFlagFilename("tls-cert", "pem", "crt")
 	_ = cmd.MarkFlagFilename("tls-key", "pem", "key")
 	_ = cmd.MarkFlagFilename("asn-db", "mmdb")
@@ -115,6 +143,12 @@ func runAgent(cmd *cobra.Command, o *agentOptions) error {
 	if err != nil {
 		return err
 	}
+	labels, err := probe.ParseLabels(o.labels)
+	if err != nil {
+		return fmt.Errorf("--label: %w", err)
+	}
+	// Before the sockets open: the image's binary has CAP_NET_RAW permitted only.
+	caps, capErr := rawcap.Raise()
 	var asn *agent.ASNDB
 	if o.asnDB != "" {
 		if asn, err = agent.OpenASNDB(o.asnDB); err != nil {
@@ -123,7 +157,7 @@ func runAgent(cmd *cobra.Command, o *agentOptions) error {
 		defer asn.Close()
 	}
 	a, err := agent.New(agent.Config{
-		Secret: secret, InsecureNoAuth: o.insecureNoAuth,
+		Secret: secret, InsecureNoAuth: o.insecureNoAuth, Pop: o.pop, Labels: labels,
 		MaxTests: o.maxTests, MaxProcs: o.maxProcs, Allow: allow,
 		ProbeInterval: max(o.interval, time.Nanosecond), ReplyWait: o.replyWait, HopTimeout: o.hop,
 		ASN: asn, RDNS: o.rdns, RDNSTimeout: o.rdnsTimeout,
@@ -137,6 +171,16 @@ func runAgent(cmd *cobra.Command, o *agentOptions) error {
 		Addr: listen, CertFile: o.tlsCert, KeyFile: o.tlsKey,
 		Ready: func(addr net.Addr) {
 			fmt.Fprintln(stderr, agentStartLine(addr, o, a, allow, secret == ""))
+			if caps == rawcap.Raised && a.Method() == netprobe.MethodRaw {
+				fmt.Fprintln(stderr, "meshtop agent: raw ICMP as uid", os.Getuid(), "with CAP_NET_RAW from the binary's file capability")
+			}
+			if a.Method() != netprobe.MethodRaw {
+				why := string(caps)
+				if capErr != nil {
+					why += ": " + capErr.Error()
+				}
+				fmt.Fprintln(stderr, "meshtop agent: no raw ICMP ("+why+"): traceroute is off")
+			}
 		},
 	})
 }
@@ -172,6 +216,17 @@ func agentStartLine(addr net.Addr, o *agentOptions, a *agent.Agent, allow []neti
 	if noAuth {
 		auth = "NO AUTH (--insecure-no-auth)"
 	}
-	return fmt.Sprintf("meshtop agent: listening on %s://%s; ping: %s, one probe per %s, replies accepted %s after the last; max tests %d, max procs %d; allow: %s; asn-db: %s; rdns: %s; auth: %s",
-		scheme, addr, ping, o.interval, o.replyWait, o.maxTests, o.maxProcs, al, asn, rdns, auth)
+	where := "pop: none (--pop)"
+	if o.pop != "" {
+		where = "pop: " + o.pop
+	}
+	if labels := a.Labels(); len(labels) > 0 {
+		kv := make([]string, 0, len(labels))
+		for _, k := range slices.Sorted(maps.Keys(labels)) {
+			kv = append(kv, k+"="+labels[k])
+		}
+		where += ", labels: " + strings.Join(kv, ",")
+	}
+	return fmt.Sprintf("meshtop agent: listening on %s://%s; %s; ping: %s, one probe per %s, replies accepted %s after the last; max tests %d, max procs %d; allow: %s; asn-db: %s; rdns: %s; auth: %s",
+		scheme, addr, where, ping, o.interval, o.replyWait, o.maxTests, o.maxProcs, al, asn, rdns, auth)
 }

@@ -1,12 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -27,6 +29,9 @@ type collectOptions struct {
 	dstPops      []string
 	types        string
 	publicIP     string
+	// deadline bounds the whole run, below Telegraf's timeout: a process Telegraf kills
+	// hands it nothing, so what is measured by then is printed and the rest named.
+	deadline time.Duration
 	// The workshop passed these secrets on the command line; they are refused.
 	clientSecret, scouterSecret string
 }
@@ -50,6 +55,12 @@ Field types (--types):
             and never causes a "field type conflict" in a workshop database.
   numeric   failed as an integer 0/1 too. Only for a new database: one the
             workshop filled refuses it (failed is a string there).
+
+Each result is printed as its batch finishes. --deadline (default 50s) ends the
+run below Telegraf's timeout: Telegraf discards everything a command it had to
+kill printed, so at the deadline collect prints what it has, names on stderr
+what it left out, and exits 0. Keep --deadline under inputs.exec's timeout
+(with a few seconds to spare: receipts are deleted for up to 2 s after it).
 
 Secrets come from the environment only: SP_API_CLIENT_SECRET (StackPath) and
 SCOUTER_SECRET (agents), or --scouter-secret-file. Failing agents are
@@ -81,6 +92,7 @@ reported on stderr; the exit status is 1 only when nothing was measured.`,
 	f.StringSliceVar(&o.dstPops, "dst-pops", nil, "only these destination `PoPs` (comma-separated PoP codes)")
 	f.StringVar(&o.types, "types", "workshop", "field types: workshop (fits existing databases) or numeric")
 	f.StringVar(&o.publicIP, "public-ip", "", "public_ip tag (default: this host's first global address)")
+	f.DurationVar(&o.deadline, "deadline", defaultCollectDeadline, "print what was measured and stop after this long (keep it below Telegraf's timeout; 0: none)")
 	f.StringVar(&o.clientSecret, "client-secret", "", "refused: set SP_API_CLIENT_SECRET in the environment")
 	f.StringVar(&o.scouterSecret, "scouter-secret", "", "refused: set SCOUTER_SECRET in the environment")
 	_ = f.MarkHidden("client-secret")
@@ -139,54 +151,116 @@ func runCollect(ctx context.Context, o *collectOptions, out, errOut io.Writer) e
 	if err := o.probe.validate(); err != nil {
 		return err
 	}
+	if o.deadline < 0 {
+		return fmt.Errorf("--deadline %s: want a duration, or 0 for none", o.deadline)
+	}
+	interrupted := ctx // SIGINT/SIGTERM
+	if o.deadline > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, o.deadline)
+		defer cancel()
+	}
 	secret, agents, err := o.disc.discover(ctx)
+	o.disc.notices.print(errOut)
 	if err != nil {
 		return err
 	}
-	lines, err := collectLines(ctx, o, agents, secret, schema, kinds, errOut)
-	if err != nil {
-		return err
-	}
-	if _, err := out.Write(lines); err != nil {
-		return fmt.Errorf("write line protocol: %w", err)
-	}
-	return nil
+	_, err = collectTo(ctx, interrupted, o, agents, secret, schema, kinds, out, errOut)
+	return err
 }
 
-// collectLines runs the sweep and encodes it. Agents that failed are reported on errOut
-// (Telegraf logs an exec plugin's stderr); only a sweep without a single measured
-// result is an error.
+// defaultCollectDeadline leaves 10 s of the README's Telegraf timeout (60 s) for
+// deleting receipts, printing and exiting.
+const defaultCollectDeadline = 50 * time.Second
+
+// collectLines runs the sweep and returns its lines (collectTo into a buffer).
 func collectLines(ctx context.Context, o *collectOptions, agents []mesh.Agent, secret string, schema influx.Schema,
 	kinds probe.Kind, errOut io.Writer) ([]byte, error) {
+	var b bytes.Buffer
+	if _, err := collectTo(ctx, ctx, o, agents, secret, schema, kinds, &b, errOut); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+// collectTo runs the sweep and prints each result as line protocol on out as its
+// batch finishes. Agents that failed are reported on errOut (Telegraf logs an exec
+// plugin's stderr); when ctx's deadline ends the sweep first, errOut says what was
+// left out, per source agent. Only a sweep without a single measured result, or one
+// that interrupted (its context) ended, is an error.
+func collectTo(ctx, interrupted context.Context, o *collectOptions, agents []mesh.Agent, secret string, schema influx.Schema,
+	kinds probe.Kind, out, errOut io.Writer) (printed int, err error) {
 	targets, err := collectTargets(agents, o.dsts, o.dstPops)
 	if err != nil {
-		return nil, err
+		return 0, err
 	}
 	opts := o.probe.options(secret)
 	opts.Kinds = kinds
 	opts.Targets = targets
-	sw := probe.Run(ctx, agents, opts, nil)
-	if ctx.Err() != nil {
-		return nil, fmt.Errorf("sweep interrupted: %w", ctx.Err())
-	}
-	for _, a := range sw.Agents {
-		if a.State.Failing() {
-			fmt.Fprintf(errOut, "meshtop collect: agent %s (%s): %s: %s\n", a.Name, a.Pop, a.State, a.Error)
-		}
-	}
 	publicIP := o.publicIP
 	if publicIP == "" {
 		publicIP = hostAddress()
 	}
-	lines, n, err := influx.SweepLines(sw, publicIP, schema)
-	if err != nil {
-		return nil, err
+	var werr error
+	leftOut := map[string]int{} // source agent -> tests the deadline cut off
+	// emit is called for one result at a time (probe.Run serialises events).
+	emit := func(e probe.Event) {
+		var sw probe.Sweep
+		var errText, src string
+		switch e := e.(type) {
+		case probe.PingEvent:
+			sw.Pings, errText, src = []mesh.PingResult{e.Result}, e.Result.Err, e.Result.Src
+		case probe.TraceEvent:
+			sw.Traces, errText, src = []mesh.TraceResult{e.Result}, e.Result.Err, e.Result.Src
+		default:
+			return
+		}
+		if errText != "" && ctx.Err() != nil {
+			leftOut[src]++
+			return
+		}
+		lines, n, err := influx.SweepLines(sw, publicIP, schema)
+		if err != nil || n == 0 || werr != nil {
+			if werr == nil {
+				werr = err
+			}
+			return
+		}
+		if _, err := out.Write(lines); err != nil {
+			werr = fmt.Errorf("write line protocol: %w", err)
+			return
+		}
+		printed += n
 	}
-	if n == 0 {
-		return nil, fmt.Errorf("no result could be measured: %d agents, %d tests, all failed (see the agent errors above)",
+	sw := probe.Run(ctx, agents, opts, emit)
+	if interrupted.Err() != nil {
+		return printed, fmt.Errorf("sweep interrupted: %w", interrupted.Err())
+	}
+	if werr != nil {
+		return printed, werr
+	}
+	for _, a := range sw.Agents {
+		if a.State.Failing() && leftOut[a.Name] == 0 {
+			fmt.Fprintf(errOut, "meshtop collect: agent %s (%s): %s: %s\n", a.Name, a.Pop, a.State, a.Error)
+		}
+	}
+	if len(leftOut) > 0 {
+		cut := 0
+		var who []string
+		for _, a := range sw.Agents {
+			if n := leftOut[a.Name]; n > 0 {
+				cut += n
+				who = append(who, fmt.Sprintf("%s (%s): %d", a.Name, a.Pop, n))
+			}
+		}
+		fmt.Fprintf(errOut, "meshtop collect: --deadline %s reached: printed %d results, left out %d tests not finished by then: %s\n",
+			o.deadline, printed, cut, strings.Join(who, ", "))
+	}
+	if printed == 0 {
+		return 0, fmt.Errorf("no result could be measured: %d agents, %d tests, all failed (see the agent errors above)",
 			len(agents), len(sw.Pings)+len(sw.Traces))
 	}
-	return lines, nil
+	return printed, nil
 }
 
 // collectTargets picks the destinations: --dst addresses (placed in the PoP of the agent

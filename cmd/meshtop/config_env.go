@@ -29,6 +29,10 @@ var envBindings = settings.Bindings{
 	{Command: "agent", Flag: "max-tests", Env: []string{"SCOUTER_MAX_TEST_COUNT"}, Value: atLeastOne},
 	{Command: "agent", Flag: "max-procs", Env: []string{"SCOUTER_MAX_PROCESS_COUNT"}, Value: atLeastOne},
 	{Command: "agent", Flag: "listen", Env: []string{"API_PORT"}, Value: portToListen},
+	// What the agent says about itself in /status (the Kubernetes DaemonSet sets
+	// MESHTOP_POP from the node name through the downward API).
+	{Command: "agent", Flag: "pop", Env: []string{"MESHTOP_POP"}},
+	{Command: "agent", Flag: "label", Env: []string{"MESHTOP_LABELS"}},
 }
 
 // bindEnv adds environment variables for a flag of every command. A command file that

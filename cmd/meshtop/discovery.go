@@ -6,45 +6,54 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/meshtop/meshtop/internal/scrub"
 	"github.com/meshtop/meshtop/internal/secretfile"
-	"github.com/meshtop/meshtop/inventory"
 	"github.com/meshtop/meshtop/mesh"
+	"github.com/meshtop/meshtop/settings"
 	"github.com/meshtop/meshtop/stackpath"
 )
 
-// discoveryOptions find the agents: a static inventory, or a StackPath workload.
+// discoveryOptions find the agents: an inventory (file or URL), DNS, or a StackPath
+// workload. live and serve follow them while they run (discovery_follow.go).
 type discoveryOptions struct {
 	inventory    string
+	discoverURL  string
+	rediscover   time.Duration
 	stackpathURL string
 	stackID      string
 	workloadID   string
 	clientID     string
 	scouterPort  int
 	secretFile   string
+
+	// src is the agents' source, made by the first discovery and asked again by live
+	// and serve; notices are what it says that is not a failure.
+	src     *agentSource
+	notices noticeSink
 }
 
 func addDiscoveryFlags(cmd *cobra.Command, o *discoveryOptions) {
 	f := cmd.Flags()
-	f.StringVar(&o.inventory, "inventory", "", "static inventory `FILE` (YAML) listing the agents")
+	f.StringVar(&o.inventory, "inventory", "", "inventory `FILE` or https:// URL (YAML) listing the agents; live and serve follow its changes")
+	f.StringVar(&o.discoverURL, "discover", "", "find the agents by DNS at `URL`: dns://NAME[:PORT] (every A/AAAA record an agent; port default --scouter-port) or dnssrv://_SERVICE._tcp.DOMAIN (SRV records); PoP and labels from each agent's /status")
+	f.DurationVar(&o.rediscover, "rediscover", 0, "how often live and serve look for agents again (0: an inventory file every 2s, read only when changed; a URL every 2m; DNS every interval/2; StackPath every 10m)")
 	f.StringVar(&o.stackpathURL, "stackpath-url", "https://gateway.stackpath.com", "StackPath API base `URL`")
 	f.StringVar(&o.stackID, "stack-id", "", "StackPath stack `ID` (env SP_STACK_ID)")
 	f.StringVar(&o.workloadID, "workload-id", "", "StackPath workload `ID` of the agents (env SCOUTER_WORKLOAD_ID)")
 	f.StringVar(&o.clientID, "client-id", "", "StackPath API client `ID` (env SP_API_CLIENT_ID); secret: env SP_API_CLIENT_SECRET")
 	f.IntVar(&o.scouterPort, "scouter-port", 8000, "agent API `PORT` for discovered agents and inventory entries without url")
 	f.StringVar(&o.secretFile, "scouter-secret-file", "", "read the agents' shared secret from `FILE` (default: env SCOUTER_SECRET)")
+	settings.MarkExclusive(cmd, "inventory", "discover")
 }
 
-// agents discovers the agents.
-func (o *discoveryOptions) agents(ctx context.Context) ([]mesh.Agent, error) {
-	if o.inventory != "" {
-		// Load's errors say "read inventory: ..." or "FILE:LINE: ..." already.
-		return inventory.Load(o.inventory, o.scouterPort)
-	}
+// stackpathAgents discovers the agents of a StackPath workload.
+func (o *discoveryOptions) stackpathAgents(ctx context.Context) ([]mesh.Agent, error) {
 	if o.stackID == "" || o.workloadID == "" {
-		return nil, errors.New("no agents: give --inventory FILE, or --stack-id and --workload-id " +
+		return nil, errors.New("no agents: give --inventory FILE (or URL), --discover dns://NAME, or --stack-id and --workload-id " +
 			"(env SP_STACK_ID, SCOUTER_WORKLOAD_ID) with SP_API_CLIENT_ID and SP_API_CLIENT_SECRET in the environment; " +
 			"`meshtop lab` builds a local demo mesh")
 	}
@@ -81,7 +90,11 @@ func (o *discoveryOptions) discover(ctx context.Context) (string, []mesh.Agent, 
 	if err != nil {
 		return "", nil, err
 	}
-	agents, err := o.agents(ctx)
+	src, err := o.source(secret)
+	if err != nil {
+		return "", nil, err
+	}
+	agents, err := src.agents(ctx)
 	if err != nil {
 		return "", nil, err
 	}
@@ -118,5 +131,13 @@ func (o *discoveryOptions) secret() (string, error) {
 		}
 		return s, nil
 	}
-	return os.Getenv("SCOUTER_SECRET"), nil
+	s := os.Getenv("SCOUTER_SECRET")
+	scrub.Add(s) // before any text from outside is shown, even StackPath's
+	return s, nil
+}
+
+// agents discovers the agents once.
+func (o *discoveryOptions) agents(ctx context.Context) ([]mesh.Agent, error) {
+	_, as, err := o.discover(ctx)
+	return as, err
 }

@@ -40,6 +40,8 @@ show it as a colour-thresholded grid that fills as results arrive. Enter drills
 into a cell: both directions' RTT history, loss, jitter, hop paths and route
 changes. Press ? for all keys.`,
 		Example: `  SCOUTER_SECRET=... meshtop live --inventory agents.yaml
+  meshtop live --discover dns://agents.mesh.example.net:8000
+  meshtop live --inventory https://lists.example.net/mesh.yaml
   meshtop live --stack-id my-stack --workload-id 1234 --interval 30s
   meshtop live --inventory agents.yaml --record http://127.0.0.1:8086`,
 		Args: cobra.NoArgs,
@@ -109,11 +111,10 @@ func (o *liveOptions) newSweeper(ctx context.Context) (*sweeper, error) {
 	tuneGCForStore()
 	loop := &live.Loop{
 		Agents: agents, Options: o.probe.options(secret), Interval: o.interval, TraceInterval: o.traceInterval,
-		Store: store, Discover: o.disc.agents, RediscoverEvery: 10 * time.Minute,
+		Store: store,
 	}
-	if o.disc.inventory != "" {
-		loop.Discover = nil // a static inventory does not change under us
-	}
+	// Agents come and go while it runs: inventory edits, DNS records, StackPath.
+	o.disc.follow(loop)
 	if rec != nil {
 		loop.Recorder = rec
 	}
@@ -153,6 +154,7 @@ func runLive(ctx context.Context, o *liveOptions) error {
 	if err != nil {
 		return err
 	}
+	signalled := ctx // SIGINT/SIGTERM cancel it (main)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	cfg := sw.cfg
@@ -160,13 +162,16 @@ func runLive(ctx context.Context, o *liveOptions) error {
 	p := tea.NewProgram(tui.New(sw.src, cfg), tea.WithContext(ctx))
 	sub := sw.feed.SubscribeProgram(p)
 	defer sub.Close()
+	o.disc.notices.attach(sw.feed.Error) // e.g. an agent placed by its reverse DNS name
 	sw.start(ctx)
 	_, runErr := p.Run()
 	cancel()
-	if err := sw.close(); err != nil && runErr == nil {
-		runErr = err
+	// Points not written are a failed run however it ended (q, ctrl+c, a signal): the
+	// flush's error is returned, never dropped for the cancelled context.
+	if err := sw.close(); err != nil {
+		return err
 	}
-	if runErr != nil && ctx.Err() == nil {
+	if runErr != nil && signalled.Err() == nil {
 		return fmt.Errorf("run the UI: %w", runErr)
 	}
 	return nil

@@ -21,8 +21,10 @@ type recordOptions struct {
 	buffer   int
 	publicIP string
 	// log receives the recorder's state changes (outage, recovery); nil discards them.
-	// A TUI leaves it nil and shows Status() instead.
-	log io.Writer
+	// A TUI leaves it nil and shows Status() instead. logf, when set, takes them
+	// instead (serve's structured log).
+	log  io.Writer
+	logf func(format string, args ...any)
 }
 
 func addRecordFlags(cmd *cobra.Command, o *recordOptions) {
@@ -68,6 +70,9 @@ func (o *recordOptions) recorder(ctx context.Context) (*influx.Recorder, error) 
 	if o.log != nil {
 		w := o.log
 		cfg.Logf = func(format string, args ...any) { fmt.Fprintf(w, format+"\n", args...) }
+	}
+	if o.logf != nil {
+		cfg.Logf = o.logf
 	}
 	r, err := influx.NewRecorder(cfg)
 	if err != nil {

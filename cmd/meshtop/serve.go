@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	charmlog "charm.land/log/v2"
@@ -132,6 +133,11 @@ func runServe(ctx context.Context, o *serveOptions, stderr io.Writer) error {
 	if err := o.access.Check(); err != nil {
 		return err
 	}
+	// The recorder's state changes (the first failed write, at once; recovery; drops)
+	// go to the log; recordLog adds bounded reminders while it fails or stalls.
+	o.live.rec.logf = func(format string, args ...any) {
+		logger.Warn(strings.TrimPrefix(fmt.Sprintf(format, args...), "meshtop: "), "component", "recorder")
+	}
 	sw, err := o.live.newSweeper(ctx)
 	if err != nil {
 		return err
@@ -165,10 +171,16 @@ func runServe(ctx context.Context, o *serveOptions, stderr io.Writer) error {
 		},
 		Error: func(err error) { logger.Error("re-discovery failed; sweeping the agents known", "error", err) },
 	})
+	o.live.disc.notices.attach(func(err error) {
+		logger.Warn("discovery", "notice", err.Error())
+		sw.feed.Error(err)
+	})
 	// The daemon is a feed subscriber too: recorder drops become events.
+	rlog := &recordLog{log: logger, every: time.Minute, now: time.Now}
 	evsub := sw.feed.Subscribe(func(u live.Update) {
 		if u.Record != nil {
 			drops.Record(u.Record.Dropped)
+			rlog.status(*u.Record)
 		}
 	})
 	defer evsub.Close()

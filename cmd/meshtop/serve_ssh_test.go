@@ -101,17 +101,23 @@ const servePerSweep = 12 // 4 agents, each pings the other 3
 
 func startServe(t *testing.T, extra ...string) *serveFixture {
 	t.Helper()
+	return startServeWith(t, nil, extra...)
+}
+
+// startServeWith is startServe with more agents beside the four counting ones.
+func startServeWith(t *testing.T, more []fakeAgent, extra ...string) *serveFixture {
+	t.Helper()
 	needTool(t, "ssh", "ssh-keygen", "tmux")
 	f := &serveFixture{t: t, bin: buildBinary(t), dir: t.TempDir(), log: &syncBuffer{}}
 	counting := func(ms float64) func(string, int) []float64 {
 		return func(dst string, n int) []float64 { f.pings.Add(1); return fixedRTT(ms)(dst, n) }
 	}
-	inv := writeInventory(t,
-		fakeAgent{"ams", scoutertest.Config{RTT: counting(20)}},
-		fakeAgent{"jfk", scoutertest.Config{RTT: counting(95)}},
-		fakeAgent{"sjc", scoutertest.Config{RTT: counting(140)}},
-		fakeAgent{"syd", scoutertest.Config{RTT: counting(420)}},
-	)
+	inv := writeInventory(t, append([]fakeAgent{
+		{"ams", scoutertest.Config{RTT: counting(20)}},
+		{"jfk", scoutertest.Config{RTT: counting(95)}},
+		{"sjc", scoutertest.Config{RTT: counting(140)}},
+		{"syd", scoutertest.Config{RTT: counting(420)}},
+	}, more...)...)
 	f.operator = sshKey(t, f.dir, "operator")
 	f.viewer = sshKey(t, f.dir, "viewer")
 	f.stranger = sshKey(t, f.dir, "stranger")

@@ -118,6 +118,7 @@ func runSnapshot(ctx context.Context, o *snapshotOptions, out io.Writer) error {
 		return err
 	}
 	secret, agents, err := o.disc.discover(ctx)
+	o.disc.notices.print(os.Stderr)
 	if err != nil {
 		return err
 	}

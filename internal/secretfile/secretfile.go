@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+
+	"github.com/meshtop/meshtop/internal/scrub"
 )
 
 // MaxBytes bounds a secret file. Shared secrets, API keys and passwords are far shorter;
@@ -36,8 +38,8 @@ var warned sync.Map // path -> true
 
 // Read returns the secret in the file at path. It refuses what is not a regular file
 // (a directory, /dev/zero, /dev/stdin, a named pipe: reading those would hang or never
-// end) and files over MaxBytes, and warns once when the file is readable by group or
-// others. Errors name the file and say what is wrong, never what it holds; callers add
+// end) and files over MaxBytes, and warns once when the file is readable by others, or
+// by a group this process is not in. Errors name the file and say what is wrong, never what it holds; callers add
 // the flag or key. ErrEmpty and ErrLines are wrapped.
 func Read(path string) (string, error) {
 	// Stat first: opening a named pipe for reading blocks until a writer comes.
@@ -68,7 +70,7 @@ func Read(path string) (string, error) {
 	if len(b) > MaxBytes {
 		return "", fmt.Errorf("%s is larger than %d KiB: not a secret file", path, MaxBytes>>10)
 	}
-	if perm := fi.Mode().Perm(); perm&0o044 != 0 {
+	if perm := fi.Mode().Perm(); perm&0o004 != 0 || (perm&0o040 != 0 && !ownGroup(fi)) {
 		if _, done := warned.LoadOrStore(path, true); !done {
 			Warnf("secret file %s is readable by other users (mode %04o); fix with chmod 600 %s", path, perm, path)
 		}
@@ -80,6 +82,7 @@ func Read(path string) (string, error) {
 	case strings.ContainsAny(s, "\r\n"):
 		return "", fmt.Errorf("%s %w", path, ErrLines)
 	}
+	scrub.Add(s)
 	return s, nil
 }
 
@@ -103,4 +106,28 @@ func regular(path string, fi fs.FileInfo) error {
 		what = "a socket"
 	}
 	return fmt.Errorf("%s is %s, not a regular file: put the secret alone in a plain file (chmod 600)", path, what)
+}
+
+// ownGroup says whether the file's group is one this process is in: a secret shared
+// with the service's own group (0640 root:meshtop, a Kubernetes fsGroup) is not
+// readable by "other users".
+func ownGroup(fi fs.FileInfo) bool {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return false
+	}
+	gid := int(st.Gid)
+	if gid == os.Getgid() {
+		return true
+	}
+	groups, err := os.Getgroups()
+	if err != nil {
+		return false
+	}
+	for _, g := range groups {
+		if g == gid {
+			return true
+		}
+	}
+	return false
 }

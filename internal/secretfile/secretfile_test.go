@@ -69,6 +69,15 @@ func TestRead(t *testing.T) {
 		})
 	}
 
+	// Shared with the process's own group (0640 root:meshtop for the service meshtop):
+	// no warning.
+	group := write(t, "group", "s3cret\n", 0o640)
+	if err := os.Chown(group, -1, os.Getgid()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Read(group); err != nil || len(warnings) != 0 {
+		t.Fatalf("group-readable by our own group: %v, warnings %q", err, warnings)
+	}
 	shared := write(t, "shared", "s3cret\n", 0o644)
 	for range 3 {
 		if _, err := Read(shared); err != nil {

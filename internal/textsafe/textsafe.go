@@ -8,6 +8,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/meshtop/meshtop/internal/scrub"
 )
 
 // Bounds used across meshtop.
@@ -19,16 +21,20 @@ const (
 
 // String returns s without control characters (C0, DEL, C1, and therefore every ANSI/OSC
 // escape introducer), invalid UTF-8 replaced by U+FFFD, newlines and tabs folded to a
-// space, cut to at most max runes with "…" marking the cut. max <= 0 means MaxMessage.
+// space, registered secrets (internal/scrub) replaced by "[redacted]", cut to at most
+// max runes with "…" marking the cut. max <= 0 means MaxMessage.
+//
+// Secrets go before the cut (a cut must not leave half of one) and again after the
+// control characters (a secret split by an escape sequence is whole once it is gone).
 func String(s string, max int) string {
 	if max <= 0 {
 		max = MaxMessage
 	}
+	s = scrub.String(s)
 	if clean(s) && utf8.RuneCountInString(s) <= max {
 		return s
 	}
 	var b strings.Builder
-	n := 0
 	prevSpace := false
 	for i := 0; i < len(s); {
 		r, size := utf8.DecodeRuneInString(s[i:])
@@ -45,15 +51,22 @@ func String(s string, max int) string {
 		case isControl(r):
 			continue
 		}
-		if n == max {
-			b.WriteString("…")
-			return b.String()
-		}
 		prevSpace = r == ' '
 		b.WriteRune(r)
+	}
+	return cut(scrub.String(b.String()), max)
+}
+
+// cut bounds clean text to max runes, "…" marking the cut.
+func cut(s string, max int) string {
+	n := 0
+	for i := range s {
+		if n == max {
+			return s[:i] + "…"
+		}
 		n++
 	}
-	return b.String()
+	return s
 }
 
 // Name is String bounded to MaxName.

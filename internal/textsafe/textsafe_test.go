@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/meshtop/meshtop/internal/scrub"
 )
 
 func TestString(t *testing.T) {
@@ -59,4 +61,18 @@ func FuzzString(f *testing.F) {
 			t.Fatalf("not idempotent: %q", got)
 		}
 	})
+}
+
+func TestStringScrubsSecrets(t *testing.T) {
+	scrub.Add("hunter2hunter2")
+	for _, in := range []string{
+		"auth hunter2hunter2 refused",
+		"auth hunter2\x07hunter2 refused",           // split by a control character
+		strings.Repeat("x", 20) + " hunter2hunter2", // cut in the middle without scrubbing first
+	} {
+		got := String(in, 30)
+		if strings.Contains(got, "hunter2") {
+			t.Errorf("String(%q) = %q", in, got)
+		}
+	}
 }

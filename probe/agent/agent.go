@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"net/netip"
 	"os"
@@ -31,6 +32,11 @@ type Config struct {
 	// refused unless InsecureNoAuth.
 	Secret         string
 	InsecureNoAuth bool
+
+	// Pop and Labels describe the agent in /status (probe.Describe), so that collectors
+	// that find it by DNS know where it is. Both optional; checked by New.
+	Pop    string
+	Labels map[string]string
 
 	MaxTests int // tests per POST (SCOUTER_MAX_TEST_COUNT), default 10
 	MaxProcs int // tests running at once (SCOUTER_MAX_PROCESS_COUNT), default 10
@@ -137,9 +143,23 @@ func New(cfg Config) (*Agent, error) {
 		cfg.ProbeInterval = DefaultProbeInterval
 	}
 	cfg = cfg.withDefaults()
+	if cfg.Pop != "" {
+		if msg := probe.CheckPop(cfg.Pop); msg != "" {
+			return nil, fmt.Errorf("--pop: %s", msg)
+		}
+	}
+	if len(cfg.Labels) > probe.MaxLabels {
+		return nil, fmt.Errorf("--label: %d labels, at most %d", len(cfg.Labels), probe.MaxLabels)
+	}
+	for k, v := range cfg.Labels {
+		if msg := probe.CheckLabel(k, v); msg != "" {
+			return nil, fmt.Errorf("--label: %s", msg)
+		}
+	}
 	if cfg.Secret == "" && !cfg.InsecureNoAuth {
 		return nil, errors.New("no API secret: set SCOUTER_API_SECRET (or --secret-file), or pass --insecure-no-auth to accept every request")
 	}
+	cfg.Labels = maps.Clone(cfg.Labels)
 	a := &Agent{
 		cfg: cfg, secretHash: sha256.Sum256([]byte(cfg.Secret)), engine: cfg.Engine,
 		receipts: newReceiptStore(cfg.ReceiptTTL, cfg.MaxReceipts, cfg.MaxStored, cfg.Now),
@@ -154,6 +174,9 @@ func New(cfg Config) (*Agent, error) {
 
 // Method says how the agent pings (raw socket, unprivileged datagram, unavailable).
 func (a *Agent) Method() netprobe.Method { return a.engine.Method() }
+
+// Labels are the labels the agent says in /status (a copy).
+func (a *Agent) Labels() map[string]string { return maps.Clone(a.cfg.Labels) }
 
 // Engine is the agent's prober (for its startup log).
 func (a *Agent) Engine() *netprobe.Engine { return a.engine }
@@ -170,8 +193,10 @@ func (a *Agent) Close() error {
 
 // task is one test of a POST.
 type task struct {
-	typ  string
-	opts map[string]any
+	typ    string // as the client sent it (decides what runs)
+	echo   string // as the answer lists it: cleaned and bounded
+	opts   map[string]any
+	client string // source address: the pool's fair share
 }
 
 // start runs the tests of a receipt in the background, bounded by the pool.
@@ -195,7 +220,7 @@ func (a *Agent) start(ctx context.Context, rc *receipt, tasks []task) {
 			results[typ] = []entryOut{}
 		}
 		for i, t := range tasks {
-			results[t.typ] = append(results[t.typ], entries[i])
+			results[t.echo] = append(results[t.echo], entries[i])
 		}
 		body, err := encodeJSON(testsOut{IsRunning: false, Receipt: rc.id, Results: results})
 		if err != nil {
@@ -238,7 +263,7 @@ func (a *Agent) runTest(ctx context.Context, t task) (e entryOut) {
 		e.Message = &msg
 		return e
 	}
-	slot, err := a.pool.acquire(ctx)
+	slot, err := a.pool.acquire(ctx, t.client)
 	if err != nil {
 		msg := "The test was cancelled before it started: " + err.Error()
 		e.Message = &msg

@@ -33,7 +33,7 @@ func TestContractWithUpstream(t *testing.T) {
 
 	t.Run("ping", func(t *testing.T) {
 		// Hold the only pool slot so the first GET sees the tests running.
-		slot, _ := a.pool.acquire(context.Background())
+		slot, _ := a.pool.acquire(context.Background(), "test")
 		post := call(t, http.MethodPost, tests, testSecret, `{"ping":[{"dst":"127.0.0.1","count":3}]}`)
 		if post.code != 200 || post.ctype != "application/json" {
 			t.Fatalf("POST: %d %s %s", post.code, post.ctype, post.body)

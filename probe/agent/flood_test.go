@@ -86,7 +86,7 @@ func TestFloodOfBadInputStaysBounded(t *testing.T) {
 	}
 	// Wait for every receipt to finish (their tests fail at once, without a packet).
 	deadline := time.Now().Add(30 * time.Second)
-	for a.receipts.running() > 0 && time.Now().Before(deadline) {
+	for a.receipts.running("") > 0 && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	n, stored := a.receipts.usage()

@@ -9,9 +9,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 
+	"github.com/meshtop/meshtop/internal/textsafe"
 	"github.com/meshtop/meshtop/probe"
 	"github.com/meshtop/meshtop/probe/agent/netprobe"
 )
@@ -63,6 +65,8 @@ func (a *Agent) authorized(r *http.Request) bool {
 
 func (a *Agent) status(w http.ResponseWriter) {
 	writeJSON(w, http.StatusOK, statusOut{
+		Labels:          a.cfg.Labels,
+		Pop:             a.cfg.Pop,
 		MaxProcessCount: a.cfg.MaxProcs,
 		MaxTestCount:    a.cfg.MaxTests,
 		PingMethod:      string(a.engine.Method()),
@@ -95,41 +99,87 @@ func (a *Agent) post(w http.ResponseWriter, r *http.Request) {
 		writeHTML(w, http.StatusBadRequest, badJSONPage(err))
 		return
 	}
-	tasks, code, msg := a.tasks(payload)
+	client := clientOf(r)
+	tasks, code, msg := a.tasks(payload, client)
 	if msg != "" {
 		writeJSON(w, code, probe.ErrorBody{Error: msg})
 		return
 	}
-	if a.receipts.running() >= a.cfg.MaxRunning {
+	if a.receipts.running("") >= a.cfg.MaxRunning {
 		writeJSON(w, http.StatusServiceUnavailable, probe.ErrorBody{Error: fmt.Sprintf(
 			"The agent is busy: %d receipts are still running. Try again later.", a.cfg.MaxRunning)})
 		return
 	}
+	// One client (source address) may hold at most its share of the running receipts,
+	// so that another can still post while it keeps the agent busy.
+	if share := a.clientShare(); a.receipts.running(client) >= share {
+		writeJSON(w, http.StatusServiceUnavailable, probe.ErrorBody{Error: fmt.Sprintf(
+			"The agent is busy: this client already runs %d receipts, its share. Try again later.", share)})
+		return
+	}
 	ctx, cancel := context.WithCancel(a.ctx)
-	rc := &receipt{id: randHex(16), cancel: cancel}
+	// What the receipt holds while it runs counts against the stored answers' budget:
+	// its echoed types and its bookkeeping. (Its decoded request is bounded apart: at
+	// most MaxRunning receipts of MaxBodyBytes each.)
+	rc := &receipt{id: randHex(16), cancel: cancel, client: client, cost: receiptOverhead}
 	// Like upstream, results list the types that have tests (a type with an empty list
 	// does not show).
 	seen := map[string]bool{}
 	for _, t := range tasks {
-		if !seen[t.typ] {
-			seen[t.typ] = true
-			rc.types = append(rc.types, t.typ)
+		if !seen[t.echo] {
+			seen[t.echo] = true
+			rc.types = append(rc.types, t.echo)
+			rc.cost += int64(len(t.echo))
 		}
 	}
 	if err := a.receipts.add(rc); err != nil {
 		cancel()
-		writeJSON(w, http.StatusServiceUnavailable, probe.ErrorBody{Error: fmt.Sprintf(
-			"The agent holds %d receipts that are still running. Try again later.", a.cfg.MaxReceipts)})
+		what := fmt.Sprintf("The agent holds %d receipts that are still running. Try again later.", a.cfg.MaxReceipts)
+		if errors.Is(err, errStoreBytes) {
+			what = "The agent's memory for receipts is in use by running tests. Try again later."
+		}
+		writeJSON(w, http.StatusServiceUnavailable, probe.ErrorBody{Error: what})
 		return
 	}
 	a.start(ctx, rc, tasks)
 	writeJSON(w, http.StatusOK, probe.Receipt{Receipt: rc.id})
 }
 
+// clientShare is how many running receipts one client may hold: half the agent's
+// maximum (at least one).
+func (a *Agent) clientShare() int { return max(a.cfg.MaxRunning/2, 1) }
+
+// clientOf is a request's client for fair sharing: its source address.
+func clientOf(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// receiptOverhead is a running receipt's bookkeeping, counted with its types.
+const receiptOverhead = 256
+
+// maxTypeEcho bounds a test type as the answer echoes it (upstream echoes whatever it
+// was sent, as a key of results).
+const maxTypeEcho = 32
+
+// echoType is a test type as the answer lists it: cleaned of control characters and
+// bounded; one that cleaning turned into a known type's name is marked, so that its
+// "does not exist" entries never read as that type's results.
+func echoType(typ string) string {
+	e := textsafe.String(typ, maxTypeEcho)
+	if e != typ && (e == probe.TypePing || e == probe.TypeTraceroute) {
+		e += "?"
+	}
+	return e
+}
+
 // tasks checks the shape of a POST body: an object mapping test types to lists of
 // option objects. Upstream answers 500 (or never finishes) on other shapes; meshtop
 // answers 400 with upstream's "Valid request payload not found.".
-func (a *Agent) tasks(payload any) ([]task, int, string) {
+func (a *Agent) tasks(payload any, client string) ([]task, int, string) {
 	m, ok := payload.(map[string]any)
 	if !ok {
 		return nil, http.StatusBadRequest, probe.ErrBadPayload
@@ -152,7 +202,7 @@ func (a *Agent) tasks(payload any) ([]task, int, string) {
 			if !ok {
 				return nil, http.StatusBadRequest, probe.ErrBadPayload
 			}
-			tasks = append(tasks, task{typ: typ, opts: lowerKeys(opts)})
+			tasks = append(tasks, task{typ: typ, echo: echoType(typ), opts: lowerKeys(opts), client: client})
 		}
 	}
 	return tasks, 0, ""

@@ -183,7 +183,7 @@ func TestReceiptLifecycle(t *testing.T) {
 	})
 
 	t.Run("running until the tests end", func(t *testing.T) {
-		slot, _ := a.pool.acquire(context.Background()) // the test waits for this slot
+		slot, _ := a.pool.acquire(context.Background(), "test") // the test waits for this slot
 		id := postTests(t, base, `{"ping":[{"dst":"127.0.0.1","count":1}],"traceroute":[]}`)
 		got := call(t, http.MethodGet, tests+"?receipt="+id, testSecret, "")
 		var tr probe.TestsResponse
@@ -234,7 +234,7 @@ func TestReceiptLifecycle(t *testing.T) {
 			}
 		}
 		// A store full of running receipts refuses more, with a JSON error.
-		slot, _ := a.pool.acquire(context.Background())
+		slot, _ := a.pool.acquire(context.Background(), "test")
 		var running []string
 		for range 3 {
 			running = append(running, postTests(t, base, `{"ping":[{"dst":"127.0.0.1"}]}`))
@@ -277,7 +277,7 @@ func TestShapeHelperSeesDifferences(t *testing.T) {
 
 func TestMaxRunningReceipts(t *testing.T) {
 	a, base := startAgent(t, func(c *Config) { c.MaxRunning = 1; c.MaxProcs = 1 })
-	slot, _ := a.pool.acquire(context.Background())
+	slot, _ := a.pool.acquire(context.Background(), "test")
 	id := postTests(t, base, `{"ping":[{"dst":"127.0.0.1"}]}`)
 	got := call(t, http.MethodPost, base+"/api/v1.0/tests", testSecret, `{"ping":[{}]}`)
 	if got.code != 503 || !strings.Contains(string(got.body), "busy") {

@@ -101,12 +101,15 @@ type workerOut struct {
 	VSZ           int64  `json:"vsz"`
 }
 
-// statusOut is the answer to GET /api/v1.0/status: upstream's keys plus meshtop's.
+// statusOut is the answer to GET /api/v1.0/status: upstream's keys plus meshtop's (pop
+// and labels when the agent was given them: probe.Describe).
 type statusOut struct {
-	MaxProcessCount int         `json:"max_process_count"`
-	MaxTestCount    int         `json:"max_test_count"`
-	PingMethod      string      `json:"ping_method"`
-	TotalRequests   int64       `json:"total_requests"`
-	Traceroute      bool        `json:"traceroute"`
-	WorkerStatus    []workerOut `json:"worker_status"`
+	Labels          map[string]string `json:"labels,omitempty"`
+	MaxProcessCount int               `json:"max_process_count"`
+	MaxTestCount    int               `json:"max_test_count"`
+	PingMethod      string            `json:"ping_method"`
+	Pop             string            `json:"pop,omitempty"`
+	TotalRequests   int64             `json:"total_requests"`
+	Traceroute      bool              `json:"traceroute"`
+	WorkerStatus    []workerOut       `json:"worker_status"`
 }

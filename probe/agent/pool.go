@@ -3,6 +3,7 @@ package agent
 import (
 	"context"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -11,15 +12,28 @@ import (
 
 // pool bounds how many tests run at once across all receipts (--max-procs; upstream's
 // process pool). Each slot keeps the counters the status page reports per worker.
+//
+// Slots are shared fairly between clients (by source address): a freed slot goes to
+// the waiting client that runs the fewest tests, first come first served among equals.
+// Upstream's single queue let one holder of the secret keep everyone else waiting for
+// ~20 minutes behind 64 receipts of slow pings.
 type pool struct {
-	free  chan int
-	mu    sync.Mutex
-	slots []slotStats
-	start time.Time
+	mu      sync.Mutex
+	free    []int
+	waiting []*waiter      // in arrival order
+	running map[string]int // tests running per client
+	slots   []slotStats
+	start   time.Time
+}
+
+type waiter struct {
+	client string
+	slot   chan int // receives the slot given; buffered
 }
 
 type slotStats struct {
 	busy       bool
+	client     string
 	tests      int64
 	failures   int64
 	busyTime   time.Duration
@@ -27,36 +41,85 @@ type slotStats struct {
 }
 
 func newPool(n int) *pool {
-	p := &pool{free: make(chan int, n), slots: make([]slotStats, n), start: time.Now()}
+	p := &pool{slots: make([]slotStats, n), running: map[string]int{}, start: time.Now()}
 	for i := range n {
-		p.free <- i
+		p.free = append(p.free, i)
 	}
 	return p
 }
 
-func (p *pool) acquire(ctx context.Context) (int, error) {
-	select {
-	case i := <-p.free:
-		p.mu.Lock()
-		p.slots[i].busy = true
+// acquire waits for a slot for one of client's tests.
+func (p *pool) acquire(ctx context.Context, client string) (int, error) {
+	p.mu.Lock()
+	if len(p.free) > 0 && len(p.waiting) == 0 {
+		i := p.free[len(p.free)-1]
+		p.free = p.free[:len(p.free)-1]
+		p.takeLocked(i, client)
 		p.mu.Unlock()
 		return i, nil
+	}
+	w := &waiter{client: client, slot: make(chan int, 1)}
+	p.waiting = append(p.waiting, w)
+	p.mu.Unlock()
+	select {
+	case i := <-w.slot:
+		return i, nil
 	case <-ctx.Done():
+		p.mu.Lock()
+		if k := slices.Index(p.waiting, w); k >= 0 {
+			p.waiting = slices.Delete(p.waiting, k, k+1)
+			p.mu.Unlock()
+			return 0, ctx.Err()
+		}
+		p.mu.Unlock()
+		// Given a slot as the context ended: hand it on, no test run in it.
+		i := <-w.slot
+		p.mu.Lock()
+		p.vacateLocked(i)
+		p.mu.Unlock()
 		return 0, ctx.Err()
 	}
 }
 
+func (p *pool) takeLocked(i int, client string) {
+	p.slots[i].busy, p.slots[i].client = true, client
+	p.running[client]++
+}
+
 func (p *pool) release(i int, took time.Duration, failed bool) {
 	p.mu.Lock()
+	defer p.mu.Unlock()
 	s := &p.slots[i]
-	s.busy = false
 	s.tests++
 	s.busyTime += took
 	if failed {
 		s.failures++
 	}
-	p.mu.Unlock()
-	p.free <- i
+	p.vacateLocked(i)
+}
+
+// vacateLocked frees slot i and gives it to the waiting client with the fewest tests
+// running, the earliest among equals.
+func (p *pool) vacateLocked(i int) {
+	s := &p.slots[i]
+	if p.running[s.client]--; p.running[s.client] <= 0 {
+		delete(p.running, s.client)
+	}
+	s.busy, s.client = false, ""
+	if len(p.waiting) == 0 {
+		p.free = append(p.free, i)
+		return
+	}
+	best := 0
+	for k, w := range p.waiting {
+		if p.running[w.client] < p.running[p.waiting[best].client] {
+			best = k
+		}
+	}
+	w := p.waiting[best]
+	p.waiting = slices.Delete(p.waiting, best, best+1)
+	p.takeLocked(i, w.client)
+	w.slot <- i
 }
 
 // status reports the slots as uWSGI workers. All slots live in one process, so rss and
