@@ -2,6 +2,7 @@ package mesh
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -11,7 +12,7 @@ func (e Event) Text() string {
 	pair := e.Src + "→" + e.Dst
 	switch e.Kind {
 	case EventColour:
-		return fmt.Sprintf("%s %s %s → %s (%s %s)", pair, e.Metric, e.From, e.To,
+		return fmt.Sprintf("%s %s %s → %s (%s %s)", pair, strings.ToLower(e.Metric.Title()), e.From, e.To,
 			FormatValue(e.Metric, e.Value, false), e.Metric.Unit())
 	case EventOutage:
 		if !e.End.IsZero() {

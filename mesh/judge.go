@@ -2,6 +2,7 @@ package mesh
 
 import (
 	"math"
+	"slices"
 	"time"
 )
 
@@ -53,6 +54,35 @@ type judgeState struct {
 	since   int64 // outage: its first failed test, unix ns
 	lossK   int32 // loss since its rate last changed: lost and sent probes
 	lossN   int32
+	jitter  float32 // jitter now (ms): the median of the newest answered tests'
+}
+
+// jitterTests is how many of the newest answered tests jitter now is the median of: a
+// single late probe (a 5-probe test's jitter jumps by half its delay) does not change
+// the colour, jitter in three tests of five does.
+const jitterTests = 5
+
+// jitterNow is the median jitter (ms) of the newest answered tests, NaN without one.
+func (s *series) jitterNow() float32 {
+	var vals [jitterTests]float32
+	n, rec := 0, s.rec()
+	for i := s.n - 1; i >= 0 && n < jitterTests; i-- {
+		w := s.buf[s.pos(i)*rec:]
+		if w[4+numMetrics]>>24 != 0 {
+			continue // failed: no jitter
+		}
+		vals[n] = math.Float32frombits(w[1+int(JitterMs)])
+		n++
+	}
+	if n == 0 {
+		return float32(math.NaN())
+	}
+	v := vals[:n]
+	slices.Sort(v)
+	if n%2 == 1 {
+		return v[n/2]
+	}
+	return (v[n/2-1] + v[n/2]) / 2
 }
 
 // judge judges the newest sample from the state before it (s.before); fresh says the
@@ -75,11 +105,16 @@ func (s *series) judge(j *Judgement, fresh bool, buf *[]intCount) {
 	}
 	st.failed, st.tests = false, 0
 	confirm := max(1, j.Confirm)
+	st.jitter = s.jitterNow()
 	for _, m := range Metrics {
 		if m == Loss {
 			continue
 		}
-		raw := j.thresholds(m).Classify(smp.Value(m), false)
+		v := smp.Value(m)
+		if m == JitterMs {
+			v = float64(st.jitter)
+		}
+		raw := j.thresholds(m).Classify(v, false)
 		switch {
 		case raw == NoData:
 		case raw == st.class[m] || st.class[m] == NoData || confirm == 1:
@@ -190,6 +225,9 @@ func (s *series) tell(j *Judgement) []Event {
 			continue
 		}
 		v := s.last.Value(m)
+		if m == JitterMs {
+			v = float64(now.jitter)
+		}
 		if m == Loss && now.lossN > 0 {
 			v = 100 * float64(now.lossK) / float64(now.lossN)
 		}
@@ -209,6 +247,11 @@ func (s *series) nowInto(c *Cell, j *Judgement) {
 	c.Now = NowState{Class: st.class, Failed: st.failed, LossProbes: st.lossN}
 	for _, m := range Metrics {
 		c.Now.Pending[m] = st.pending[m] != NoData && st.pending[m] != st.class[m]
+	}
+	if !st.failed && st.jitter == st.jitter { // not NaN
+		// Jitter now is the median of the newest tests' (jitterNow); its % is of the
+		// newest test's RTT, as the workshop computed it.
+		c.Values[JitterMs][Last] = float64(st.jitter)
 	}
 	if st.lossN > 0 && !st.failed {
 		est := 100 * float64(st.lossK) / float64(st.lossN)

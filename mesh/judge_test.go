@@ -251,3 +251,30 @@ func TestViews(t *testing.T) {
 		t.Errorf("Views %v", Views)
 	}
 }
+
+// TestJitterNowIsTheMedian: one late probe (a test's jitter jumps) does not colour the
+// cell; jitter in three of the newest five tests does.
+func TestJitterNowIsTheMedian(t *testing.T) {
+	s := NewStore(0)
+	at := func(i int) time.Time { return jT0.Add(time.Duration(i) * time.Minute) }
+	calm := []float64{20, 20.5, 20, 20.5, 20}
+	late := []float64{20, 60, 20, 20.5, 20} // one probe 40 ms late: jitter 20 ms
+	for i, probes := range [][]float64{calm, calm, calm, late, calm, late, late} {
+		s.AddPing(jping(at(i), "a-0", "a", "b", probes...))
+		vd := s.Matrix().Verdict("a", "b", MetricView(JitterMs), Last, nil)
+		want := Green
+		if i == 6 { // three late tests of the newest five
+			want = Orange
+		}
+		if vd.Class != want {
+			t.Errorf("test %d: jitter %s (%.1f ms), want %s", i, vd.Class, vd.Value, want)
+		}
+	}
+	var told []string
+	for _, e := range s.Events() {
+		told = append(told, e.Text())
+	}
+	if len(told) != 1 || told[0] != "a→b jitter ms green → orange (20 ms)" {
+		t.Errorf("events %q", told)
+	}
+}

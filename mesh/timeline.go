@@ -1,6 +1,7 @@
 package mesh
 
 import (
+	"math"
 	"slices"
 	"time"
 )
@@ -131,11 +132,19 @@ func Timeline(in TimelineInput) []Event {
 		prev := NoData
 		var cand Event // a change waiting for confirmation
 		seen := 0
+		var recent []float64 // jitter ms: the newest answered tests', as the live store judges it
 		for _, s := range in.Samples {
 			if s.Failed {
 				continue
 			}
 			v := s.Value(m)
+			if m == JitterMs {
+				recent = append(recent, v)
+				if len(recent) > jitterTests {
+					recent = recent[1:]
+				}
+				v = median(recent)
+			}
 			c := th[m].Classify(v, false)
 			switch {
 			case c == NoData:
@@ -191,6 +200,19 @@ func Timeline(in TimelineInput) []Event {
 		return rank[a.Kind] - rank[b.Kind]
 	})
 	return out
+}
+
+// median of values (NaN without any); values is not modified.
+func median(values []float64) float64 {
+	if len(values) == 0 {
+		return math.NaN()
+	}
+	v := slices.Clone(values)
+	slices.Sort(v)
+	if len(v)%2 == 1 {
+		return v[len(v)/2]
+	}
+	return (v[len(v)/2-1] + v[len(v)/2]) / 2
 }
 
 // lossTimeline lists the loss colour changes of samples as the live store tells them.
