@@ -2,8 +2,8 @@ package mesh
 
 import (
 	"math"
-	"slices"
 	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 )
