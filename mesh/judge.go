@@ -135,29 +135,22 @@ func (s *series) judge(j *Judgement, fresh bool, buf *[]intCount) {
 }
 
 // lossRing keeps the probe counts of a pair's newest answered tests (at most
-// min(keep, lossMaxTests)) for the loss judgement: 4 bytes a test in one small array,
+// min(keep, lossMaxTests)) for the loss judgement: 2 bytes a test in one small ring,
 // so judging does not walk the pair's whole ring on every result.
 type lossRing struct {
-	buf      []lossTest
-	start, n int
-	newest   bool // the newest entry is the newest sample's (replaced when it is)
+	ring[lossTest]
+	newest bool // the newest entry is the newest sample's (replaced when it is)
 }
 
 // lossTest is one answered test's probes; a PoP pair of several agents whose sweep sent
 // more than 255 is scaled down to keep its share.
 type lossTest struct{ sent, lost uint8 }
 
-func (r *lossRing) push(t lossTest, capacity int) {
+func (r *lossRing) add(t lossTest, capacity int) {
 	if r.buf == nil {
 		r.buf = make([]lossTest, capacity)
 	}
-	if r.n < len(r.buf) {
-		r.buf[(r.start+r.n)%len(r.buf)] = t
-		r.n++
-		return
-	}
-	r.buf[r.start] = t
-	r.start = (r.start + 1) % len(r.buf)
+	r.push(t)
 }
 
 // dropNewest removes the newest entry (the newest sample is being replaced).
@@ -203,7 +196,7 @@ func (s *series) lossAdd(fresh bool) {
 	}
 	sent := max(1, int(math.Round(c.sent)))
 	lost := max(0, min(sent, int(math.Round(c.lost))))
-	s.loss.push(lossTest{uint8(sent), uint8(lost)}, min(s.keep, lossMaxTests))
+	s.loss.add(lossTest{uint8(sent), uint8(lost)}, min(s.keep, lossMaxTests))
 	s.loss.newest = true
 }
 

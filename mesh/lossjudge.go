@@ -31,9 +31,15 @@ const (
 	lossZJump     = 1.64 // 90 %: once it moves, a worse class as far as this reaches
 )
 
-// probeCount is one answered test for the loss judgement: probes sent and lost. Counts
-// are floats: a result without them (history, hand-made) stands for its loss share.
-type probeCount struct{ sent, lost float64 }
+// count is one answered test for the loss judgement: probes sent and lost, whole numbers
+// as the live store keeps them (intCount), or shares (probeCount) for history, whose
+// buckets stand for their loss share of the workshop's five probes a test.
+type count[N int32 | float64] struct{ sent, lost N }
+
+type (
+	probeCount = count[float64]
+	intCount   = count[int32]
+)
 
 // countOf is a sample's probe counts: the sum over its agent pairs' results (lost ones
 // from their loss, which validation keeps within 0..100, rather than Recv, which an
@@ -59,21 +65,45 @@ func countOf(s *Sample) probeCount {
 
 // lossRegime returns the lost and sent probes since the newest significant change of
 // loss rate among tests (oldest first).
-func lossRegime(tests []probeCount) (lost, sent float64) {
+func lossRegime(tests []probeCount) (lost, sent float64) { return regime(tests, logLik) }
+
+// lossRegimeInt is lossRegime over whole counts (the live store's, on every result it
+// adds), x·ln x from the table: no logarithm in the split search.
+func lossRegimeInt(tests []intCount) (lost, sent int) {
+	k, n := regime(tests, func(k, n int32) float64 {
+		t := xlnxTable
+		switch {
+		case k <= 0 || k >= n:
+			return 0
+		case int(n) >= len(t):
+			return logLik(float64(k), float64(n))
+		}
+		return t[k] + t[n-k] - t[n]
+	})
+	return int(k), int(n)
+}
+
+// regime is the search of lossRegime for either kind of count; ll is the binomial
+// log-likelihood of k lost of n.
+func regime[N int32 | float64](tests []count[N], ll func(k, n N) float64) (lost, sent N) {
+	sum := func(seg []count[N]) (k, n N) {
+		for _, c := range seg {
+			k += c.lost
+			n += c.sent
+		}
+		return k, n
+	}
 	start := 0
 	for range lossMaxSplits {
 		seg := tests[start:]
-		var k, n float64
-		for _, t := range seg {
-			k += t.lost
-			n += t.sent
-		}
+		k, n := sum(seg)
 		if k == 0 || k == n || len(seg) < 2 {
 			return k, n // one rate: no loss at all (the common case), or nothing but loss
 		}
-		all := logLik(k, n)
+		all := ll(k, n)
 		best, at := 0.0, -1
-		var sk, sn float64 // the suffix seg[i:]
+		var sk, sn N // the suffix seg[i:]
+		first := true
 		for i := len(seg) - 1; i > 0; i-- {
 			sk += seg[i].lost
 			sn += seg[i].sent
@@ -83,67 +113,10 @@ func lossRegime(tests []probeCount) (lost, sent float64) {
 			if n-sn < lossSplitMin {
 				break
 			}
-			if l := logLik(sk, sn) + logLik(k-sk, n-sn) - all; l > best {
-				best, at = l, i
-			}
-		}
-		if best <= lossSplitLLR {
-			return k, n
-		}
-		start += at
-	}
-	var k, n float64
-	for _, t := range tests[start:] {
-		k += t.lost
-		n += t.sent
-	}
-	return k, n
-}
-
-// intCount is a test's probes in whole numbers, as the live store keeps them.
-type intCount struct{ sent, lost int32 }
-
-// lossRegimeInt is lossRegime over whole counts (the live store's, on every result it
-// adds), x·ln x from the table: no logarithm in the split search.
-func lossRegimeInt(tests []intCount) (lost, sent int) {
-	t := xlnxTable
-	ll := func(k, n int) float64 {
-		switch {
-		case k <= 0 || k >= n:
-			return 0
-		case n >= len(t):
-			return logLik(float64(k), float64(n))
-		}
-		return t[k] + t[n-k] - t[n]
-	}
-	start := 0
-	for range lossMaxSplits {
-		seg := tests[start:]
-		var k, n int
-		for _, c := range seg {
-			k += int(c.lost)
-			n += int(c.sent)
-		}
-		if k == 0 || k == n || len(seg) < 2 {
-			return k, n
-		}
-		all := ll(k, n)
-		best, at := 0.0, -1
-		var sk, sn int
-		first := true
-		for i := len(seg) - 1; i > 0; i-- {
-			sk += int(seg[i].lost)
-			sn += int(seg[i].sent)
-			if sn < lossSplitMin {
-				continue
-			}
-			if n-sn < lossSplitMin {
-				break
-			}
 			// Within a run of clean tests the log-likelihood ratio is convex in the split:
 			// its largest value is at an end of the run (next to a lossy test) or of the
 			// splits allowed. Only those are worth a look.
-			last := i == 1 || n-sn-int(seg[i-1].sent) < lossSplitMin
+			last := i == 1 || n-sn-seg[i-1].sent < lossSplitMin
 			if !(first || last || seg[i].lost > 0 || seg[i-1].lost > 0) {
 				continue
 			}
@@ -157,12 +130,7 @@ func lossRegimeInt(tests []intCount) (lost, sent int) {
 		}
 		start += at
 	}
-	var k, n int
-	for _, c := range tests[start:] {
-		k += int(c.lost)
-		n += int(c.sent)
-	}
-	return k, n
+	return sum(tests[start:])
 }
 
 // logLik is the binomial log-likelihood of k lost of n at their own rate:

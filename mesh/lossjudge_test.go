@@ -229,8 +229,47 @@ func TestJudgeLoss(t *testing.T) {
 	}
 }
 
-// TestLossRegimeIntMatchesTheFullSearch: the whole-count search, which looks only at the
-// ends of clean runs, finds what the search over every split finds.
+// fullRegime is the split search over every split, the reference of the one that looks
+// only at the ends of clean runs.
+func fullRegime(tests []probeCount) (lost, sent float64) {
+	start := 0
+	for range lossMaxSplits {
+		seg := tests[start:]
+		var k, n float64
+		for _, t := range seg {
+			k, n = k+t.lost, n+t.sent
+		}
+		if k == 0 || k == n || len(seg) < 2 {
+			return k, n
+		}
+		best, at := 0.0, -1
+		var sk, sn float64
+		for i := len(seg) - 1; i > 0; i-- {
+			sk, sn = sk+seg[i].lost, sn+seg[i].sent
+			if sn < lossSplitMin {
+				continue
+			}
+			if n-sn < lossSplitMin {
+				break
+			}
+			if l := logLik(sk, sn) + logLik(k-sk, n-sn) - logLik(k, n); l > best {
+				best, at = l, i
+			}
+		}
+		if best <= lossSplitLLR {
+			return k, n
+		}
+		start += at
+	}
+	var k, n float64
+	for _, t := range tests[start:] {
+		k, n = k+t.lost, n+t.sent
+	}
+	return k, n
+}
+
+// TestLossRegimeIntMatchesTheFullSearch: the search, which looks only at the ends of
+// clean runs, finds what the search over every split finds, in whole counts too.
 func TestLossRegimeIntMatchesTheFullSearch(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 5))
 	for run := range 3000 {
@@ -255,8 +294,8 @@ func TestLossRegimeIntMatchesTheFullSearch(t *testing.T) {
 			floats[i] = probeCount{float64(sent), float64(lost)}
 		}
 		k, n2 := lossRegimeInt(ints)
-		fk, fn := lossRegime(floats)
-		if float64(k) != fk || float64(n2) != fn {
+		fk, fn := fullRegime(floats)
+		if pk, pn := lossRegime(floats); float64(k) != fk || float64(n2) != fn || pk != fk || pn != fn {
 			t.Fatalf("run %d: %d of %d, the full search %v of %v", run, k, n2, fk, fn)
 		}
 	}
