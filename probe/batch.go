@@ -36,7 +36,7 @@ func (b *batcher) runOnce(ctx context.Context, tests []test, at time.Time, timeo
 			count := b.opts.Count
 			req.Ping = append(req.Ping, PingOptions{Dst: t.target.Address, Count: &count, ID: t.id})
 		case KindTraceroute:
-			req.Traceroute = append(req.Traceroute, TracerouteOptions{Dst: t.target.Address, Proto: b.opts.TraceProto, ID: t.id})
+			req.Traceroute = append(req.Traceroute, TracerouteOptions{Dst: t.target.Address, Proto: b.opts.TraceProto, Probes: traceProbes(), ID: t.id})
 		}
 	}
 	pending := map[string]test{}

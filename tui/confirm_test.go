@@ -15,9 +15,9 @@ func sweepInto(st *mesh.Store, i int, rtt float64) {
 	st.AddPing(r)
 }
 
-// unjudged is the store's matrix as a source that does not judge would give it
+// historyMatrixOf is the store's matrix as a source that does not judge would give it
 // (history): the UI's confirmer applies only to such cells.
-func unjudged(st *mesh.Store) *mesh.Matrix {
+func historyMatrixOf(st *mesh.Store) *mesh.Matrix {
 	m := st.Matrix()
 	cells := map[mesh.Pair]*mesh.Cell{}
 	for _, s := range m.Pops {
@@ -54,7 +54,7 @@ func TestConfirmHysteresis(t *testing.T) {
 	}
 	for i, s := range steps {
 		sweepInto(st, i, s.rtt)
-		m := unjudged(st)
+		m := historyMatrixOf(st)
 		c.observe(m, mesh.MetricView(mesh.Latency), mesh.Last, th)
 		// Re-reading the same sweep (a refresh mid-sweep) must not count again.
 		c.observe(m, mesh.MetricView(mesh.Latency), mesh.Last, th)

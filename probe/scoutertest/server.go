@@ -33,11 +33,14 @@ const (
 	Status500      // every answer is a 500 HTML page
 )
 
-// Hop is a traceroute hop the server reports.
+// Hop is a traceroute hop the server reports. Probes, when set, are its answers per
+// probe as meshtop's agent lists them when asked for several probes per hop (an RTT
+// below 0 is a lost probe; Addr answers the others); upstream never sends them.
 type Hop struct {
-	Addr string // "" for a silent hop
-	ASN  int
-	RTT  float64
+	Addr   string // "" for a silent hop
+	ASN    int
+	RTT    float64
+	Probes []float64
 }
 
 // Config shapes the server's answers.
@@ -404,15 +407,31 @@ func (s *Server) trace(dst string, opts map[string]any) map[string]any {
 	trace := []any{}
 	reached := false
 	for i, h := range hops {
+		var probes []any
+		for _, p := range h.Probes {
+			if p < 0 || h.Addr == "" {
+				probes = append(probes, nil)
+			} else {
+				probes = append(probes, map[string]any{"rtt_ms": p, "src": h.Addr})
+			}
+		}
 		if h.Addr == "" {
-			trace = append(trace, map[string]any{"asn": nil, "hostname": nil, "no_response": true, "rtt_ms": nil, "src": nil, "ttl": i + 1})
+			hop := map[string]any{"asn": nil, "hostname": nil, "no_response": true, "rtt_ms": nil, "src": nil, "ttl": i + 1}
+			if probes != nil {
+				hop["probes"] = probes
+			}
+			trace = append(trace, hop)
 			continue
 		}
 		var asn any
 		if h.ASN != 0 {
 			asn = h.ASN
 		}
-		trace = append(trace, map[string]any{"asn": asn, "hostname": h.Addr, "no_response": false, "rtt_ms": h.RTT, "src": h.Addr, "ttl": i + 1})
+		hop := map[string]any{"asn": asn, "hostname": h.Addr, "no_response": false, "rtt_ms": h.RTT, "src": h.Addr, "ttl": i + 1}
+		if probes != nil {
+			hop["probes"] = probes
+		}
+		trace = append(trace, hop)
 		reached = reached || h.Addr == dst
 	}
 	proto, _ := opts["proto"].(string)
