@@ -24,13 +24,13 @@ import (
 // stands for a test of a 10 s interval.
 var fastAgents = []string{"--probe-interval", "100ms", "--reply-wait", "500ms", "--hop-timeout", "200ms"}
 
-// upFastLab builds a lab of pops at 11 ms whose agents probe tenfold faster, and
+// upFastLab builds a lab (config without a name) whose agents probe tenfold faster, and
 // always takes it down.
-func upFastLab(t *testing.T, pops string) *testLab {
+func upFastLab(t *testing.T, config string) *testLab {
 	t.Helper()
 	needRoot(t)
 	name := fmt.Sprintf("h%d", rand.IntN(10_000_000))
-	cfg, err := lab.ParseConfig([]byte("name: " + name + "\npops: [" + pops + "]\ndefault: {rtt: 11ms}\n"))
+	cfg, err := lab.ParseConfig([]byte("name: " + name + "\n" + config))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,7 +51,7 @@ func upFastLab(t *testing.T, pops string) *testLab {
 // lab loses 60 % of the packets from lon to nyc: lon's echo requests and the replies to
 // nyc's pings. 20 probes a test (SmokePing's round) leave no doubt about the colour.
 func TestSnapshotFailsOnLossInLab(t *testing.T) {
-	l := upFastLab(t, "lon, nyc")
+	l := upFastLab(t, "pops: [lon, nyc]\ndefault: {rtt: 11ms}\n")
 	meshtop(t, "lab", "set", "lon", "nyc", "--name", l.name, "--loss", "60%", "--oneway")
 	out, err := meshtopErr("snapshot", "--inventory", l.inventory, "--count", "20", "--fail-on", "red")
 	var ee *exec.ExitError
@@ -79,18 +79,25 @@ func TestSnapshotFailsOnLossInLab(t *testing.T) {
 }
 
 // TestLossColourInLab is issue 19's lab figure, time-compressed tenfold (fastAgents):
-// each sweep is one 5-probe test per pair, stamped 10 s after the one before. A path
-// losing 3 % of its packets at random (lab set a b --loss 3% --oneway: a→b's probes and
-// b→a's replies) must not change colour more than once in ten minutes (60 tests, after
-// two minutes of warm-up); a loss of 20 % on a path that was clean (a–c) must show
-// within about a minute. The judgement is the live store's, as every viewer sees it.
-//
-// It is right with random loss per packet (w19-trace's lab loss model) as well as with
-// the lab's older every-Nth loss, which spreads the 3 % evenly. The model test
-// (mesh/lossjudge_test.go) gives the odds: 0 of 400 seeded runs of a steady 3 % path
-// change more than once; 20 % after a clean path shows within 10 tests in 99 % of runs.
+// each sweep is one 5-probe test per pair, stamped 10 s after the one before. Loss is
+// the lab's router loss, drawn at random for every packet: router r1 on a–b loses 1.5 %
+// of what enters it, so a ping probe (request and reply cross it) is lost 3 % of the
+// time, both ways. Such a steady 3 % path must not change colour more than once in ten
+// minutes (60 tests, after two minutes of warm-up). Then r2 on the clean a–c loses
+// 10.6 % (20 % a probe): it must show within about a minute. The judgement is the live
+// store's, as every viewer sees it. The model test (mesh/lossjudge_test.go) gives the
+// odds: 0 of 400 seeded runs of a steady 3 % path change more than once; 20 % after a
+// clean path shows within 10 tests in 99 % of runs.
 func TestLossColourInLab(t *testing.T) {
-	l := upFastLab(t, "a, b, c")
+	l := upFastLab(t, `pops: [a, b, c]
+routers:
+  - {name: r1, asn: 64701}
+  - {name: r2, asn: 64702}
+default: {rtt: 11ms}
+links:
+  - {pops: [a, b], rtt: 11ms, via: [r1]}
+  - {pops: [a, c], rtt: 11ms, via: [r2]}
+`)
 	agents, err := inventory.Load(l.inventory, 8000)
 	if err != nil {
 		t.Fatal(err)
@@ -120,7 +127,7 @@ func TestLossColourInLab(t *testing.T) {
 		}
 		return out
 	}
-	meshtop(t, "lab", "set", "a", "b", "--name", l.name, "--loss", "3%", "--oneway")
+	meshtop(t, "lab", "router", "r1", "--name", l.name, "--loss", "1.5%")
 	for range 12 { // two minutes of warm-up
 		sweep()
 	}
@@ -152,8 +159,8 @@ func TestLossColourInLab(t *testing.T) {
 	if lost < 1 || lost > 30 {
 		t.Fatalf("the lab lost %.0f of 300 probes a→b, want about 9 (3 %%): is its loss set?", lost)
 	}
-	// 20 % on the clean a–c: shown (no longer green) within about a minute.
-	meshtop(t, "lab", "set", "a", "c", "--name", l.name, "--loss", "20%", "--oneway")
+	// 20 % a probe on the clean a–c: shown (no longer green) within about a minute.
+	meshtop(t, "lab", "router", "r2", "--name", l.name, "--loss", "10.6%")
 	shown, red := [2]int{}, [2]int{}
 	for i := 1; i <= 18 && (shown[0] == 0 || shown[1] == 0 || red[0] == 0); i++ {
 		c := sweep()
