@@ -109,6 +109,9 @@ func (m *Metrics) Hooks() live.Hooks {
 			}
 		},
 		Done: func(sw probe.Sweep) {
+			if len(sw.Pings) == 0 && len(sw.Traces) > 0 {
+				return // a traceroute sweep, on its own clock: sweeps here are the pings'
+			}
 			m.sweeps.Inc()
 			m.duration.Observe(max(0, m.o.Now().Sub(sw.Time).Seconds()))
 			m.lastSweep.Set(float64(sw.Time.UnixMilli()) / 1000)
@@ -136,7 +139,7 @@ var (
 		"Points the recorder dropped because its buffer was full (--record).", nil, nil)
 	descSessions = prometheus.NewDesc("meshtop_ssh_sessions", "Open SSH sessions.", nil, nil)
 	descBehind   = prometheus.NewDesc("meshtop_sources_behind",
-		"Source agents whose last pass took longer than the interval (they sweep continuously).", nil, nil)
+		"Source agents whose pings cannot be measured every interval (a recent ping pass took longer; traceroutes, on their own clock, do not count).", nil, nil)
 	descOldest = prometheus.NewDesc("meshtop_oldest_measurement_age_seconds",
 		"Age bound of every pair's newest measurement: time since the least recent pass of any source began.", nil, nil)
 	descPairs = prometheus.NewDesc("meshtop_pairs", "PoP pairs with data in the store.", nil, nil)

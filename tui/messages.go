@@ -27,9 +27,11 @@ type SweepDoneMsg struct {
 	Agents []mesh.AgentStatus
 }
 
-// ScheduleMsg says whether live sweeps keep to their interval: Behind is "" while they
-// do, else a one-line account (how long a full sweep takes, how old pairs get).
-type ScheduleMsg struct{ Behind string }
+// ScheduleMsg says whether live sweeps keep to their interval: Behind is "" while the
+// pings do, else a one-line account (how long a full sweep takes, how old pairs get);
+// Traces likewise for traceroutes, which run on their own clock and are only noted
+// (slow ones run on past their interval without holding anything back).
+type ScheduleMsg struct{ Behind, Traces string }
 
 // RecordStatusMsg reports the InfluxDB recorder's state (--record).
 type RecordStatusMsg struct {

@@ -167,7 +167,11 @@ func runServe(ctx context.Context, o *serveOptions, stderr io.Writer) error {
 		Event: mh.Event,
 		Done: func(s probe.Sweep) {
 			mh.Done(s)
-			logger.Info("sweep done", "time", s.Time, "pings", len(s.Pings), "traces", len(s.Traces), "agents", len(s.Agents))
+			msg := "sweep done"
+			if len(s.Pings) == 0 && len(s.Traces) > 0 {
+				msg = "traceroute sweep done" // on its own clock
+			}
+			logger.Info(msg, "time", s.Time, "pings", len(s.Pings), "traces", len(s.Traces), "agents", len(s.Agents))
 		},
 		Error: func(err error) { logger.Error("re-discovery failed; sweeping the agents known", "error", err) },
 	})
