@@ -69,6 +69,14 @@ func upLab(t *testing.T, config string) *testLab {
 		t.Fatal(err)
 	}
 	l := &testLab{t: t, name: name, inventory: filepath.Join(lab.DefaultStateDir, name, "inventory.yaml")}
+	downAtEnd(t, name)
+	meshtop(t, "lab", "up", "--config", file, "--name", name)
+	return l
+}
+
+// downAtEnd takes lab name down when the test ends (its logs first, when the test
+// failed) and fails the test if anything named after it is left behind.
+func downAtEnd(t *testing.T, name string) {
 	t.Cleanup(func() {
 		if t.Failed() {
 			logLab(t, name)
@@ -78,8 +86,6 @@ func upLab(t *testing.T, config string) *testLab {
 		}
 		assertGone(t, name)
 	})
-	meshtop(t, "lab", "up", "--config", file, "--name", name)
-	return l
 }
 
 // labConfig writes a lab config for a lab the test runs itself (in tmux) under a fresh

@@ -153,7 +153,7 @@ var pairGauges = []struct {
 	{"meshtop_pair_latency_seconds", "Average RTT of the pair's last sweep (absent when the last test failed: see meshtop_pair_failed).", metricValue(mesh.Latency, 0.001)},
 	{"meshtop_pair_jitter_seconds", "Jitter (mean absolute difference of successive RTTs) of the last sweep.", metricValue(mesh.JitterMs, 0.001)},
 	{"meshtop_pair_jitter_percent", "Jitter as a percentage of the average RTT, last sweep (the grid's jitter %).", metricValue(mesh.JitterPct, 1)},
-	{"meshtop_pair_loss_percent", "Packet loss of the last sweep, percent (the grid's loss).", metricValue(mesh.Loss, 1)},
+	{"meshtop_pair_loss_percent", "Packet loss now, percent: the grid's, over the probes since the pair's loss rate last changed (100 when the last test failed).", metricValue(mesh.Loss, 1)},
 	{"meshtop_pair_failed", "1 when the pair's last test failed (nothing came back) or could not be measured.", func(c *mesh.Cell) float64 {
 		if c.Last.Failed || c.Err != "" {
 			return 1

@@ -126,7 +126,7 @@ var timelineMetrics = []mesh.Metric{mesh.Latency, mesh.JitterMs, mesh.Loss}
 func (d *detailModel) timeline(dd *dirData) {
 	dd.events = mesh.Timeline(mesh.TimelineInput{
 		Samples: dd.samples, Changes: dd.changes, Agents: d.ui.agents.eventsOf(dd.src), Thresholds: d.cfg.Thresholds, Confirm: d.cfg.Confirm,
-		Metrics: timelineMetrics,
+		NoLossHysteresis: d.cfg.NoLossHysteresis, Metrics: timelineMetrics,
 	})
 }
 

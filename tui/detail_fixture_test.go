@@ -24,6 +24,7 @@ const (
 
 func detailFixtureStore() *mesh.Store {
 	st := mesh.NewStore(0)
+	st.SetClock(func() time.Time { return t0 }) // agents' events: a fixed time for golden views
 	agents := []mesh.AgentStatus{
 		{Agent: mesh.Agent{Name: "scouter-ams-0", Pop: "ams", Address: "198.18.1.1"}, State: mesh.StateOK},
 		{Agent: mesh.Agent{Name: "scouter-ams-1", Pop: "ams", Address: "198.18.1.4"}, State: mesh.StateOK},

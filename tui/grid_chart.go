@@ -120,7 +120,7 @@ func (c *pairChart) derive(src, dst string, samples []mesh.Sample, traces []mesh
 	d := chartDir{src: src, dst: dst, samples: samples, traces: traces, changes: mesh.RouteChanges(traces)}
 	d.events = mesh.Timeline(mesh.TimelineInput{
 		Samples: samples, Changes: d.changes, Agents: c.ui.agents.eventsOf(src), Thresholds: c.ui.cfg.Thresholds,
-		Confirm: c.ui.cfg.Confirm, Metrics: timelineMetrics,
+		Confirm: c.ui.cfg.Confirm, NoLossHysteresis: c.ui.cfg.NoLossHysteresis, Metrics: timelineMetrics,
 	})
 	return d
 }

@@ -66,32 +66,6 @@ type detailMsg struct {
 	requestedAtGen int
 }
 
-// routeChangesMsg carries the mesh's route changes (RouteChangeSource).
-type routeChangesMsg struct {
-	changes []mesh.RouteChange
-	next    int // where the next read goes on
-	err     error
-}
-
-// routePairsPerRead bounds the pairs one route-change read looks at (a 45-PoP mesh in
-// one read, a 300-PoP one over 45 sweeps).
-const routePairsPerRead = 2000
-
-// fetchRouteChanges reads the mesh's route changes from pair index from on, when the
-// source can list them.
-func fetchRouteChanges(parent context.Context, src Source, from int) tea.Cmd {
-	rs, ok := src.(RouteChangeSource)
-	if !ok {
-		return nil
-	}
-	return func() tea.Msg {
-		ctx, cancel := contextWithReadTimeout(parent)
-		defer cancel()
-		ch, next, err := rs.MeshRouteChanges(ctx, from, routePairsPerRead)
-		return routeChangesMsg{changes: ch, next: next, err: err}
-	}
-}
-
 // refreshTickMsg re-reads the source (history mode).
 type refreshTickMsg struct{}
 

@@ -407,7 +407,7 @@ const (
 
 // labLiveFlags are the flags forwarded to the live child when given.
 var labLiveFlags = []string{"count", "max-tests", "trace-proto", "metric", "stat", "palette", "confirm",
-	"record", "record-db", "record-buffer", "record-public-ip", "interval", "traceroute-interval", "keep"}
+	"loss-hysteresis", "record", "record-db", "record-buffer", "record-public-ip", "interval", "traceroute-interval", "keep"}
 
 func addLabLiveFlags(cmd *cobra.Command, o *labLiveOptions) {
 	addProbeFlags(cmd, &o.probe)

@@ -48,7 +48,10 @@ type cellJSON struct {
 	Failed    bool     `json:"failed"`
 	Samples   int      `json:"samples"`
 	Class     string   `json:"class"`
-	Error     string   `json:"error"`
+	// DecidedBy is the metric whose class is the cell's (health: the worst; else the
+	// metric shown); empty without a colour.
+	DecidedBy string `json:"decided_by,omitempty"`
+	Error     string `json:"error"`
 }
 
 // num turns NaN (no data) and infinities into null: a missing value must never read as
@@ -74,7 +77,11 @@ func cells(m *mesh.Matrix, v *snapshotView) []cellJSON {
 			if s == d && (c == nil || c.Samples == 0) {
 				continue
 			}
-			cj := cellJSON{SrcPop: s, DstPop: d, Class: m.Class(s, d, v.metric, v.stat, v.th[v.metric]).String()}
+			vd, _ := v.verdict(m, s, d)
+			cj := cellJSON{SrcPop: s, DstPop: d, Class: vd.Class.String()}
+			if vd.Class.Colour() {
+				cj.DecidedBy = vd.Metric.String()
+			}
 			if why, down := m.SourceDown(s); down {
 				cj.Error = why
 			}
@@ -102,7 +109,7 @@ func cells(m *mesh.Matrix, v *snapshotView) []cellJSON {
 
 func writeJSON(w io.Writer, m *mesh.Matrix, v *snapshotView) error {
 	doc := snapshotJSON{
-		Time: m.Time.UTC().Format(time.RFC3339), Source: m.Source, Metric: v.metric.String(), Stat: v.stat.String(),
+		Time: m.Time.UTC().Format(time.RFC3339), Source: m.Source, Metric: v.view.String(), Stat: v.stat.String(),
 		Pops: m.Pops, Agents: []agentJSON{}, Cells: cells(m, v),
 	}
 	if doc.Pops == nil {
@@ -138,44 +145,70 @@ func writeCSV(w io.Writer, m *mesh.Matrix, v *snapshotView) error {
 }
 
 func writeTable(w io.Writer, m *mesh.Matrix, v *snapshotView) error {
-	th := v.th[v.metric]
 	width := 5
 	for _, p := range m.Pops {
 		width = max(width, len(p))
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s (%s, %s) at %s from %s agents; green < %g <= yellow < %g <= orange < %g <= red\n",
-		v.metric.Title(), v.metric.Unit(), v.stat, m.Time.UTC().Format(time.RFC3339), m.Source, th[0], th[1], th[2])
+	when := m.Time.UTC().Format(time.RFC3339)
+	if mt, ok := v.view.Metric(); ok {
+		th := v.th[mt]
+		fmt.Fprintf(&b, "%s (%s, %s) at %s from %s agents; green < %g <= yellow < %g <= orange < %g <= red\n",
+			mt.Title(), mt.Unit(), v.stat, when, m.Source, th[0], th[1], th[2])
+	} else {
+		var lim []string
+		for _, hm := range mesh.HealthMetrics {
+			th := v.th[hm]
+			lim = append(lim, fmt.Sprintf("%s %g/%g/%g %s", map[mesh.Metric]string{mesh.Latency: "latency", mesh.JitterMs: "±jitter", mesh.Loss: "loss"}[hm], th[0], th[1], th[2], hm.Unit()))
+		}
+		fmt.Fprintf(&b, "Health (%s) at %s from %s agents: the worst of %s (yellow/orange/red); a bare number is latency\n",
+			v.stat, when, m.Source, strings.Join(lim, ", "))
+	}
 	fmt.Fprintf(&b, "%-*s", width+1, "src\\dst")
 	for _, d := range m.Pops {
 		fmt.Fprintf(&b, " %*s ", width, d)
 	}
 	b.WriteByte('\n')
+	var marks struct{ loss, pending, stale bool }
 	for _, s := range m.Pops {
 		fmt.Fprintf(&b, "%-*s", width+1, s)
 		for _, d := range m.Pops {
-			cls := m.Class(s, d, v.metric, v.stat, th)
-			text := "-"
-			switch c := m.Cell(s, d); {
-			case cls == mesh.Unreachable:
+			vd, age := v.verdict(m, s, d)
+			c := m.Cell(s, d)
+			text, mark := "-", " "
+			switch {
+			case vd.Class == mesh.Unreachable:
 				text = "DOWN"
+			case vd.Class == mesh.Stale:
+				text, marks.stale = "?"+mesh.Age(age), true
 			case c != nil && c.Samples > 0:
-				val, failed := c.Value(v.metric, v.stat)
-				text = mesh.FormatValue(v.metric, val, failed)
+				text = mesh.FormatVerdict(vd, v.view)
+				mark = tableMark(v, c, vd)
+				marks.loss = marks.loss || mark == "~"
+				marks.pending = marks.pending || mark == "^"
 			case s == d:
-				text = ""
+				text, mark = "", ""
 			}
 			if !v.color && text != "" {
 				// Without colour the class is carried in text, as in the TUI.
-				text += tui.ClassMarker(cls)
+				text += tui.ClassMarker(vd.Class)
 			}
-			cell := fmt.Sprintf("%*s", width+1, text)
+			cell := fmt.Sprintf("%*s", width+1, text+strings.TrimSpace(mark))
 			if v.color && text != "" {
-				cell = v.paint[cls] + cell + ansi.ResetStyle
+				cell = v.paint[vd.Class] + cell + ansi.ResetStyle
 			}
 			b.WriteString(" " + cell)
 		}
 		b.WriteByte('\n')
+	}
+	if marks.loss {
+		fmt.Fprintf(&b, "~ loses %g %% or more (loss %g,%g,%g %%): see --metric loss or health\n", v.th[mesh.Loss][0], v.th[mesh.Loss][0], v.th[mesh.Loss][1], v.th[mesh.Loss][2])
+	}
+	if marks.pending {
+		b.WriteString("^ not yet sure: the value says another colour, but too few probes to tell (more with --count)\n")
+	}
+	if marks.stale {
+		fmt.Fprintf(&b, "?age no test for over %s: unknown now\n", v.staleAfter)
 	}
 	for _, a := range m.Agents {
 		if a.Error != "" {
@@ -184,4 +217,17 @@ func writeTable(w io.Writer, m *mesh.Matrix, v *snapshotView) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// tableMark is a measured cell's mark: ^ when its colour waits for evidence, ~ when a
+// latency or jitter view hides loss.
+func tableMark(v *snapshotView, c *mesh.Cell, vd mesh.Verdict) string {
+	if vd.Pending {
+		return "^"
+	}
+	if mt, ok := v.view.Metric(); ok && mt != mesh.Loss && !vd.Failed &&
+		c.Verdict(mesh.MetricView(mesh.Loss), v.stat, v.th).Class.Severity() > mesh.Green.Severity() {
+		return "~"
+	}
+	return " "
 }
