@@ -199,6 +199,7 @@ func agentStartLine(addr net.Addr, o *agentOptions, a *agent.Agent, allow []neti
 	if why := a.Engine().Why(); why != "" {
 		ping += " (" + why + ")"
 	}
+	ping += ", " + a.Engine().RxTimes()
 	al := "any destination"
 	if len(allow) > 0 {
 		s := make([]string, len(allow))
