@@ -206,8 +206,7 @@ func joinTraces(old, live []mesh.TraceResult, end time.Time) []mesh.TraceResult 
 
 // The blended source keeps what the store's source can do.
 var (
-	_ tui.Source            = (*Source)(nil)
-	_ tui.CapabilitySource  = (*Source)(nil)
-	_ tui.SweepNower        = (*Source)(nil)
-	_ tui.RouteChangeSource = (*Source)(nil)
+	_ tui.Source           = (*Source)(nil)
+	_ tui.CapabilitySource = (*Source)(nil)
+	_ tui.SweepNower       = (*Source)(nil)
 )

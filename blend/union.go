@@ -168,7 +168,10 @@ func merge(live *mesh.Matrix, o *others, owns func(pop string) bool) *mesh.Matri
 	for p := range set {
 		pops = append(pops, p)
 	}
-	return mesh.NewMatrix(t, UnionSource, pops, live.Agents, cells)
+	m := mesh.NewMatrix(t, UnionSource, pops, live.Agents, cells)
+	// The events are this collector's store's (the others' are in their own logs).
+	m.Events, m.TellsEvents = live.Events, live.TellsEvents
+	return m
 }
 
 // newestOnly is a copy of an other collector's cell with its newest test under every stat.

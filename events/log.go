@@ -1,108 +1,117 @@
-// Package events keeps what happened to the mesh worth telling a team: a cell's colour
-// changed (after hysteresis), a route changed, an agent went down or came back, the
-// recorder dropped points. The log is bounded; every event is also written as one
-// log/slog line, so journald or Loki keep the full history.
+// Package events writes what happened to the mesh as log lines: a cell's colour changed
+// (any health metric, after hysteresis), a pair failed or answered again, a route
+// changed, an agent went down or came back, the recorder dropped points. The events
+// themselves come from one place, the live store (mesh/judge.go), stamped with their
+// tests' times, so the daemon's log, serve's bottom lines and every TUI panel tell the
+// same ones; journald or Loki keep the full history the store's bounded list cannot.
 package events
 
 import (
+	"fmt"
 	"log/slog"
 	"sync"
 	"time"
 
 	"github.com/meshtop/meshtop/internal/textsafe"
+	"github.com/meshtop/meshtop/mesh"
 )
 
-// Kind names what happened.
+// DefaultSize bounds the events a store keeps in memory (serve's --event-log).
+const DefaultSize = mesh.DefaultEventCapacity
+
+// Kind is an event's name in log lines.
 type Kind string
 
-// Event kinds.
+// Event kinds of log lines.
 const (
 	KindColour     Kind = "colour"
+	KindOutage     Kind = "outage"
+	KindOutageEnd  Kind = "outage_end"
 	KindRoute      Kind = "route"
 	KindAgentDown  Kind = "agent_down"
 	KindAgentUp    Kind = "agent_up"
 	KindRecordDrop Kind = "record_drop"
 )
 
-// Event is one entry of the log. Attrs are the structured fields of its log line.
-type Event struct {
-	Time  time.Time
-	Kind  Kind
-	Text  string // one line for people, e.g. "ams→fra latency yellow → red (612 ms)"
-	Attrs []slog.Attr
-}
-
-// DefaultSize bounds a log.
-const DefaultSize = 500
-
-// Log is a bounded, concurrency-safe ring of events that also writes each to a logger.
-type Log struct {
-	mu     sync.Mutex
-	buf    []Event
-	start  int
-	n      int
-	total  uint64
-	logger *slog.Logger
-}
-
-// NewLog keeps the newest size events (DefaultSize when size <= 0) and writes every
-// event to logger (nil: none).
-func NewLog(size int, logger *slog.Logger) *Log {
-	if size <= 0 {
-		size = DefaultSize
+// KindOf names a mesh event for log lines.
+func KindOf(e mesh.Event) Kind {
+	switch e.Kind {
+	case mesh.EventColour:
+		return KindColour
+	case mesh.EventOutage:
+		return KindOutage
+	case mesh.EventOutageEnd:
+		return KindOutageEnd
+	case mesh.EventRoute:
+		return KindRoute
+	case mesh.EventAgentDown:
+		return KindAgentDown
+	case mesh.EventAgentUp:
+		return KindAgentUp
 	}
-	return &Log{buf: make([]Event, size), logger: logger}
+	return KindRecordDrop
 }
 
-// Add records an event. Text from outside (agent names, PoP codes, errors) is made safe
-// here, once, for every reader.
-func (l *Log) Add(e Event) {
-	if e.Time.IsZero() {
-		e.Time = time.Now()
+// Logger returns a store's event sink (mesh.Store.SetEventSink) that writes each event
+// as one log line: its text for people, and structured fields. Text from outside (agent
+// names, PoP codes, errors) is made safe here. nil logger: nil sink.
+func Logger(l *slog.Logger) func(mesh.Event) {
+	if l == nil {
+		return nil
 	}
-	e.Text = textsafe.String(e.Text, 300)
-	attrs := make([]slog.Attr, len(e.Attrs))
-	for i, a := range e.Attrs {
-		if a.Value.Kind() == slog.KindString {
-			a.Value = slog.StringValue(textsafe.String(a.Value.String(), 300))
+	return func(e mesh.Event) {
+		args := []any{slog.String("event", string(KindOf(e))), slog.Uint64("seq", e.Seq), slog.Time("at", e.Time)}
+		str := func(k, v string) {
+			if v != "" {
+				args = append(args, slog.String(k, textsafe.String(v, 300)))
+			}
 		}
-		attrs[i] = a
-	}
-	e.Attrs = attrs
-	l.mu.Lock()
-	l.buf[(l.start+l.n)%len(l.buf)] = e
-	if l.n < len(l.buf) {
-		l.n++
-	} else {
-		l.start = (l.start + 1) % len(l.buf)
-	}
-	l.total++
-	l.mu.Unlock()
-	if l.logger != nil {
-		args := make([]any, 0, len(e.Attrs)+1)
-		args = append(args, slog.String("event", string(e.Kind)))
-		for _, a := range e.Attrs {
-			args = append(args, a)
+		str("src_pop", e.Src)
+		str("dst_pop", e.Dst)
+		str("agent", e.Agent)
+		switch e.Kind {
+		case mesh.EventColour:
+			str("metric", e.Metric.String())
+			str("old", e.From.String())
+			str("new", e.To.String())
+			str("value", mesh.FormatValue(e.Metric, e.Value, false))
+		case mesh.EventOutage, mesh.EventOutageEnd:
+			args = append(args, slog.Int("tests", e.Tests))
+		case mesh.EventRoute:
+			if e.Route != nil {
+				str("dst", e.Route.Dst)
+				str("old", e.Route.Old.PathKey())
+				str("new", e.Route.New.PathKey())
+				str("as_path", e.Route.New.ASPath)
+			}
+		case mesh.EventAgentDown:
+			str("error", e.Why)
 		}
-		l.logger.Info(e.Text, args...)
+		l.Info(textsafe.String(e.Text(), 300), args...)
 	}
 }
 
-// Recent returns up to n of the newest events, oldest first.
-func (l *Log) Recent(n int) []Event {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	n = min(n, l.n)
-	out := make([]Event, 0, n)
-	for i := l.n - n; i < l.n; i++ {
-		out = append(out, l.buf[(l.start+i)%len(l.buf)])
-	}
-	return out
+// Noter is where events from outside the store go (a *mesh.Store).
+type Noter interface{ Note(mesh.Event) }
+
+// Drops turns the recorder's dropped-points count into events: a rise is one.
+type Drops struct {
+	Store   Noter
+	mu      sync.Mutex
+	dropped int64
 }
 
-// Total counts every event ever added (also those the ring no longer holds).
-func (l *Log) Total() uint64 {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.total
+// Record notes the recorder's dropped-points count.
+func (d *Drops) Record(dropped int64) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if dropped > d.dropped {
+		d.Store.Note(mesh.Event{Kind: mesh.EventNote, Time: time.Now(),
+			Why: textsafe.String(dropText(dropped-d.dropped, dropped), 300)})
+	}
+	d.dropped = dropped
+}
+
+func dropText(n, total int64) string {
+	return fmt.Sprintf("recorder dropped %d points (%d in all): InfluxDB is not keeping up", n, total)
 }

@@ -30,7 +30,8 @@ func testSweep(t time.Time, pops []string, salt int) probe.Sweep {
 			r.DerivePing(5, rtts, -1)
 			sw.Pings = append(sw.Pings, r)
 			tr := mesh.TraceResult{Time: t, Src: src + "-1", SrcPop: src, Dst: r.Dst, DstName: r.DstName, DstPop: dst, Proto: "ICMP", DPort: 80,
-				Hops: []mesh.Hop{{TTL: 1, Addr: "198.18.9.1", ASN: 64511, RTT: 1.5}, {TTL: 2, NoResponse: true},
+				Hops: []mesh.Hop{{TTL: 1, Addr: "198.18.9.1", ASN: 64511, RTT: 1.5,
+					Probes: []mesh.HopProbe{{Addr: "198.18.9.1", RTT: 1.5}, {}, {Addr: "198.18.9.1", RTT: 1.7}}}, {TTL: 2, NoResponse: true},
 					{TTL: 3, Addr: r.Dst, ASN: 64512 + di, RTT: r.AvgRTT + 0.25}}}
 			tr.DeriveTrace()
 			sw.Traces = append(sw.Traces, tr)
@@ -204,6 +205,10 @@ func TestRecordIntoWorkshopDB(t *testing.T) {
 			if len(last.Hops) != 3 || last.Hops[1].NoResponse != true || last.Hops[2].ASN != 64513 || last.ASPath != "64511 * 64513" ||
 				last.FinalHopTTL != 3 || last.DPort != 80 || last.Proto != "ICMP" || last.Src != "ams-1" {
 				t.Errorf("meshtop trace = %+v", last)
+			}
+			// Each probe of a hop (meshtop's agent sends several) is kept for the hop table.
+			if p := last.Hops[0].Probes; len(p) != 3 || !p[1].Lost() || p[2] != (mesh.HopProbe{Addr: "198.18.9.1", RTT: 1.7}) {
+				t.Errorf("probes of hop 1 read back: %+v", p)
 			}
 		})
 	}

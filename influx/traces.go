@@ -74,7 +74,14 @@ func (r *Reader) PairTraces(ctx context.Context, src, dst string) ([]mesh.TraceR
 						tr.Hops = nil
 					}
 					for i := range tr.Hops {
-						tr.Hops[i].Addr, tr.Hops[i].Name = textsafe.Name(tr.Hops[i].Addr), textsafe.Name(tr.Hops[i].Name)
+						h := &tr.Hops[i]
+						h.Addr, h.Name = textsafe.Name(h.Addr), textsafe.Name(h.Name)
+						if len(h.Probes) > mesh.MaxHopProbes {
+							h.Probes = nil // the hop's own answer still stands
+						}
+						for j := range h.Probes {
+							h.Probes[j].Addr = textsafe.Name(h.Probes[j].Addr)
+						}
 					}
 				}
 				out = append(out, tr)

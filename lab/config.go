@@ -98,10 +98,11 @@ func (p *PopConfig) UnmarshalYAML(n *yaml.Node) error {
 }
 
 // RouterSpec is an emulated router that paths can run through (`via`). Loss is the
-// share of packets lost on the way into the router: probes that expire there and
-// everything that passes it, so the loss shows at this hop and every later one.
-// ICMPLoss is the share of its own ICMP time-exceeded answers the router does not send,
-// as a router that rate-limits ICMP does: the loss shows at this hop only.
+// share of packets lost on the way into the router: probes that expire there,
+// everything that passes it and the answers of later hops coming back through it, so
+// the loss shows at this hop and every later one. ICMPLoss is the share of its own ICMP
+// time-exceeded answers the router does not send, as a router that rate-limits ICMP
+// does: the loss shows at this hop only. Both are drawn at random for every packet.
 type RouterSpec struct {
 	Name     string  `yaml:"name" json:"name"`
 	ASN      uint32  `yaml:"asn" json:"asn"`

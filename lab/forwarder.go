@@ -35,31 +35,25 @@ type Forwarder struct {
 	ipID    atomic.Uint32
 }
 
-// direction holds the loss state and counters of one ordered PoP pair.
+// direction holds the path-loss state and counters of one ordered PoP pair.
 type direction struct {
-	lossAcc atomic.Int64 // parts per million, see drop
-	// Per router of the lab: the loss accumulators of its loss and its ICMP loss as this
-	// direction sees them. Kept per direction so that two directions sharing a router
-	// do not take turns at its drops (a trace a->b would then lose every answer of r1
-	// while b->a lost none).
-	rtrAcc, icmpAcc []atomic.Int64
-	Forwarded       atomic.Uint64
-	Dropped         atomic.Uint64
-	Expired         atomic.Uint64
+	lossAcc   atomic.Int64 // parts per million, see drop
+	Forwarded atomic.Uint64
+	Dropped   atomic.Uint64
+	Expired   atomic.Uint64
 }
 
-func newDirection(routers int) *direction {
-	d := &direction{rtrAcc: make([]atomic.Int64, routers), icmpAcc: make([]atomic.Int64, routers)}
+func newDirection() *direction {
+	d := &direction{}
 	d.lossAcc.Store(lossScale / 2)
-	for i := range routers {
-		d.rtrAcc[i].Store(lossScale / 2)
-		d.icmpAcc[i].Store(lossScale / 2)
-	}
 	return d
 }
 
-// routerState is one emulated router's loss settings (guarded by Forwarder.mu) and
-// its accumulators and counters.
+// routerState is one emulated router's loss settings (guarded by Forwarder.mu) and its
+// counters. Its losses are drawn at random for every packet, as a congested link or a
+// rate-limiting control plane loses them: spread evenly (every Nth packet) they would
+// alias with the regular probes of a sweep, so one trace would lose every answer of a
+// router and the next none, and two tools probing it at once would take turns.
 type routerState struct {
 	loss, icmpLoss float64
 	Dropped        atomic.Uint64
@@ -84,7 +78,7 @@ func NewForwarder(layout Layout, tuns []io.ReadWriteCloser, paths [][]Path) (*Fo
 		}
 		f.dirs[i] = make([]*direction, n)
 		for j := range f.dirs[i] {
-			f.dirs[i][j] = newDirection(len(layout.Routers))
+			f.dirs[i][j] = newDirection()
 		}
 		for j := range paths[i] {
 			if err := f.checkVia(paths[i][j].Via); err != nil {
@@ -187,19 +181,10 @@ func (f *Forwarder) handle(src int, b []byte, now time.Time) {
 	ttl := p.ttl()
 	// The packet crosses routers 1..min(ttl, hops); a lossy router loses it on the way
 	// in, whether it would expire there or pass on.
-	f.mu.RLock()
-	for i := range min(ttl, hops) {
-		if r := f.router(path.Via[i]); r >= 0 {
-			rs := f.routers[r]
-			if f.dropAcc(&d.rtrAcc[r], rs.loss) {
-				rs.Dropped.Add(1)
-				f.mu.RUnlock()
-				d.Dropped.Add(1)
-				return
-			}
-		}
+	if f.lostInRouters(path.Via[:min(ttl, hops)]) {
+		d.Dropped.Add(1)
+		return
 	}
-	f.mu.RUnlock()
 	if ttl <= hops {
 		d.Expired.Add(1)
 		if p.fragOffset() != 0 || p.isICMPError() {
@@ -215,8 +200,14 @@ func (f *Forwarder) handle(src int, b []byte, now time.Time) {
 		f.mu.RLock()
 		icmpLoss := rs.icmpLoss
 		f.mu.RUnlock()
-		if f.dropAcc(&d.icmpAcc[r], icmpLoss) {
+		if f.chance(icmpLoss) {
 			rs.ICMPDropped.Add(1) // a rate-limiting router stays silent
+			return
+		}
+		// The answer goes back the way the probe came, into every router before this
+		// one: a lossy router loses answers from behind it too, as it loses the
+		// destination's replies.
+		if f.lostInRouters(path.Via[:ttl-1]) {
 			return
 		}
 		rtt := (path.Delay + back) * time.Duration(ttl) / time.Duration(hops+1)
@@ -236,10 +227,11 @@ func (f *Forwarder) handle(src int, b []byte, now time.Time) {
 	f.sched.add(now.Add(f.delay(path)), dst, out)
 }
 
-// drop decides whether to lose a packet. Losses are spread evenly rather than drawn at
-// random: with loss L every packet adds L to an accumulator and a packet is dropped
-// whenever it passes one whole packet. A short test (5 pings) then sees the configured
-// share reliably instead of, at 10%, no loss at all one run in three.
+// drop decides whether to lose a packet of a pair's own path loss (`lab set --loss`).
+// Those losses are spread evenly rather than drawn at random: with loss L every packet
+// adds L to an accumulator and a packet is dropped whenever it passes one whole packet.
+// A short test (5 pings) then sees the configured share reliably instead of, at 10%, no
+// loss at all one run in three. Routers lose at random (lostInRouters).
 func (f *Forwarder) drop(d *direction, lossPct float64) bool {
 	return f.dropAcc(&d.lossAcc, lossPct)
 }
@@ -254,6 +246,34 @@ func (f *Forwarder) dropAcc(acc *atomic.Int64, lossPct float64) bool {
 		return true
 	}
 	return false
+}
+
+// lostInRouters draws, for each router a packet enters (by name), whether that router
+// loses it, and counts the loss at the router that lost it.
+func (f *Forwarder) lostInRouters(via []string) bool {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	for _, name := range via {
+		if r := f.router(name); r >= 0 && f.chance(f.routers[r].loss) {
+			f.routers[r].Dropped.Add(1)
+			return true
+		}
+	}
+	return false
+}
+
+// chance is true with probability pct percent, drawn independently for every call.
+func (f *Forwarder) chance(pct float64) bool {
+	switch {
+	case pct <= 0:
+		return false
+	case pct >= 100:
+		return true
+	}
+	f.rngMu.Lock()
+	v := f.rng.Float64()
+	f.rngMu.Unlock()
+	return v*100 < pct
 }
 
 // RouterUpdate changes a router's loss settings; nil fields stay as they are.

@@ -4,6 +4,8 @@ package lab
 
 import (
 	"encoding/binary"
+	"math"
+	"math/rand/v2"
 	"net/netip"
 	"path/filepath"
 	"testing"
@@ -106,6 +108,33 @@ func TestDropSpreadsLossEvenly(t *testing.T) {
 		}
 		if got != tc.dropped {
 			t.Errorf("loss %v%% over %d packets: dropped %d, want %d", tc.loss, tc.n, got, tc.dropped)
+		}
+	}
+}
+
+// TestChanceIsRandomPerPacket: router losses are drawn per packet, not spread every
+// Nth packet, so no run of probes can alias with them: over many draws the share is the
+// setting, and a regular pattern (every other packet) does not pick out the losses.
+func TestChanceIsRandomPerPacket(t *testing.T) {
+	f := &Forwarder{rng: rand.New(rand.NewPCG(1, 2))}
+	for _, pct := range []float64{0, 3, 30, 50, 100} {
+		const n = 20000
+		all, even := 0, 0
+		for i := range n {
+			if f.chance(pct) {
+				all++
+				if i%2 == 0 {
+					even++
+				}
+			}
+		}
+		share := float64(all) / n * 100
+		if math.Abs(share-pct) > 1.5 {
+			t.Errorf("chance(%v%%): %d of %d (%.2f%%)", pct, all, n, share)
+		}
+		// Every other packet sees the same share as all of them: no aliasing.
+		if evenShare := float64(even) / (n / 2) * 100; math.Abs(evenShare-pct) > 2 {
+			t.Errorf("chance(%v%%): even packets lost %.2f%%, all %.2f%%", pct, evenShare, share)
 		}
 	}
 }

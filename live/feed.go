@@ -24,7 +24,7 @@ type Feed struct {
 	started     Started
 	progress    Progress
 	last        *SweepDone
-	schedule    string // the last Stats.Summary published
+	schedule    Schedule // the last schedule published
 	record      *RecordStatus
 	lastErr     error
 	published   uint64 // events published, for tests and metrics
@@ -66,9 +66,8 @@ type Update struct {
 	Progress  *Progress
 	Errors    []error
 	Record    *RecordStatus
-	// Schedule is the loop's schedule when it changed: "" = on time, else what
-	// Stats.Summary says (the mesh cannot be measured within the interval).
-	Schedule *string
+	// Schedule is the loop's schedule when it changed (the zero value: on time).
+	Schedule *Schedule
 	// Changed: the store has new results; re-read it.
 	Changed bool
 }
@@ -111,7 +110,7 @@ func (f *Feed) Subscribe(fn func(Update)) *Subscription {
 
 func (f *Feed) snapshotLocked() Update {
 	u := Update{Changed: true, Record: f.record}
-	if f.schedule != "" {
+	if f.schedule != (Schedule{}) {
 		s := f.schedule
 		u.Schedule = &s
 	}
@@ -225,8 +224,14 @@ func (f *Feed) Event(e probe.Event) {
 	}
 }
 
-// Done publishes a finished sweep (live.Hooks.Done).
+// Done publishes a finished sweep (live.Hooks.Done). A traceroute sweep, on its own
+// clock, only says the store changed: "last sweep" and the sweep's progress are the
+// pings'.
 func (f *Feed) Done(sw probe.Sweep) {
+	if len(sw.Pings) == 0 && len(sw.Traces) > 0 {
+		f.publish(nil, func(u *Update) { u.Changed = true })
+		return
+	}
 	d := SweepDone{Time: sw.Time, Agents: append([]mesh.AgentStatus(nil), sw.Agents...)}
 	f.publish(func() { f.sweeping, f.last = false, &d }, func(u *Update) {
 		u.Done, u.DoneFirst = &d, false
@@ -244,20 +249,29 @@ func (f *Feed) Error(err error) {
 	})
 }
 
-// Schedule publishes the loop's schedule (Stats.Summary: "" while on time) when it
-// differs from the last one published.
-func (f *Feed) Schedule(summary string) {
+// Schedule is what the status bar says of the loop's schedule; "" while on time.
+type Schedule struct {
+	Behind string // Stats.Summary: the pings cannot be measured within the interval
+	Traces string // Stats.TraceSummary: how late the (slow) traceroutes are
+}
+
+// ScheduleOf is the schedule stats describe.
+func ScheduleOf(st Stats) Schedule { return Schedule{Behind: st.Summary(), Traces: st.TraceSummary()} }
+
+// Schedule publishes the loop's schedule when it differs from the last one published.
+func (f *Feed) Schedule(sc Schedule) {
 	f.mu.Lock()
-	same := summary == f.schedule
+	same := sc == f.schedule
 	f.mu.Unlock()
 	if same {
 		return
 	}
-	f.publish(func() { f.schedule = summary }, func(u *Update) { u.Schedule = &summary })
+	f.publish(func() { f.schedule = sc }, func(u *Update) { u.Schedule = &sc })
 }
 
-// WatchSchedule publishes stats().Summary() every period until ctx ends, so every
-// viewer's status bar says when sweeps cannot keep to the interval.
+// WatchSchedule publishes the schedule of stats() every period until ctx ends, so
+// every viewer's status bar says when sweeps cannot keep to the interval, and how
+// late traceroutes are.
 func (f *Feed) WatchSchedule(ctx context.Context, stats func() Stats, period time.Duration) {
 	t := time.NewTicker(period)
 	defer t.Stop()
@@ -266,7 +280,7 @@ func (f *Feed) WatchSchedule(ctx context.Context, stats func() Stats, period tim
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			f.Schedule(stats().Summary())
+			f.Schedule(ScheduleOf(stats()))
 		}
 	}
 }

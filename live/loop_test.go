@@ -29,6 +29,28 @@ func (r *recorded) get() []probe.Sweep {
 	return append([]probe.Sweep(nil), r.sweeps...)
 }
 
+// pings and traces are the recorded ping sweeps and traceroute sweeps, which the loop
+// runs on their own clocks and records apart.
+func (r *recorded) pings() []probe.Sweep {
+	return r.only(func(sw probe.Sweep) bool { return len(sw.Traces) == 0 })
+}
+func (r *recorded) traces() []probe.Sweep {
+	return r.only(func(sw probe.Sweep) bool { return len(sw.Pings) == 0 })
+}
+
+func (r *recorded) only(keep func(probe.Sweep) bool) []probe.Sweep {
+	var out []probe.Sweep
+	for _, sw := range r.get() {
+		if len(sw.Pings) > 0 && len(sw.Traces) > 0 {
+			panic("a recorded sweep holds pings and traceroutes: they run apart")
+		}
+		if keep(sw) {
+			out = append(out, sw)
+		}
+	}
+	return out
+}
+
 func TestLoopSweepsTracesAndRecords(t *testing.T) {
 	var agents []mesh.Agent
 	for i := range 3 {
@@ -50,27 +72,29 @@ func TestLoopSweepsTracesAndRecords(t *testing.T) {
 	defer cancel()
 	done := make(chan struct{})
 	go func() { l.Run(ctx); close(done) }()
-	waitSweeps := func(n int) {
+	waitSweeps := func(pings, traces int) {
 		t.Helper()
 		deadline := time.Now().Add(10 * time.Second)
-		for len(rec.get()) < n {
+		for len(rec.pings()) < pings || len(rec.traces()) < traces {
 			if time.Now().After(deadline) {
-				t.Fatalf("only %d sweeps recorded, want %d", len(rec.get()), n)
+				t.Fatalf("%d ping and %d traceroute sweeps recorded, want %d and %d", len(rec.pings()), len(rec.traces()), pings, traces)
 			}
 			time.Sleep(10 * time.Millisecond)
 		}
 	}
-	waitSweeps(1)
+	waitSweeps(1, 1) // traceroutes are due at start too
 	l.SweepNow()
-	waitSweeps(2)
+	waitSweeps(2, 1)
 	cancel()
 	<-done
-	sw := rec.get()
-	if len(sw[0].Traces) != 6 || len(sw[0].Pings) != 6 {
-		t.Errorf("first sweep: %d pings, %d traces (traceroutes are due at start)", len(sw[0].Pings), len(sw[0].Traces))
+	pings, traces := rec.pings(), rec.traces()
+	for i, sw := range pings {
+		if len(sw.Pings) != 6 {
+			t.Errorf("ping sweep %d: %d pings, want 6", i, len(sw.Pings))
+		}
 	}
-	if len(sw[1].Traces) != 0 || len(sw[1].Pings) != 6 {
-		t.Errorf("second sweep: %d pings, %d traces (the next traceroute is an hour away)", len(sw[1].Pings), len(sw[1].Traces))
+	if len(traces) != 1 || len(traces[0].Traces) != 6 {
+		t.Errorf("%d traceroute sweeps, want 1 of 6 traces (the next is an hour away)", len(traces))
 	}
 	if got := len(store.History("p0", "p1")); got != 2 {
 		t.Errorf("store kept %d samples of p0→p1, want 2", got)

@@ -36,7 +36,7 @@ func Msgs(u Update) []tea.Msg {
 		msgs = append(msgs, tui.RecordStatusMsg{Backlog: u.Record.Backlog, Dropped: u.Record.Dropped, Err: u.Record.Err})
 	}
 	if u.Schedule != nil {
-		msgs = append(msgs, tui.ScheduleMsg{Behind: *u.Schedule})
+		msgs = append(msgs, tui.ScheduleMsg{Behind: u.Schedule.Behind, Traces: u.Schedule.Traces})
 	}
 	if u.Changed {
 		msgs = append(msgs, tui.DataChangedMsg{})

@@ -17,7 +17,8 @@ func TestFeedSchedule(t *testing.T) {
 	defer sub.Close()
 	<-got // the initial state
 
-	const behind = "behind: a full sweep takes 2m38s > 1m0s interval"
+	behind := Schedule{Behind: "behind: a full sweep takes 2m38s > 1m0s interval",
+		Traces: "traces: 2 slow (up to 32s) run on past the 10s traceroute interval, the others keep to it"}
 	published := f.Published()
 	f.Schedule(behind)
 	f.Schedule(behind)
@@ -26,7 +27,7 @@ func TestFeedSchedule(t *testing.T) {
 	}
 	u := waitUpdate(t, got)
 	if u.Schedule == nil || *u.Schedule != behind {
-		t.Fatalf("update %+v: want the schedule %q", u, behind)
+		t.Fatalf("update %+v: want the schedule %+v", u, behind)
 	}
 	var msg *tui.ScheduleMsg
 	for _, m := range Msgs(u) {
@@ -34,7 +35,7 @@ func TestFeedSchedule(t *testing.T) {
 			msg = &s
 		}
 	}
-	if msg == nil || msg.Behind != behind {
+	if msg == nil || msg.Behind != behind.Behind || msg.Traces != behind.Traces {
 		t.Fatalf("Msgs(%+v) = %v: want a ScheduleMsg", u, Msgs(u))
 	}
 
@@ -45,9 +46,9 @@ func TestFeedSchedule(t *testing.T) {
 		t.Fatalf("a new subscriber's first update %+v lacks the schedule", u)
 	}
 
-	// Back on time: "" is published once, and a later subscriber hears nothing of it.
-	f.Schedule("")
-	if u := waitUpdate(t, got); u.Schedule == nil || *u.Schedule != "" {
+	// Back on time: that is published once, and a later subscriber hears nothing of it.
+	f.Schedule(Schedule{})
+	if u := waitUpdate(t, got); u.Schedule == nil || *u.Schedule != (Schedule{}) {
 		t.Fatalf("update %+v: want the on-time schedule", u)
 	}
 }
@@ -61,11 +62,12 @@ func TestWatchSchedule(t *testing.T) {
 	<-got
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	st := Stats{Interval: time.Minute, Sources: 3, Behind: 1, SweepDuration: 90 * time.Second, OldestAge: 2 * time.Minute}
+	st := Stats{Interval: time.Minute, Sources: 3, Behind: 1, SweepDuration: 90 * time.Second, OldestAge: 2 * time.Minute,
+		TraceInterval: 2 * time.Minute, TraceDuration: 3 * time.Minute, TraceBehind: 1}
 	go f.WatchSchedule(ctx, func() Stats { return st }, time.Millisecond)
 	u := waitUpdate(t, got)
-	if u.Schedule == nil || *u.Schedule != st.Summary() {
-		t.Fatalf("update %+v: want %q", u, st.Summary())
+	if u.Schedule == nil || u.Schedule.Behind != st.Summary() || u.Schedule.Traces != st.TraceSummary() || st.TraceSummary() == "" {
+		t.Fatalf("update %+v: want %q and %q", u, st.Summary(), st.TraceSummary())
 	}
 }
 

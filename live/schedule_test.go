@@ -51,10 +51,12 @@ func runFor(t *testing.T, l *Loop, bound time.Duration, cond func() bool) {
 func TestSmallMeshSweepsShareOneTimestamp(t *testing.T) {
 	_, agents := fleet(t, 6, scoutertest.Config{})
 	rec := &recorded{}
-	l := &Loop{Agents: agents, Options: probe.Options{Secret: "x", Count: 1}, Interval: 300 * time.Millisecond,
-		TraceInterval: 600 * time.Millisecond, Store: mesh.NewStore(10), Recorder: rec}
-	runFor(t, l, 20*time.Second, func() bool { return len(rec.get()) >= 3 })
-	for i, sw := range rec.get() {
+	// An interval that 6 agents answering at once fit even under -race on a busy
+	// machine (a pass takes ~50 ms there; the first, dialling, up to ~350 ms).
+	l := &Loop{Agents: agents, Options: probe.Options{Secret: "x", Count: 1}, Interval: time.Second,
+		TraceInterval: 2 * time.Second, Store: mesh.NewStore(10), Recorder: rec}
+	runFor(t, l, 20*time.Second, func() bool { return len(rec.pings()) >= 3 && len(rec.traces()) >= 2 })
+	for i, sw := range rec.pings() {
 		if len(sw.Pings) != 30 || len(sw.Agents) != 6 {
 			t.Errorf("sweep %d: %d pings %d agents, want 30 and 6", i, len(sw.Pings), len(sw.Agents))
 		}
@@ -63,9 +65,14 @@ func TestSmallMeshSweepsShareOneTimestamp(t *testing.T) {
 				t.Fatalf("sweep %d at %s has a result at %s (%s)", i, sw.Time, r.Time, r.Err)
 			}
 		}
+	}
+	for i, sw := range rec.traces() {
+		if len(sw.Traces) != 30 {
+			t.Errorf("traceroute sweep %d: %d traces, want 30", i, len(sw.Traces))
+		}
 		for _, r := range sw.Traces {
-			if !r.Time.Equal(sw.Time) {
-				t.Fatalf("sweep %d at %s has a trace at %s", i, sw.Time, r.Time)
+			if !r.Time.Equal(sw.Time) || r.Err != "" {
+				t.Fatalf("traceroute sweep %d at %s has a trace at %s (%s)", i, sw.Time, r.Time, r.Err)
 			}
 		}
 	}

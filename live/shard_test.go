@@ -25,7 +25,8 @@ type countingRecorder struct {
 
 func (c countingRecorder) Record(sw probe.Sweep) { c.rec.Record(sw); c.Recorder.Record(sw) }
 
-// collectOnce runs one live loop for one sweep into db and flushes it.
+// collectOnce runs one live loop for one sweep (of pings and of traceroutes) into db
+// and flushes it.
 func collectOnce(t *testing.T, srvURL, db, publicIP string, agents []mesh.Agent, shard probe.Shard) {
 	t.Helper()
 	r, err := influx.NewRecorder(influx.RecorderConfig{Config: influx.Config{URL: srvURL, Database: db}, PublicIP: publicIP})
@@ -35,7 +36,7 @@ func collectOnce(t *testing.T, srvURL, db, publicIP string, agents []mesh.Agent,
 	rec := countingRecorder{r, &recorded{}}
 	l := &Loop{Agents: agents, Options: probe.Options{Secret: "x", Count: 1, Shard: shard}, Interval: time.Hour,
 		TraceInterval: time.Hour, Store: mesh.NewStore(10), Recorder: rec}
-	runFor(t, l, 20*time.Second, func() bool { return len(rec.rec.get()) >= 1 })
+	runFor(t, l, 20*time.Second, func() bool { return len(rec.rec.pings()) >= 1 && len(rec.rec.traces()) >= 1 })
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	if err := r.Close(ctx); err != nil {

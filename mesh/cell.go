@@ -23,6 +23,12 @@ type Cell struct {
 	// Err is the newest error for the pair that kept it from being measured (a per-test
 	// message, an agent failure); cleared by the next measurement.
 	Err string
+	// Judged: the cell comes from the live store, which judged the pair test by test
+	// (judge.go); Now is that judgement, what the cell says under the last stat, and
+	// Values[Loss][Last] is the loss since its rate last changed rather than the
+	// newest test's.
+	Judged bool
+	Now    NowState
 }
 
 // EmptyCell is a cell without data.

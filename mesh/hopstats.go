@@ -14,6 +14,9 @@ type HopAddr struct {
 	ASN   int     `json:"asn,omitempty"`
 	Count int     `json:"count"`
 	Share float64 `json:"share"` // of the answers at this ttl, 0..1
+	// Avg is the mean RTT of this address's answers (ms): routers sharing a ttl
+	// (load balancing) keep their own figure.
+	Avg float64 `json:"avg_ms"`
 }
 
 // HopStat is one ttl of a path over the window, as mtr shows it: who answered, how
@@ -21,8 +24,9 @@ type HopAddr struct {
 type HopStat struct {
 	TTL   int       `json:"ttl"`
 	Addrs []HopAddr `json:"addrs,omitempty"` // most frequent first
-	// Sent counts the traces that probed this ttl (one probe per trace), Answered those
-	// that got a reply.
+	// Sent counts the probes sent to this ttl (several per trace from meshtop's agent,
+	// one from upstream's), Answered those that got a reply. A destination row made of
+	// pings (Pings > 0) counts their probes.
 	Sent     int     `json:"sent"`
 	Answered int     `json:"answered"`
 	LossPct  float64 `json:"loss_pct"`
@@ -37,17 +41,31 @@ type HopStat struct {
 	Name string `json:"name,omitempty"`
 	// Dest marks the destination's row.
 	Dest bool `json:"dest,omitempty"`
+	// Pings is how many ping tests the destination's row is made of (0: of the traces'
+	// probes). The destination answers pings too, many more of them than trace probes,
+	// and the pair's ping summary is made of them: the two agree.
+	Pings int `json:"pings,omitempty"`
 	// StepMs is how much Avg rose over the previous answering hop (over 0 for the first).
 	StepMs float64 `json:"step_ms"`
-	// RateLimited: replies were lost here but later hops lost fewer: the router limits
-	// (or never sends) ICMP time-exceeded; packets it forwards are not lost.
+	// Judged: this hop and every hop after it have enough probes (MinVerdictProbes)
+	// for a verdict; below that the hop shows its numbers and no verdict.
+	Judged bool `json:"judged,omitempty"`
+	// RateLimited: this hop loses clearly more than the destination: the excess is its
+	// own ICMP answers (rate limited or filtered), not packets it forwards.
 	RateLimited bool `json:"rate_limited,omitempty"`
-	// PathLoss: the loss seen here carries on to every later hop: packets are lost on the
-	// path at or before this hop.
+	// PathLoss: the hop is at or after LossTTL and loses: packets are lost on the path.
 	PathLoss bool `json:"path_loss,omitempty"`
 }
 
-// HopTable is the per-hop statistics of one source agent's path to one destination.
+// Span is a stretch of time a path was taken: its first and last trace.
+type Span struct {
+	From   time.Time `json:"from"`
+	To     time.Time `json:"to"`
+	Traces int       `json:"traces"`
+}
+
+// HopTable is the per-hop statistics of one path of one source agent to one
+// destination.
 type HopTable struct {
 	Src     string    `json:"src"` // source agent
 	Dst     string    `json:"dst"` // destination address
@@ -56,26 +74,51 @@ type HopTable struct {
 	From    time.Time `json:"from"`
 	To      time.Time `json:"to"`
 	Hops    []HopStat `json:"hops"`
+	// Path numbers the paths of one agent: 0 is the current one (the newest trace's),
+	// then older ones, most recently taken first. Spans are the stretches of time it was
+	// taken, oldest first (a path left and taken again has several).
+	Path  int    `json:"path"`
+	Spans []Span `json:"spans,omitempty"`
+	// Since is when the statistics start when they were reset (the drill-down's "from
+	// now"); zero for the whole window.
+	Since time.Time `json:"since,omitzero"`
 	// StepTTL is the hop where the RTT steps up most, LossTTL the first hop whose loss
-	// persists to every later hop; 0 when there is none.
+	// carries on to the destination; 0 when there is none.
 	StepTTL int `json:"step_ttl,omitempty"`
 	LossTTL int `json:"loss_ttl,omitempty"`
 	// ASPathOnly: the traces carry no hop lists (workshop history), only AS paths.
 	ASPathOnly bool `json:"as_path_only,omitempty"`
 }
 
-// HopStats reduces traces (any order, any agents) to one table per (source agent,
-// destination), sorted by agent. Traces with Err carry nothing and are skipped.
+// HopInput is what hop tables are made of.
+type HopInput struct {
+	Traces []TraceResult
+	// Samples are the pair's pings over the same window (optional): the destination's
+	// row counts the pings of the table's agent taken while the path was taken.
+	Samples []Sample
+	// Since drops traces and pings before it: statistics "from now", like mtr's reset.
+	Since time.Time
+}
+
+// HopStats reduces traces (any order, any agents) to hop tables; see HopStatsOf.
+func HopStats(traces []TraceResult) []HopTable { return HopStatsOf(HopInput{Traces: traces}) }
+
+// HopStatsOf reduces traces to hop tables per (source agent, destination), sorted by
+// agent, and per path: a route change splits an agent's traces by path (the current
+// path first, older ones after it with the times they were taken), so no line ever
+// averages two routers. Traces with Err carry nothing and are skipped.
 //
-// The destination is counted at one ttl, the lowest at which it ever answered: when its
-// reply to that probe was lost the traceroute goes on and the destination answers a
-// later ttl ("late destination"); that is loss at the destination, not a longer path.
-func HopStats(traces []TraceResult) []HopTable {
+// A hop counts every probe of a trace (meshtop's agent sends several per hop; upstream's
+// one). The destination is counted at one ttl, the lowest at which it ever answered on
+// that path: when its reply to that probe was lost the traceroute goes on and the
+// destination answers a later ttl ("late destination"); that is loss at the
+// destination, not a longer path.
+func HopStatsOf(in HopInput) []HopTable {
 	type key struct{ src, dst string }
 	groups := map[key][]TraceResult{}
 	var keys []key
-	for _, t := range traces {
-		if !t.Measured() {
+	for _, t := range in.Traces {
+		if !t.Measured() || t.Time.Before(in.Since) {
 			continue
 		}
 		k := key{t.Src, t.Dst}
@@ -89,7 +132,21 @@ func HopStats(traces []TraceResult) []HopTable {
 	})
 	out := make([]HopTable, 0, len(keys))
 	for _, k := range keys {
-		out = append(out, hopTable(k.src, k.dst, groups[k]))
+		traces := groups[k]
+		slices.SortStableFunc(traces, func(a, b TraceResult) int { return a.Time.Compare(b.Time) })
+		for i, p := range splitPaths(traces) {
+			tb := hopTable(k.src, k.dst, p.traces)
+			tb.Path, tb.Spans, tb.Since = i, p.spans, in.Since
+			if tb.ASPathOnly {
+				out = append(out, tb)
+				continue
+			}
+			if n := len(tb.Hops); n > 0 && tb.Hops[n-1].Dest {
+				pingRow(&tb.Hops[n-1], pingsOf(k.src, in.Samples, in.Since, p.owns))
+			}
+			tb.markVerdicts()
+			out = append(out, tb)
+		}
 	}
 	return out
 }
@@ -112,8 +169,48 @@ func destTTL(t TraceResult) int {
 	return 0
 }
 
+// probesOf is every probe of a hop: the agent's list when it sent several, else the
+// hop's own answer (or its silence) as the one probe upstream sends.
+func probesOf(h Hop) []HopProbe {
+	if len(h.Probes) > 0 {
+		return h.Probes
+	}
+	if h.NoResponse || h.Addr == "" {
+		return []HopProbe{{}}
+	}
+	return []HopProbe{{Addr: h.Addr, RTT: h.RTT}}
+}
+
+// rowAcc gathers one ttl's probes.
+type rowAcc struct {
+	sent, ans int
+	rtts      []float64
+	last      float64
+	addrs     map[string]*HopAddr
+	dest      bool
+}
+
+func (a *rowAcc) answer(addr, name string, asn int, rtt float64) {
+	a.ans++
+	a.rtts = append(a.rtts, rtt)
+	a.last = rtt
+	ad := a.addrs[addr]
+	if ad == nil {
+		ad = &HopAddr{Addr: addr}
+		a.addrs[addr] = ad
+	}
+	ad.Count++
+	ad.Avg += rtt // a sum until the table is made
+	if name != "" {
+		ad.Name = name
+	}
+	if asn != 0 {
+		ad.ASN = asn
+	}
+}
+
+// hopTable is the rows of one path's traces (in time order).
 func hopTable(src, dst string, traces []TraceResult) HopTable {
-	slices.SortStableFunc(traces, func(a, b TraceResult) int { return a.Time.Compare(b.Time) })
 	tb := HopTable{Src: src, Dst: dst, Traces: len(traces), From: traces[0].Time, To: traces[len(traces)-1].Time}
 	// D: the lowest ttl at which the destination answered.
 	d, lastAns := 0, 0
@@ -145,38 +242,14 @@ func hopTable(src, dst string, traces []TraceResult) HopTable {
 		limit = min(lastAns+1, MaxTTL) // nothing reached it: keep one silent row past the last answer
 	}
 
-	type acc struct {
-		sent, ans int
-		rtts      []float64
-		last      float64
-		addrs     map[string]*HopAddr
-		dest      bool
-	}
-	rows := map[int]*acc{}
-	row := func(ttl int) *acc {
+	rows := map[int]*rowAcc{}
+	row := func(ttl int) *rowAcc {
 		a := rows[ttl]
 		if a == nil {
-			a = &acc{last: math.NaN(), addrs: map[string]*HopAddr{}}
+			a = &rowAcc{last: math.NaN(), addrs: map[string]*HopAddr{}}
 			rows[ttl] = a
 		}
 		return a
-	}
-	answer := func(a *acc, h Hop) {
-		a.ans++
-		a.rtts = append(a.rtts, h.RTT)
-		a.last = h.RTT
-		ad := a.addrs[h.Addr]
-		if ad == nil {
-			ad = &HopAddr{Addr: h.Addr, Name: h.Name, ASN: h.ASN}
-			a.addrs[h.Addr] = ad
-		}
-		ad.Count++
-		if h.Name != "" {
-			ad.Name = h.Name
-		}
-		if h.ASN != 0 {
-			ad.ASN = h.ASN
-		}
 	}
 	for _, t := range traces {
 		if len(t.Hops) == 0 {
@@ -208,27 +281,38 @@ func hopTable(src, dst string, traces []TraceResult) HopTable {
 			}
 			seen[h.TTL] = true
 			a := row(h.TTL)
-			a.sent++
 			if (h.TTL == d && (e == d || late)) || (h.Addr != "" && h.Addr == t.Dst) {
 				a.dest = true
 			}
-			if !h.NoResponse && h.Addr != "" {
-				answer(a, h)
+			for _, p := range probesOf(h) {
+				a.sent++
+				if p.Lost() {
+					continue
+				}
+				// The hop's name and ASN are its address's; another router answering
+				// some of its probes (load balancing) has none of its own here.
+				name, asn := "", 0
+				if p.Addr == h.Addr {
+					name, asn = h.Name, h.ASN
+				}
+				a.answer(p.Addr, name, asn, p.RTT)
 			}
 		}
 		if late {
-			// The destination's answer still measures its RTT; it is not an answer to
-			// the probe at D, which was lost.
+			// The destination's answers still measure its RTT; they are not answers to
+			// the probes at D, which were lost.
 			for _, h := range t.Hops {
 				if h.TTL == e {
 					a := row(d)
-					a.rtts = append(a.rtts, h.RTT)
-					a.last = h.RTT
+					for _, p := range probesOf(h) {
+						if !p.Lost() {
+							a.rtts = append(a.rtts, p.RTT)
+							a.last = p.RTT
+						}
+					}
 				}
 			}
 		}
-		// A trace whose hop list stops short (the agent gave up) still sent the
-		// destination probe only if it says so; nothing to add.
 	}
 
 	ttls := make([]int, 0, len(rows))
@@ -236,7 +320,6 @@ func hopTable(src, dst string, traces []TraceResult) HopTable {
 		ttls = append(ttls, ttl)
 	}
 	slices.Sort(ttls)
-	prevAvg := 0.0
 	for _, ttl := range ttls {
 		a := rows[ttl]
 		hs := HopStat{TTL: ttl, Sent: a.sent, Answered: a.ans, Dest: a.dest, Last: a.last,
@@ -247,11 +330,10 @@ func hopTable(src, dst string, traces []TraceResult) HopTable {
 		if len(a.rtts) > 0 {
 			hs.Avg, hs.StdDev = meanSD(a.rtts)
 			hs.Best, hs.Worst = slices.Min(a.rtts), slices.Max(a.rtts)
-			hs.StepMs = hs.Avg - prevAvg
-			prevAvg = hs.Avg
 		}
 		for _, ad := range a.addrs {
 			ad.Share = float64(ad.Count) / float64(max(1, a.ans))
+			ad.Avg /= float64(ad.Count)
 			hs.Addrs = append(hs.Addrs, *ad)
 		}
 		slices.SortFunc(hs.Addrs, func(x, y HopAddr) int {
@@ -262,60 +344,7 @@ func hopTable(src, dst string, traces []TraceResult) HopTable {
 		}
 		tb.Hops = append(tb.Hops, hs)
 	}
-	tb.markVerdicts()
 	return tb
-}
-
-// markVerdicts finds the RTT step and tells path loss from rate limiting. Loss at a hop
-// is path loss when every later hop loses at least half as much; loss that later hops
-// do not carry is the router's ICMP rate limit. The last hop's loss has nothing after
-// it to contradict it, so it is path loss (as mtr reads a lossy final hop).
-func (tb *HopTable) markVerdicts() {
-	hops := tb.Hops
-	best := 0.0
-	for _, h := range hops {
-		if !math.IsNaN(h.Avg) && h.StepMs > best {
-			best, tb.StepTTL = h.StepMs, h.TTL
-		}
-	}
-	lossy := func(h HopStat) bool { return h.Answered < h.Sent }
-	start := -1
-	for i, h := range hops {
-		if !lossy(h) {
-			continue
-		}
-		persists := true
-		for _, l := range hops[i+1:] {
-			if !lossy(l) || l.LossPct < h.LossPct/2 {
-				persists = false
-				break
-			}
-		}
-		if persists {
-			start = i
-			break
-		}
-	}
-	if start >= 0 {
-		tb.LossTTL = hops[start].TTL
-	}
-	for i := range hops {
-		switch {
-		case start >= 0 && i >= start:
-			hops[i].PathLoss = lossy(hops[i])
-			// On a lossy path a hop can still lose far more than the hops after it:
-			// that excess is its own rate limit.
-			if i < len(hops)-1 {
-				least := 100.0
-				for _, l := range hops[i+1:] {
-					least = min(least, l.LossPct)
-				}
-				hops[i].RateLimited = hops[i].LossPct > 2*least
-			}
-		case lossy(hops[i]):
-			hops[i].RateLimited = true
-		}
-	}
 }
 
 // meanSD is the mean and the population standard deviation (as mtr's StDev).

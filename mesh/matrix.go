@@ -20,6 +20,12 @@ type Matrix struct {
 	rows map[string]map[string]*Cell
 	// down holds source PoPs none of whose agents could be used in the last sweep.
 	down map[string]string
+	// Events are the live store's newest events, oldest first, as told when the matrix
+	// was taken (judge.go): every viewer of the matrix lists the same ones. TellsEvents
+	// says the source tells them (the live store); a view derives its own otherwise
+	// (history). Shared: read, never write.
+	Events      []Event
+	TellsEvents bool
 }
 
 // NewMatrix builds a matrix from reduced cells. pops may be nil: it is then derived from
@@ -93,17 +99,9 @@ func (m *Matrix) SourceDown(pop string) (string, bool) {
 	return why, ok
 }
 
-// Class is the colour class of a cell under metric, stat and thresholds.
+// Class is the colour class of a cell under metric, stat and thresholds (its Verdict's).
 func (m *Matrix) Class(src, dst string, metric Metric, stat Stat, th Thresholds) Class {
-	if _, down := m.SourceDown(src); down {
-		return Unreachable
-	}
-	c := m.Cell(src, dst)
-	if c == nil || c.Samples == 0 {
-		return NoData
-	}
-	v, failed := c.Value(metric, stat)
-	return th.Classify(v, failed)
+	return m.Verdict(src, dst, MetricView(metric), stat, map[Metric]Thresholds{metric: th}).Class
 }
 
 // Len is the number of PoPs.

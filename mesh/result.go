@@ -39,15 +39,28 @@ type PingResult struct {
 // an error that prevented measuring.
 func (r PingResult) Measured() bool { return r.Err == "" }
 
-// Hop is one TTL step of a traceroute.
+// Hop is one TTL step of a traceroute. Addr and RTT are the hop's answer as upstream
+// reports it (one probe per hop). Probes, when the agent sent several probes per hop
+// (meshtop's agent), holds each probe's answer in the order sent; hop statistics count
+// those instead.
 type Hop struct {
-	TTL        int     `json:"ttl"`
-	Addr       string  `json:"addr,omitempty"`
-	Name       string  `json:"name,omitempty"`
-	ASN        int     `json:"asn,omitempty"` // 0 when unknown
-	RTT        float64 `json:"rtt_ms,omitempty"`
-	NoResponse bool    `json:"no_response,omitempty"`
+	TTL        int        `json:"ttl"`
+	Addr       string     `json:"addr,omitempty"`
+	Name       string     `json:"name,omitempty"`
+	ASN        int        `json:"asn,omitempty"` // 0 when unknown
+	RTT        float64    `json:"rtt_ms,omitempty"`
+	NoResponse bool       `json:"no_response,omitempty"`
+	Probes     []HopProbe `json:"probes,omitempty"`
 }
+
+// HopProbe is one probe's answer at a hop; Addr is empty for a lost probe.
+type HopProbe struct {
+	Addr string  `json:"addr,omitempty"`
+	RTT  float64 `json:"rtt_ms,omitempty"`
+}
+
+// Lost reports whether the probe got no answer.
+func (p HopProbe) Lost() bool { return p.Addr == "" }
 
 // TraceResult is one traceroute from a source agent to a destination: one point of the
 // InfluxDB `traceroute` measurement, plus the hop list the workshop never kept.

@@ -37,6 +37,14 @@ type series struct {
 	err    string // the newest error that kept the pair from being measured
 	failed int    // failed samples in the window
 	stats  [numMetrics]winStats
+
+	// The judgement (judge.go): now after the newest sample, before as it was before it, told as
+	// the events last told it (at the sample of toldNs); arrived counts the newest
+	// sample's results (errors included) to know when its sweep is whole.
+	now, before, told judgeState
+	toldNs            int64
+	arrived           int
+	loss              lossRing // the answered tests' probe counts (judge.go)
 }
 
 // slot is one kept sample, unpacked (slotWords words packed).
@@ -174,6 +182,14 @@ func (s *series) write(p int, smp Sample) {
 		s.rebase(ms)
 	}
 	sl := slot{t: int32(ms - s.base), min: float32(smp.MinRTT), max: float32(smp.MaxRTT), failed: smp.Failed, who: whoMany}
+	// The loss judgement reads probe counts from the slot: a folded sample's are the sums.
+	if len(smp.Results) > 1 {
+		var sent, recv int
+		for i := range smp.Results {
+			sent, recv = sent+smp.Results[i].Sent, recv+smp.Results[i].Recv
+		}
+		sl.sent, sl.recv = clamp16(sent), clamp16(recv)
+	}
 	for _, m := range Metrics {
 		sl.v[m] = float32(*m.SampleRef(&smp))
 	}

@@ -35,6 +35,20 @@ type Store struct {
 	rows   map[string]map[string]*Cell
 	shared map[string]bool
 	dirty  []*series
+
+	// The judgement of every pair as its tests arrive, and the events it tells
+	// (judge.go, store_events.go).
+	judgement Judgement
+	lossBuf   []intCount
+	popAgents map[string]int // agents per PoP: how many results make a pair's sweep whole
+	events    []Event        // the newest told, oldest first; matrices share it
+	evCap     int
+	evSeq     uint64
+	outbox    []Event // told under mu, handed to sink after it
+	sink      func(Event)
+	sinkMu    sync.Mutex
+	routeTold map[routeKey]time.Time
+	now       func() time.Time
 }
 
 // NewStore keeps at most keep sweeps per pair (DefaultKeep when keep <= 0).
@@ -43,14 +57,18 @@ func NewStore(keep int) *Store {
 		keep = DefaultKeep
 	}
 	return &Store{
-		keep:   keep,
-		kcap:   topNeeded(keep, 95),
-		pings:  map[Pair]*series{},
-		traces: map[Pair]*ring[TraceResult]{},
-		agents: map[string]AgentStatus{},
-		pops:   map[string]bool{},
-		rows:   map[string]map[string]*Cell{},
-		shared: map[string]bool{},
+		keep:      keep,
+		kcap:      topNeeded(keep, 95),
+		pings:     map[Pair]*series{},
+		traces:    map[Pair]*ring[TraceResult]{},
+		agents:    map[string]AgentStatus{},
+		pops:      map[string]bool{},
+		rows:      map[string]map[string]*Cell{},
+		shared:    map[string]bool{},
+		popAgents: map[string]int{},
+		evCap:     DefaultEventCapacity,
+		routeTold: map[routeKey]time.Time{},
+		now:       time.Now,
 	}
 }
 
@@ -61,32 +79,46 @@ func (s *Store) Version() uint64 {
 	return s.version
 }
 
-// SetAgents records the agents and their states (replacing earlier ones).
+// SetAgents records the agents and their states (replacing earlier ones); an agent
+// that went down or came back is an event.
 func (s *Store) SetAgents(as []AgentStatus) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.unlock()
+	old := s.agents
 	s.agents = make(map[string]AgentStatus, len(as))
 	for _, a := range as {
+		s.agentChanged(old, a)
 		s.agents[a.Name] = a
 		s.pops[a.Pop] = true
 	}
+	s.countPopAgents()
 	s.version++
 }
 
 // SetAgent updates one agent's state.
 func (s *Store) SetAgent(a AgentStatus) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.unlock()
+	s.agentChanged(s.agents, a)
+	_, known := s.agents[a.Name]
 	s.agents[a.Name] = a
 	s.pops[a.Pop] = true
+	if !known {
+		s.countPopAgents()
+	}
 	s.version++
 }
 
 // AddPing adds one agent-pair result of the sweep that started at r.Time. Results of the
 // same sweep and PoP pair (a PoP with several agents) are folded into one sample.
+//
+// Each sample is judged as it arrives (judge.go): the pair's colours under the last
+// stat, and the events of their changes, stamped with the test's time. A PoP with
+// several agents tells a sample's events once every agent pair's result is in (or the
+// next sweep's first arrives).
 func (s *Store) AddPing(r PingResult) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.unlock()
 	p := Pair{r.SrcPop, r.DstPop}
 	s.pops[r.SrcPop] = true
 	if r.DstPop != UnknownPop {
@@ -98,22 +130,36 @@ func (s *Store) AddPing(r PingResult) {
 		ser = newSeries(p, s.keep, s.kcap)
 		s.pings[p] = ser
 	}
-	defer s.changed(ser)
+	ns := r.Time.UnixNano()
 	if !r.Measured() {
 		ser.err = r.Err
+		if ser.n > 0 && ser.lastNs == ns {
+			ser.arrived++
+			s.tellIfWhole(ser)
+		}
+		s.changed(ser)
 		return
 	}
 	ser.err = ""
-	if ser.n > 0 && ser.lastNs == r.Time.UnixNano() {
+	if ser.n > 0 && ser.lastNs == ns {
 		merged, _ := FoldResults(r.Time, append(slices.Clone(ser.last.Results), r))
 		ser.replaceLast(merged)
+		ser.arrived++
+		ser.judge(&s.judgement, false, &s.lossBuf)
 	} else {
+		if ser.n > 0 && ser.toldNs != ser.lastNs {
+			s.tell(ser.tell(&s.judgement)) // the sweep before never became whole
+		}
 		smp, _ := FoldResults(r.Time, []PingResult{r})
 		ser.push(smp)
+		ser.arrived = 1
+		ser.judge(&s.judgement, true, &s.lossBuf)
 	}
+	s.tellIfWhole(ser)
 	if r.Time.After(s.last) {
 		s.last = r.Time
 	}
+	s.changed(ser)
 }
 
 // changed rebuilds the pair's cell while its data is at hand (O(1): the window
@@ -122,6 +168,9 @@ func (s *Store) AddPing(r PingResult) {
 func (s *Store) changed(ser *series) {
 	c := new(Cell)
 	ser.cellInto(c)
+	if ser.n > 0 {
+		ser.nowInto(c, &s.judgement)
+	}
 	ser.cell = c
 	if !ser.dirty {
 		ser.dirty = true
@@ -129,10 +178,10 @@ func (s *Store) changed(ser *series) {
 	}
 }
 
-// AddTrace adds one traceroute result.
+// AddTrace adds one traceroute result; a route change it confirms is an event.
 func (s *Store) AddTrace(r TraceResult) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.unlock()
 	p := Pair{r.SrcPop, r.DstPop}
 	rg := s.traces[p]
 	if rg == nil {
@@ -141,6 +190,9 @@ func (s *Store) AddTrace(r TraceResult) {
 	}
 	rg.push(r)
 	s.version++
+	if r.Measured() {
+		s.routeChanged(p, rg)
+	}
 }
 
 // Matrix snapshots the store. Cells of pairs that changed are rebuilt (copy-on-write:
@@ -180,7 +232,9 @@ func (s *Store) Matrix() *Matrix {
 		}
 		return strings.Compare(a.Name, b.Name)
 	})
-	return newRowMatrix(s.last, "live", pops, agents, rows)
+	m := newRowMatrix(s.last, "live", pops, agents, rows)
+	m.Events, m.TellsEvents = s.events[:len(s.events):len(s.events)], true
+	return m
 }
 
 // History returns the pair's samples in time order.
@@ -231,6 +285,16 @@ func (r *ring[T]) last() (T, bool) {
 }
 
 func (r *ring[T]) setLast(v T) { r.buf[(r.start+r.n-1)%len(r.buf)] = v }
+
+// tail copies the newest k items out, oldest first.
+func (r *ring[T]) tail(k int) []T {
+	k = min(k, r.n)
+	out := make([]T, k)
+	for i := range k {
+		out[i] = r.buf[(r.start+r.n-k+i)%len(r.buf)]
+	}
+	return out
+}
 
 // items copies the contents out, oldest first.
 func (r *ring[T]) items() []T {

@@ -3,6 +3,7 @@ package mesh
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 )
@@ -49,6 +50,12 @@ func TestStoreCellsMatchReduce(t *testing.T) {
 					if st != Last {
 						w = reduce32(h, m, st) // the window as kept (float32)
 					}
+					if st == Last && m == Loss && !h[len(h)-1].Failed {
+						w = regimeOf(h) // the loss since its rate last changed (lossjudge.go)
+					}
+					if st == Last && m == JitterMs && !h[len(h)-1].Failed {
+						w = jitterOf(h) // the median of the newest answered tests' (judge.go)
+					}
 					if !(math.IsNaN(g) && math.IsNaN(w)) && math.Abs(g-w) > 1e-6*math.Max(1, math.Abs(w)) {
 						t.Fatalf("keep %d step %d: %s %s = %v, want %v", keep, i, m, st, g, w)
 					}
@@ -56,6 +63,36 @@ func TestStoreCellsMatchReduce(t *testing.T) {
 			}
 		}
 	}
+}
+
+// regimeOf is the loss under the last stat of a judged cell, from the samples: over the
+// answered tests since the loss rate last changed.
+func regimeOf(h []Sample) float64 {
+	var tests []probeCount
+	for i := range h {
+		if !h[i].Failed {
+			tests = append(tests, countOf(&h[i]))
+		}
+	}
+	tests = tests[max(0, len(tests)-lossMaxTests):]
+	k, n := lossRegime(tests)
+	return 100 * k / n
+}
+
+// jitterOf is the jitter under the last stat of a judged cell: the median of the newest
+// jitterTests answered tests' (as kept: float32).
+func jitterOf(h []Sample) float64 {
+	var v []float64
+	for i := len(h) - 1; i >= 0 && len(v) < jitterTests; i-- {
+		if !h[i].Failed {
+			v = append(v, float64(float32(h[i].JitterMs)))
+		}
+	}
+	slices.Sort(v)
+	if len(v)%2 == 1 {
+		return v[len(v)/2]
+	}
+	return float64(float32(v[len(v)/2-1])+float32(v[len(v)/2])) / 2
 }
 
 // reduce32 reduces the window as the store's statistics keep it: float32 values (the

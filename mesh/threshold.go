@@ -7,12 +7,14 @@ import (
 	"strings"
 )
 
-// Class is the colour class of a cell.
-type Class int
+// Class is the colour class of a cell (one byte: the live store keeps several a pair).
+type Class int8
 
-// Classes, ordered by badness among the colours. NoData and Unreachable are states, not
-// colours: NoData means nothing was measured, Unreachable means the source agent itself
-// could not be used (distinct from a pair with 100% loss, which is Red).
+// Classes, ordered by badness among the colours. NoData, Unreachable and Stale are
+// states, not colours: NoData means nothing was measured, Unreachable means the source
+// agent itself could not be used (distinct from a pair with 100% loss, which is Red),
+// Stale means the pair's newest test is too old to say anything about it now (its
+// colour is dropped rather than shown as if it were current).
 const (
 	NoData Class = iota
 	Green
@@ -20,12 +22,13 @@ const (
 	Orange
 	Red
 	Unreachable
+	Stale
 )
 
-var classNames = [...]string{"nodata", "green", "yellow", "orange", "red", "unreachable"}
+var classNames = [...]string{"nodata", "green", "yellow", "orange", "red", "unreachable", "stale"}
 
 func (c Class) String() string {
-	if int(c) < len(classNames) {
+	if c >= 0 && int(c) < len(classNames) {
 		return classNames[c]
 	}
 	return "class(" + strconv.Itoa(int(c)) + ")"
@@ -42,16 +45,19 @@ func ParseClass(s string) (Class, error) {
 }
 
 // Severity orders classes for "sort by worst" and --fail-on: unreachable counts as red,
-// no data as better than green (nothing to alarm about yet).
+// no data and stale as better than green (nothing measured to alarm about now).
 func (c Class) Severity() int {
 	switch c {
 	case Unreachable:
 		return int(Red)
-	case NoData:
+	case NoData, Stale:
 		return 0
 	}
 	return int(c)
 }
+
+// Colour reports whether c is one of the four colours (green to red), not a state.
+func (c Class) Colour() bool { return c >= Green && c <= Red }
 
 // Thresholds are the three limits t1 < t2 < t3 of one metric: value < t1 green, < t2
 // yellow, < t3 orange, else red.

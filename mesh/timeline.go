@@ -1,6 +1,7 @@
 package mesh
 
 import (
+	"math"
 	"slices"
 	"time"
 )
@@ -27,9 +28,11 @@ const (
 	EventAgentDown                  // a source agent could not be used
 	EventAgentUp                    // it could again
 	EventOutage                     // consecutive failed tests: nothing came back
+	EventOutageEnd                  // the live store's word that an outage ended
+	EventNote                       // something else worth telling (Why), e.g. recorder drops
 )
 
-var eventNames = [...]string{"colour", "route", "agent down", "agent up", "outage"}
+var eventNames = [...]string{"colour", "route", "agent down", "agent up", "outage", "outage end", "note"}
 
 func (k EventKind) String() string {
 	if int(k) < len(eventNames) {
@@ -46,13 +49,21 @@ type AgentEvent struct {
 	Why   string    `json:"why,omitempty"`
 }
 
-// Event is one line of a pair's timeline.
+// Event is one line of a pair's timeline, or of the mesh's event list (the live store
+// tells them as the tests arrive, see judge.go; Src, Dst and Seq are then set).
 type Event struct {
 	Kind EventKind `json:"kind"`
-	Time time.Time `json:"time"` // when it happened (an outage: its first failed test)
+	Time time.Time `json:"time"` // when it happened: the test's time (an outage: its first failed test)
 	// End of an outage: the first test that got an answer again; zero while it lasts.
-	End   time.Time `json:"end,omitzero"`
+	End time.Time `json:"end,omitzero"`
+	// Since is when an ended outage began (EventOutageEnd).
+	Since time.Time `json:"since,omitzero"`
 	Tests int       `json:"tests,omitempty"` // outage: failed tests in it
+	// Src and Dst are the pair's PoPs (the mesh's list; an agent event: the agent's PoP).
+	Src string `json:"src_pop,omitempty"`
+	Dst string `json:"dst_pop,omitempty"`
+	// Seq numbers the live store's events in the order it told them (1, 2, ...).
+	Seq uint64 `json:"seq,omitempty"`
 
 	// Colour change: metric, classes, the value that brought it, the thresholds crossed
 	// (in the direction of travel).
@@ -91,8 +102,11 @@ type TimelineInput struct {
 	// Metrics whose colour changes are told; nil means latency and loss.
 	Metrics []Metric
 	// Confirm is how many successive answered tests must agree on a new colour before
-	// it counts (the grid's --confirm); 0 or 1 tells every change.
-	Confirm int
+	// it counts (the grid's --confirm); 0 or 1 tells every change. Loss is judged as
+	// the live store judges it (lossjudge.go): over the probes since its rate last
+	// changed, on evidence, unless NoLossHysteresis.
+	Confirm          int
+	NoLossHysteresis bool
 }
 
 // Timeline lists what happened to a pair, newest first: colour changes, route changes,
@@ -111,14 +125,26 @@ func Timeline(in TimelineInput) []Event {
 	}
 	confirm := max(1, in.Confirm)
 	for _, m := range metrics {
+		if m == Loss {
+			out = append(out, lossTimeline(in.Samples, th[m], !in.NoLossHysteresis)...)
+			continue
+		}
 		prev := NoData
 		var cand Event // a change waiting for confirmation
 		seen := 0
+		var recent []float64 // jitter ms: the newest answered tests', as the live store judges it
 		for _, s := range in.Samples {
 			if s.Failed {
 				continue
 			}
 			v := s.Value(m)
+			if m == JitterMs {
+				recent = append(recent, v)
+				if len(recent) > jitterTests {
+					recent = recent[1:]
+				}
+				v = median(recent)
+			}
 			c := th[m].Classify(v, false)
 			switch {
 			case c == NoData:
@@ -173,6 +199,39 @@ func Timeline(in TimelineInput) []Event {
 		}
 		return rank[a.Kind] - rank[b.Kind]
 	})
+	return out
+}
+
+// median of values (NaN without any); values is not modified.
+func median(values []float64) float64 {
+	if len(values) == 0 {
+		return math.NaN()
+	}
+	v := slices.Clone(values)
+	slices.Sort(v)
+	if len(v)%2 == 1 {
+		return v[len(v)/2]
+	}
+	return (v[len(v)/2-1] + v[len(v)/2]) / 2
+}
+
+// lossTimeline lists the loss colour changes of samples as the live store tells them.
+func lossTimeline(samples []Sample, t Thresholds, hysteresis bool) []Event {
+	var out []Event
+	var j lossJudge
+	prev := NoData
+	for i := range samples {
+		s := &samples[i]
+		c := j.add(s, t, hysteresis)
+		if s.Failed || c == prev {
+			continue
+		}
+		if prev != NoData {
+			out = append(out, Event{Kind: EventColour, Time: s.Time, Metric: Loss, From: prev, To: c,
+				Value: 100 * j.lost / j.sent, Crossed: crossed(t, prev, c)})
+		}
+		prev = c
+	}
 	return out
 }
 

@@ -15,8 +15,10 @@ func TestTimeline(t *testing.T) {
 	samples := []Sample{
 		ok(0, 100, 0), ok(1, 600, 0), // green -> orange: crossed 250, 500
 		fail(2), fail(3), // outage 2..4, 4 tests
-		ok(4, 120, 5), // orange -> green (crossed 500, 250); loss green -> orange (crossed 2, 4)
-		ok(5, 110, 0), // loss orange -> green
+		ok(4, 120, 60), // orange -> green (crossed 500, 250); loss green -> red (crossed 2, 4, 6):
+		// 3 of the 15 probes answered so far (history counts 5 a test) are lost, surely
+		// above 2 % and at 90 % above 6 % (lossjudge.go)
+		ok(5, 110, 0), // one clean test is no evidence that loss is below 6 %: red stays
 		fail(6),       // ongoing outage
 	}
 	tr := func(i int, via string) TraceResult {
@@ -41,10 +43,9 @@ func TestTimeline(t *testing.T) {
 	want := []row{
 		{EventOutage, 6, 0, 0, 0},
 		{EventRoute, 5, 0, 0, 0},
-		{EventColour, 5, Orange, Green, Loss},
 		{EventAgentUp, 4, 0, 0, 0},
 		{EventColour, 4, Orange, Green, Latency},
-		{EventColour, 4, Green, Orange, Loss},
+		{EventColour, 4, Green, Red, Loss},
 		{EventAgentDown, 2, 0, 0, 0},
 		{EventOutage, 2, 0, 0, 0},
 		{EventColour, 1, Green, Orange, Latency},
@@ -55,15 +56,18 @@ func TestTimeline(t *testing.T) {
 	if !ev[0].Ongoing() || ev[0].Duration(at(10)) != 4*time.Minute || ev[0].Tests != 2 {
 		t.Errorf("ongoing outage: %+v", ev[0])
 	}
-	o := ev[7]
+	o := ev[6]
 	if o.Ongoing() || !o.End.Equal(at(4)) || o.Duration(at(99)) != 2*time.Minute || o.Tests != 4 {
 		t.Errorf("ended outage: %+v", o)
 	}
-	if c := ev[8]; !slices.Equal(c.Crossed, []float64{250, 500}) || c.Value != 600 {
+	if c := ev[7]; !slices.Equal(c.Crossed, []float64{250, 500}) || c.Value != 600 {
 		t.Errorf("up crossing: %+v", c)
 	}
-	if c := ev[4]; !slices.Equal(c.Crossed, []float64{500, 250}) {
+	if c := ev[3]; !slices.Equal(c.Crossed, []float64{500, 250}) {
 		t.Errorf("down crossing: %+v", c)
+	}
+	if c := ev[4]; !slices.Equal(c.Crossed, []float64{2, 4, 6}) || c.Value != 20 {
+		t.Errorf("loss crossing: %+v", c)
 	}
 	if r := ev[1].Route; r == nil || r.New.Hops[0].Addr != "198.18.2.9" || ev[1].Agent != "a1" {
 		t.Errorf("route change: %+v", ev[1])

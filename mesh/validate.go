@@ -15,6 +15,8 @@ const (
 	MaxRTTms = 60_000
 	// MaxProbes bounds sent/recv and the probe list (Scouter allows count 1..20).
 	MaxProbes = 1000
+	// MaxHopProbes bounds the probes per hop of one trace (meshtop's `probes` option).
+	MaxHopProbes = 10
 	// MaxJitterPct bounds jitter_pct: jitter_ms/avg*100 can exceed 100 on real paths,
 	// but not by orders of magnitude.
 	MaxJitterPct = 100_000
@@ -113,6 +115,14 @@ func (r TraceResult) Check() error {
 		}
 		if h.ASN < 0 || int64(h.ASN) > math.MaxUint32 {
 			return implausible("hop "+strconv.Itoa(h.TTL)+" asn", float64(h.ASN), "", "want 0..4294967295")
+		}
+		if len(h.Probes) > MaxHopProbes {
+			return implausible("hop "+strconv.Itoa(h.TTL)+" probes", float64(len(h.Probes)), "", fmt.Sprintf("want at most %d", MaxHopProbes))
+		}
+		for _, p := range h.Probes {
+			if !rttOK(p.RTT) {
+				return implausible("hop "+strconv.Itoa(h.TTL)+" probe rtt", p.RTT, "ms", fmt.Sprintf("want 0..%d", MaxRTTms))
+			}
 		}
 	}
 	// The hops first: they name the culprit; the final hop is derived from them.

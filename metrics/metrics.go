@@ -109,6 +109,9 @@ func (m *Metrics) Hooks() live.Hooks {
 			}
 		},
 		Done: func(sw probe.Sweep) {
+			if len(sw.Pings) == 0 && len(sw.Traces) > 0 {
+				return // a traceroute sweep, on its own clock: sweeps here are the pings'
+			}
 			m.sweeps.Inc()
 			m.duration.Observe(max(0, m.o.Now().Sub(sw.Time).Seconds()))
 			m.lastSweep.Set(float64(sw.Time.UnixMilli()) / 1000)
@@ -136,7 +139,7 @@ var (
 		"Points the recorder dropped because its buffer was full (--record).", nil, nil)
 	descSessions = prometheus.NewDesc("meshtop_ssh_sessions", "Open SSH sessions.", nil, nil)
 	descBehind   = prometheus.NewDesc("meshtop_sources_behind",
-		"Source agents whose last pass took longer than the interval (they sweep continuously).", nil, nil)
+		"Source agents whose pings cannot be measured every interval (a recent ping pass took longer; traceroutes, on their own clock, do not count).", nil, nil)
 	descOldest = prometheus.NewDesc("meshtop_oldest_measurement_age_seconds",
 		"Age bound of every pair's newest measurement: time since the least recent pass of any source began.", nil, nil)
 	descPairs = prometheus.NewDesc("meshtop_pairs", "PoP pairs with data in the store.", nil, nil)
@@ -150,7 +153,7 @@ var pairGauges = []struct {
 	{"meshtop_pair_latency_seconds", "Average RTT of the pair's last sweep (absent when the last test failed: see meshtop_pair_failed).", metricValue(mesh.Latency, 0.001)},
 	{"meshtop_pair_jitter_seconds", "Jitter (mean absolute difference of successive RTTs) of the last sweep.", metricValue(mesh.JitterMs, 0.001)},
 	{"meshtop_pair_jitter_percent", "Jitter as a percentage of the average RTT, last sweep (the grid's jitter %).", metricValue(mesh.JitterPct, 1)},
-	{"meshtop_pair_loss_percent", "Packet loss of the last sweep, percent (the grid's loss).", metricValue(mesh.Loss, 1)},
+	{"meshtop_pair_loss_percent", "Packet loss now, percent: the grid's, over the probes since the pair's loss rate last changed (100 when the last test failed).", metricValue(mesh.Loss, 1)},
 	{"meshtop_pair_failed", "1 when the pair's last test failed (nothing came back) or could not be measured.", func(c *mesh.Cell) float64 {
 		if c.Last.Failed || c.Err != "" {
 			return 1

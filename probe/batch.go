@@ -17,6 +17,10 @@ type batcher struct {
 	opts  Options
 	ping  func(mesh.PingResult)
 	trace func(mesh.TraceResult)
+	// done, when set, learns of every test as it is reported, before its result is
+	// emitted: whether it was measured and nothing came back (a dead path, not an
+	// agent's error: a timeout of an overloaded agent must not multiply its POSTs).
+	done func(t test, failed bool)
 }
 
 // runOnce submits, polls and reads one batch within timeout. Every test is reported,
@@ -26,7 +30,13 @@ type batcher struct {
 // quiet is how long the agent has taken at the least for such a batch: after the first
 // poll (which sees the {} state and early refusals) the next waits until then, so a
 // 5 s batch costs a handful of polls instead of dozens.
-func (b *batcher) runOnce(ctx context.Context, tests []test, at time.Time, timeout, quiet time.Duration) error {
+//
+// posted, when set, is called once the agent has taken the batch (or it failed for
+// good): from then on none of its tests can come back to be re-split.
+func (b *batcher) runOnce(ctx context.Context, tests []test, at time.Time, timeout, quiet time.Duration, posted func()) error {
+	if posted == nil {
+		posted = func() {}
+	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	req := TestRequest{}
@@ -36,7 +46,7 @@ func (b *batcher) runOnce(ctx context.Context, tests []test, at time.Time, timeo
 			count := b.opts.Count
 			req.Ping = append(req.Ping, PingOptions{Dst: t.target.Address, Count: &count, ID: t.id})
 		case KindTraceroute:
-			req.Traceroute = append(req.Traceroute, TracerouteOptions{Dst: t.target.Address, Proto: b.opts.TraceProto, ID: t.id})
+			req.Traceroute = append(req.Traceroute, TracerouteOptions{Dst: t.target.Address, Proto: b.opts.TraceProto, Probes: traceProbes(), ID: t.id})
 		}
 	}
 	pending := map[string]test{}
@@ -46,11 +56,13 @@ func (b *batcher) runOnce(ctx context.Context, tests []test, at time.Time, timeo
 	receipt, err := b.c.Submit(ctx, req)
 	if err != nil {
 		if ae, ok := AsAgentError(err); ok && ae.Max > 0 && ae.Max < len(tests) {
-			return err
+			return err // re-split: posted when its parts are
 		}
+		posted()
 		b.failRest(pending, at, err)
 		return err
 	}
+	posted()
 	defer func() {
 		// Best effort, also after cancellation: a receipt left behind costs the agent
 		// memory for 10 minutes.
@@ -61,10 +73,16 @@ func (b *batcher) runOnce(ctx context.Context, tests []test, at time.Time, timeo
 	start := time.Now()
 	misses, answers := 0, 0
 	notBefore := quiet * 9 / 10
+	// Poll at 1/20 of the time waited so far: results are picked up within ~5% of when
+	// they are ready, without hammering an agent busy for seconds. A traceroute is
+	// read at 1/8 (its hop table waits for nothing; a dead one runs for half a minute
+	// on upstream agents, one POST each).
+	frac, least := time.Duration(20), 20*time.Millisecond
+	if tests[0].kind == KindTraceroute {
+		frac, least = 8, 100*time.Millisecond
+	}
 	for {
-		// Poll at 1/20 of the time waited so far: results are picked up within ~5% of
-		// when they are ready, without hammering an agent busy for seconds.
-		wait := min(max(time.Since(start)/20, 20*time.Millisecond), time.Second)
+		wait := min(max(time.Since(start)/frac, least), time.Second)
 		if rest := notBefore - time.Since(start); answers > 0 && rest > wait {
 			wait = rest
 		}
@@ -179,6 +197,9 @@ func (b *batcher) report(t test, at time.Time, pe *PingEntry, te *TracerouteEntr
 		} else {
 			r.Err = errMsg
 		}
+		if b.done != nil {
+			b.done(t, r.Err == "" && r.Failed)
+		}
 		b.ping(r)
 	case KindTraceroute:
 		base := mesh.TraceResult{Time: at, Src: src.Name, SrcPop: src.Pop, Dst: t.target.Address, DstName: t.target.Name, DstPop: dstPop, Proto: b.opts.TraceProto, DPort: 80}
@@ -191,6 +212,9 @@ func (b *batcher) report(t test, at time.Time, pe *PingEntry, te *TracerouteEntr
 			}
 		} else {
 			r.Err = errMsg
+		}
+		if b.done != nil {
+			b.done(t, r.Err == "" && r.Failed)
 		}
 		b.trace(r)
 	}

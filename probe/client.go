@@ -165,7 +165,7 @@ func (c *Client) do(ctx context.Context, op, method, path string, body []byte, l
 	// answer points. A copy of the client shares its transport (and connection pool).
 	noRedirect := *hc
 	noRedirect.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	resp, err := noRedirect.Do(req)
+	resp, err := send(&noRedirect, req, body)
 	if err != nil {
 		if ctx.Err() != nil {
 			return c.fail(op, mesh.StateUnreachable, 0, "no answer before the deadline")

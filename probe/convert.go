@@ -215,6 +215,17 @@ func traceFromEntry(e TracerouteEntry, base mesh.TraceResult) mesh.TraceResult {
 		if hop.Addr == "" {
 			hop.NoResponse = true
 		}
+		if len(h.Probes) > 0 {
+			hop.Probes = make([]mesh.HopProbe, len(h.Probes))
+			for i, p := range h.Probes {
+				// A probe without an address or an RTT tells nothing: lost.
+				if p != nil && p.Src != nil && p.RTTms.Valid {
+					if addr := textsafe.Name(*p.Src); addr != "" {
+						hop.Probes[i] = mesh.HopProbe{Addr: addr, RTT: p.RTTms.V}
+					}
+				}
+			}
+		}
 		t.Hops = append(t.Hops, hop)
 	}
 	t.Failed = res.Failed

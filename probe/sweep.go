@@ -163,9 +163,10 @@ func (c *collector) agent(s mesh.AgentStatus) {
 
 // Run does one sweep: every source agent (all of them, or this collector's shard) pings
 // (and with KindTraceroute traceroutes) every target's address. Agents work at once, each
-// with as many batches in flight as it takes without queueing them (see Source), so a
-// small mesh takes about as long as its slowest test. One slow or dead agent holds back
-// nobody: its tests end with an error when their deadline passes.
+// with as many batches in flight as it takes without queueing them (see Source), pings
+// and traceroutes in POSTs of their own, so a small mesh takes about as long as its
+// slowest test. One slow or dead agent holds back nobody: its tests end with an error
+// when their deadline passes.
 func Run(ctx context.Context, agents []mesh.Agent, opts Options, emit func(Event)) Sweep {
 	opts = opts.withDefaults()
 	sw := Sweep{Time: time.Now().UTC().Round(time.Millisecond)}
@@ -186,7 +187,7 @@ func Run(ctx context.Context, agents []mesh.Agent, opts Options, emit func(Event
 	for _, a := range sources {
 		wg.Go(func() {
 			src := NewSource(a)
-			st := src.pass(ctx, targets, opts, Stamp{At: sw.Time}, col.ping, col.trace)
+			st := src.start(ctx, targets, opts, Stamp{At: sw.Time}, col.ping, col.trace).Status()
 			col.agent(st)
 		})
 	}

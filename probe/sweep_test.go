@@ -251,3 +251,49 @@ func BenchmarkSweep50(b *testing.B) {
 	}
 	b.ReportMetric(float64(total)/float64(b.N)/float64(T), "wall/T")
 }
+
+// TestFailedPairGoesAlone: a pair whose last ping failed is pinged in a POST of its own
+// next time, beside the others' POST even when the agent gets one batch at a time (its
+// window had shrunk), so the others' results do not wait for its lost probes.
+func TestFailedPairGoesAlone(t *testing.T) {
+	dead := "198.18.0.2"
+	servers, agents := fleet(t, 4, scoutertest.Config{
+		TestTime: func(_, dst string, _ int) time.Duration {
+			if dst == dead {
+				return 300 * time.Millisecond
+			}
+			return 100 * time.Millisecond
+		},
+		RTT: func(dst string, count int) []float64 {
+			out := make([]float64, count)
+			for i := range out {
+				out[i] = 10
+				if dst == dead {
+					out[i] = -1
+				}
+			}
+			return out
+		}})
+	src := probe.NewSource(agents[0])
+	opts := probe.Options{Secret: secret, Count: 1, Window: 1}
+	if st := src.Pass(context.Background(), agents, opts, probe.Stamp{}, nil); st.Error != "" {
+		t.Fatal(st.Error)
+	}
+	posts, most := servers[0].Posts.Load(), servers[0].MaxReceipts.Load()
+	if posts != 1 || most != 1 {
+		t.Fatalf("first pass: %d POSTs, %d receipts at once; want 1 (nothing failed yet)", posts, most)
+	}
+	var got []probe.Event
+	if st := src.Pass(context.Background(), agents, opts, probe.Stamp{}, func(e probe.Event) { got = append(got, e) }); st.Error != "" {
+		t.Fatal(st.Error)
+	}
+	if n := servers[0].Posts.Load() - posts; n != 2 {
+		t.Errorf("second pass: %d POSTs, want 2 (the failed pair alone, the others together)", n)
+	}
+	if n := servers[0].MaxReceipts.Load(); n != 2 {
+		t.Errorf("second pass: %d receipts at once, want 2 (the failed pair's beside the others')", n)
+	}
+	if len(got) != 3 {
+		t.Errorf("second pass: %d results, want 3", len(got))
+	}
+}

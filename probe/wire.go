@@ -50,7 +50,10 @@ type TracerouteOptions struct {
 	DPort       *int   `json:"dport,omitempty"`
 	PayloadSize *int   `json:"payload_size,omitempty"`
 	MaxTTL      *int   `json:"max_ttl,omitempty"`
-	ID          string `json:"id,omitempty"`
+	// Probes asks for several probes per hop (meshtop's agent; each hop then lists
+	// them). Upstream agents ignore option keys they do not know and send one.
+	Probes *int   `json:"probes,omitempty"`
+	ID     string `json:"id,omitempty"`
 }
 
 // TestRequest is the body of POST /api/v1.0/tests.
@@ -142,14 +145,22 @@ type PingResult struct {
 	Failed      bool        `json:"failed"`
 }
 
-// Hop is one traceroute hop.
+// Hop is one traceroute hop. Probes is meshtop's agent's addition when asked for
+// several probes per hop: every probe's answer in the order sent, null for a lost one.
 type Hop struct {
-	TTL        Num     `json:"ttl"`
-	Src        *string `json:"src"`
-	Hostname   *string `json:"hostname"`
-	ASN        Num     `json:"asn"`
-	RTTms      Num     `json:"rtt_ms"`
-	NoResponse bool    `json:"no_response"`
+	TTL        Num         `json:"ttl"`
+	Src        *string     `json:"src"`
+	Hostname   *string     `json:"hostname"`
+	ASN        Num         `json:"asn"`
+	RTTms      Num         `json:"rtt_ms"`
+	NoResponse bool        `json:"no_response"`
+	Probes     []*HopProbe `json:"probes,omitempty"`
+}
+
+// HopProbe is one answered probe of a hop.
+type HopProbe struct {
+	Src   *string `json:"src"`
+	RTTms Num     `json:"rtt_ms"`
 }
 
 // TracerouteResult is traceroute's result object.

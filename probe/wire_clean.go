@@ -40,6 +40,11 @@ func (r *TestsResponse) clean() {
 			h := &e.Result.Trace[j]
 			h.Src = cleanPtr(h.Src, textsafe.MaxName)
 			h.Hostname = cleanPtr(h.Hostname, textsafe.MaxName)
+			for _, p := range h.Probes {
+				if p != nil {
+					p.Src = cleanPtr(p.Src, textsafe.MaxName)
+				}
+			}
 		}
 		if why := traceBounds(e.Result); why != "" {
 			e.Message = &why
@@ -92,6 +97,9 @@ func traceBounds(t TracerouteResult) string {
 	for _, h := range t.Trace {
 		if !countOK(h.TTL, mesh.MaxTTL) {
 			return implausibleCount("hop ttl", h.TTL)
+		}
+		if len(h.Probes) > mesh.MaxHopProbes {
+			return fmt.Sprintf("implausible value: %d probes at one hop", len(h.Probes))
 		}
 	}
 	return ""

@@ -29,6 +29,9 @@ func FuzzDecodeTests(f *testing.F) {
 		`{"is_running":false,"results":{"ping":[{"id":"a","message":"bad \u001b]0;T\u0007\u001b[2J\nx","result":{}}]}}`,
 		`{"is_running":false,"results":{"traceroute":[{"id":"a","result":{"dst":"x","trace":[{"ttl":1e18,"src":"\u001b[31mred","hostname":"\u009b2J"}]}}]}}`,
 		`{"is_running":"yes","results":{"ping":{"a":1}}}`,
+		// meshtop's probes per hop, and hostile ones.
+		`{"is_running":false,"results":{"traceroute":[{"id":"t","failed":false,"message":null,"result":{"dst":"198.18.77.3","trace":[{"asn":null,"hostname":"198.18.77.3","no_response":false,"probes":[{"rtt_ms":0.05,"src":"198.18.77.3"},null,{"rtt_ms":0.07,"src":"198.18.77.4"}],"rtt_ms":0.05,"src":"198.18.77.3","ttl":1}],"failed":false}}]}}`,
+		`{"is_running":false,"results":{"traceroute":[{"id":"t","result":{"dst":"x","trace":[{"ttl":1,"src":"a","probes":[{"src":"\u001b[2J","rtt_ms":-1},{"src":"b","rtt_ms":"NaN"},{},{"src":"c"}]}]}}]}}`,
 		`{"results":{"ping":[{"result":{"sent":"NaN","loss":"Infinity","rtt":{"avg":"nan"}}}]}}`,
 	} {
 		f.Add([]byte(s))
@@ -65,9 +68,21 @@ func FuzzDecodeTests(f *testing.F) {
 			for _, h := range r.Hops {
 				noControl(t, h.Addr)
 				noControl(t, h.Name)
+				for _, p := range h.Probes {
+					noControl(t, p.Addr)
+				}
 			}
-			if r.Err == "" && r.Check() == nil && len(r.Hops) > mesh.MaxTTL {
-				t.Fatalf("checked trace of %d hops", len(r.Hops))
+			if r.Err == "" && r.Check() == nil {
+				if len(r.Hops) > mesh.MaxTTL {
+					t.Fatalf("checked trace of %d hops", len(r.Hops))
+				}
+				for _, h := range r.Hops {
+					for _, p := range h.Probes {
+						if len(h.Probes) > mesh.MaxHopProbes || math.IsNaN(p.RTT) || p.RTT < 0 || p.RTT > mesh.MaxRTTms {
+							t.Fatalf("checked trace carries hop %+v", h)
+						}
+					}
+				}
 			}
 		}
 	})

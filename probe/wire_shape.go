@@ -7,6 +7,7 @@ import (
 	"unsafe"
 
 	"github.com/meshtop/meshtop/internal/jsonscan"
+	"github.com/meshtop/meshtop/mesh"
 )
 
 // A byte cap alone does not bound memory: decoded, an answer can cost ~190x its size
@@ -30,8 +31,8 @@ const (
 	wireMaxCount = 20
 	wireMaxTTL   = 32
 	// wireMaxHopProbes bounds the probes one hop lists (meshtop's agent's `probes`
-	// traceroute option, at most 10; upstream lists none).
-	wireMaxHopProbes = 10
+	// traceroute option, at most mesh.MaxHopProbes; upstream lists none).
+	wireMaxHopProbes = mesh.MaxHopProbes
 	maxString        = 8 << 10 // no Scouter string (id, message, hostname) comes near it
 	maxShapeDepth    = 32      // a Scouter answer nests 6 deep
 	// pollTestsUnknown is the entries allowed by Poll, which does not know what was

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite, set-up included: installs what the tests need (Debian packages
-# influxdb, tmux, iproute2, openssh-client, prometheus (promtool), podman, runc,
+# influxdb, tmux, iproute2, mtr-tiny, openssh-client, prometheus (promtool), podman, runc,
 # dnsmasq-base, rpm, systemd, ca-certificates, and the shells the completion tests
 # source; Go modules come through the module proxy), then vets and
 # tests everything and checks the release build. Run as root for the lab and raw-ICMP
@@ -12,6 +12,8 @@ need=()
 command -v influxd >/dev/null || need+=(influxdb)
 command -v tmux >/dev/null || need+=(tmux)
 command -v ip >/dev/null || need+=(iproute2)
+# The hop table is checked against mtr on the same lab path (e2e/mtr_test.go).
+command -v mtr >/dev/null || need+=(mtr-tiny)
 # Shells for the completion tests.
 command -v zsh >/dev/null || need+=(zsh)
 command -v fish >/dev/null || need+=(fish)

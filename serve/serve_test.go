@@ -12,9 +12,11 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/exp/teatest/v2"
 	gossh "golang.org/x/crypto/ssh"
 
-	"github.com/meshtop/meshtop/events"
+	"github.com/meshtop/meshtop/mesh"
+	"github.com/meshtop/meshtop/tui"
 )
 
 func newKey(t *testing.T) gossh.PublicKey {
@@ -209,26 +211,63 @@ func TestSessionIdleAndNotice(t *testing.T) {
 }
 
 func TestSessionShowsNewEvents(t *testing.T) {
-	log := events.NewLog(10, nil)
-	log.Add(events.Event{Kind: events.KindRoute, Text: "old news"})
+	st := mesh.NewStore(0)
+	st.Note(mesh.Event{Kind: mesh.EventNote, Why: "old news"})
 	msgs := 0
 	m := newSessionModel(nopModel{&msgs}, time.Hour, &sessionState{})
-	m.events, m.seenEvents = log, log.Total()
-	m.width = 80
+	m.events, m.seenEvents = st, st.EventCount()
+	m.width = 120
 	var tm tea.Model = m
 	tm, _ = tm.Update(eventPollMsg{})
 	if v := tm.View().Content; strings.Contains(v, "old news") {
 		t.Fatalf("a new session showed an old event: %q", v)
 	}
-	log.Add(events.Event{Kind: events.KindAgentDown, Text: "agent syd-0 (syd) down: refused"})
+	st.SetAgent(mesh.AgentStatus{Agent: mesh.Agent{Name: "syd-0", Pop: "syd"}, State: mesh.StateUnreachable, Error: "refused"})
 	tm, _ = tm.Update(eventPollMsg{})
-	if v := tm.View().Content; !strings.Contains(v, "event: agent syd-0 (syd) down: refused") {
+	evs := st.Events()
+	if v := tm.View().Content; !strings.Contains(v, "event: "+tui.EventLine(evs[len(evs)-1])) {
 		t.Fatalf("event not shown: %q", v)
 	}
-	log.Add(events.Event{Kind: events.KindAgentUp, Text: "a"})
-	log.Add(events.Event{Kind: events.KindAgentUp, Text: "b"})
+	st.Note(mesh.Event{Kind: mesh.EventNote, Why: "a"})
+	st.Note(mesh.Event{Kind: mesh.EventNote, Why: "b"})
 	tm, _ = tm.Update(eventPollMsg{})
-	if v := tm.View().Content; !strings.Contains(v, "2 events; latest: b") {
+	evs = st.Events()
+	if v := tm.View().Content; !strings.Contains(v, "2 events; latest: "+tui.EventLine(evs[len(evs)-1])) {
 		t.Fatalf("events not summed up: %q", v)
+	}
+}
+
+// TestBottomLineAgreesWithPanel: in a running session the bottom line tells the newest
+// event with the very line the panel lists it by: both read the store's one list.
+func TestBottomLineAgreesWithPanel(t *testing.T) {
+	st := mesh.NewStore(0)
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	first := mesh.PingResult{Time: t0, Src: "a-0", SrcPop: "a", DstPop: "b", Dst: "198.18.0.2"}
+	first.DerivePing(5, []float64{11, 11, 11, 11, 11}, -1)
+	st.AddPing(first)
+	m := newSessionModel(tui.New(tui.StoreSource{Store: st}, tui.Config{NoColor: true}), time.Hour, &sessionState{})
+	m.events, m.seenEvents = st, st.EventCount()
+	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(120, 30))
+	wait := func(what string) {
+		t.Helper()
+		teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return strings.Contains(string(b), what) },
+			teatest.WithDuration(10*time.Second), teatest.WithCheckInterval(10*time.Millisecond))
+	}
+	wait("src\\dst")
+	// The pair fails while the session runs: one event, in the panel and on the bottom line.
+	r := mesh.PingResult{Time: t0.Add(time.Minute), Src: "a-0", SrcPop: "a", DstPop: "b", Dst: "198.18.0.2"}
+	r.DerivePing(5, []float64{mesh.Lost, mesh.Lost, mesh.Lost, mesh.Lost, mesh.Lost}, -1)
+	st.AddPing(r)
+	tm.Send(tui.DataChangedMsg{})
+	line := tui.EventLine(st.Events()[0])
+	wait("event: " + line)
+	tm.Send(tea.KeyPressMsg{Code: 'q', Text: "q"})
+	v := tm.FinalModel(t, teatest.WithFinalTimeout(10*time.Second)).View().Content
+	lines := strings.Split(v, "\n")
+	if bottom := lines[len(lines)-1]; !strings.Contains(bottom, "event: "+line) {
+		t.Fatalf("bottom line %q, want the event %q", bottom, line)
+	}
+	if !strings.Contains(strings.Join(lines[:len(lines)-1], "\n"), line) {
+		t.Fatalf("the panel does not list %q:\n%s", line, v)
 	}
 }

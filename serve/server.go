@@ -22,7 +22,6 @@ import (
 	"charm.land/wish/v2"
 	"charm.land/wish/v2/bubbletea"
 
-	"github.com/meshtop/meshtop/events"
 	"github.com/meshtop/meshtop/internal/textsafe"
 	"github.com/meshtop/meshtop/live"
 	"github.com/meshtop/meshtop/mesh"
@@ -45,9 +44,6 @@ type Config struct {
 	SweepNow func()     // the loop's SweepNow
 	UI       tui.Config // every session starts from it
 	Logger   *slog.Logger
-	// Events, when set, is the daemon's event log: each session shows new events on its
-	// bottom line as they happen.
-	Events *events.Log
 	// Reads, when set, answers every session's matrix, pair history and traces instead of
 	// the store alone (blend.Source: InfluxDB behind the store, other shards' pairs).
 	Reads Reads
@@ -317,9 +313,10 @@ func (s *Server) program(sess ssh.Session) *tea.Program {
 		src.Sweep = func() {} // capabilities need a SweepNower; requests go through RequestSweep
 	}
 	m := newSessionModel(tui.New(src, cfg), s.cfg.IdleTimeout, st)
-	m.events = s.cfg.Events
-	if m.events != nil {
-		m.seenEvents = m.events.Total() // a new session starts with what comes next
+	// The store's events, the ones every session's panel lists, also reach its bottom
+	// line as they happen; a new session starts with what comes next.
+	if s.cfg.Store != nil {
+		m.events, m.seenEvents = s.cfg.Store, s.cfg.Store.EventCount()
 	}
 	opts := append(bubbletea.MakeOptions(sess), tea.WithContext(ctx), tea.WithoutSignalHandler())
 	p := tea.NewProgram(m, opts...)

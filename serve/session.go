@@ -9,7 +9,8 @@ import (
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 
-	"github.com/meshtop/meshtop/events"
+	"github.com/meshtop/meshtop/mesh"
+	"github.com/meshtop/meshtop/tui"
 )
 
 // sessionModel wraps a session's UI to close it after a spell without input. Output
@@ -26,10 +27,16 @@ type sessionModel struct {
 	// columns.
 	notice    string
 	noticeGen int
-	// events is the daemon's event log, polled every eventPoll; seenEvents is how many
-	// this session has shown.
-	events     *events.Log
+	// events is the store's event list (the one the panel shows), polled every
+	// eventPoll; seenEvents is the Seq of the newest one this session has shown.
+	events     eventList
 	seenEvents uint64
+}
+
+// eventList is the shared store's events (a *mesh.Store).
+type eventList interface {
+	EventCount() uint64
+	Events() []mesh.Event
 }
 
 const eventPoll = time.Second
@@ -93,14 +100,14 @@ func (m sessionModel) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.tick()
 	case eventPollMsg:
 		var cmd tea.Cmd
-		if total := m.events.Total(); total > m.seenEvents {
-			n := int(min(total-m.seenEvents, 100))
+		if total := m.events.EventCount(); total > m.seenEvents {
+			n := total - m.seenEvents
 			m.seenEvents = total
-			if recent := m.events.Recent(n); len(recent) > 0 {
-				e := recent[len(recent)-1]
-				text := "event: " + e.Text
-				if len(recent) > 1 {
-					text = fmt.Sprintf("%d events; latest: %s", len(recent), e.Text)
+			if evs := m.events.Events(); len(evs) > 0 {
+				// The same line the panel lists for the event (tui.EventLine).
+				text := "event: " + tui.EventLine(evs[len(evs)-1])
+				if n > 1 {
+					text = fmt.Sprintf("%d events; latest: %s", n, tui.EventLine(evs[len(evs)-1]))
 				}
 				cmd = m.showNotice(text)
 			}

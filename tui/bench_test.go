@@ -179,38 +179,3 @@ func BenchmarkOneCellChangeBytes(b *testing.B) {
 	p.Quit()
 	<-done
 }
-
-// BenchmarkMeshRouteChanges300 measures one read behind the panel's route-change events
-// (once per sweep, in a Cmd): 300 PoPs, every pair with 10 traces, 2000 pairs a read.
-func BenchmarkMeshRouteChanges300(b *testing.B) {
-	st := mesh.NewStore(10)
-	pops := make([]string, 300)
-	for i := range pops {
-		pops[i] = fmt.Sprintf("p%03d", i)
-	}
-	for k := range 10 {
-		for _, s := range pops {
-			for _, d := range pops {
-				if s == d {
-					continue
-				}
-				tr := mesh.TraceResult{Time: t0.Add(time.Duration(k) * time.Minute), Src: s, SrcPop: s, DstPop: d, Dst: d, Proto: "ICMP"}
-				tr.Hops = []mesh.Hop{{TTL: 1, Addr: "198.18.0.1", RTT: 1}, {TTL: 2, Addr: "198.18.0.2", RTT: 2}}
-				tr.DeriveTrace()
-				st.AddTrace(tr)
-				if k == 0 {
-					r := mesh.PingResult{Time: t0, Src: s, SrcPop: s, DstPop: d}
-					r.DerivePing(1, []float64{10}, -1)
-					st.AddPing(r)
-				}
-			}
-		}
-	}
-	src := StoreSource{Store: st}
-	b.ResetTimer()
-	for range b.N {
-		if _, _, err := src.MeshRouteChanges(b.Context(), 0, routePairsPerRead); err != nil {
-			b.Fatal(err)
-		}
-	}
-}

@@ -367,22 +367,8 @@ func fmtMs(v float64) string {
 	return fmt.Sprintf("%.2f", v)
 }
 
-// fmtDur is a short duration: 45s, 12m30s, 3h05m, 2d4h.
-func fmtDur(d time.Duration) string {
-	d = d.Round(time.Second)
-	switch {
-	case d < time.Minute:
-		return fmt.Sprintf("%ds", int(d.Seconds()))
-	case d < time.Hour:
-		if s := int(d.Seconds()) % 60; s != 0 {
-			return fmt.Sprintf("%dm%02ds", int(d.Minutes()), s)
-		}
-		return fmt.Sprintf("%dm", int(d.Minutes()))
-	case d < 48*time.Hour:
-		return fmt.Sprintf("%dh%02dm", int(d.Hours()), int(d.Minutes())%60)
-	}
-	return fmt.Sprintf("%dd%dh", int(d.Hours())/24, int(d.Hours())%24)
-}
+// fmtDur is a short duration: 45s, 12m30s, 3h05m, 2d4h (the words of the mesh's events).
+func fmtDur(d time.Duration) string { return mesh.FormatDuration(d) }
 
 // packLines joins items with sep into lines of at most w columns, never splitting an
 // item (one longer than w is cut).

@@ -19,15 +19,23 @@ type Config struct {
 	// quitting the UI cancels it. nil: context.Background().
 	Context    context.Context
 	Thresholds map[mesh.Metric]mesh.Thresholds // nil: mesh.DefaultThresholds()
-	Metric     mesh.Metric
-	Stat       mesh.Stat
-	Palette    string // PaletteDefault or PaletteColorblind
-	NoColor    bool   // NO_COLOR: states carried by text markers alone
-	// Confirm is how many successive sweeps must agree before a cell changes colour
-	// (hysteresis); 0 or 1 shows every change at once.
+	// View is what the grid shows first: the zero value is health (the worst of
+	// latency, jitter ms and loss), else one metric; m cycles through mesh.Views.
+	View    mesh.View
+	Stat    mesh.Stat
+	Palette string // PaletteDefault or PaletteColorblind
+	NoColor bool   // NO_COLOR: states carried by text markers alone
+	// Confirm is how many successive tests must agree before latency or jitter changes
+	// colour (hysteresis); 0 or 1 shows every change at once. The live store judges
+	// with it (mesh.Judgement); the UI itself only for a source that does not judge
+	// (history).
 	Confirm int
+	// NoLossHysteresis: loss changes colour test by test rather than on evidence
+	// (mesh.Judgement; history's drill-down timeline).
+	NoLossHysteresis bool
 	// Interval is how often the source measures (live: --interval); a cell whose newest
-	// data is older than two intervals is marked stale. 0: never stale.
+	// test is older than two intervals is stale: it loses its colour and shows its age
+	// (unknown now). 0: never stale.
 	Interval time.Duration
 	// Refresh re-reads the source on this interval (history mode); 0 = only when told.
 	Refresh time.Duration

@@ -6,8 +6,10 @@ import (
 	"github.com/meshtop/meshtop/mesh"
 )
 
-// confirmer is the --confirm hysteresis: a cell shows a new colour only after n
-// successive sweeps agree on it, so one bad probe does not flash a cell red.
+// confirmer is the --confirm hysteresis for a source that does not judge its pairs
+// (history refreshes): a cell shows a new colour only after n successive reads with new
+// data agree on it. The live store judges every pair itself (mesh.Judgement), once for
+// every viewer; its cells (Cell.Judged) are left alone.
 type confirmer struct {
 	n       int
 	shown   map[mesh.Pair]mesh.Class
@@ -35,7 +37,7 @@ func (c *confirmer) reset() {
 func (c *confirmer) enabled() bool { return c != nil && c.n > 1 }
 
 // observe judges each pair once per new sample (a sweep adds one).
-func (c *confirmer) observe(m *mesh.Matrix, metric mesh.Metric, stat mesh.Stat, th mesh.Thresholds) {
+func (c *confirmer) observe(m *mesh.Matrix, view mesh.View, stat mesh.Stat, th map[mesh.Metric]mesh.Thresholds) {
 	if !c.enabled() || m == nil {
 		return
 	}
@@ -43,7 +45,10 @@ func (c *confirmer) observe(m *mesh.Matrix, metric mesh.Metric, stat mesh.Stat, 
 		for _, d := range m.Pops {
 			p := mesh.Pair{Src: s, Dst: d}
 			cell := m.Cell(s, d)
-			now := m.Class(s, d, metric, stat, th)
+			if cell != nil && cell.Judged {
+				continue
+			}
+			now := m.Verdict(s, d, view, stat, th).Class
 			shown, known := c.shown[p]
 			switch {
 			case !known, now == mesh.Unreachable, now == mesh.NoData:

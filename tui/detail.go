@@ -34,6 +34,9 @@ type detailModel struct {
 
 	agentIdx int  // which source agent's hop table is shown (a)
 	probes   bool // per-probe rows under the chart (p)
+	// hopsSince is when the hop statistics were reset (z, like mtr's r): they count
+	// traces and pings from then on; zero for the whole window.
+	hopsSince time.Time
 
 	vp            viewport.Model
 	width, height int
@@ -82,6 +85,7 @@ func (d *detailModel) Pair() (src, dst string) { return d.src, d.dst }
 func (d *detailModel) open(src, dst string) {
 	d.src, d.dst = src, dst
 	d.loading, d.err = true, nil
+	d.hopsSince = time.Time{}
 	d.fwd, d.rev = dirData{src: src, dst: dst}, dirData{src: dst, dst: src}
 	d.vp.SetYOffset(0)
 	d.render()
@@ -98,10 +102,24 @@ func (d *detailModel) setData(msg detailMsg) {
 
 func (d *detailModel) derive(src, dst string, samples []mesh.Sample, traces []mesh.TraceResult) dirData {
 	dd := dirData{src: src, dst: dst, samples: samples, traces: traces}
-	dd.hops = mesh.HopStats(traces)
+	d.hopStats(&dd)
 	dd.changes = mesh.RouteChanges(traces)
 	d.timeline(&dd)
 	return dd
+}
+
+// hopStats derives a direction's hop tables: from the reset on (z), with the pings
+// of the same time for the destination's row.
+func (d *detailModel) hopStats(dd *dirData) {
+	dd.hops = mesh.HopStatsOf(mesh.HopInput{Traces: dd.traces, Samples: dd.samples, Since: d.hopsSince})
+}
+
+// resetHops starts the hop statistics from now (z), as mtr's r does.
+func (d *detailModel) resetHops() {
+	d.hopsSince = d.cfg.Now()
+	d.hopStats(&d.fwd)
+	d.hopStats(&d.rev)
+	d.render()
 }
 
 // timelineMetrics are the metrics whose colour changes the drill-down's timeline tells:
@@ -114,7 +132,7 @@ func (d *detailModel) timeline(dd *dirData) {
 	ss, dd.bucketed = timelineSamples(dd.samples)
 	dd.events = mesh.Timeline(mesh.TimelineInput{
 		Samples: ss, Changes: dd.changes, Agents: d.ui.agents.eventsOf(dd.src), Thresholds: d.cfg.Thresholds, Confirm: d.cfg.Confirm,
-		Metrics: timelineMetrics,
+		NoLossHysteresis: d.cfg.NoLossHysteresis, Metrics: timelineMetrics,
 	})
 }
 
@@ -241,6 +259,9 @@ func (d *detailModel) Update(msg tea.Msg) tea.Cmd {
 		case key.Matches(k, dk.Probes):
 			d.probes = !d.probes
 			d.render()
+			return nil
+		case key.Matches(k, dk.ResetHops):
+			d.resetHops()
 			return nil
 		case key.Matches(k, dk.NextSection):
 			d.jump(1)
@@ -504,16 +525,29 @@ func (d *detailModel) hopLines(dir *dirData, w int) []string {
 	add := func(s string) { lines = append(lines, ansi.Truncate(s, w, "…")) }
 	if len(dir.hops) == 0 {
 		msg := "no traceroute in the window (live: --traceroute-interval)"
-		if n := len(dir.traces); n > 0 && dir.traces[n-1].Err != "" {
+		switch n := len(dir.traces); {
+		case n > 0 && dir.traces[n-1].Err != "":
 			msg = "traceroute failed: " + dir.traces[n-1].Err
+		case n > 0 && !d.hopsSince.IsZero():
+			msg = "no traceroute since " + d.hopsSince.Local().Format("15:04:05") + " (z: reset): waiting for the next"
 		}
 		add(st.dim.Render(msg))
 		return lines
 	}
-	i := d.agentIdx % len(dir.hops)
-	tb := &dir.hops[i]
-	add(st.header.Render(hopsTitle(tb, i, len(dir.hops))))
+	agents := hopAgents(dir.hops)
+	i := d.agentIdx % len(agents)
+	paths := agentPaths(dir.hops, agents[i])
+	tb := paths[0]
+	add(st.header.Render(hopsTitle(tb, i, len(agents))))
+	if s := hopsSince(tb, len(paths)); s != "" {
+		add(st.dim.Render(s))
+	}
 	lines = append(lines, renderHops(tb, w, st, d.cfg.Thresholds[mesh.Loss])...)
+	for _, p := range paths[1:] {
+		for _, l := range pathLines(p) {
+			add(st.dim.Render(l))
+		}
+	}
 	for j := len(dir.traces) - 1; j >= 0; j-- {
 		if t := dir.traces[j]; t.Measured() && t.Src == tb.Src && t.Dst == tb.Dst {
 			add("AS path: " + orDash(textsafe.Name(t.ASPath), "-") + st.dim.Render(" (latest, "+t.Time.Local().Format("15:04:05")+")"))

@@ -24,6 +24,7 @@ const (
 
 func detailFixtureStore() *mesh.Store {
 	st := mesh.NewStore(0)
+	st.SetClock(func() time.Time { return t0 }) // agents' events: a fixed time for golden views
 	agents := []mesh.AgentStatus{
 		{Agent: mesh.Agent{Name: "scouter-ams-0", Pop: "ams", Address: "198.18.1.1"}, State: mesh.StateOK},
 		{Agent: mesh.Agent{Name: "scouter-ams-1", Pop: "ams", Address: "198.18.1.4"}, State: mesh.StateOK},
@@ -84,6 +85,10 @@ func detailFixtureStore() *mesh.Store {
 }
 
 // fixtureTrace is sweep i's traceroute of agent src, towards fra (lossy) or ams (clean).
+// Towards fra it is meshtop's agent's, five probes per hop: ttl 2 rate-limits (one probe
+// of five answers), and from ttl 3 on one trace in five loses every probe (path loss, as
+// the pings' at the destination), walking on to ttl 6. Towards ams it is upstream's, one
+// probe per hop.
 func fixtureTrace(at time.Time, src string, i int, toFra bool) mesh.TraceResult {
 	type h struct {
 		addr, name string
@@ -107,19 +112,27 @@ func fixtureTrace(at time.Time, src string, i int, toFra bool) mesh.TraceResult 
 		tr.SrcPop, tr.DstPop = "fra", "ams"
 	}
 	for k, p := range path {
-		hop := mesh.Hop{TTL: k + 1, Addr: p.addr, Name: p.name, ASN: p.asn, RTT: p.rtt + float64(i%3)*0.3}
-		switch {
-		case toFra && k == 1 && i%2 == 1: // rate limit: ttl 2 answers every other trace
+		rtt := p.rtt + float64(i%3)*0.3
+		hop := mesh.Hop{TTL: k + 1, Addr: p.addr, Name: p.name, ASN: p.asn, RTT: rtt}
+		if toFra {
 			hop = mesh.Hop{TTL: k + 1, NoResponse: true}
-		case toFra && k >= 2 && i%5 == 2: // lossy from ttl 3 on
-			hop = mesh.Hop{TTL: k + 1, NoResponse: true}
+			for j := range 5 {
+				lost := (k == 1 && j != i%5) || (k >= 2 && i%5 == 2)
+				pr := mesh.HopProbe{Addr: p.addr, RTT: rtt + float64(j)*0.1}
+				if lost {
+					pr = mesh.HopProbe{}
+				} else if hop.NoResponse {
+					hop.Addr, hop.Name, hop.ASN, hop.RTT, hop.NoResponse = p.addr, p.name, p.asn, pr.RTT, false
+				}
+				hop.Probes = append(hop.Probes, pr)
+			}
 		}
 		tr.Hops = append(tr.Hops, hop)
 	}
 	if toFra && i%5 == 2 {
 		// The destination never answered: the traceroute walks on.
 		for k := len(tr.Hops); k < 6; k++ {
-			tr.Hops = append(tr.Hops, mesh.Hop{TTL: k + 1, NoResponse: true})
+			tr.Hops = append(tr.Hops, mesh.Hop{TTL: k + 1, NoResponse: true, Probes: make([]mesh.HopProbe, 5)})
 		}
 	}
 	tr.Failed = toFra && i%5 == 2

@@ -10,6 +10,7 @@ type detailKeyMap struct {
 	Reverse          key.Binding
 	Agent            key.Binding
 	Probes           key.Binding
+	ResetHops        key.Binding
 	NextSection      key.Binding
 	PrevSection      key.Binding
 	Scroll           key.Binding // help only: the viewport's own keys
@@ -23,6 +24,7 @@ var detailKeys = detailKeyMap{
 	Reverse:     key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "reverse")),
 	Agent:       key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "next agent")),
 	Probes:      key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "probes")),
+	ResetHops:   key.NewBinding(key.WithKeys("z"), key.WithHelp("z", "hop stats from now")),
 	NextSection: key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "next section")),
 	PrevSection: key.NewBinding(key.WithKeys("shift+tab"), key.WithHelp("⇧tab", "prev section")),
 	Scroll:      key.NewBinding(key.WithKeys("up", "down"), key.WithHelp("↑↓/pgdn", "scroll")),
@@ -42,6 +44,6 @@ func (h detailHelp) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{h.k.Back, d.PrevCol, d.NextCol, d.PrevRow, d.NextRow, d.Reverse},
 		{d.Scroll, d.NextSection, d.PrevSection, h.k.PageUp, h.k.PageDown},
-		{d.Agent, d.Probes, h.k.Refresh, h.k.Help, h.k.Quit},
+		{d.Agent, d.Probes, d.ResetHops, h.k.Refresh, h.k.Help, h.k.Quit},
 	}
 }

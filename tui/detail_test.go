@@ -65,28 +65,37 @@ func hopRow(t *testing.T, text string, ttl string) string {
 func TestDetailHopStatistics(t *testing.T) {
 	m := newDetailModel(t, 160, 48, Config{}, "ams", "fra")
 	c := content(m)
-	// Hop table of the first agent of ams, with the share of each address at ttl 2.
-	for _, want := range []string{"hops scouter-ams-0 → 198.18.1.2 · 26 traces, 21 reached · agent 1/2 (a: next)",
-		"198.18.2.9 54%", "198.18.2.2 46%", "ans/snt", "avg", "best", "wrst", "AS64502"} {
+	// The current path of the first agent of ams (the route changed at sweep 16: the
+	// older path is folded under the table, never averaged into it).
+	for _, want := range []string{"hops scouter-ams-0 → 198.18.1.2 · 14 traces, 11 reached · agent 1/2 (a: next)",
+		"this path since 03:20:05 (route changed; 1 earlier path below)",
+		"path 2: 03:04:05–03:19:05, 12 traces, destination loss 5.0%", "  198.18.2.1 198.18.2.2 198.18.3.1 198.18.1.2",
+		"ans/snt", "avg", "best", "wrst", "AS64502"} {
 		if !strings.Contains(c, want) {
 			t.Errorf("drill-down lacks %q:\n%s", want, c)
 		}
 	}
-	// Rate limiting at ttl 2 (~, loss only there), path loss from ttl 3 (!) with the
-	// RTT step (▲); the destination carries the same loss.
-	if r := hopRow(t, c, "2"); !strings.Contains(r, "50%") || !strings.Contains(r, flagRate) || strings.Contains(r, flagLoss) {
+	// Rate limiting at ttl 2 (~: it loses clearly more than the destination), path loss
+	// from ttl 3 (!), five probes per hop; ttl 2 is the new router only.
+	if r := hopRow(t, c, "2"); !strings.Contains(r, "198.18.2.9 ") || strings.Contains(r, "198.18.2.2") || !strings.Contains(r, "80%") ||
+		!strings.Contains(r, "14/70") || !strings.Contains(r, flagRate) || strings.Contains(r, flagLoss) {
 		t.Errorf("ttl 2 is not told as rate limiting: %q", r)
 	}
-	if r := hopRow(t, c, "3"); !strings.Contains(r, "19%") || !strings.Contains(r, flagLoss) || !strings.Contains(r, flagStep) {
+	if r := hopRow(t, c, "3"); !strings.Contains(r, "21%") || !strings.Contains(r, flagLoss) || !strings.Contains(r, "55/70") {
 		t.Errorf("ttl 3 is not where path loss starts: %q", r)
 	}
-	if r := hopRow(t, c, "4"); !strings.Contains(r, "19%") || !strings.Contains(r, "21/26") {
+	// The destination's row is the agent's pings over the path's time ("p").
+	if r := hopRow(t, c, "4"); !strings.Contains(r, "54/70p") || strings.Contains(r, flagLoss) {
 		t.Errorf("destination row: %q", r)
 	}
-	for _, want := range []string{"path loss from ttl 3", "ICMP rate limit, not path loss", "RTT steps up most (ttl 3)"} {
+	for _, want := range []string{"path loss from ttl 3", "ICMP rate limit, not path loss", "p: destination row of the pings (14 tests)"} {
 		if !strings.Contains(c, want) {
 			t.Errorf("hop legend lacks %q", want)
 		}
+	}
+	// The other direction: upstream's traces (one probe per hop), a clean path.
+	if !strings.Contains(c, "hops scouter-fra-0 → 198.18.1.1 · 26 traces, 26 reached") || !strings.Contains(c, "130/130p") {
+		t.Errorf("reverse direction:\n%s", c)
 	}
 	// a: the other agent of the PoP.
 	m = pressRun(t, m, "a")
@@ -99,12 +108,50 @@ func TestDetailHopStatistics(t *testing.T) {
 	}
 }
 
+// TestDetailHopReset: z starts the hop statistics from now, as mtr's r does: the table
+// counts the traces (and the destination row the pings) taken since, says so, and a
+// pair opened afterwards starts from the whole window again.
+func TestDetailHopReset(t *testing.T) {
+	m := newDetailModel(t, 160, 48, Config{}, "ams", "fra")
+	m.ui.cfg.Now = func() time.Time { return t0.Add(25 * time.Minute) }
+	m = pressRun(t, m, "z")
+	c := content(m)
+	for _, want := range []string{"hops scouter-ams-0 → 198.18.1.2 · 5 traces, 4 reached", "from 03:29:05 (z: reset)", "25/25 ", "p: destination row of the pings (5 tests)"} {
+		if !strings.Contains(c, want) {
+			t.Errorf("after z, the drill-down lacks %q:\n%s", want, c)
+		}
+	}
+	if strings.Contains(c, "path 2:") {
+		t.Errorf("after z, the path taken before the reset is still listed:\n%s", c)
+	}
+	// Nothing since: say so.
+	m.ui.cfg.Now = func() time.Time { return t0.Add(time.Hour) }
+	m = pressRun(t, m, "z")
+	if c := content(m); !strings.Contains(c, "no traceroute since 04:04:05 (z: reset): waiting for the next") {
+		t.Errorf("z with no trace since:\n%s", c)
+	}
+	m = pressRun(t, m, "l", "h") // another pair and back
+	m = runCmd(t, m, m.detail.Reload())
+	if c := content(m); !strings.Contains(c, "hops scouter-ams-0 → 198.18.1.2 · 14 traces") {
+		t.Errorf("a pair opened after z does not count the whole window:\n%s", c)
+	}
+	inHelp := false
+	for _, col := range (detailHelp{}).FullHelp() {
+		for _, b := range col {
+			inHelp = inHelp || b.Help().Key == "z" && b.Help().Desc == "hop stats from now"
+		}
+	}
+	if !inHelp {
+		t.Error("the drill-down's help lacks z")
+	}
+}
+
 func TestDetailHopColumnsNarrow(t *testing.T) {
 	// At 40 columns the table keeps ttl, address, loss and the marks, and explains them.
 	m := newDetailModel(t, 40, 12, Config{}, "ams", "fra")
 	c := content(m)
 	r := hopRow(t, c, "2")
-	if !strings.Contains(r, "198.18.2.9") || !strings.Contains(r, "50%") || !strings.Contains(r, flagRate) {
+	if !strings.Contains(r, "198.18.2.9") || !strings.Contains(r, "80%") || !strings.Contains(r, flagRate) {
 		t.Errorf("narrow hop row: %q", r)
 	}
 	for i, l := range strings.Split(c, "\n") {

@@ -23,6 +23,7 @@ var t0 = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 // ams→fra between the second and third sweep.
 func fixtureStore() *mesh.Store {
 	st := mesh.NewStore(0)
+	st.SetClock(func() time.Time { return t0 })
 	pops := []string{"ams", "fra", "jfk", "nrt", "sjc", "syd"}
 	base := map[string]float64{"ams": 10, "fra": 15, "jfk": 80, "nrt": 200, "sjc": 150, "syd": 300}
 	var agents []mesh.AgentStatus

@@ -3,6 +3,7 @@ package tui
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -28,7 +29,7 @@ type gridModel struct {
 	seq cellSGR
 
 	m          *mesh.Matrix
-	metric     mesh.Metric
+	view       mesh.View // health or one metric
 	stat       mesh.Stat
 	sort       sortMode
 	transposed bool
@@ -59,9 +60,11 @@ type gridModel struct {
 
 	sums map[sumKey]sumCell // region summaries of this data and view, computed once
 
-	panel  panelModel
-	events *eventLog
-	marks  cellMarks // which marks the legend must explain
+	panel    panelModel
+	events   *eventLog
+	marks    cellMarks // which marks the legend must explain
+	staleGen int       // numbers staleness ticks: only the newest counts
+	staleAt  time.Time // when the scheduled one fires (zero: none)
 
 	hint     string
 	body     string // grid and panel, joined
@@ -75,29 +78,33 @@ func newGrid(ui *uiContext) gridModel {
 	in := textinput.New()
 	in.Prompt = "filter: "
 	in.Placeholder = "PoP codes or label=value, e.g. sjc jfk, region=eu"
-	return gridModel{ui: ui, st: ui.st, seq: ui.st.cellSGR(), metric: ui.cfg.Metric, stat: ui.cfg.Stat,
+	return gridModel{ui: ui, st: ui.st, seq: ui.st.cellSGR(), view: ui.cfg.View, stat: ui.cfg.Stat,
 		input: in, conf: newConfirmer(ui.cfg.Confirm), regions: true, panel: newPanel(ui), events: newEventLog(200)}
 }
 
-func (g *gridModel) thresholds() mesh.Thresholds { return g.ui.cfg.Thresholds[g.metric] }
+// ths are the thresholds of every metric (health needs them all).
+func (g *gridModel) ths() map[mesh.Metric]mesh.Thresholds { return g.ui.cfg.Thresholds }
 
 // setMatrix takes new data.
 func (g *gridModel) setMatrix(m *mesh.Matrix) {
-	g.events.observe(g.m, m, g.metric, g.stat, g.thresholds())
+	g.events.observe(m, g.stat, g.ths())
 	g.m = m
 	g.labels = popLabels(m)
-	g.conf.observe(m, g.metric, g.stat, g.thresholds())
+	g.conf.observe(m, g.view, g.stat, g.ths())
 	g.reorder()
 }
 
-// setView changes metric or stat; hysteresis starts over since colours mean another thing.
-func (g *gridModel) setView(metric mesh.Metric, stat mesh.Stat) {
-	g.metric, g.stat = metric, stat
+// setView changes view or stat; hysteresis starts over since colours mean another thing.
+func (g *gridModel) setView(view mesh.View, stat mesh.Stat) {
+	statChanged := stat != g.stat
+	g.view, g.stat = view, stat
 	if g.conf.enabled() {
 		g.conf.reset()
-		g.conf.observe(g.m, g.metric, g.stat, g.thresholds())
+		g.conf.observe(g.m, g.view, g.stat, g.ths())
 	}
-	g.events.rebase(g.m, g.metric, g.stat, g.thresholds())
+	if statChanged {
+		g.events.rebase(g.m, g.stat, g.ths()) // events of every metric: the view does not matter
+	}
 	g.reorder()
 }
 
@@ -139,51 +146,64 @@ func (g *gridModel) pair(row, col string) (string, string) {
 	return row, col
 }
 
-func (g *gridModel) classOf(row, col string) mesh.Class {
+// look is what a visible cell says: its verdict under the view (the hysteresis of
+// --confirm applied for a source that does not judge), and whether its newest test is
+// too old to say anything now (stale: its class is mesh.Stale, whatever it was).
+type look struct {
+	vd    mesh.Verdict
+	cell  *mesh.Cell
+	stale bool
+	age   time.Duration
+}
+
+func (g *gridModel) lookAt(row, col string) look {
 	s, d := g.pair(row, col)
-	if g.conf.enabled() {
-		if _, down := g.m.SourceDown(s); !down {
-			if c, ok := g.conf.class(mesh.Pair{Src: s, Dst: d}); ok {
-				return c
-			}
+	lk := look{vd: g.m.Verdict(s, d, g.view, g.stat, g.ths()), cell: g.m.Cell(s, d)}
+	if lk.vd.Class == mesh.Unreachable || lk.cell == nil || lk.cell.Samples == 0 {
+		return lk
+	}
+	if age, stale := g.staleness(lk.cell); stale {
+		lk.stale, lk.age, lk.vd.Class = true, age, mesh.Stale
+		return lk
+	}
+	if g.conf.enabled() && !lk.cell.Judged {
+		p := mesh.Pair{Src: s, Dst: d}
+		if c, ok := g.conf.class(p); ok {
+			lk.vd.Class = c
 		}
+		_, lk.vd.Pending = g.conf.pendingClass(p)
 	}
-	return g.m.Class(s, d, g.metric, g.stat, g.thresholds())
+	return lk
 }
 
-// classValue is classOf and valueOf with one cell lookup (sorting a large mesh).
-func (g *gridModel) classValue(row, col string) (mesh.Class, float64) {
-	if g.conf.enabled() {
-		return g.classOf(row, col), g.valueOf(row, col)
+// staleness is how old a cell's newest test is, and whether that is over two intervals.
+func (g *gridModel) staleness(c *mesh.Cell) (time.Duration, bool) {
+	iv := g.ui.cfg.Interval
+	if iv <= 0 || c.Last.Time.IsZero() {
+		return 0, false
 	}
-	s, d := g.pair(row, col)
-	if _, down := g.m.SourceDown(s); down {
-		return mesh.Unreachable, math.NaN()
-	}
-	c := g.m.Cell(s, d)
-	if c == nil || c.Samples == 0 {
-		return mesh.NoData, math.NaN()
-	}
-	v, failed := c.Value(g.metric, g.stat)
-	cls := g.thresholds().Classify(v, failed)
-	if failed {
-		return cls, math.Inf(1)
-	}
-	return cls, v
+	age := g.ui.cfg.Now().Sub(c.Last.Time)
+	return age, age > 2*iv
 }
 
-// valueOf is the value a cell shows (NaN without one), for sorting and summaries.
-func (g *gridModel) valueOf(row, col string) float64 {
-	s, d := g.pair(row, col)
-	c := g.m.Cell(s, d)
-	if c == nil || c.Samples == 0 {
+// sortValue is a cell's value for ordering: a FAIL is worse than any number, a stale
+// or empty cell has none.
+func (lk look) sortValue() float64 {
+	switch {
+	case lk.stale, lk.vd.Class == mesh.Unreachable:
 		return math.NaN()
-	}
-	v, failed := c.Value(g.metric, g.stat)
-	if failed {
+	case lk.vd.Failed:
 		return math.Inf(1)
 	}
-	return v
+	return lk.vd.Value
+}
+
+func (g *gridModel) classOf(row, col string) mesh.Class { return g.lookAt(row, col).vd.Class }
+
+// classValue is a cell's class and value for sorting a large mesh.
+func (g *gridModel) classValue(row, col string) (mesh.Class, float64) {
+	lk := g.lookAt(row, col)
+	return lk.vd.Class, lk.sortValue()
 }
 
 // reorder recomputes the visible rows and columns and keeps the selection on the same
@@ -205,7 +225,7 @@ func (g *gridModel) reorder() {
 		g.curRow, g.curCol = g.rows[g.r], g.cols[g.c]
 	}
 	g.r, g.c = indexOr(g.rows, g.curRow, g.r), indexOr(g.cols, g.curCol, g.c)
-	g.hint = patternHint(g.m, g.metric, g.stat, g.thresholds())
+	g.hint = patternHint(g.m, g.view, g.stat, g.ths())
 	g.layout()
 	g.render()
 }
@@ -385,52 +405,47 @@ func (g *gridModel) Selected() (string, string, bool) {
 	return s, d, true
 }
 
-// Cell marks, after the value: the pair loses packets beyond its loss threshold (in a
-// latency or jitter view), its newest data is older than two intervals, or a change of
-// colour waits for --confirm.
+// Cell marks, after the value: a change of colour waits for evidence (loss) or for
+// --confirm, or the pair loses packets beyond its loss threshold (in a latency or jitter
+// view; health counts loss itself). A stale cell is no mark but a state: it shows its
+// age behind markStale instead of a value.
 const (
 	markLoss    = "~"
 	markStale   = "?"
 	markPending = "^"
 )
 
-// cellText is what a cell shows: its value, or the name of its state, and its mark.
-func (g *gridModel) cellText(row, col string, cls mesh.Class) (string, string) {
+// cellText is what a cell shows: its value (under health marked with its metric), or the
+// name of its state, and its mark.
+func (g *gridModel) cellText(row, col string, lk look) (string, string) {
 	s, d := g.pair(row, col)
-	cell := g.m.Cell(s, d)
 	switch {
-	case cls == mesh.Unreachable:
+	case lk.vd.Class == mesh.Unreachable:
 		return "DOWN", ""
-	case cell == nil || cell.Samples == 0:
+	case lk.cell == nil || lk.cell.Samples == 0:
 		if s == d {
 			return "", ""
 		}
 		return "·", ""
+	case lk.stale:
+		g.marks.stale = true
+		return markStale + mesh.Age(lk.age), ""
 	}
-	v, failed := cell.Value(g.metric, g.stat)
-	text := mesh.FormatValue(g.metric, v, failed)
+	text := mesh.FormatVerdict(lk.vd, g.view)
 	if g.st.noColor {
-		text += classMarker[cls]
+		text += classMarker[lk.vd.Class]
 	}
-	return text, g.markOf(s, d, cell, failed)
+	return text, g.markOf(lk)
 }
 
-// markOf picks the one mark a cell carries: stale first (its numbers are old), then a
-// pending colour, then loss.
-func (g *gridModel) markOf(s, d string, cell *mesh.Cell, failed bool) string {
-	if iv := g.ui.cfg.Interval; iv > 0 && g.ui.cfg.Now().Sub(cell.Last.Time) > 2*iv {
-		g.marks.stale = true
-		return markStale
+// markOf picks the one mark a cell carries: a pending colour first, then loss.
+func (g *gridModel) markOf(lk look) string {
+	if lk.vd.Pending {
+		g.marks.pending = true
+		return markPending
 	}
-	if g.conf.enabled() {
-		if _, ok := g.conf.pendingClass(mesh.Pair{Src: s, Dst: d}); ok {
-			g.marks.pending = true
-			return markPending
-		}
-	}
-	if g.metric != mesh.Loss && !failed {
-		loss, _ := cell.Value(mesh.Loss, g.stat)
-		if lt, ok := g.ui.cfg.Thresholds[mesh.Loss]; ok && lt.Classify(loss, false).Severity() > mesh.Green.Severity() {
+	if m, ok := g.view.Metric(); ok && m != mesh.Loss && !lk.vd.Failed {
+		if lk.cell.Verdict(mesh.MetricView(mesh.Loss), g.stat, g.ths()).Class.Severity() > mesh.Green.Severity() {
 			g.marks.loss = true
 			return markLoss
 		}
@@ -517,12 +532,12 @@ func (g *gridModel) renderGrid() {
 				continue
 			}
 			col := g.cols[ci]
-			cls := g.classOf(row, col)
-			seq := g.seq.class[cls]
+			lk := g.lookAt(row, col)
+			seq := g.seq.class[lk.vd.Class]
 			if ri == g.r && ci == g.c {
-				seq = g.seq.selected[cls]
+				seq = g.seq.selected[lk.vd.Class]
 			}
-			text, mark := g.cellText(row, col, cls)
+			text, mark := g.cellText(row, col, lk)
 			if mark == "" {
 				mark = " "
 			}
@@ -580,38 +595,40 @@ func (g *gridModel) summaryOf(key sumKey) (mesh.Class, string) {
 // summary is the worst measured cell of a block of rows x columns: its class and value.
 // The diagonal does not count; DOWN only when no member was measured.
 func (g *gridModel) summary(rows, cols []int) (mesh.Class, string) {
-	worst, wv, found, down := mesh.NoData, math.Inf(-1), false, false
+	var worst look
+	wv, found, down := math.Inf(-1), false, false
 	for _, ri := range rows {
 		for _, ci := range cols {
 			row, col := g.rows[ri], g.cols[ci]
 			if row == col {
 				continue
 			}
-			cls := g.classOf(row, col)
+			lk := g.lookAt(row, col)
+			cls := lk.vd.Class
 			if cls == mesh.Unreachable {
 				down = true
 				continue
 			}
-			v := g.valueOf(row, col)
-			if !found || cls.Severity() > worst.Severity() || (cls.Severity() == worst.Severity() && v > wv) {
-				worst, wv, found = cls, v, true
+			if !cls.Colour() {
+				continue // no data, or stale: nothing to say of now
+			}
+			v := lk.sortValue()
+			if !found || cls.Severity() > worst.vd.Class.Severity() || (cls.Severity() == worst.vd.Class.Severity() && v > wv) {
+				worst, wv, found = lk, v, true
 			}
 		}
 	}
 	switch {
-	case (!found || worst == mesh.NoData) && down:
+	case !found && down:
 		return mesh.Unreachable, "DOWN"
-	case !found || worst == mesh.NoData:
+	case !found:
 		return mesh.NoData, "·"
 	}
-	text := mesh.FormatValue(g.metric, wv, false)
-	if math.IsInf(wv, 1) {
-		text = "FAIL"
-	}
+	text := mesh.FormatVerdict(worst.vd, g.view)
 	if g.st.noColor {
-		text += classMarker[worst]
+		text += classMarker[worst.vd.Class]
 	}
-	return worst, text
+	return worst.vd.Class, text
 }
 
 // join puts grid and panel side by side or one above the other.
@@ -660,31 +677,46 @@ func (g *gridModel) join() {
 	g.body = b.String()
 }
 
-// legend describes what the grid shows, in one line.
+// legend describes what the grid shows, in one line. What does not fit goes, least
+// needed first, so the view's state (sort, filter) stays on a narrow terminal.
 func (g *gridModel) legend(width int) string {
-	th := g.thresholds()
-	u := g.metric.Unit()
-	parts := []string{
-		g.st.title.Render(fmt.Sprintf("%s (%s, %s)", g.metric.Title(), u, g.stat)),
-		g.st.swatch(mesh.Green, fmt.Sprintf("<%g", th[0])),
-		g.st.swatch(mesh.Yellow, fmt.Sprintf("<%g", th[1])),
-		g.st.swatch(mesh.Orange, fmt.Sprintf("<%g", th[2])),
-		g.st.swatch(mesh.Red, fmt.Sprintf("≥%g", th[2])),
+	type part struct {
+		text string
+		keep int // parts of a lower keep go first; 0 stays
+	}
+	var parts []part
+	add := func(keep int, text string) { parts = append(parts, part{text, keep}) }
+	if m, ok := g.view.Metric(); ok {
+		th := g.ths()[m]
+		add(0, g.st.title.Render(fmt.Sprintf("%s (%s, %s)", m.Title(), m.Unit(), g.stat)))
+		add(0, g.st.swatch(mesh.Green, fmt.Sprintf("<%g", th[0])))
+		add(0, g.st.swatch(mesh.Yellow, fmt.Sprintf("<%g", th[1])))
+		add(0, g.st.swatch(mesh.Orange, fmt.Sprintf("<%g", th[2])))
+		add(0, g.st.swatch(mesh.Red, fmt.Sprintf("≥%g", th[2])))
+	} else {
+		// Health: each cell is its worst metric; its text says which (help and
+		// docs/health.md have the thresholds).
+		add(0, g.st.title.Render(fmt.Sprintf("Health (%s)", g.stat)))
+		add(0, g.st.swatch(mesh.Green, "ok"))
+		add(0, g.st.swatch(mesh.Yellow, "fair"))
+		add(0, g.st.swatch(mesh.Orange, "poor"))
+		add(0, g.st.swatch(mesh.Red, "bad"))
+		add(1, g.st.dim.Render("12 ms ±2 jitter 5% loss"))
 	}
 	// Only a source with agents can have a DOWN row (history cannot).
 	if g.ui.caps.Sweeps {
-		parts = append(parts, g.st.swatch(mesh.Unreachable, "DOWN"))
+		add(3, g.st.swatch(mesh.Unreachable, "DOWN"))
 	}
-	parts = append(parts, g.st.dim.Render("· no data"))
+	add(2, g.st.dim.Render("· no data"))
 	if g.marks.loss {
 		lt := g.ui.cfg.Thresholds[mesh.Loss]
-		parts = append(parts, g.st.dim.Render(fmt.Sprintf("%s loss≥%g%%", markLoss, lt[0])))
+		add(5, g.st.dim.Render(fmt.Sprintf("%s loss≥%g%%", markLoss, lt[0])))
 	}
 	if g.marks.stale {
-		parts = append(parts, g.st.dim.Render(fmt.Sprintf("%s stale>%s", markStale, shortDur(2*g.ui.cfg.Interval))))
+		add(6, g.st.swatch(mesh.Stale, fmt.Sprintf("%sage: no test >%s", markStale, shortDur(2*g.ui.cfg.Interval))))
 	}
 	if g.marks.pending {
-		parts = append(parts, g.st.dim.Render(markPending+" pending"))
+		add(4, g.st.dim.Render(markPending+" not yet sure"))
 	}
 	extra := fmt.Sprintf("│ sort:%s", g.sort)
 	if g.transposed {
@@ -696,8 +728,20 @@ func (g *gridModel) legend(width int) string {
 	if len(g.rows) > 0 {
 		extra += fmt.Sprintf(" %d×%d", len(g.rows), len(g.cols))
 	}
-	parts = append(parts, g.st.dim.Render(extra))
-	return ansi.Truncate(strings.Join(parts, " "), width, "…")
+	add(7, g.st.dim.Render(extra))
+	join := func() string {
+		var texts []string
+		for _, p := range parts {
+			texts = append(texts, p.text)
+		}
+		return strings.Join(texts, " ")
+	}
+	line := join()
+	for keep := 1; ansi.StringWidth(line) > width && keep <= 7; keep++ {
+		parts = slices.DeleteFunc(parts, func(p part) bool { return p.keep == keep })
+		line = join()
+	}
+	return ansi.Truncate(line, width, "…")
 }
 
 // shortDur prints a duration without zero units: 2m, 90s, 1h30m.

@@ -125,7 +125,7 @@ func (c *pairChart) derive(src, dst string, samples []mesh.Sample, traces []mesh
 	ss, d.bucketed = timelineSamples(samples)
 	d.events = mesh.Timeline(mesh.TimelineInput{
 		Samples: ss, Changes: d.changes, Agents: c.ui.agents.eventsOf(src), Thresholds: c.ui.cfg.Thresholds,
-		Confirm: c.ui.cfg.Confirm, Metrics: timelineMetrics,
+		Confirm: c.ui.cfg.Confirm, NoLossHysteresis: c.ui.cfg.NoLossHysteresis, Metrics: timelineMetrics,
 	})
 	return d
 }

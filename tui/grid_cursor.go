@@ -1,10 +1,6 @@
 package tui
 
-import (
-	"math"
-
-	"github.com/meshtop/meshtop/mesh"
-)
+import "math"
 
 // The grid's cursor: where it starts and how keys and clicks move it. A PoP to itself
 // (the diagonal, wherever sorting puts it) is never a pair: no key lands there.
@@ -40,8 +36,8 @@ func (g *gridModel) worstCell() (int, int, bool) {
 				continue
 			}
 			cls, v := g.classValue(row, col)
-			if cls == mesh.Unreachable || cls == mesh.NoData {
-				continue
+			if !cls.Colour() {
+				continue // DOWN, no data, or stale: nothing to say of now
 			}
 			if s := cls.Severity(); s > bs || (s == bs && v > bv) {
 				br, bc, bs, bv, found = r, c, s, v, true

@@ -47,12 +47,12 @@ type panelModel struct {
 
 	top []string // chart layout: the lines beside the grid
 
-	events  []meshEvent
-	focus   bool // the event list has the arrow keys
-	sel     int  // selected event
-	evTop   int  // first event shown
-	evLine0 int  // body line of the first event shown
-	evX0    int  // body column where the panel starts
+	events  []mesh.Event // newest first
+	focus   bool         // the event list has the arrow keys
+	sel     int          // selected event
+	evTop   int          // first event shown
+	evLine0 int          // body line of the first event shown
+	evX0    int          // body column where the panel starts
 	evShown int
 
 	rendered string
@@ -192,10 +192,12 @@ func (p *panelModel) setSelection(g *gridModel) {
 	p.render()
 }
 
-// pairLines: title, latency, jitter, loss, sparkline, reverse direction.
+// pairLines: title, health, latency, jitter, loss, age, sparkline, reverse direction.
+// A stale pair's lines keep their numbers but lose their colours: they say nothing of
+// now.
 func (p *panelModel) pairLines(g *gridModel, s, d string) []string {
 	st := p.st
-	th := g.ui.cfg.Thresholds
+	th := g.ths()
 	title := st.title.Render(fmt.Sprintf("%s → %s", s, d))
 	if rs, rd := g.regionOf(s), g.regionOf(d); rs != "" || rd != "" {
 		title += st.dim.Render(fmt.Sprintf("  %s→%s", orDash(rs, "-"), orDash(rd, "-")))
@@ -211,23 +213,43 @@ func (p *panelModel) pairLines(g *gridModel, s, d string) []string {
 		}
 		return append(lines, st.dim.Render("no data for this pair"))
 	}
-	val := func(m mesh.Metric, stat mesh.Stat) (string, mesh.Class) {
-		v, failed := cell.Value(m, stat)
-		return mesh.FormatValue(m, v, failed), th[m].Classify(v, failed)
-	}
-	sw := func(m mesh.Metric, stat mesh.Stat) string {
-		t, c := val(m, stat)
-		if math.IsNaN(cell.Values[m][stat]) && t == "-" {
-			return st.dim.Render("-")
-		}
-		return st.swatch(c, t)
-	}
 	stat := g.stat
-	lines = append(lines,
-		fmt.Sprintf("latency %s ms  mean %s p95 %s max %s", sw(mesh.Latency, stat),
-			plain(val(mesh.Latency, mesh.Mean)), plain(val(mesh.Latency, mesh.P95)), plain(val(mesh.Latency, mesh.Max))),
-		fmt.Sprintf("jitter  %s ms  %s %%", sw(mesh.JitterMs, stat), sw(mesh.JitterPct, stat)),
-		fmt.Sprintf("loss    %s %%   %s (%s)", sw(mesh.Loss, stat), plural(cell.Samples, "sample"), stat),
+	age, stale := g.staleness(cell)
+	sw := func(v mesh.View, stat mesh.Stat) string {
+		vd := cell.Verdict(v, stat, th)
+		t := mesh.FormatVerdict(vd, v)
+		switch {
+		case t == "-":
+			return st.dim.Render("-")
+		case stale:
+			return st.swatch(mesh.Stale, t)
+		}
+		return st.swatch(vd.Class, t)
+	}
+	val := func(m mesh.Metric, stat mesh.Stat) string {
+		return mesh.FormatVerdict(cell.Verdict(mesh.MetricView(m), stat, th), mesh.MetricView(m))
+	}
+	health := "health  " + sw(mesh.Health, stat)
+	switch vd := cell.Verdict(mesh.Health, stat, th); {
+	case stale:
+		health = "health  " + st.swatch(mesh.Stale, "unknown now") + st.dim.Render(" no test for "+fmtDur(age))
+	case vd.Failed:
+		health += st.dim.Render(" nothing came back")
+	case vd.Class.Colour():
+		health += st.dim.Render(" " + healthWhy(vd))
+	}
+	// Loss under last is over the probes since its rate last changed (mesh/lossjudge.go).
+	loss := fmt.Sprintf("loss    %s %%  ", sw(mesh.MetricView(mesh.Loss), stat))
+	if stat == mesh.Last && cell.Judged && cell.Now.LossProbes > 0 {
+		loss += st.dim.Render(fmt.Sprintf("%d probes, %s", cell.Now.LossProbes, plural(cell.Samples, "sample")))
+	} else {
+		loss += st.dim.Render(fmt.Sprintf("%s (%s)", plural(cell.Samples, "sample"), stat))
+	}
+	lines = append(lines, health,
+		fmt.Sprintf("latency %s ms  mean %s p95 %s max %s", sw(mesh.MetricView(mesh.Latency), stat),
+			val(mesh.Latency, mesh.Mean), val(mesh.Latency, mesh.P95), val(mesh.Latency, mesh.Max)),
+		fmt.Sprintf("jitter  %s ms  %s %%", sw(mesh.MetricView(mesh.JitterMs), stat), sw(mesh.MetricView(mesh.JitterPct), stat)),
+		loss,
 		p.ageLine(cell.Last.Time),
 	)
 	if !p.chart {
@@ -237,15 +259,25 @@ func (p *panelModel) pairLines(g *gridModel, s, d string) []string {
 		lines = append(lines, st.bad.Render("error: "+cell.Err))
 	}
 	if rev := g.m.Cell(d, s); rev != nil && rev.Samples > 0 {
-		v, failed := rev.Value(mesh.Latency, stat)
-		lv, _ := rev.Value(mesh.Loss, stat)
 		lines = append(lines, st.dim.Render(fmt.Sprintf("back %s → %s %s ms, loss %s %%", d, s,
-			mesh.FormatValue(mesh.Latency, v, failed), mesh.FormatValue(mesh.Loss, lv, false))))
+			mesh.FormatVerdict(rev.Verdict(mesh.MetricView(mesh.Latency), stat, th), mesh.MetricView(mesh.Latency)),
+			mesh.FormatVerdict(rev.Verdict(mesh.MetricView(mesh.Loss), stat, th), mesh.MetricView(mesh.Loss)))))
 	}
 	return lines
 }
 
-func plain(text string, _ mesh.Class) string { return text }
+// healthWhy names what decided a health verdict: "loss", "latency", "jitter", and
+// whether the colour still waits for evidence.
+func healthWhy(vd mesh.Verdict) string {
+	why := map[mesh.Metric]string{mesh.Loss: "loss", mesh.Latency: "latency", mesh.JitterMs: "jitter"}[vd.Metric]
+	if vd.Class == mesh.Green {
+		why = "all well"
+	}
+	if vd.Pending {
+		why += ", " + markPending + " not yet sure"
+	}
+	return why
+}
 
 // ageLine tells how fresh the pair is: time since its newest test. A large mesh is swept
 // continuously, so pairs differ in age; past two intervals the line says stale, as the
@@ -257,7 +289,7 @@ func (p *panelModel) ageLine(newest time.Time) string {
 	d := max(0, p.ui.cfg.Now().Sub(newest))
 	text := "age     " + fmtDur(d) + p.st.dim.Render(" (newest "+newest.Local().Format("15:04:05")+")")
 	if iv := p.ui.cfg.Interval; iv > 0 && d > 2*iv {
-		return text + " " + p.st.bad.Render(markStale+" stale")
+		return text + " " + p.st.swatch(mesh.Stale, "stale: over "+shortDur(2*iv))
 	}
 	return text
 }
@@ -286,7 +318,8 @@ func (p *panelModel) sparkline(cell *mesh.Cell) string {
 			continue
 		}
 		i := 0
-		if hi > lo {
+		// Older samples are kept as float32: a flat line must not read as a step.
+		if hi-lo > 1e-4*max(1, math.Abs(hi)) {
 			i = int((s.AvgRTT - lo) / (hi - lo) * float64(len(runes)-1))
 		}
 		b.WriteRune(runes[max(0, min(len(runes)-1, i))])
@@ -307,7 +340,7 @@ func (p *panelModel) eventLines(n, w int) []string {
 	lines := []string{p.st.title.Render(head)}
 	if len(p.events) == 0 {
 		p.evShown = 0
-		return append(lines, p.st.dim.Render("none yet: changes to red, recoveries, agents down"))
+		return append(lines, p.st.dim.Render("none yet: colour changes, FAILs, routes, agents"))
 	}
 	room := max(0, n-1)
 	if p.sel < p.evTop {
@@ -320,15 +353,15 @@ func (p *panelModel) eventLines(n, w int) []string {
 	last := min(len(p.events), p.evTop+room)
 	for i := p.evTop; i < last; i++ {
 		e := p.events[i]
-		t := ansi.Truncate(e.text(), w, "…")
+		t := ansi.Truncate(EventLine(e), w, "…")
 		switch {
 		case p.focus && i == p.sel:
 			t = p.st.cursor.Render(pad(t, w))
-		case e.kind == evRed || e.kind == evDown:
+		case e.Bad():
 			t = p.st.bad.Render(t)
-		case e.kind == evRecovered || e.kind == evUp:
+		case e.Good():
 			t = p.st.good.Render(t)
-		case e.kind == evRoute:
+		case e.Kind == mesh.EventRoute:
 			t = p.st.hint.Render(t)
 		}
 		lines = append(lines, t)

@@ -16,10 +16,15 @@ func TestPanelShowsThePairsAge(t *testing.T) {
 		t.Fatalf("panel lacks the pair's age:\n%s", f)
 	}
 	now = newest.Add(3*time.Minute + 5*time.Second)
-	m = update(t, m, staleTickMsg{})
+	m = update(t, m, staleTickMsg{gen: m.grid.staleGen})
 	f := frame(m)
-	if !strings.Contains(f, "age     3m05s (newest 03:06:05) ? stale") {
+	if !strings.Contains(f, "age     3m05s (newest 03:06:05)  stale: over 2m") {
 		t.Fatalf("age did not follow the clock or is not marked stale:\n%s", f)
+	}
+	// Stale data never looks healthy: the cell loses its colour and shows its age, the
+	// panel's health is unknown now.
+	if !strings.Contains(f, "health   unknown now  no test for 3m05s") || !strings.Contains(f, "ams                    ?3m") {
+		t.Fatalf("stale pair still looks measured:\n%s", f)
 	}
 	// No newest test: a dash, not a zero age.
 	if got := m.grid.panel.ageLine(time.Time{}); !strings.Contains(got, "age     -") {

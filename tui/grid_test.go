@@ -162,7 +162,7 @@ func TestEventsAndJump(t *testing.T) {
 	sweep(st, t0.Add(2*time.Minute), pops, calm)
 	m = runCmd(t, m, m.fetch())
 	f := frame(m)
-	red, rec := strings.Index(f, "fra→jfk turned red 1500"), strings.Index(f, "fra→jfk recovered 20")
+	red, rec := strings.Index(f, "03:05:05 fra→jfk latency green → red (1500 ms)"), strings.Index(f, "03:06:05 fra→jfk latency red → green (20 ms)")
 	if red < 0 || rec < 0 || rec > red {
 		t.Fatalf("events (newest first) missing:\n%s", f)
 	}
@@ -191,7 +191,7 @@ func TestAgentDownEvent(t *testing.T) {
 	m := modelOver(t, st, 160, 48, Config{})
 	st.SetAgent(mesh.AgentStatus{Agent: mesh.Agent{Name: "scouter-ams-0", Pop: "ams"}, State: mesh.StateUnreachable, Error: "refused"})
 	m = runCmd(t, m, m.fetch())
-	if f := frame(m); !strings.Contains(f, "ams agents down refused") {
+	if f := frame(m); !strings.Contains(f, "agent scouter-ams-0 (ams) down: refused") {
 		t.Fatalf("no agent-down event:\n%s", f)
 	}
 }
@@ -259,6 +259,12 @@ func TestLossAndStaleMarks(t *testing.T) {
 	})
 	m := modelOver(t, st, 120, 30, Config{NoColor: true})
 	f := frame(m)
+	// Health (the default) is the loss itself: red, marked as loss.
+	if !strings.Contains(f, "60%!") || !strings.Contains(f, "health  !60% loss") {
+		t.Fatalf("lossy pair not red in the health view:\n%s", f)
+	}
+	m = press(t, m, "1")
+	f = frame(m)
 	if !strings.Contains(f, "76 ~") || !strings.Contains(f, "~ loss≥2%") {
 		t.Fatalf("lossy pair not marked in the latency view:\n%s", f)
 	}
@@ -266,11 +272,15 @@ func TestLossAndStaleMarks(t *testing.T) {
 	if strings.Contains(frame(m), "~ loss") {
 		t.Errorf("loss view marks loss twice:\n%s", frame(m))
 	}
-	// Ten minutes after the sweep with a one-minute interval: every cell is stale.
+	// Ten minutes after the sweep with a one-minute interval: every cell is stale, says
+	// its age, and has no colour.
 	m = modelOver(t, st, 120, 30, Config{Interval: time.Minute, Now: func() time.Time { return t0.Add(10 * time.Minute) }})
 	f = frame(m)
-	if strings.Count(f, "20?") < 4 || !strings.Contains(f, "? stale>2m") {
+	if strings.Count(f, "?10m") < 6 || !strings.Contains(f, "?age: no test >2m") {
 		t.Fatalf("stale cells not marked:\n%s", f)
+	}
+	if cls := m.grid.classOf("ams", "fra"); cls != mesh.Stale {
+		t.Errorf("a stale lossy cell is %s, want stale", cls)
 	}
 }
 
@@ -375,19 +385,26 @@ func TestPanelReadsThroughCommands(t *testing.T) {
 	}
 }
 
+// TestRouteChangeEvents: the store tells the route change as the confirming trace
+// arrives; the panel lists it once, and enter jumps to its pair.
 func TestRouteChangeEvents(t *testing.T) {
 	m := newTestModel(t, 160, 48, Config{})
-	m = runCmd(t, m, fetchRouteChanges(m.ui.ctx, m.ui.src, 0))
 	f := frame(m)
 	if !strings.Contains(f, "ams→fra route changed (3 hops, was 4)") {
 		t.Fatalf("no route change event:\n%s", f)
 	}
-	// Read again after the next sweep: listed once.
-	m = runCmd(t, m, fetchRouteChanges(m.ui.ctx, m.ui.src, 0))
+	// Read again: listed once.
+	m = runCmd(t, m, m.fetch())
 	if n := strings.Count(frame(m), "route changed"); n != 1 {
 		t.Fatalf("route change listed %d times", n)
 	}
-	m = press(t, m, "tab", "enter")
+	m = press(t, m, "tab")
+	for i, e := range m.grid.events.list {
+		if e.Kind == mesh.EventRoute {
+			m.grid.panel.sel = i
+		}
+	}
+	m = press(t, m, "enter")
 	if s, d, _ := m.Selected(); s != "ams" || d != "fra" {
 		t.Fatalf("jumped to %s→%s", s, d)
 	}

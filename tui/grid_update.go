@@ -24,6 +24,8 @@ func (g *gridModel) Update(msg tea.Msg) tea.Cmd {
 		if msg.err == nil && msg.m != nil && !msg.superseded {
 			g.setMatrix(msg.m)
 			force = true // the pair's history has a new sample
+			// New data moves the moments cells turn stale: schedule anew if sooner.
+			cmd = g.staleTick()
 		}
 	case tea.KeyPressMsg:
 		switch {
@@ -43,50 +45,87 @@ func (g *gridModel) Update(msg tea.Msg) tea.Cmd {
 			g.join()
 		}
 		return next
-	case routeChangesMsg:
-		if msg.err != nil {
+	case staleTickMsg:
+		// Cells age without new data: redraw when the next one turns stale.
+		if msg.gen != g.staleGen {
 			return nil
 		}
-		g.events.routeNext = msg.next
-		if g.events.addRoutes(msg.changes) {
-			g.render()
-		}
-		return nil
-	case staleTickMsg:
-		// Cells age without new data: redraw so stale marks appear.
+		g.staleAt = time.Time{}
 		g.render()
 		return g.staleTick()
 	}
 	return tea.Batch(cmd, g.panel.follow(force))
 }
 
-// staleTickMsg redraws the grid so that cells can turn stale.
-type staleTickMsg struct{}
+// staleTickMsg redraws the grid so that cells can turn stale; only the newest
+// generation's tick counts.
+type staleTickMsg struct{ gen int }
 
-// staleTick schedules the next staleness redraw; nil without an interval.
+// staleTickMin spaces the staleness redraws of a mesh whose pairs age at many moments.
+const staleTickMin = 250 * time.Millisecond
+
+// staleTick schedules the next staleness redraw for the moment the next cell turns
+// stale (its newest test two intervals old), so every viewer of one store drops its
+// colour at the same moment; nil without an interval.
 func (g *gridModel) staleTick() tea.Cmd {
-	iv := g.ui.cfg.Interval
-	if iv <= 0 {
-		return nil
+	d, ok := g.nextStale()
+	at := g.ui.cfg.Now().Add(d)
+	if !ok || (!g.staleAt.IsZero() && !at.Before(g.staleAt)) {
+		return nil // nothing to wait for, or the tick scheduled comes first
 	}
-	return tea.Tick(max(iv/2, time.Second), func(time.Time) tea.Msg { return staleTickMsg{} })
+	g.staleGen++ // replaces the tick scheduled before
+	g.staleAt = at
+	gen := g.staleGen
+	return tea.Tick(d, func(time.Time) tea.Msg { return staleTickMsg{gen: gen} })
 }
 
-// metricKey reports whether a key switches the metric; those work on every screen.
+// nextStale is how long until the next cell turns stale (its newest test two intervals
+// old), or until a stale cell's age moves on (a second); false when nothing will change.
+func (g *gridModel) nextStale() (time.Duration, bool) {
+	iv := g.ui.cfg.Interval
+	if iv <= 0 || g.m == nil {
+		return 0, false
+	}
+	now := g.ui.cfg.Now()
+	var next time.Time
+	for _, s := range g.m.Pops {
+		for _, d := range g.m.Pops {
+			c := g.m.Cell(s, d)
+			if c == nil || c.Samples == 0 || c.Last.Time.IsZero() {
+				continue
+			}
+			at := c.Last.Time.Add(2*iv + time.Millisecond)
+			if !at.After(now) {
+				at = now.Add(time.Second) // stale: its age shows in seconds
+			}
+			if next.IsZero() || at.Before(next) {
+				next = at
+			}
+		}
+	}
+	if next.IsZero() {
+		return 0, false
+	}
+	return max(next.Sub(now), staleTickMin), true
+}
+
+// metricKey reports whether a key switches the view; those work on every screen.
 func (g *gridModel) metricKey(msg tea.KeyPressMsg) bool {
 	k := g.ui.keys
-	return key.Matches(msg, k.Metric) || key.Matches(msg, k.MetricKeys...)
+	return key.Matches(msg, k.Metric) || key.Matches(msg, k.HealthKey) || key.Matches(msg, k.MetricKeys...)
 }
 
 func (g *gridModel) key(msg tea.KeyPressMsg) tea.Cmd {
 	k := g.ui.keys
 	switch {
 	case key.Matches(msg, k.Metric):
-		g.setView(mesh.Metrics[(max(0, slices.Index(mesh.Metrics, g.metric))+1)%len(mesh.Metrics)], g.stat)
+		g.setView(mesh.Views[(max(0, slices.Index(mesh.Views, g.view))+1)%len(mesh.Views)], g.stat)
+	case key.Matches(msg, k.HealthKey):
+		g.setView(mesh.Health, g.stat)
 	case key.Matches(msg, k.MetricKeys...):
 		for i, b := range k.MetricKeys {
 			if key.Matches(msg, b) {
-				g.setView(mesh.Metrics[i], g.stat)
+				g.setView(mesh.MetricView(mesh.Metrics[i]), g.stat)
 			}
 		}
 	case key.Matches(msg, k.Up):
@@ -106,7 +145,7 @@ func (g *gridModel) key(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, k.End):
 		g.end()
 	case key.Matches(msg, k.Stat):
-		g.setView(g.metric, mesh.Stats[(max(0, slices.Index(mesh.Stats, g.stat))+1)%len(mesh.Stats)])
+		g.setView(g.view, mesh.Stats[(max(0, slices.Index(mesh.Stats, g.stat))+1)%len(mesh.Stats)])
 	case key.Matches(msg, k.Sort):
 		g.sort = (g.sort + 1) % 2
 		g.reorder()
@@ -167,21 +206,21 @@ func (g *gridModel) jumpToEvent(i int) {
 		return
 	}
 	e := g.events.list[i]
-	dst := e.dst
+	dst := e.Dst
 	if dst == "" {
 		for _, p := range g.cols {
-			if p != e.src {
+			if p != e.Src {
 				dst = p
 				break
 			}
 		}
 	}
-	if g.selectPair(e.src, dst) {
+	if g.selectPair(e.Src, dst) {
 		return
 	}
 	g.input.SetValue("")
 	g.applyFilter()
-	g.selectPair(e.src, dst)
+	g.selectPair(e.Src, dst)
 }
 
 // filterKey edits the filter line; the grid follows every keystroke.

@@ -9,7 +9,7 @@ import (
 // patternHint names a PoP that is bad towards most destinations (a row pattern: look at
 // the source itself) or from most sources (a column pattern: look at the destination),
 // which a grid of hundreds of cells hides. Empty when no PoP stands out.
-func patternHint(m *mesh.Matrix, metric mesh.Metric, stat mesh.Stat, th mesh.Thresholds) string {
+func patternHint(m *mesh.Matrix, view mesh.View, stat mesh.Stat, th map[mesh.Metric]mesh.Thresholds) string {
 	if m == nil || len(m.Pops) < 3 {
 		return ""
 	}
@@ -30,14 +30,14 @@ func patternHint(m *mesh.Matrix, metric mesh.Metric, stat mesh.Stat, th mesh.Thr
 			if q == p {
 				continue
 			}
-			if c := m.Class(p, q, metric, stat, th); c >= mesh.Green && c <= mesh.Red {
+			if c := m.Verdict(p, q, view, stat, th).Class; c.Colour() {
 				row.all++
 				if c >= mesh.Orange {
 					row.bad++
 				}
 			}
 			if _, qDown := m.SourceDown(q); !qDown {
-				if c := m.Class(q, p, metric, stat, th); c >= mesh.Green && c <= mesh.Red {
+				if c := m.Verdict(q, p, view, stat, th).Class; c.Colour() {
 					col.all++
 					if c >= mesh.Orange {
 						col.bad++

@@ -39,6 +39,15 @@ func hopAddr(h mesh.HopStat) string {
 	return a
 }
 
+// hopCount is a row's answered/sent probes; a destination row made of pings says so.
+func hopCount(h mesh.HopStat) string {
+	s := fmt.Sprintf("%d/%d", h.Answered, h.Sent)
+	if h.Pings > 0 {
+		s += "p"
+	}
+	return s
+}
+
 func hopFlags(tb *mesh.HopTable, h mesh.HopStat) string {
 	f := ""
 	if h.TTL == tb.StepTTL {
@@ -67,6 +76,12 @@ func hopNote(tb *mesh.HopTable, h mesh.HopStat) string {
 		} else {
 			notes = append(notes, "ICMP rate limit, not path loss")
 		}
+	}
+	if !h.Judged && h.Answered < h.Sent {
+		notes = append(notes, fmt.Sprintf("no verdict yet (%d probes)", h.Sent))
+	}
+	if h.Pings > 0 {
+		notes = append(notes, "pings: "+plural(h.Pings, "test"))
 	}
 	return strings.Join(notes, "; ")
 }
@@ -97,7 +112,7 @@ func renderHops(tb *mesh.HopTable, w int, st *styles, lossTh mesh.Thresholds) []
 		{"address", addrW, false, 10, hopAddr},
 		{"loss", 5, true, 9, func(h mesh.HopStat) string { return fmtPct(h.LossPct) + "%" }},
 		{"", 2, false, 9, func(h mesh.HopStat) string { return hopFlags(tb, h) }},
-		{"ans/snt", 7, true, 6, func(h mesh.HopStat) string { return fmt.Sprintf("%d/%d", h.Answered, h.Sent) }},
+		{"ans/snt", 8, true, 6, hopCount},
 		{"last", 6, true, 5, ms(func(h mesh.HopStat) float64 { return h.Last })},
 		{"avg", 6, true, 8, ms(func(h mesh.HopStat) float64 { return h.Avg })},
 		{"best", 6, true, 4, ms(func(h mesh.HopStat) float64 { return h.Best })},
@@ -164,9 +179,19 @@ func renderHops(tb *mesh.HopTable, w int, st *styles, lossTh mesh.Thresholds) []
 			line = st.dim.Render(ansi.Strip(line))
 		}
 		add(line)
-		// mtr lists every address that answered a ttl; so does this, under the first.
-		for _, a := range h.Addrs[min(1, len(h.Addrs)):] {
+		// mtr lists every address that answered a ttl; so does this, under the first,
+		// each with its own RTT (two routers are never one average).
+		for i, a := range h.Addrs {
+			if i == 0 && len(h.Addrs) > 1 && w > 60 {
+				add(st.dim.Render(fmt.Sprintf("%s%s %.0f%%  avg %s ms", strings.Repeat(" ", 4), textsafe.Name(a.Addr), a.Share*100, fmtMs(a.Avg))))
+			}
+			if i == 0 {
+				continue
+			}
 			extra := fmt.Sprintf("%s %.0f%%", textsafe.Name(a.Addr), a.Share*100)
+			if w > 60 {
+				extra += "  avg " + fmtMs(a.Avg) + " ms"
+			}
 			if a.Name != "" && w > 60 {
 				extra += "  " + textsafe.Name(a.Name)
 			}
@@ -193,11 +218,28 @@ func renderHops(tb *mesh.HopTable, w int, st *styles, lossTh mesh.Thresholds) []
 		if silent {
 			legend = append(legend, flagRate+" on * never answers ICMP (filtered), not path loss")
 		}
+		if n := unjudged(tb); n > 0 {
+			legend = append(legend, fmt.Sprintf("no verdict below %d probes a hop (%d so far)", mesh.MinVerdictProbes, n))
+		}
+		if d := tb.Hops[len(tb.Hops)-1]; d.Pings > 0 {
+			legend = append(legend, "p: destination row of the pings ("+plural(d.Pings, "test")+")")
+		}
 		for _, l := range packLines(legend, " · ", w) {
 			add(st.dim.Render(l))
 		}
 	}
 	return lines
+}
+
+// unjudged is the fewest probes of a lossy hop that has no verdict yet (0: none).
+func unjudged(tb *mesh.HopTable) int {
+	n := 0
+	for _, h := range tb.Hops {
+		if !h.Judged && h.Answered < h.Sent && (n == 0 || h.Sent < n) {
+			n = h.Sent
+		}
+	}
+	return n
 }
 
 // hopsTitle is the line over a hop table: which agent, how many traces, which of the
@@ -208,6 +250,20 @@ func hopsTitle(tb *mesh.HopTable, idx, n int) string {
 		s += fmt.Sprintf(" · agent %d/%d (a: next)", idx+1, n)
 	}
 	return s
+}
+
+// hopsSince says since when a table counts, when not the whole window: the current
+// path since the route changed, or a reset (z); "" otherwise.
+func hopsSince(tb *mesh.HopTable, paths int) string {
+	var parts []string
+	if !tb.Since.IsZero() {
+		parts = append(parts, "from "+tb.Since.Local().Format("15:04:05")+" (z: reset)")
+	}
+	if paths > 1 && len(tb.Spans) > 0 {
+		parts = append(parts, fmt.Sprintf("this path since %s (route changed; %s below)",
+			tb.Spans[len(tb.Spans)-1].From.Local().Format("15:04:05"), plural(paths-1, "earlier path")))
+	}
+	return strings.Join(parts, " · ")
 }
 
 // classText paints text in a class's colour; without colour it carries the class's

@@ -14,7 +14,9 @@ type keyMap struct {
 	Transpose, Enter, Back, Refresh key.Binding
 	Help, Quit                      key.Binding
 	Panel, Regions, Events          key.Binding
-	// MetricKeys select mesh.Metrics[i]; built from the metric table.
+	// HealthKey selects the health view; MetricKeys select mesh.Metrics[i], built from
+	// the metric table.
+	HealthKey  key.Binding
 	MetricKeys []key.Binding
 }
 
@@ -33,7 +35,8 @@ func newKeyMap(caps Capabilities) keyMap {
 		PageDown:  key.NewBinding(key.WithKeys("pgdown", "ctrl+f", "space"), key.WithHelp("pgdn", "page down")),
 		Home:      key.NewBinding(key.WithKeys("home", "g"), key.WithHelp("home/g", "first")),
 		End:       key.NewBinding(key.WithKeys("end", "G"), key.WithHelp("end/G", "last")),
-		Metric:    key.NewBinding(key.WithKeys("m"), key.WithHelp("m", "metric")),
+		Metric:    key.NewBinding(key.WithKeys("m"), key.WithHelp("m", "view")),
+		HealthKey: key.NewBinding(key.WithKeys("0"), key.WithHelp("0", "health")),
 		Stat:      key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "stat")),
 		Sort:      key.NewBinding(key.WithKeys("o"), key.WithHelp("o", "sort")),
 		Filter:    key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter")),
@@ -71,7 +74,7 @@ func (h gridHelp) ShortHelp() []key.Binding {
 func (h gridHelp) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{h.k.Up, h.k.Down, h.k.Left, h.k.Right, h.k.PageUp, h.k.PageDown, h.k.Home, h.k.End},
-		append(append([]key.Binding{h.k.Metric}, h.k.MetricKeys...), h.k.Stat),
+		append(append([]key.Binding{h.k.Metric, h.k.HealthKey}, h.k.MetricKeys...), h.k.Stat),
 		{h.k.Sort, h.k.Filter, h.k.Transpose, h.k.Regions, h.k.Panel, h.k.Events},
 		{h.k.Enter, h.k.Refresh, h.k.Help, h.k.Quit},
 		h.extra,

@@ -27,9 +27,11 @@ type SweepDoneMsg struct {
 	Agents []mesh.AgentStatus
 }
 
-// ScheduleMsg says whether live sweeps keep to their interval: Behind is "" while they
-// do, else a one-line account (how long a full sweep takes, how old pairs get).
-type ScheduleMsg struct{ Behind string }
+// ScheduleMsg says whether live sweeps keep to their interval: Behind is "" while the
+// pings do, else a one-line account (how long a full sweep takes, how old pairs get);
+// Traces likewise for traceroutes, which run on their own clock and are only noted
+// (slow ones run on past their interval without holding anything back).
+type ScheduleMsg struct{ Behind, Traces string }
 
 // RecordStatusMsg reports the InfluxDB recorder's state (--record).
 type RecordStatusMsg struct {
@@ -62,32 +64,6 @@ type detailMsg struct {
 	fwdTr, revTr   []mesh.TraceResult
 	err            error
 	requestedAtGen int
-}
-
-// routeChangesMsg carries the mesh's route changes (RouteChangeSource).
-type routeChangesMsg struct {
-	changes []mesh.RouteChange
-	next    int // where the next read goes on
-	err     error
-}
-
-// routePairsPerRead bounds the pairs one route-change read looks at (a 45-PoP mesh in
-// one read, a 300-PoP one over 45 sweeps).
-const routePairsPerRead = 2000
-
-// fetchRouteChanges reads the mesh's route changes from pair index from on, when the
-// source can list them.
-func fetchRouteChanges(parent context.Context, src Source, from int) tea.Cmd {
-	rs, ok := src.(RouteChangeSource)
-	if !ok {
-		return nil
-	}
-	return func() tea.Msg {
-		ctx, cancel := contextWithReadTimeout(parent)
-		defer cancel()
-		ch, next, err := rs.MeshRouteChanges(ctx, from, routePairsPerRead)
-		return routeChangesMsg{changes: ch, next: next, err: err}
-	}
 }
 
 // refreshTickMsg re-reads the source (history mode).

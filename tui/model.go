@@ -97,10 +97,6 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.fetchPending = true
 			next = m.fetch()
 		} else if msg.err == nil && msg.m != nil {
-			if !m.haveFull {
-				// The route changes of the window so far; after that, one read per sweep.
-				next = fetchRouteChanges(m.ui.ctx, m.ui.src, m.grid.events.routeNext)
-			}
 			m.haveFull = true
 		}
 		cmd = tea.Batch(m.grid.Update(msg), m.status.Update(msg), next)
@@ -122,7 +118,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		cmd = tea.Batch(cmds...)
 	case SweepDoneMsg:
-		cmds := []tea.Cmd{m.status.Update(msg), m.fetch(), fetchRouteChanges(m.ui.ctx, m.ui.src, m.grid.events.routeNext)}
+		cmds := []tea.Cmd{m.status.Update(msg), m.fetch()}
 		if m.screen == screenDetail {
 			cmds = append(cmds, m.detail.Reload())
 		}
@@ -137,7 +133,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 	case tea.KeyPressMsg:
 		cmd = m.onKey(msg)
-	case panelTickMsg, pairHistoryMsg, staleTickMsg, routeChangesMsg:
+	case panelTickMsg, pairHistoryMsg, staleTickMsg:
 		cmd = m.grid.Update(msg)
 	case tea.MouseClickMsg:
 		if m.screen == screenGrid {

@@ -26,6 +26,9 @@ func classColors(palette string) map[mesh.Class]cellColor {
 		mesh.Red:         {fg: white, bg: "#d62d20", bold: true},
 		mesh.NoData:      {fg: "#808080"},
 		mesh.Unreachable: {fg: white, bg: "#6c3483"},
+		// Stale: a dark grey that no palette uses for a colour, so old data never
+		// passes for a healthy cell.
+		mesh.Stale: {fg: "#d0d0d0", bg: "#4e4e4e"},
 	}
 	if palette == PaletteColorblind {
 		c[mesh.Green] = cellColor{fg: white, bg: "#0072b2"}

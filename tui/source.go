@@ -6,7 +6,6 @@ package tui
 
 import (
 	"context"
-	"slices"
 
 	"github.com/meshtop/meshtop/mesh"
 )
@@ -64,16 +63,6 @@ func capabilitiesOf(src Source) Capabilities {
 	return Capabilities{}
 }
 
-// RouteChangeSource is a Source that can list the mesh's confirmed route changes (the
-// grid's panel shows them among its events). It is read after each sweep, a slice of the
-// pairs at a time, so a 300-PoP mesh costs a bounded amount per sweep.
-type RouteChangeSource interface {
-	// MeshRouteChanges lists the route changes confirmed within the newest traces of at
-	// most max pairs, starting at pair index from (row-major over the matrix's PoPs), in
-	// time order; next is where the following call goes on (0 after the last pair).
-	MeshRouteChanges(ctx context.Context, from, max int) (changes []mesh.RouteChange, next int, err error)
-}
-
 // StoreSource serves the live store.
 type StoreSource struct {
 	Store *mesh.Store
@@ -112,40 +101,4 @@ func (s StoreSource) PairHistory(_ context.Context, src, dst string, maxPoints i
 // PairTraces implements Source.
 func (s StoreSource) PairTraces(_ context.Context, src, dst string) ([]mesh.TraceResult, error) {
 	return s.Store.Traces(src, dst), nil
-}
-
-// routeTail is how many of a pair's newest traces are searched for a route change: enough
-// to see one confirmed since the last look (a pair gets a trace or two between sweeps).
-const routeTail = 8
-
-// MeshRouteChanges implements RouteChangeSource.
-func (s StoreSource) MeshRouteChanges(ctx context.Context, from, limit int) ([]mesh.RouteChange, int, error) {
-	pops := s.Store.Matrix().Pops
-	n := len(pops)
-	if from < 0 || from >= n*n {
-		from = 0
-	}
-	var out []mesh.RouteChange
-	i := from
-	for ; i < n*n && i-from < limit; i++ {
-		if i%1024 == 0 {
-			if err := ctx.Err(); err != nil {
-				return nil, 0, err
-			}
-		}
-		a, b := pops[i/n], pops[i%n]
-		if a == b {
-			continue
-		}
-		tr := s.Store.Traces(a, b)
-		if len(tr) < 3 {
-			continue
-		}
-		out = append(out, mesh.RouteChanges(tr[max(0, len(tr)-routeTail):])...)
-	}
-	if i >= n*n {
-		i = 0
-	}
-	slices.SortStableFunc(out, func(x, y mesh.RouteChange) int { return x.Time.Compare(y.Time) })
-	return out, i, nil
 }

@@ -32,6 +32,7 @@ type statusModel struct {
 	failing     []mesh.AgentStatus
 	rec         *RecordStatusMsg
 	behind      string // live.Stats.Summary: sweeps cannot keep to the interval
+	traces      string // live.Stats.TraceSummary: slow traceroutes run past their interval
 	err         string
 	// srcErr is a feed error that says how long it stays (StatusFor: discovery's refused
 	// inventory edit, an agent placed by its reverse name), longer than the matrix reads
@@ -78,7 +79,11 @@ func (s *statusModel) Update(msg tea.Msg) tea.Cmd {
 		s.done, s.total = msg.Done, msg.Total
 	case SweepDoneMsg:
 		s.sweeping = false
-		s.lastSweep = msg.Time
+		// The newest sweep that finished: a traceroute sweep whose slow traces ran on
+		// finishes after later ping sweeps.
+		if msg.Time.After(s.lastSweep) {
+			s.lastSweep = msg.Time
+		}
 		s.failing = s.failing[:0]
 		for _, a := range msg.Agents {
 			if a.State.Failing() || a.Error != "" {
@@ -88,7 +93,7 @@ func (s *statusModel) Update(msg tea.Msg) tea.Cmd {
 	case RecordStatusMsg:
 		s.rec = &msg
 	case ScheduleMsg:
-		s.behind = msg.Behind
+		s.behind, s.traces = msg.Behind, msg.Traces
 	case SourceErrMsg:
 		var l interface{ StatusFor() time.Duration }
 		if errors.As(msg.Err, &l) {
@@ -178,6 +183,10 @@ func (s *statusModel) parts() []statusPart {
 	}
 	if s.partial {
 		ps = append(ps, statusPart{text: "p95 loading…", style: st.dim})
+	}
+	// How late slow traceroutes are: a note (they hold nothing back), not an alarm.
+	if s.traces != "" {
+		ps = append(ps, statusPart{text: s.traces, style: st.dim})
 	}
 	// 3. What does not change.
 	ps = append(ps, statusPart{text: s.source, style: st.title, static: true})

@@ -32,13 +32,14 @@ type styles struct {
 // never depends on colour alone.
 var classMarker = map[mesh.Class]string{
 	mesh.Green: " ", mesh.Yellow: "+", mesh.Orange: "*", mesh.Red: "!", mesh.Unreachable: " ", mesh.NoData: " ",
+	mesh.Stale: " ", // its text starts with markStale
 }
 
 func newStyles(palette string, noColor bool) styles {
 	s := styles{noColor: noColor, class: map[mesh.Class]lipgloss.Style{}}
 	base := lipgloss.NewStyle()
 	if noColor {
-		for _, c := range []mesh.Class{mesh.NoData, mesh.Green, mesh.Yellow, mesh.Orange, mesh.Red, mesh.Unreachable} {
+		for _, c := range []mesh.Class{mesh.NoData, mesh.Green, mesh.Yellow, mesh.Orange, mesh.Red, mesh.Unreachable, mesh.Stale} {
 			s.class[c] = base
 		}
 		s.cursor = base.Reverse(true)

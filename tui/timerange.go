@@ -391,7 +391,7 @@ func (h *historyState) onKey(m *Model, msg tea.KeyPressMsg) (tea.Cmd, bool) {
 		return h.reread(m), true
 	case key.Matches(msg, m.ui.keys.Stat) && m.screen == screenGrid:
 		h.userStat = mesh.Stats[(max(0, slices.Index(mesh.Stats, h.userStat))+1)%len(mesh.Stats)]
-		if h.has == nil || !h.has(m.grid.metric, h.userStat) {
+		if h.has == nil || !viewHas(h.has, m.grid.view, h.userStat) {
 			// Not read yet (p95 is read only when asked for): read, keeping the grid.
 			h.syncView(m)
 			return h.reread(m), true
@@ -455,12 +455,25 @@ func (h *historyState) reread(m *Model) tea.Cmd {
 // paint has numbers).
 func (h *historyState) syncView(m *Model) {
 	want := h.userStat
-	if h.has != nil && !h.has(m.grid.metric, want) && h.has(m.grid.metric, mesh.Last) {
+	if h.has != nil && !viewHas(h.has, m.grid.view, want) && viewHas(h.has, m.grid.view, mesh.Last) {
 		want = mesh.Last
 	}
 	if m.grid.stat != want {
-		m.grid.setView(m.grid.metric, want)
+		m.grid.setView(m.grid.view, want)
 	}
+}
+
+// viewHas reports whether a view's metrics have stat read (health: all of its own).
+func viewHas(has func(mesh.Metric, mesh.Stat) bool, v mesh.View, st mesh.Stat) bool {
+	if m, ok := v.Metric(); ok {
+		return has(m, st)
+	}
+	for _, m := range mesh.HealthMetrics {
+		if !has(m, st) {
+			return false
+		}
+	}
+	return true
 }
 
 // render puts the range and the data's origin (static) and what is loading into the

@@ -8,6 +8,11 @@
 //
 //	go build -o /tmp/meshtop ./cmd/meshtop
 //	sudo go run ./bench/labrtt --meshtop /tmp/meshtop
+//	sudo go run ./bench/labrtt --meshtop /tmp/meshtop --busy 2
+//
+// --busy N runs N busy loops (one OS thread each) beside the lab while it sweeps, as a
+// busy host or CI machine would: the agents' readers then wake late, which is what
+// kernel receive times keep out of the RTT.
 package main
 
 import (
@@ -17,9 +22,12 @@ import (
 	"math"
 	"os"
 	"os/signal"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -42,8 +50,12 @@ func run() error {
 		rtts   = flag.String("rtts", "20,40,80,160", "emulated RTTs in ms, assigned to the pairs in turn")
 		count  = flag.Int("count", 5, "pings per test (1-20)")
 		sweeps = flag.Int("sweeps", 3, "full-mesh sweeps")
+		busy   = flag.Int("busy", 0, "busy loops (one thread each) running beside the lab while it sweeps (0-16)")
 	)
 	flag.Parse()
+	if *busy < 0 || *busy > 16 {
+		return fmt.Errorf("--busy %d: want 0 to 16", *busy)
+	}
 	if *pops < 2 || *pops > 20 {
 		return fmt.Errorf("--pops %d: want 2 to 20", *pops)
 	}
@@ -89,6 +101,11 @@ func run() error {
 		return err
 	}
 
+	if *busy > 0 {
+		stopBusy := spin(ctx, *busy)
+		defer stopBusy()
+	}
+
 	type outlier struct {
 		src, dst   string
 		sweep, seq int
@@ -123,8 +140,8 @@ func run() error {
 		return err
 	}
 
-	fmt.Printf("lab: %d pops, %d pairs, RTTs %s ms, no jitter, no loss; %d sweeps x %d pings\n",
-		*pops, len(truth), *rtts, *sweeps, *count)
+	fmt.Printf("lab: %d pops, %d pairs, RTTs %s ms, no jitter, no loss; %d sweeps x %d pings; %d busy loops beside\n",
+		*pops, len(truth), *rtts, *sweeps, *count, *busy)
 	fmt.Printf("error = measured - emulated RTT, ms\n")
 	report := func(name string, v []float64) {
 		abs := make([]float64, len(v))
@@ -148,6 +165,32 @@ func run() error {
 	fmt.Println()
 	fmt.Printf("forwarder: %d packets released, lateness mean %s, max %s\n", late.Packets, late.Mean, late.Max)
 	return nil
+}
+
+// spin runs n busy loops, each on a thread of its own, until the returned function is
+// called, ctx ends, or 10 minutes have passed (a bound if the program is stuck).
+func spin(ctx context.Context, n int) (stop func()) {
+	runtime.GOMAXPROCS(max(runtime.GOMAXPROCS(0), n+1)) // the rest of the program keeps a thread
+	var halt atomic.Bool
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
+	go func() {
+		<-ctx.Done()
+		halt.Store(true)
+	}()
+	var wg sync.WaitGroup
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			runtime.LockOSThread()
+			for x := uint64(1); !halt.Load(); x = x*6364136223846793005 + 1 {
+			}
+		}()
+	}
+	return func() {
+		cancel()
+		wg.Wait()
+	}
 }
 
 func cmpAbs(a, b float64) int {

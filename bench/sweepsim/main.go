@@ -6,6 +6,13 @@
 // takes, whether the loop is behind its interval, the collector's CPU per sweep and
 // memory, and the age of every pair's newest sample (p50/p99).
 //
+// With -dead N, N paths between PoPs are dead both ways, as upstream agents meet them:
+// a ping of 5 lost probes takes 10 s (2 s a lost probe) and a traceroute walks 32
+// silent TTLs, a second each. With -traces every sweep also traceroutes (a trace of a
+// live path takes 3 s). -schedule before,after runs the scheduling of before issue 18
+// (pings and traces in shared POSTs, one pass per source at a time: before.go) and the
+// current one on the same mesh in one run.
+//
 // Time is scaled so a run is bounded: with -scale 0.2 a simulated second lasts 200 ms
 // of real time (the 60 s interval 12 s, a 5-probe ping 1 s). Durations are printed in
 // simulated time. The collector polls at real-time granularity (at least 20 ms between
@@ -16,6 +23,7 @@
 //
 //	go run ./bench/sweepsim                      # 100 and 300 agents
 //	go run ./bench/sweepsim -agents 300 -scale 0.1 -duration 20m
+//	go run ./bench/sweepsim -agents 20 -dead 3 -traces -interval 30s -schedule before,after
 package main
 
 import (
@@ -54,9 +62,12 @@ func main() {
 	count := flag.Int("count", 5, "pings per test")
 	procs := flag.Int("procs", 10, "worker processes per agent (SCOUTER_MAX_PROCESS_COUNT)")
 	maxTests := flag.Int("max-tests", 10, "tests per POST the agents allow (SCOUTER_MAX_TEST_COUNT)")
+	dead := flag.Int("dead", 0, "paths (PoP pairs, both ways) that lose every packet")
+	traces := flag.Bool("traces", false, "traceroute every interval too")
+	schedules := flag.String("schedule", "after", "schedulers to compare, comma-separated: before (pings and traces in shared POSTs), after")
 	flag.Parse()
 	if *serve > 0 {
-		if err := serveAgents(*serve, *scale, *procs, *maxTests); err != nil {
+		if err := serveAgents(*serve, *scale, *procs, *maxTests, *dead); err != nil {
 			fmt.Fprintln(os.Stderr, "sweepsim:", err)
 			os.Exit(1)
 		}
@@ -64,17 +75,28 @@ func main() {
 	}
 	fmt.Printf("sweepsim: %d-probe pings every %s, agents allow %d tests per POST on %d processes; 1 simulated s = %s real\n",
 		*count, *interval, *maxTests, *procs, time.Duration(float64(time.Second)**scale))
-	fmt.Printf("%7s %9s %7s %9s %11s %9s %9s %9s %9s %9s %8s\n",
-		"agents", "pairs", "behind", "sweep", "cpu/sweep", "req/sweep", "heap", "peak-rss", "age-p50", "age-p99", "overlap")
+	if *dead > 0 || *traces {
+		fmt.Printf("          %d dead paths; traceroutes every interval: %v\n", *dead, *traces)
+	}
+	fmt.Printf("%8s %7s %9s %7s %9s %11s %9s %9s %9s %9s %9s %9s %8s\n",
+		"schedule", "agents", "pairs", "behind", "sweep", "cpu/sweep", "req/sweep", "heap", "peak-rss", "age-p50", "age-p99", "age-max", "overlap")
 	for _, f := range strings.Split(*agentsFlag, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(f))
 		if err != nil || n < 2 {
 			fmt.Fprintf(os.Stderr, "sweepsim: bad -agents value %q\n", f)
 			os.Exit(2)
 		}
-		if err := simulate(n, *scale, *interval, *duration, *count, *procs, *maxTests); err != nil {
-			fmt.Fprintln(os.Stderr, "sweepsim:", err)
-			os.Exit(1)
+		for _, sch := range strings.Split(*schedules, ",") {
+			if sch != "before" && sch != "after" {
+				fmt.Fprintf(os.Stderr, "sweepsim: bad -schedule value %q\n", sch)
+				os.Exit(2)
+			}
+			c := simConfig{n: n, scale: *scale, interval: *interval, duration: *duration, count: *count, procs: *procs,
+				maxTests: *maxTests, dead: *dead, traces: *traces, before: sch == "before"}
+			if err := simulate(c); err != nil {
+				fmt.Fprintln(os.Stderr, "sweepsim:", err)
+				os.Exit(1)
+			}
 		}
 	}
 }
@@ -84,13 +106,43 @@ type counts struct {
 	Posts, Gets, Deletes, Overlaps, Refused int64
 }
 
-func serveAgents(n int, scale float64, procs, maxTests int) error {
+// address is agent i's address (the agents' process and the parent agree on it).
+func address(i int) string { return fmt.Sprintf("198.18.%d.%d", i/250, i%250+1) }
+
+// deadPaths are the PoP pairs (by agent index) that lose every packet, both ways:
+// spread over the mesh, each PoP in one at most.
+func deadPaths(n, dead int) map[[2]int]bool {
+	out := map[[2]int]bool{}
+	for j := range min(dead, n/2) {
+		a, b := 2*j, (2*j+n/2+1)%n
+		if b == a || out[[2]int{a, b}] {
+			b = (b + 1) % n
+		}
+		out[[2]int{a, b}], out[[2]int{b, a}] = true, true
+	}
+	return out
+}
+
+func serveAgents(n int, scale float64, procs, maxTests, dead int) error {
 	sim := func(d time.Duration) time.Duration { return time.Duration(float64(d) * scale) }
+	paths := deadPaths(n, dead)
 	var servers []*scoutertest.Server
-	for range n {
+	for i := range n {
+		isDead := map[string]bool{}
+		for j := range n {
+			if paths[[2]int{i, j}] {
+				isDead[address(j)] = true
+			}
+		}
 		s, err := scoutertest.Start(scoutertest.Config{
 			Secret: secret, MaxTests: maxTests, Procs: procs, DropEmptyState: false,
 			TestTime: func(typ, dst string, count int) time.Duration {
+				switch {
+				case isDead[dst] && typ == "traceroute":
+					return sim(32 * time.Second) // every TTL silent, a second each
+				case isDead[dst]:
+					return sim(time.Duration(count) * 2 * time.Second) // 2 s a lost probe
+				}
 				// A probe a second, plus the path's RTT (0-150 ms, by destination).
 				h := fnv.New32a()
 				_, _ = io.WriteString(h, dst)
@@ -99,6 +151,22 @@ func serveAgents(n int, scale float64, procs, maxTests int) error {
 					return sim(3*time.Second + rtt) // a few hops, one silent
 				}
 				return sim(time.Duration(count)*time.Second + rtt)
+			},
+			RTT: func(dst string, count int) []float64 {
+				out := make([]float64, count)
+				for k := range out {
+					out[k] = 40 + float64(k%3)
+					if isDead[dst] {
+						out[k] = -1
+					}
+				}
+				return out
+			},
+			Trace: func(dst string) []scoutertest.Hop {
+				if !isDead[dst] {
+					return []scoutertest.Hop{{Addr: "198.18.200.1", ASN: 64500, RTT: 0.5}, {}, {Addr: dst, ASN: 64501, RTT: 40}}
+				}
+				return make([]scoutertest.Hop, 32) // 32 silent hops
 			},
 		})
 		if err != nil {
@@ -138,13 +206,29 @@ func peakRSS() string {
 	return "?"
 }
 
-func simulate(n int, scale float64, interval, duration time.Duration, count, procs, maxTests int) error {
+// simConfig is one simulation: a mesh, its agents and a scheduler.
+type simConfig struct {
+	n                            int
+	scale                        float64
+	interval, duration           time.Duration
+	count, procs, maxTests, dead int
+	traces, before               bool
+}
+
+// scheduler is the live loop (after) or the old one (before.go).
+type scheduler interface {
+	Run(ctx context.Context)
+	Stats() live.Stats
+}
+
+func simulate(cfg simConfig) error {
+	n, scale, interval, duration, count := cfg.n, cfg.scale, cfg.interval, cfg.duration, cfg.count
 	self, err := os.Executable()
 	if err != nil {
 		return err
 	}
 	cmd := exec.Command(self, "-serve", strconv.Itoa(n), "-scale", strconv.FormatFloat(scale, 'g', -1, 64),
-		"-procs", strconv.Itoa(procs), "-max-tests", strconv.Itoa(maxTests))
+		"-procs", strconv.Itoa(cfg.procs), "-max-tests", strconv.Itoa(cfg.maxTests), "-dead", strconv.Itoa(cfg.dead))
 	cmd.Stderr = os.Stderr
 	stdin, _ := cmd.StdinPipe()
 	stdout, _ := cmd.StdoutPipe()
@@ -165,7 +249,7 @@ func simulate(n int, scale float64, interval, duration time.Duration, count, pro
 		}
 		i := len(agents)
 		agents = append(agents, mesh.Agent{Name: fmt.Sprintf("scouter-p%03d-0", i), Pop: fmt.Sprintf("p%03d", i),
-			Address: fmt.Sprintf("198.18.%d.%d", i/250, i%250+1), URL: line})
+			Address: address(i), URL: line})
 	}
 
 	real := func(d time.Duration) time.Duration { return time.Duration(float64(d) * scale) }
@@ -174,22 +258,34 @@ func simulate(n int, scale float64, interval, duration time.Duration, count, pro
 	var errs, oks int64
 	var emu sync.Mutex
 	errSample := ""
-	l := &live.Loop{Agents: agents, Store: store, Interval: real(interval),
-		Hooks: live.Hooks{Event: func(e probe.Event) {
-			if p, ok := e.(probe.PingEvent); ok {
-				emu.Lock()
-				if p.Result.Err != "" {
-					errs++
-					errSample = p.Result.Err
-				} else {
-					oks++
+	opts := probe.Options{Secret: secret, Count: count, MaxTests: cfg.maxTests,
+		// Deadlines in simulated time: a real-time one would never fire.
+		Timeout: real(time.Duration(count)*2*time.Second+30*time.Second) * 8}
+	var traceInterval time.Duration
+	if cfg.traces {
+		traceInterval = real(interval)
+	}
+	var l scheduler
+	if cfg.before {
+		bo := opts
+		bo.HTTPClient = probe.DefaultHTTPClient()
+		l = &beforeLoop{agents: agents, opts: bo, interval: real(interval), traceInterval: traceInterval, store: store}
+	} else {
+		l = &live.Loop{Agents: agents, Store: store, Interval: real(interval), TraceInterval: traceInterval,
+			Hooks: live.Hooks{Event: func(e probe.Event) {
+				if p, ok := e.(probe.PingEvent); ok {
+					emu.Lock()
+					if p.Result.Err != "" {
+						errs++
+						errSample = p.Result.Err
+					} else {
+						oks++
+					}
+					emu.Unlock()
 				}
-				emu.Unlock()
-			}
-		}},
-		Options: probe.Options{Secret: secret, Count: count, MaxTests: maxTests,
-			// Deadlines in simulated time: a real-time one would never fire.
-			Timeout: real(time.Duration(count)*2*time.Second+30*time.Second) * 8}}
+			}},
+			Options: opts}
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	runtime.GC()
@@ -262,10 +358,14 @@ loop:
 		}
 		return simulated(ages[int(p*float64(len(ages)-1))]).Round(time.Second).String()
 	}
-	fmt.Printf("%7d %9d %7v %9s %11s %9.0f %9s %9s %9s %9s %8d\n",
-		n, n*(n-1), st.IsBehind(), simulated(st.SweepDuration).Round(time.Second),
+	name := "after"
+	if cfg.before {
+		name = "before"
+	}
+	fmt.Printf("%8s %7d %9d %7v %9s %11s %9.0f %9s %9s %9s %9s %9s %8d\n",
+		name, n, n*(n-1), st.IsBehind(), simulated(st.SweepDuration).Round(time.Second),
 		(time.Duration(float64(cpu) / max(sweeps, 1))).Round(time.Millisecond),
 		float64(c.Posts+c.Gets+c.Deletes)/max(sweeps, 1),
-		fmt.Sprintf("%dMiB", ms.HeapInuse>>20), peakRSS(), pct(0.5), pct(0.99), c.Overlaps)
+		fmt.Sprintf("%dMiB", ms.HeapInuse>>20), peakRSS(), pct(0.5), pct(0.99), pct(1), c.Overlaps)
 	return nil
 }

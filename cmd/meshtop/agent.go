@@ -66,9 +66,12 @@ Where to run it (docs/deploy.md has each in full):
 Timing: a ping sends one echo request every --probe-interval (1s) without
 waiting for replies, and accepts replies until --reply-wait (3s) after the last
 request, so a 5-probe test takes 4-7 s and an RTT of up to 3 s is measured, not
-lost. Traceroute moves to the next TTL when a hop answers or after
---hop-timeout (1s) of silence; each probe still counts if its answer comes
-within --reply-wait.`,
+lost. Traceroute probes the TTLs at once, 10 ms apart, like mtr, each probe
+listening for --reply-wait, and stops at the TTL the destination answers; once
+it has, routers below it get its RTT plus --hop-timeout (1s). So a trace to a
+dead destination takes about one --reply-wait, not a second per silent hop.
+A client may ask for several probes per hop (option "probes", 1-10, rounds
+250 ms apart); upstream agents ignore that option and send one.`,
 		Example: `  # Listen on port 8000, probe only the 10.0.0.0/8 mesh
   SCOUTER_API_SECRET=... meshtop agent --allow 10.0.0.0/8
 
@@ -93,7 +96,7 @@ within --reply-wait.`,
 	f.DurationVar(&o.replyWait, "reply-wait", agent.DefaultReplyWait, "accept replies this long after a ping's last request or a traceroute probe (an RTT up to it is measured, not lost)")
 	f.DurationVar(&o.replyWait, "probe-timeout", agent.DefaultReplyWait, "old name of --reply-wait")
 	_ = f.MarkDeprecated("probe-timeout", "use --reply-wait")
-	f.DurationVar(&o.hop, "hop-timeout", agent.DefaultHopTimeout, "silence after which traceroute moves on to the next TTL")
+	f.DurationVar(&o.hop, "hop-timeout", agent.DefaultHopTimeout, "how long a traceroute waits for routers below the destination, beyond its RTT, once it answered (a silent one is shown as *)")
 	f.BoolVar(&o.insecureNoAuth, "insecure-no-auth", false, "accept requests without a secret (lab use)")
 	f.IntVar(&o.maxTests, "max-tests", agent.DefaultMaxTests, "most tests per request (env SCOUTER_MAX_TEST_COUNT)")
 	f.IntVar(&o.maxProcs, "max-procs", agent.DefaultMaxProcs, "most tests running at once (env SCOUTER_MAX_PROCESS_COUNT)")
@@ -196,6 +199,7 @@ func agentStartLine(addr net.Addr, o *agentOptions, a *agent.Agent, allow []neti
 	if why := a.Engine().Why(); why != "" {
 		ping += " (" + why + ")"
 	}
+	ping += ", " + a.Engine().RxTimes()
 	al := "any destination"
 	if len(allow) > 0 {
 		s := make([]string, len(allow))

@@ -98,7 +98,7 @@ try meshtop snapshot --format j
 		"[meshtop config ] check",
 		"example",
 		"[meshtop config show --conf] --config",
-		"[meshtop live --metric ] latency jitter jitter-ms loss",
+		"[meshtop live --metric ] health latency jitter jitter-ms loss",
 		"[meshtop snapshot --format j] json",
 	} {
 		if !strings.Contains(out, want) {

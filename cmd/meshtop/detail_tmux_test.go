@@ -10,21 +10,48 @@ import (
 	"github.com/meshtop/meshtop/probe/scoutertest"
 )
 
-// lossyTrace is ams's path to fra as a person would see it from mtr: ttl 2 is a router
-// that rate-limits ICMP (it answers one trace in five), and from ttl 3 on one trace in
-// ten loses everything, the destination included: path loss.
+// lossyTrace is ams's path to fra as a person would see it from mtr, five probes per hop
+// as meshtop's agent sends them: ttl 2 is a router that rate-limits ICMP (it answers one
+// probe in five), and from ttl 3 on one probe in ten is lost, as at the destination
+// (lossyRTT): path loss.
 func lossyTrace() func(dst string) []scoutertest.Hop {
 	var n atomic.Int64
 	return func(dst string) []scoutertest.Hop {
+		i := int(n.Add(1) - 1)
+		probes := func(rtt float64, lost func(j int) bool) []float64 {
+			out := make([]float64, 5)
+			for j := range out {
+				out[j] = rtt
+				if lost(j) {
+					out[j] = -1
+				}
+			}
+			return out
+		}
+		never := func(int) bool { return false }
+		path := func(j int) bool { return i%2 == 0 && j == 0 }
+		return []scoutertest.Hop{
+			{Addr: "198.18.200.1", ASN: 64500, RTT: 0.5, Probes: probes(0.5, never)},
+			{Addr: "198.18.200.2", ASN: 64501, RTT: 1.5, Probes: probes(1.5, func(j int) bool { return j != i%5 })},
+			{Addr: "198.18.201.1", ASN: 64502, RTT: 18, Probes: probes(18, path)},
+			{Addr: dst, ASN: 64510, RTT: 20, Probes: probes(20, path)},
+		}
+	}
+}
+
+// lossyRTT is ams's pings to fra: one probe in ten lost, as the path of lossyTrace.
+func lossyRTT() func(string, int) []float64 {
+	var n atomic.Int64
+	return func(_ string, count int) []float64 {
 		i := n.Add(1) - 1
-		hops := []scoutertest.Hop{{Addr: "198.18.200.1", ASN: 64500, RTT: 0.5}, {}, {Addr: "198.18.201.1", ASN: 64502, RTT: 18}, {Addr: dst, ASN: 64510, RTT: 20}}
-		if i%5 == 0 {
-			hops[1] = scoutertest.Hop{Addr: "198.18.200.2", ASN: 64501, RTT: 1.5}
+		out := make([]float64, count)
+		for j := range out {
+			out[j] = 20
 		}
-		if i%10 == 3 {
-			hops = append(hops[:2], scoutertest.Hop{}, scoutertest.Hop{}, scoutertest.Hop{}, scoutertest.Hop{})
+		if i%2 == 0 {
+			out[0] = -1
 		}
-		return hops
+		return out
 	}
 }
 
@@ -35,16 +62,16 @@ func lossyTrace() func(dst string) []scoutertest.Hop {
 func TestDetailJourneyInTmux(t *testing.T) {
 	bin := buildBinary(t)
 	inv := writeInventory(t,
-		fakeAgent{"ams", scoutertest.Config{RTT: fixedRTT(20), Trace: lossyTrace()}},
+		fakeAgent{"ams", scoutertest.Config{RTT: lossyRTT(), Trace: lossyTrace()}},
 		fakeAgent{"fra", scoutertest.Config{RTT: fixedRTT(22)}},
 	)
-	cmd := fmt.Sprintf("env NO_COLOR=1 SCOUTER_SECRET=%s XDG_CONFIG_HOME=%s %s live --inventory %s --interval 1s --traceroute-interval 1s --count 1; e=$?; echo meshtop-exit=$e; exit $e",
+	cmd := fmt.Sprintf("env NO_COLOR=1 SCOUTER_SECRET=%s XDG_CONFIG_HOME=%s %s live --inventory %s --interval 1s --traceroute-interval 1s --count 5; e=$?; echo meshtop-exit=$e; exit $e",
 		testSecret, t.TempDir(), bin, inv)
 	s := newTmux(t, 160, 48, cmd)
 	s.waitFor("src\\dst", "fra")
 	s.keys("l", "Enter") // ams→fra (the last column: l stays there if the cursor starts on it)
-	// Enough traces for the verdicts: ttl 2 loses ~80% (rate limit), ttl 3 and the
-	// destination ~10% (path loss).
+	// Enough probes for the verdicts (20 a hop: four traces, four pings): ttl 2 loses
+	// 80% (rate limit), ttl 3 and the destination 10% (path loss).
 	scr := s.waitFor("ams ⇄ fra", "hops scouter-ams-0 → 198.18.0.2", "~ ICMP rate limit, not path loss", "! path loss from ttl 3")
 	ttl2 := regexp.MustCompile(`(?m)^\s+2 198\.18\.200\.2 .*~`)
 	ttl3 := regexp.MustCompile(`(?m)^\s+3 198\.18\.201\.1 .*!`)

@@ -24,8 +24,8 @@ type enumFlag struct {
 
 // enumFlags is keyed by flag name: a flag name means the same on every command.
 var enumFlags = map[string]enumFlag{
-	"metric": {values: metricNames(), help: metricTitles(),
-		parse: func(s string) error { _, err := mesh.ParseMetric(s); return err }},
+	"metric": {values: mesh.ViewValues(), help: append([]string{"worst of latency, jitter ms and loss"}, metricTitles()...),
+		parse: func(s string) error { _, err := mesh.ParseView(s); return err }},
 	"stat": {values: statNames(), help: []string{"latest sweep", "mean over the window", "worst over the window", "95th percentile"},
 		parse: func(s string) error { _, err := mesh.ParseStat(s); return err }},
 	"fail-on": {values: []string{"yellow", "orange", "red"}, help: []string{"exit 2 at yellow or worse", "exit 2 at orange or red", "exit 2 at red"},
@@ -37,14 +37,6 @@ var enumFlags = map[string]enumFlag{
 	"utility":     {values: []string{"ping", "traceroute", "both"}, help: []string{"ping tests", "traceroute tests", "ping and traceroute"}, fold: true},
 	"log-format":  {values: []string{"text", "json"}, help: []string{"key=value lines", "one JSON object a line (journald, Loki)"}},
 	"types":       {values: []string{"workshop", "numeric"}, help: []string{"field types of the workshop's databases", "every field numeric"}, fold: true},
-}
-
-func metricNames() []string {
-	out := make([]string, len(mesh.Metrics))
-	for i, m := range mesh.Metrics {
-		out[i] = m.String()
-	}
-	return out
 }
 
 func metricTitles() []string {

@@ -70,7 +70,7 @@ func TestHistoryInTmux(t *testing.T) {
 		}
 	}()
 	bin := buildBinary(t)
-	cmd := fmt.Sprintf("env XDG_CONFIG_HOME=%s %s history --influx-url %s --window 1h --refresh 0; e=$?; echo meshtop-exit=$e; exit $e",
+	cmd := fmt.Sprintf("env XDG_CONFIG_HOME=%s %s history --influx-url %s --window 1h --refresh 0 --metric latency; e=$?; echo meshtop-exit=$e; exit $e",
 		t.TempDir(), bin, proxy.URL)
 	s := newTmux(t, 160, 48, cmd)
 	// The newest tests paint at once; the means are held back.

@@ -407,7 +407,7 @@ const (
 
 // labLiveFlags are the flags forwarded to the live child when given.
 var labLiveFlags = []string{"count", "max-tests", "trace-proto", "metric", "stat", "palette", "confirm",
-	"record", "record-db", "record-buffer", "record-public-ip", "interval", "traceroute-interval", "keep"}
+	"loss-hysteresis", "record", "record-db", "record-buffer", "record-public-ip", "interval", "traceroute-interval", "keep"}
 
 func addLabLiveFlags(cmd *cobra.Command, o *labLiveOptions) {
 	addProbeFlags(cmd, &o.probe)
@@ -420,7 +420,7 @@ func addLabLiveFlags(cmd *cobra.Command, o *labLiveOptions) {
 	f.DurationVar(&o.traceInterval, "traceroute-interval", labTraceInterval, "time between traceroute sweeps (0: none)")
 	f.IntVar(&o.keep, "keep", mesh.DefaultKeep, "sweeps kept per pair (memory is bounded by it)")
 	f.DurationVar(&o.replyWait, "reply-wait", agent.DefaultReplyWait, "the lab agents' --reply-wait: replies accepted this long after a ping's last request")
-	f.DurationVar(&o.hopTimeout, "hop-timeout", agent.DefaultHopTimeout, "the lab agents' --hop-timeout: a traceroute moves on after this much silence (at most --reply-wait)")
+	f.DurationVar(&o.hopTimeout, "hop-timeout", agent.DefaultHopTimeout, "the lab agents' --hop-timeout: how long a traceroute waits for routers below the destination once it answered")
 	f.BoolVar(&o.noScenario, "no-scenario", false, "do not play the config's scripted events (route change, outage, ...)")
 }
 

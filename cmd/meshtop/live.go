@@ -106,6 +106,8 @@ func (o *liveOptions) newSweeper(ctx context.Context) (*sweeper, error) {
 		return nil, err
 	}
 	store := mesh.NewStore(o.keep)
+	// One judgement for every viewer: colours and events are the store's (mesh/judge.go).
+	store.SetJudgement(mesh.Judgement{Thresholds: cfg.Thresholds, Confirm: cfg.Confirm, NoLossHysteresis: cfg.NoLossHysteresis})
 	tuneGCForStore()
 	loop := &live.Loop{
 		Agents: agents, Options: o.probe.options(secret), Interval: o.interval, TraceInterval: o.traceInterval,

@@ -145,8 +145,8 @@ func TestLiveInTmux(t *testing.T) {
 	s := newTmux(t, 100, 30, cmd)
 
 	scr := s.waitFor("src\\dst", "syd", "420", "last sweep")
-	if !strings.Contains(scr, "Latency (ms, last)") {
-		t.Fatalf("no legend:\n%s", scr)
+	if !strings.Contains(scr, "Health (last)") {
+		t.Fatalf("no legend (health is the default view):\n%s", scr)
 	}
 	// The cursor starts on the first real pair, ams→jfk; drill down: chart and hop
 	// table of both directions.
@@ -154,6 +154,8 @@ func TestLiveInTmux(t *testing.T) {
 	s.waitFor("ams ⇄ jfk", "ams → jfk", "jfk → ams", "RTT min", "┤", "ttl address", "AS path")
 	s.keys("Escape")
 	s.waitFor("src\\dst")
+	s.keys("m")
+	s.waitFor("Latency (ms, last)")
 	s.keys("m")
 	s.waitFor("Jitter % (%, last)")
 

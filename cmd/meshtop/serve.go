@@ -55,9 +55,13 @@ fingerprint is in --operators may press r (sweep now), at most once per
 --sweep-now-every for the whole team; everyone else is a viewer. The host key
 is made on first start in --state-dir (mode 0600).
 
-Events (colour changes after --confirm, route changes, agents down and up,
-recorder drops) go to stderr as log lines (--log-format json for journald or
-Loki). --metrics-listen serves Prometheus metrics on /metrics.`,
+Events come from the one store, as the tests arrive, stamped with the tests'
+times: colour changes of latency, jitter (ms) and loss whatever a session
+shows (loss on evidence, the others after --confirm), FAILs and answers again,
+route changes, agents down and up, recorder drops. Every session's panel and
+bottom line list the same ones; they also go to stderr as log lines
+(--log-format json for journald or Loki). --metrics-listen serves Prometheus
+metrics on /metrics.`,
 		Example: `  # ssh -p 2222 collector, for everyone in authorized_keys
   SCOUTER_SECRET=... meshtop serve --inventory agents.yaml \
     --authorized-keys /etc/meshtop/authorized_keys \
@@ -141,8 +145,11 @@ func runServe(ctx context.Context, o *serveOptions, stderr io.Writer) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
-	evlog := events.NewLog(o.eventLog, logger)
-	watch := &events.Watcher{Log: evlog, Thresholds: sw.cfg.Thresholds, Confirm: sw.cfg.Confirm}
+	// The store tells every event (colours, outages, routes, agents) as its tests
+	// arrive; the daemon writes them as log lines, and every session lists the same ones.
+	sw.store.SetEventCapacity(o.eventLog)
+	sw.store.SetEventSink(events.Logger(logger))
+	drops := &events.Drops{Store: sw.store}
 	var srv *serve.Server
 	mopts := metrics.Options{Store: sw.store, Interval: o.live.interval, PerPair: o.metricsPerPair, Stats: sw.loop.Stats,
 		Sessions: func() int {
@@ -160,8 +167,11 @@ func runServe(ctx context.Context, o *serveOptions, stderr io.Writer) error {
 		Event: mh.Event,
 		Done: func(s probe.Sweep) {
 			mh.Done(s)
-			watch.Sweep(s, sw.store.Matrix())
-			logger.Info("sweep done", "time", s.Time, "pings", len(s.Pings), "traces", len(s.Traces), "agents", len(s.Agents))
+			msg := "sweep done"
+			if len(s.Pings) == 0 && len(s.Traces) > 0 {
+				msg = "traceroute sweep done" // on its own clock
+			}
+			logger.Info(msg, "time", s.Time, "pings", len(s.Pings), "traces", len(s.Traces), "agents", len(s.Agents))
 		},
 		Error: func(err error) { logger.Error("re-discovery failed; sweeping the agents known", "error", err) },
 	})
@@ -173,7 +183,7 @@ func runServe(ctx context.Context, o *serveOptions, stderr io.Writer) error {
 	rlog := &recordLog{log: logger, every: time.Minute, now: time.Now}
 	evsub := sw.feed.Subscribe(func(u live.Update) {
 		if u.Record != nil {
-			watch.Record(u.Record.Dropped)
+			drops.Record(u.Record.Dropped)
 			rlog.status(*u.Record)
 		}
 	})
@@ -182,7 +192,7 @@ func runServe(ctx context.Context, o *serveOptions, stderr io.Writer) error {
 	srv, err = serve.New(serve.Config{
 		StateDir: o.stateDir, Access: o.access, MaxSessions: o.maxSessions, IdleTimeout: o.idleTimeout,
 		SweepNowEvery: o.sweepNowEvery, Store: sw.store, Feed: sw.feed, SweepNow: sw.loop.SweepNow,
-		UI: sw.cfg, Logger: logger, Events: evlog, Reads: sw.src,
+		UI: sw.cfg, Logger: logger, Reads: sw.src,
 	})
 	if err != nil {
 		return err

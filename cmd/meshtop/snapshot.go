@@ -15,23 +15,25 @@ import (
 	"github.com/charmbracelet/x/term"
 	"github.com/spf13/cobra"
 
+	"github.com/meshtop/meshtop/internal/textsafe"
 	"github.com/meshtop/meshtop/mesh"
 	"github.com/meshtop/meshtop/probe"
 )
 
 type snapshotOptions struct {
-	disc    discoveryOptions
-	probe   probeOptions
-	th      thresholdOptions
-	influx  influxOptions
-	rec     recordOptions
-	source  string
-	format  string
-	metric  string
-	stat    string
-	failOn  string
-	palette string
-	timeout time.Duration
+	disc     discoveryOptions
+	probe    probeOptions
+	th       thresholdOptions
+	influx   influxOptions
+	rec      recordOptions
+	source   string
+	format   string
+	metric   string
+	stat     string
+	failOn   string
+	palette  string
+	timeout  time.Duration
+	interval time.Duration
 }
 
 func init() { register(newSnapshotCmd) }
@@ -43,11 +45,15 @@ func newSnapshotCmd() *cobra.Command {
 		Short: "Run one sweep, print the mesh and exit",
 		Long: `Run one full-mesh sweep (every agent pings every other agent) and print the
 PoP-by-PoP mesh as a table, JSON or CSV; with --traceroute also the traces
-(JSON: hops and AS path per pair; table: a summary line per pair). Exit status 2
-with --fail-on when any cell is at or above the given colour (the message names
-the pairs), 3 when no agent could be used at all (every one down or refusing).`,
+(JSON: hops and AS path per pair; table: a summary line per pair). Cells show
+health by default: the worst of latency, jitter (ms) and loss, the value that
+decided it marked with its metric (12% loss, ±12 jitter ms, a bare number is
+latency); a test that got nothing back is FAIL. Exit status 2 with --fail-on
+when any cell is at or above the given colour (the message names the pairs and
+what failed), 3 when no agent could be used at all (every one down or refusing).`,
 		Example: `  SCOUTER_SECRET=... meshtop snapshot --inventory agents.yaml
   meshtop snapshot --inventory agents.yaml --format json --metric loss
+  meshtop snapshot --inventory agents.yaml --count 20 --fail-on red
   meshtop snapshot --stack-id my-stack --workload-id 1234 --fail-on red
   meshtop snapshot --source influx --window 24h --stat p95 --format csv`,
 		Args: cobra.NoArgs,
@@ -63,10 +69,11 @@ the pairs), 3 when no agent could be used at all (every one down or refusing).`,
 	f := cmd.Flags()
 	f.StringVar(&o.source, "source", "live", "live (one sweep through the agents) or influx (history over --window)")
 	f.StringVar(&o.format, "format", "table", "output format: table, json or csv")
-	f.StringVar(&o.metric, "metric", "latency", "metric: "+mesh.MetricNames())
+	f.StringVar(&o.metric, "metric", "health", "health (the worst of latency, jitter ms and loss) or one metric: "+mesh.MetricNames())
 	f.StringVar(&o.stat, "stat", "", "stat over the window: last, mean, max or p95 (default: last live,\nmean from influx, as the workshop's dashboards)")
 	f.StringVar(&o.palette, "palette", tui.PaletteDefault, "table colours: default or colorblind (NO_COLOR turns colour off)")
-	f.StringVar(&o.failOn, "fail-on", "", "exit 2 when any cell is at or above this colour: yellow, orange or red")
+	f.StringVar(&o.failOn, "fail-on", "", "exit 2 when any cell is at or above this colour (under --metric, health by default): yellow, orange or red")
+	f.DurationVar(&o.interval, "interval", 60*time.Second, "with --source influx: the collector's sweep interval; a pair whose newest test is\nolder than two of them reads stale (its age, no colour); 0: never")
 	f.DurationVar(&o.timeout, "timeout", 0, "give up on agents that have not finished after this long (default: from --count)")
 	return cmd
 }
@@ -99,7 +106,11 @@ func runSnapshot(ctx context.Context, o *snapshotOptions, out, errOut io.Writer)
 		if err != nil {
 			return err
 		}
-		m, err := view.readInflux(ctx, r, time.Now())
+		if o.interval < 0 {
+			return fmt.Errorf("--interval %s: want 0 (never stale) or more", o.interval)
+		}
+		view.staleAfter, view.now = 2*o.interval, time.Now()
+		m, err := view.readInflux(ctx, r, view.now)
 		if err != nil {
 			return fmt.Errorf("read the mesh from InfluxDB: %w", err)
 		}
@@ -135,7 +146,10 @@ func runSnapshot(ctx context.Context, o *snapshotOptions, out, errOut io.Writer)
 			return err
 		}
 	}
+	// The store judges each pair as live does: the loss class on the evidence of the
+	// sweep's probes (one 5-probe test: 3 lost is surely red, 1 lost is not), FAIL at once.
 	store := mesh.NewStore(1)
+	store.SetJudgement(mesh.Judgement{Thresholds: view.th})
 	store.SetAgents(sw.Agents)
 	for _, r := range sw.Pings {
 		store.AddPing(r)
@@ -178,7 +192,7 @@ func allDown(agents []mesh.AgentStatus) error {
 // snapshotView is how a matrix is printed and judged.
 type snapshotView struct {
 	format string
-	metric mesh.Metric
+	view   mesh.View // health or one metric
 	stat   mesh.Stat
 	th     map[mesh.Metric]mesh.Thresholds
 	failOn mesh.Class
@@ -191,6 +205,25 @@ type snapshotView struct {
 	// data, where the values come from and what they lack.
 	window *windowJSON
 	notes  []string
+	// staleAfter: a pair whose newest test is older than this at now is stale (history);
+	// 0: never.
+	staleAfter time.Duration
+	now        time.Time
+}
+
+// verdict is what the cell src→dst says, and how old its newest test is when that makes
+// it stale (its class is then mesh.Stale: old data never passes for healthy).
+func (v *snapshotView) verdict(m *mesh.Matrix, src, dst string) (mesh.Verdict, time.Duration) {
+	vd := m.Verdict(src, dst, v.view, v.stat, v.th)
+	c := m.Cell(src, dst)
+	if v.staleAfter <= 0 || vd.Class == mesh.Unreachable || c == nil || c.Samples == 0 || c.Last.Time.IsZero() {
+		return vd, 0
+	}
+	if age := v.now.Sub(c.Last.Time); age > v.staleAfter {
+		vd.Class = mesh.Stale
+		return vd, age
+	}
+	return vd, 0
 }
 
 func (o *snapshotOptions) view() (*snapshotView, error) {
@@ -201,7 +234,7 @@ func (o *snapshotOptions) view() (*snapshotView, error) {
 	default:
 		return nil, fmt.Errorf("--format %q: want table, json or csv", o.format)
 	}
-	if v.metric, err = mesh.ParseMetric(o.metric); err != nil {
+	if v.view, err = mesh.ParseView(o.metric); err != nil {
 		return nil, fmt.Errorf("--metric: %w", err)
 	}
 	if v.stat, err = mesh.ParseStat(o.stat); err != nil {
@@ -257,26 +290,42 @@ func (v *snapshotView) print(out io.Writer, m *mesh.Matrix) error {
 	return nil
 }
 
-// atFault names the pairs at or above --fail-on, worst first: "ams→jfk (red)".
+// atFault names the pairs at or above --fail-on, worst first, and what failed:
+// "lon→nyc (red: loss 60 %)", "ams→jfk (red: FAIL)", "syd→ams (unreachable: refused)".
 func atFault(m *mesh.Matrix, v *snapshotView) []string {
 	type fault struct {
 		s, d string
-		c    mesh.Class
+		vd   mesh.Verdict
 	}
 	var fs []fault
 	for _, s := range m.Pops {
 		for _, d := range m.Pops {
-			if c := m.Class(s, d, v.metric, v.stat, v.th[v.metric]); c != mesh.NoData && c.Severity() >= v.failOn.Severity() {
-				fs = append(fs, fault{s, d, c})
+			if s == d && m.Cell(s, d) == nil {
+				continue
+			}
+			if vd, _ := v.verdict(m, s, d); vd.Class != mesh.NoData && vd.Class.Severity() >= v.failOn.Severity() {
+				fs = append(fs, fault{s, d, vd})
 			}
 		}
 	}
-	slices.SortStableFunc(fs, func(a, b fault) int { return cmp.Compare(b.c.Severity(), a.c.Severity()) })
+	slices.SortStableFunc(fs, func(a, b fault) int { return cmp.Compare(b.vd.Class.Severity(), a.vd.Class.Severity()) })
 	out := make([]string, len(fs))
 	for i, f := range fs {
-		out[i] = fmt.Sprintf("%s→%s (%s)", f.s, f.d, f.c)
+		out[i] = fmt.Sprintf("%s→%s (%s: %s)", f.s, f.d, f.vd.Class, why(m, f.s, f.vd))
 	}
 	return out
+}
+
+// why says what put a cell at fault: the metric and its value, FAIL, or the agent error.
+func why(m *mesh.Matrix, src string, vd mesh.Verdict) string {
+	switch {
+	case vd.Class == mesh.Unreachable:
+		e, _ := m.SourceDown(src)
+		return textsafe.Message(e)
+	case vd.Failed:
+		return "FAIL, nothing came back"
+	}
+	return fmt.Sprintf("%s %s %s", vd.Metric, mesh.FormatValue(vd.Metric, vd.Value, false), vd.Metric.Unit())
 }
 
 func plural(n int, one, many string) string {

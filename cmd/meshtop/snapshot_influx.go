@@ -15,7 +15,15 @@ import (
 func (v *snapshotView) readInflux(ctx context.Context, r *influx.Reader, now time.Time) (*mesh.Matrix, error) {
 	n := influx.Needs{Stat: v.stat, Counts: true, Range: true}
 	if v.format == "table" {
-		n = influx.Needs{Stat: v.stat, Metrics: []mesh.Metric{v.metric}}
+		// The view's metric (and loss, whose colour marks a latency or jitter cell that
+		// hides it), or health's metrics.
+		n = influx.Needs{Stat: v.stat, Metrics: mesh.HealthMetrics}
+		if mt, ok := v.view.Metric(); ok {
+			n.Metrics = []mesh.Metric{mt}
+			if mt != mesh.Loss {
+				n.Metrics = append(n.Metrics, mesh.Loss)
+			}
+		}
 	}
 	st, err := r.ReadNeeds(ctx, n)
 	if err != nil {

@@ -102,7 +102,7 @@ func TestSnapshotInfluxIsTheGrid(t *testing.T) {
 	if err != nil || len(rows) != 7 {
 		t.Fatalf("csv %v:\n%s", err, out)
 	}
-	if got := strings.Join(rows[0], ","); got != "src_pop,dst_pop,stat,p95_rtt_ms,p95_jitter_ms,p95_jitter_pct,p95_loss_pct,min_rtt_ms,max_rtt_ms,failed,samples,class,error,newest" {
+	if got := strings.Join(rows[0], ","); got != "src_pop,dst_pop,stat,p95_rtt_ms,p95_jitter_ms,p95_jitter_pct,p95_loss_pct,min_rtt_ms,max_rtt_ms,failed,samples,class,decided_by,error,newest" {
 		t.Errorf("csv header %s", got)
 	}
 	if !strings.Contains(errOut, "note: data in") {
@@ -113,7 +113,7 @@ func TestSnapshotInfluxIsTheGrid(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if first := strings.SplitN(out, "\n", 2)[0]; !strings.Contains(first, "Latency (ms, mean over") || !strings.Contains(first, "from InfluxDB, read rollup") {
+	if first := strings.SplitN(out, "\n", 2)[0]; !strings.Contains(first, "(mean over") || !strings.Contains(first, "from InfluxDB, read rollup") {
 		t.Errorf("table header %q", first)
 	}
 	if !strings.Contains(out, "note: data in 4h59m of the 6h window") {

@@ -61,7 +61,11 @@ type cellOut struct {
 	Failed         bool
 	Samples        int
 	Class, Error   string
-	newest         string
+	// DecidedBy is the metric whose class is the cell's (health: the worst; else the
+	// metric shown); empty without a colour.
+	DecidedBy string
+	newest    string
+	csv       bool // a CSV row: every column, decided_by empty or not
 }
 
 // valueMetrics is the order of a cell's values.
@@ -95,8 +99,11 @@ func (c cellOut) fields() []field {
 	if c.stat != mesh.Max { // else max_rtt_ms is the stat's value above
 		out = append(out, field{"max_rtt_ms", c.maxRTT})
 	}
-	return append(out, field{"failed", c.Failed}, field{"samples", c.Samples}, field{"class", c.Class},
-		field{"error", c.Error}, field{"newest", c.newest})
+	out = append(out, field{"failed", c.Failed}, field{"samples", c.Samples}, field{"class", c.Class})
+	if c.DecidedBy != "" || c.csv {
+		out = append(out, field{"decided_by", c.DecidedBy})
+	}
+	return append(out, field{"error", c.Error}, field{"newest", c.newest})
 }
 
 // MarshalJSON writes the fields in order (a struct cannot name a key by the stat).
@@ -143,7 +150,11 @@ func cells(m *mesh.Matrix, v *snapshotView) []cellOut {
 			if s == d && (c == nil || c.Samples == 0) {
 				continue
 			}
-			co := cellOut{SrcPop: s, DstPop: d, stat: v.stat, Class: m.Class(s, d, v.metric, v.stat, v.th[v.metric]).String()}
+			vd, _ := v.verdict(m, s, d)
+			co := cellOut{SrcPop: s, DstPop: d, stat: v.stat, Class: vd.Class.String()}
+			if vd.Class.Colour() {
+				co.DecidedBy = vd.Metric.String()
+			}
 			if why, down := m.SourceDown(s); down {
 				co.Error = why
 			}
@@ -171,7 +182,7 @@ func cells(m *mesh.Matrix, v *snapshotView) []cellOut {
 
 func writeJSON(w io.Writer, m *mesh.Matrix, v *snapshotView) error {
 	doc := snapshotJSON{
-		Time: m.Time.UTC().Format(time.RFC3339), Source: m.Source, Metric: v.metric.String(), Stat: v.stat.String(),
+		Time: m.Time.UTC().Format(time.RFC3339), Source: m.Source, Metric: v.view.String(), Stat: v.stat.String(),
 		Window: v.window, Notes: v.notes, Pops: m.Pops, Agents: []agentJSON{}, Cells: cells(m, v),
 	}
 	if doc.Pops == nil {
@@ -193,11 +204,12 @@ func writeJSON(w io.Writer, m *mesh.Matrix, v *snapshotView) error {
 func writeCSV(w io.Writer, m *mesh.Matrix, v *snapshotView) error {
 	cw := csv.NewWriter(w)
 	var head []string
-	for _, f := range (cellOut{stat: v.stat}).fields() {
+	for _, f := range (cellOut{stat: v.stat, csv: true}).fields() {
 		head = append(head, f.key)
 	}
 	_ = cw.Write(head)
 	for _, c := range cells(m, v) {
+		c.csv = true
 		row := make([]string, 0, len(head))
 		for _, f := range c.fields() {
 			row = append(row, csvValue(f.val))
@@ -226,50 +238,75 @@ func csvValue(v any) string {
 }
 
 func writeTable(w io.Writer, m *mesh.Matrix, v *snapshotView) error {
-	th := v.th[v.metric]
 	width := 5
 	for _, p := range m.Pops {
 		width = max(width, len(p))
 	}
 	var b strings.Builder
+	// Live: the sweep's time and its agents; history: the stat's window and how it was
+	// read.
+	stat, when := v.stat.String(), "at "+m.Time.UTC().Format(time.RFC3339)+" from "+m.Source+" agents"
 	if w := v.window; w != nil {
-		// History: the stat over a window, from InfluxDB (and how).
-		fmt.Fprintf(&b, "%s (%s, %s over %s to %s) from InfluxDB, read %s; green < %g <= yellow < %g <= orange < %g <= red\n",
-			v.metric.Title(), v.metric.Unit(), v.stat, w.Start, w.End, w.Read, th[0], th[1], th[2])
+		stat, when = stat+" over "+w.Start+" to "+w.End, "from InfluxDB, read "+w.Read
+	}
+	if mt, ok := v.view.Metric(); ok {
+		th := v.th[mt]
+		fmt.Fprintf(&b, "%s (%s, %s) %s; green < %g <= yellow < %g <= orange < %g <= red\n",
+			mt.Title(), mt.Unit(), stat, when, th[0], th[1], th[2])
 	} else {
-		fmt.Fprintf(&b, "%s (%s, %s) at %s from %s agents; green < %g <= yellow < %g <= orange < %g <= red\n",
-			v.metric.Title(), v.metric.Unit(), v.stat, m.Time.UTC().Format(time.RFC3339), m.Source, th[0], th[1], th[2])
+		var lim []string
+		for _, hm := range mesh.HealthMetrics {
+			th := v.th[hm]
+			lim = append(lim, fmt.Sprintf("%s %g/%g/%g %s", map[mesh.Metric]string{mesh.Latency: "latency", mesh.JitterMs: "±jitter", mesh.Loss: "loss"}[hm], th[0], th[1], th[2], hm.Unit()))
+		}
+		fmt.Fprintf(&b, "Health (%s) %s: the worst of %s (yellow/orange/red); a bare number is latency\n",
+			stat, when, strings.Join(lim, ", "))
 	}
 	fmt.Fprintf(&b, "%-*s", width+1, "src\\dst")
 	for _, d := range m.Pops {
 		fmt.Fprintf(&b, " %*s ", width, d)
 	}
 	b.WriteByte('\n')
+	var marks struct{ loss, pending, stale bool }
 	for _, s := range m.Pops {
 		fmt.Fprintf(&b, "%-*s", width+1, s)
 		for _, d := range m.Pops {
-			cls := m.Class(s, d, v.metric, v.stat, th)
-			text := "-"
-			switch c := m.Cell(s, d); {
-			case cls == mesh.Unreachable:
+			vd, age := v.verdict(m, s, d)
+			c := m.Cell(s, d)
+			text, mark := "-", " "
+			switch {
+			case vd.Class == mesh.Unreachable:
 				text = "DOWN"
+			case vd.Class == mesh.Stale:
+				text, marks.stale = "?"+mesh.Age(age), true
 			case c != nil && c.Samples > 0:
-				val, failed := c.Value(v.metric, v.stat)
-				text = mesh.FormatValue(v.metric, val, failed)
+				text = mesh.FormatVerdict(vd, v.view)
+				mark = tableMark(v, c, vd)
+				marks.loss = marks.loss || mark == "~"
+				marks.pending = marks.pending || mark == "^"
 			case s == d:
-				text = ""
+				text, mark = "", ""
 			}
 			if !v.color && text != "" {
 				// Without colour the class is carried in text, as in the TUI.
-				text += tui.ClassMarker(cls)
+				text += tui.ClassMarker(vd.Class)
 			}
-			cell := fmt.Sprintf("%*s", width+1, text)
+			cell := fmt.Sprintf("%*s", width+1, text+strings.TrimSpace(mark))
 			if v.color && text != "" {
-				cell = v.paint[cls] + cell + ansi.ResetStyle
+				cell = v.paint[vd.Class] + cell + ansi.ResetStyle
 			}
 			b.WriteString(" " + cell)
 		}
 		b.WriteByte('\n')
+	}
+	if marks.loss {
+		fmt.Fprintf(&b, "~ loses %g %% or more (loss %g,%g,%g %%): see --metric loss or health\n", v.th[mesh.Loss][0], v.th[mesh.Loss][0], v.th[mesh.Loss][1], v.th[mesh.Loss][2])
+	}
+	if marks.pending {
+		b.WriteString("^ not yet sure: the value says another colour, but too few probes to tell (more with --count)\n")
+	}
+	if marks.stale {
+		fmt.Fprintf(&b, "?age no test for over %s: unknown now\n", v.staleAfter)
 	}
 	for _, a := range m.Agents {
 		if a.Error != "" {
@@ -281,4 +318,17 @@ func writeTable(w io.Writer, m *mesh.Matrix, v *snapshotView) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// tableMark is a measured cell's mark: ^ when its colour waits for evidence, ~ when a
+// latency or jitter view hides loss.
+func tableMark(v *snapshotView, c *mesh.Cell, vd mesh.Verdict) string {
+	if vd.Pending {
+		return "^"
+	}
+	if mt, ok := v.view.Metric(); ok && mt != mesh.Loss && !vd.Failed &&
+		c.Verdict(mesh.MetricView(mesh.Loss), v.stat, v.th).Class.Severity() > mesh.Green.Severity() {
+		return "~"
+	}
+	return " "
 }

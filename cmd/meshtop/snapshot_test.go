@@ -79,7 +79,7 @@ func TestSnapshotJSON(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &doc); err != nil {
 		t.Fatalf("not JSON: %v\n%s", err, out)
 	}
-	if doc.Source != "live" || doc.Metric != "latency" || strings.Join(doc.Pops, ",") != "ams,jfk,sjc" || len(doc.Agents) != 3 || len(doc.Cells) != 6 {
+	if doc.Source != "live" || doc.Metric != "health" || strings.Join(doc.Pops, ",") != "ams,jfk,sjc" || len(doc.Agents) != 3 || len(doc.Cells) != 6 {
 		t.Fatalf("doc %+v", doc)
 	}
 	for _, c := range doc.Cells {
@@ -87,7 +87,7 @@ func TestSnapshotJSON(t *testing.T) {
 		if c.SrcPop == "jfk" {
 			want = "yellow" // 300 ms >= 250
 		}
-		if c.Class != want || c.AvgRTT == nil || c.Samples != 1 || c.LossPct == nil || *c.LossPct != 0 {
+		if c.Class != want || c.DecidedBy != "latency" || c.AvgRTT == nil || c.Samples != 1 || c.LossPct == nil || *c.LossPct != 0 {
 			t.Errorf("cell %+v (avg %v)", c, c.AvgRTT)
 		}
 	}
@@ -162,7 +162,7 @@ func TestSnapshotTableAndCSV(t *testing.T) {
 		t.Fatal(err)
 	}
 	lines := strings.Split(out, "\n")
-	if !strings.Contains(lines[0], "Latency") || !strings.Contains(lines[1], "ams") || !strings.Contains(lines[1], "jfk") {
+	if !strings.Contains(lines[0], "Health (last)") || !strings.Contains(lines[1], "ams") || !strings.Contains(lines[1], "jfk") {
 		t.Fatalf("table header:\n%s", out)
 	}
 	if !strings.Contains(lines[2], "42") || !strings.Contains(lines[3], "FAIL") || strings.Contains(out, "\x1b[") {
@@ -172,8 +172,8 @@ func TestSnapshotTableAndCSV(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.HasPrefix(out, "src_pop,dst_pop,stat,avg_rtt_ms,jitter_ms,jitter_pct,loss_pct,min_rtt_ms,max_rtt_ms,failed,samples,class,error,newest\n") ||
-		!strings.Contains(out, "\njfk,ams,last,,,,100,,,true,1,red,,") || !strings.Contains(out, "\nams,jfk,last,42,0,0,0,42,42,false,1,green,,") {
+	if !strings.HasPrefix(out, "src_pop,dst_pop,stat,avg_rtt_ms,jitter_ms,jitter_pct,loss_pct,min_rtt_ms,max_rtt_ms,failed,samples,class,decided_by,error,newest\n") ||
+		!strings.Contains(out, "\njfk,ams,last,,,,100,,,true,1,red,") || !strings.Contains(out, "\nams,jfk,last,42,0,0,0,42,42,false,1,green,loss,") {
 		t.Fatalf("csv:\n%s", out)
 	}
 }
@@ -226,6 +226,7 @@ type snapCellDoc struct {
 	Failed    bool     `json:"failed"`
 	Samples   int      `json:"samples"`
 	Class     string   `json:"class"`
+	DecidedBy string   `json:"decided_by"`
 	Error     string   `json:"error"`
 	Newest    string   `json:"newest"`
 }

@@ -76,7 +76,8 @@ func TestSnapshotFailOnNamesPairsAndMarksTable(t *testing.T) {
 		t.Fatalf("err %v, want exit 2", err)
 	}
 	msg := err.Error()
-	if !strings.HasPrefix(msg, "4 pairs at or above --fail-on orange: sjc→ams (red), sjc→jfk (red), jfk→ams (orange), jfk→sjc (orange)") {
+	if !strings.HasPrefix(msg, "4 pairs at or above --fail-on orange: sjc→ams (red: latency 1200 ms), sjc→jfk (red: latency 1200 ms), "+
+		"jfk→ams (orange: latency 600 ms), jfk→sjc (orange: latency 600 ms)") {
 		t.Errorf("message %q", msg)
 	}
 	if strings.Contains(msg, "ams→") {
@@ -110,5 +111,44 @@ func TestSnapshotEveryAgentDown(t *testing.T) {
 	inv = writeInventory(t, fakeAgent{"ams", scoutertest.Config{RTT: fixedRTT(20)}}, fakeAgent{"jfk", scoutertest.Config{Secret: "other"}})
 	if _, _, err := runCLI(t, "snapshot", "--inventory", inv); err != nil {
 		t.Errorf("one agent up: %v", err)
+	}
+}
+
+// TestSnapshotFailOnLoss: a fast pair losing 60 % is red under health (the default) and
+// --fail-on red names it and its loss; the latency table marks the loss it would hide.
+func TestSnapshotFailOnLoss(t *testing.T) {
+	t.Setenv("SCOUTER_SECRET", testSecret)
+	lossy := func(string, int) []float64 { return []float64{11, -1, -1, 11, -1} } // 60 % at 11 ms
+	inv := writeInventory(t,
+		fakeAgent{"lon", scoutertest.Config{RTT: lossy}},
+		fakeAgent{"nyc", scoutertest.Config{RTT: fixedRTT(11)}},
+	)
+	out, _, err := runCLI(t, "snapshot", "--inventory", inv, "--fail-on", "red")
+	var ee exitError
+	if !errors.As(err, &ee) || ee.code != 2 {
+		t.Fatalf("err %v, want exit 2\n%s", err, out)
+	}
+	if msg := err.Error(); msg != "1 pair at or above --fail-on red: lon→nyc (red: loss 60 %)" {
+		t.Errorf("message %q", msg)
+	}
+	if lines := strings.Split(out, "\n"); !strings.Contains(lines[2], "60%!") || !strings.Contains(lines[3], "11") {
+		t.Errorf("health table:\n%s", out)
+	}
+	// The latency view would pass it: the table marks the loss, the legend says so.
+	out, _, err = runCLI(t, "snapshot", "--inventory", inv, "--metric", "latency", "--fail-on", "red")
+	if err != nil {
+		t.Fatalf("latency alone: %v", err)
+	}
+	if lines := strings.Split(out, "\n"); !strings.Contains(lines[2], "11 ~") || !strings.Contains(out, "~ loses 2 % or more") {
+		t.Errorf("latency table does not mark the loss:\n%s", out)
+	}
+	// JSON says what decided the class.
+	out, _, err = runCLI(t, "snapshot", "--inventory", inv, "--format", "json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, `"class": "red",
+      "decided_by": "loss"`) {
+		t.Errorf("json:\n%s", out)
 	}
 }

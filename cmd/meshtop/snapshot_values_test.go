@@ -24,7 +24,7 @@ func TestSnapshotNeverPrintsInf(t *testing.T) {
 	}
 	c.Last.AvgRTT, c.Last.MinRTT, c.Last.MaxRTT = 1e307, 1e307, math.Inf(1)
 	m := mesh.NewMatrix(time.Unix(1000, 0), "live", []string{"a", "b"}, nil, map[mesh.Pair]*mesh.Cell{{Src: "a", Dst: "b"}: &c})
-	v := &snapshotView{metric: mesh.Latency, stat: mesh.Last, th: mesh.DefaultThresholds()}
+	v := &snapshotView{view: mesh.MetricView(mesh.Latency), stat: mesh.Last, th: mesh.DefaultThresholds()}
 	for name, write := range map[string]func(*bytes.Buffer) error{
 		"json":  func(b *bytes.Buffer) error { return writeJSON(b, m, v) },
 		"csv":   func(b *bytes.Buffer) error { return writeCSV(b, m, v) },

@@ -14,14 +14,16 @@ import (
 type uiOptions struct {
 	metric, stat, palette string
 	confirm               int
+	lossHysteresis        bool
 }
 
 func addUIFlags(cmd *cobra.Command, o *uiOptions) {
 	f := cmd.Flags()
-	f.StringVar(&o.metric, "metric", "latency", "metric shown first: "+mesh.MetricNames())
+	f.StringVar(&o.metric, "metric", "health", "view shown first: health (the worst of latency, jitter ms and loss) or one metric: "+mesh.MetricNames())
 	f.StringVar(&o.stat, "stat", "last", "stat over the window: last, mean, max or p95")
 	f.StringVar(&o.palette, "palette", tui.PaletteDefault, "colours: default or colorblind (NO_COLOR turns colour off)")
-	f.IntVar(&o.confirm, "confirm", 1, "sweeps that must agree before a cell changes colour (hysteresis)")
+	f.IntVar(&o.confirm, "confirm", 1, "tests that must agree before latency or jitter changes colour (hysteresis)")
+	f.BoolVar(&o.lossHysteresis, "loss-hysteresis", true, "loss changes colour only on evidence over the probes since its rate last changed")
 }
 
 // config builds the UI's configuration from these flags and the threshold flags.
@@ -30,8 +32,8 @@ func (o *uiOptions) config(tho *thresholdOptions) (tui.Config, error) {
 	if err != nil {
 		return tui.Config{}, err
 	}
-	cfg := tui.Config{Thresholds: th, Confirm: o.confirm, NoColor: os.Getenv("NO_COLOR") != ""}
-	if cfg.Metric, err = mesh.ParseMetric(o.metric); err != nil {
+	cfg := tui.Config{Thresholds: th, Confirm: o.confirm, NoLossHysteresis: !o.lossHysteresis, NoColor: os.Getenv("NO_COLOR") != ""}
+	if cfg.View, err = mesh.ParseView(o.metric); err != nil {
 		return cfg, fmt.Errorf("--metric: %w", err)
 	}
 	if cfg.Stat, err = mesh.ParseStat(o.stat); err != nil {

@@ -133,6 +133,12 @@ func (w *walk) value(n Node, depth int) {
 		for w.i < len(w.b) && !delim[w.b[w.i]] {
 			w.i++
 		}
+		if w.i == start {
+			// A delimiter where a value belongs (`[,`, `{"a":}`): not JSON, and a
+			// visitor is never handed an empty literal to look into.
+			w.bad = true
+			return
+		}
 		w.fail(w.v.Value(n, Literal, w.b[start:w.i]))
 	}
 }

@@ -45,6 +45,10 @@ func TestWalk(t *testing.T) {
 		{`[[[[[1]]]]]`, ``, "nests deeper than 4 levels"},
 		{`"12345678901234567"`, ``, "holds a string of 0 KiB"},
 		{`{"list":[1,`, ``, ""}, // malformed: left to encoding/json
+		// A delimiter where a value belongs stops the walk before a visitor sees an
+		// empty literal (the fuzzer found a visitor indexing raw[0]).
+		{`[,1]`, `value 0 1 ;elem 1 of 0;`, ""},
+		{`{"list":}`, `value 0 0 ;key list;`, ""},
 	} {
 		r := &recorder{}
 		err := Walk([]byte(tt.in), 0, lim, r)

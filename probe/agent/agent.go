@@ -48,8 +48,18 @@ type Config struct {
 	// ReplyWait is how long replies are accepted after the last echo request of a ping
 	// (and after each traceroute probe), default 3s: an RTT up to that long is measured,
 	// not counted as loss. A ping of N probes takes (N-1) intervals plus at most this.
-	ReplyWait  time.Duration
-	HopTimeout time.Duration // silence after which traceroute moves to the next TTL, default 1s
+	ReplyWait time.Duration
+	// HopTimeout is how long a traceroute waits for the routers below the destination,
+	// beyond the destination's RTT, once the destination has answered, default 1s: a
+	// router that has not answered by then is silent. (A trace to a destination that
+	// never answers waits ReplyWait once.)
+	HopTimeout time.Duration
+	// HopPace is the time between two probes of one traceroute round (TTL 1, 2, ...),
+	// default 10ms; RoundInterval the time between the rounds of a trace that sends
+	// several probes per hop (the `probes` option), default 250ms. Each router then gets
+	// at most 4 probes a second from one trace.
+	HopPace       time.Duration
+	RoundInterval time.Duration
 
 	ReceiptTTL   time.Duration // results are kept this long after the tests end, default 10m
 	MaxReceipts  int           // receipts kept at once, default 1000
@@ -75,6 +85,8 @@ const (
 	DefaultProbeInterval = time.Second
 	DefaultReplyWait     = 3 * time.Second
 	DefaultHopTimeout    = time.Second
+	DefaultHopPace       = 10 * time.Millisecond
+	DefaultRoundInterval = 250 * time.Millisecond
 	DefaultReceiptTTL    = 10 * time.Minute
 	DefaultMaxReceipts   = 1000
 	DefaultMaxStored     = 32 << 20
@@ -103,6 +115,8 @@ func (c Config) withDefaults() Config {
 	}
 	setD(&c.ReplyWait, DefaultReplyWait)
 	setD(&c.HopTimeout, DefaultHopTimeout)
+	setD(&c.HopPace, DefaultHopPace)
+	setD(&c.RoundInterval, DefaultRoundInterval)
 	setD(&c.ReceiptTTL, DefaultReceiptTTL)
 	setD(&c.RDNSTimeout, DefaultRDNSTimeout)
 	if c.MaxStored <= 0 {
@@ -331,14 +345,17 @@ func (a *Agent) runTrace(ctx context.Context, opts map[string]any) (any, bool, s
 	if addr.Is6() {
 		hdr += 20
 	}
-	hops, reached, err := traceLoop(ctx, prober, addr, p.maxTTL, a.cfg.HopTimeout, a.cfg.ReplyWait)
+	hops, reached, err := traceLoop(ctx, prober, addr, tracePlan{
+		maxTTL: p.maxTTL, rounds: p.probes, pace: a.cfg.HopPace, every: a.cfg.RoundInterval,
+		grace: a.cfg.HopTimeout, replyWait: a.cfg.ReplyWait,
+	})
 	if err != nil {
 		return nil, true, fmt.Sprintf("traceroute %s: %v", addr, err)
 	}
 	out := traceOut{
 		Comment: cleanComment(p.comment), DPort: p.dport, Dst: textsafe.String(opts["dst"].(string), 256), Failed: !reached,
 		PacketSize: p.payload + hdr, PayloadSize: p.payload, Proto: p.proto,
-		Trace: a.hopsOut(ctx, hops),
+		Trace: a.hopsOut(ctx, hops, p.perProbe),
 	}
 	return out, out.Failed, ""
 }

@@ -112,6 +112,38 @@ func TestContractWithUpstream(t *testing.T) {
 		}
 	})
 
+	// meshtop's `probes` option: upstream's shape plus each hop's probes.
+	t.Run("traceroute with probes", func(t *testing.T) {
+		id := postTests(t, base, `{"traceroute":[{"dst":"127.0.0.1","probes":3}]}`)
+		done := waitDone(t, base, id)
+		sameShape(t, "tests_done_traceroute.json", done, nil, "$.results.traceroute[].result.trace[].probes")
+		var res struct {
+			Results struct {
+				Traceroute []struct {
+					Result struct {
+						Trace []struct {
+							Src    string
+							Probes []*struct {
+								Src   string
+								RTTms float64 `json:"rtt_ms"`
+							}
+						}
+					}
+				}
+			}
+		}
+		_ = json.Unmarshal(done, &res)
+		tr := res.Results.Traceroute
+		if len(tr) != 1 || len(tr[0].Result.Trace) != 1 || len(tr[0].Result.Trace[0].Probes) != 3 {
+			t.Fatalf("traceroute of 127.0.0.1 with 3 probes per hop: %s", done)
+		}
+		for i, p := range tr[0].Result.Trace[0].Probes {
+			if p == nil || p.Src != "127.0.0.1" || p.RTTms <= 0 {
+				t.Errorf("probe %d = %+v, want an answer of 127.0.0.1", i, p)
+			}
+		}
+	})
+
 	t.Run("errors", func(t *testing.T) {
 		eleven := `{"ping":[` + strings.Repeat(`{"dst":"127.0.0.1"},`, 6) + `{}],"traceroute":[` + strings.Repeat(`{},`, 3) + `{}]}`
 		for _, c := range []struct {
@@ -172,7 +204,7 @@ func TestHopShapes(t *testing.T) {
 	}
 	defer asn.Close()
 	a, _ := startAgent(t, func(c *Config) { c.ASN = asn })
-	hops := a.hopsOut(context.Background(), []hop{{ttl: 1, addr: mustAddr("198.18.77.3"), rtt: 48600}, {ttl: 2}})
+	hops := a.hopsOut(context.Background(), []hop{{ttl: 1, addr: mustAddr("198.18.77.3"), rtt: 48600}, {ttl: 2}}, false)
 	for i, file := range []string{"hop.json", "silent_hop.json"} {
 		b, _ := json.Marshal(hops[i])
 		sameShape(t, file, b, nil)

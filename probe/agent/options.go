@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/meshtop/meshtop/internal/textsafe"
+	"github.com/meshtop/meshtop/mesh"
 )
 
 // Upstream validates options in Python: `abs(int(value))` after refusing strings that are
@@ -139,6 +140,8 @@ const (
 	maxPayload     = 1472
 	defaultDPort   = 80
 	maxTTL         = 32
+	// maxProbes bounds meshtop's `probes` traceroute option (probes per hop).
+	maxProbes = mesh.MaxHopProbes
 )
 
 type pingParams struct {
@@ -171,6 +174,9 @@ type traceParams struct {
 	proto                  string
 	dport, payload, maxTTL int
 	comment                *string
+	// probes per hop; perProbe: the client asked (`probes`), so the answer lists them.
+	probes   int
+	perProbe bool
 }
 
 // parseTrace validates traceroute options in upstream's order.
@@ -194,6 +200,12 @@ func parseTrace(opts map[string]any) (traceParams, string) {
 	if p.payload, msg = intOption(opts, "payload_size", "packet_size", defaultPayload, 0, maxPayload); msg != "" {
 		return p, msg
 	}
-	p.maxTTL, msg = intOption(opts, "max_ttl", "max_ttl", maxTTL, 0, maxTTL)
+	if p.maxTTL, msg = intOption(opts, "max_ttl", "max_ttl", maxTTL, 0, maxTTL); msg != "" {
+		return p, msg
+	}
+	// meshtop's own option, after upstream's (which ignores keys it does not know, so a
+	// client may send it to any agent): several probes per hop, as mtr's cycles.
+	_, p.perProbe = opts["probes"]
+	p.probes, msg = intOption(opts, "probes", "probes", 1, 1, maxProbes)
 	return p, msg
 }

@@ -55,13 +55,24 @@ type pingOut struct {
 	Sent        int        `json:"sent"`
 }
 
+// hopOut is one hop of a trace. Probes is meshtop's addition, only there when the
+// client asked for several probes per hop (the `probes` option): each probe's answer in
+// the order sent, null for a lost one. Upstream's clients read the other keys by name
+// and never see it otherwise.
 type hopOut struct {
-	ASN        *uint    `json:"asn"`
-	Hostname   *string  `json:"hostname"`
-	NoResponse bool     `json:"no_response"`
-	RTTms      *pyFloat `json:"rtt_ms"`
-	Src        *string  `json:"src"`
-	TTL        int      `json:"ttl"`
+	ASN        *uint        `json:"asn"`
+	Hostname   *string      `json:"hostname"`
+	NoResponse bool         `json:"no_response"`
+	Probes     *[]*probeOut `json:"probes,omitempty"`
+	RTTms      *pyFloat     `json:"rtt_ms"`
+	Src        *string      `json:"src"`
+	TTL        int          `json:"ttl"`
+}
+
+// probeOut is one answered probe of a hop.
+type probeOut struct {
+	RTTms pyFloat `json:"rtt_ms"`
+	Src   string  `json:"src"`
 }
 
 type traceOut struct {

@@ -33,11 +33,14 @@ const (
 	Status500      // every answer is a 500 HTML page
 )
 
-// Hop is a traceroute hop the server reports.
+// Hop is a traceroute hop the server reports. Probes, when set, are its answers per
+// probe as meshtop's agent lists them when asked for several probes per hop (an RTT
+// below 0 is a lost probe; Addr answers the others); upstream never sends them.
 type Hop struct {
-	Addr string // "" for a silent hop
-	ASN  int
-	RTT  float64
+	Addr   string // "" for a silent hop
+	ASN    int
+	RTT    float64
+	Probes []float64
 }
 
 // Config shapes the server's answers.
@@ -74,6 +77,10 @@ type Config struct {
 	// Raw, when set, sees every request first; returning true means it answered (a
 	// hostile or broken agent: control characters, redirects, huge bodies).
 	Raw func(w http.ResponseWriter, r *http.Request) bool
+	// OneAnswerPerConn answers one request per connection and then closes it without
+	// "Connection: close", as upstream under uWSGI does: a request a client sends on
+	// the kept-alive connection meets a reset (see oneanswer.go; Reused counts them).
+	OneAnswerPerConn bool
 }
 
 // Server is a running fake agent.
@@ -92,6 +99,16 @@ type Server struct {
 	// Overlaps counts tests posted while a test of the same type to the same dst was
 	// still running: the same pair measured twice at once.
 	Overlaps atomic.Int64
+	// Reused counts requests refused because they came on a connection that had had
+	// its answer (OneAnswerPerConn).
+	Reused atomic.Int64
+	// PingWait is the longest a ping test waited for a worker process (Procs), in
+	// nanoseconds: pings queued behind other tests.
+	PingWait atomic.Int64
+	// MaxReceipts is the most receipts that were running at once.
+	MaxReceipts atomic.Int64
+
+	one *oneAnswer
 }
 
 type receipt struct {
@@ -116,7 +133,12 @@ func Start(cfg Config) (*Server, error) {
 		cfg.MaxTests = 10
 	}
 	s := &Server{cfg: cfg, receipts: map[string]*receipt{}}
-	s.ts = httptest.NewUnstartedServer(http.HandlerFunc(s.serve))
+	var h http.Handler = http.HandlerFunc(s.serve)
+	if cfg.OneAnswerPerConn {
+		s.one = &oneAnswer{h: h, s: s, conns: map[net.Conn]bool{}}
+		h = s.one
+	}
+	s.ts = httptest.NewUnstartedServer(h)
 	if cfg.Addr != "" {
 		l, err := net.Listen("tcp", cfg.Addr)
 		if err != nil {
@@ -131,7 +153,12 @@ func Start(cfg Config) (*Server, error) {
 }
 
 // Close stops the server.
-func (s *Server) Close() { s.ts.Close() }
+func (s *Server) Close() {
+	if s.one != nil {
+		s.one.close()
+	}
+	s.ts.Close()
+}
 
 // CloseClientConnections drops open connections (to simulate an agent dying).
 func (s *Server) CloseClientConnections() { s.ts.CloseClientConnections() }
@@ -223,7 +250,7 @@ func (s *Server) post(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	results := map[string]any{}
-	var durations []time.Duration
+	var durations []job
 	for _, typ := range []string{"ping", "traceroute", "other"} {
 		for bt, tests := range body {
 			if bt != typ && (typ != "other" || bt == "ping" || bt == "traceroute") {
@@ -232,7 +259,7 @@ func (s *Server) post(w http.ResponseWriter, r *http.Request) {
 			list := []any{}
 			for _, opts := range tests {
 				list = append(list, s.run(bt, opts))
-				durations = append(durations, s.testTime(bt, opts))
+				durations = append(durations, job{bt, s.testTime(bt, opts)})
 			}
 			results[bt] = list
 		}
@@ -247,15 +274,20 @@ func (s *Server) post(w http.ResponseWriter, r *http.Request) {
 	id := newID()
 	s.mu.Lock()
 	now := time.Now()
+	running := int64(1)
 	for _, rc := range s.receipts {
 		if !now.Before(rc.done) {
 			continue
 		}
+		running++
 		for _, k := range rc.keys {
 			if slices.Contains(keys, k) {
 				s.Overlaps.Add(1)
 			}
 		}
+	}
+	if running > s.MaxReceipts.Load() {
+		s.MaxReceipts.Store(running)
 	}
 	s.receipts[id] = &receipt{keys: keys, done: s.schedule(time.Now(), durations), results: results}
 	s.mu.Unlock()
@@ -404,15 +436,31 @@ func (s *Server) trace(dst string, opts map[string]any) map[string]any {
 	trace := []any{}
 	reached := false
 	for i, h := range hops {
+		var probes []any
+		for _, p := range h.Probes {
+			if p < 0 || h.Addr == "" {
+				probes = append(probes, nil)
+			} else {
+				probes = append(probes, map[string]any{"rtt_ms": p, "src": h.Addr})
+			}
+		}
 		if h.Addr == "" {
-			trace = append(trace, map[string]any{"asn": nil, "hostname": nil, "no_response": true, "rtt_ms": nil, "src": nil, "ttl": i + 1})
+			hop := map[string]any{"asn": nil, "hostname": nil, "no_response": true, "rtt_ms": nil, "src": nil, "ttl": i + 1}
+			if probes != nil {
+				hop["probes"] = probes
+			}
+			trace = append(trace, hop)
 			continue
 		}
 		var asn any
 		if h.ASN != 0 {
 			asn = h.ASN
 		}
-		trace = append(trace, map[string]any{"asn": asn, "hostname": h.Addr, "no_response": false, "rtt_ms": h.RTT, "src": h.Addr, "ttl": i + 1})
+		hop := map[string]any{"asn": asn, "hostname": h.Addr, "no_response": false, "rtt_ms": h.RTT, "src": h.Addr, "ttl": i + 1}
+		if probes != nil {
+			hop["probes"] = probes
+		}
+		trace = append(trace, hop)
 		reached = reached || h.Addr == dst
 	}
 	proto, _ := opts["proto"].(string)
@@ -442,27 +490,36 @@ func (s *Server) testTime(typ string, opts map[string]any) time.Duration {
 	return s.cfg.TestTime(typ, dst, count)
 }
 
+// job is one test of a POST for the worker processes: its type and duration.
+type job struct {
+	typ string
+	d   time.Duration
+}
+
 // schedule places tests on the worker processes (first free first, as a process pool
 // takes queued work) and returns when the last of them ends; s.mu is held.
-func (s *Server) schedule(now time.Time, durations []time.Duration) time.Time {
+func (s *Server) schedule(now time.Time, jobs []job) time.Time {
 	done := now
 	if s.cfg.Procs <= 0 {
-		for _, d := range durations {
-			done = maxTime(done, now.Add(d))
+		for _, j := range jobs {
+			done = maxTime(done, now.Add(j.d))
 		}
 		return done
 	}
 	if s.free == nil {
 		s.free = make([]time.Time, s.cfg.Procs)
 	}
-	for _, d := range durations {
+	for _, j := range jobs {
 		best := 0
 		for i := range s.free {
 			if s.free[i].Before(s.free[best]) {
 				best = i
 			}
 		}
-		end := maxTime(now, s.free[best]).Add(d)
+		if wait := s.free[best].Sub(now); j.typ == "ping" && wait > time.Duration(s.PingWait.Load()) {
+			s.PingWait.Store(int64(wait))
+		}
+		end := maxTime(now, s.free[best]).Add(j.d)
 		s.free[best] = end
 		done = maxTime(done, end)
 	}

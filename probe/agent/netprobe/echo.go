@@ -12,6 +12,7 @@ import (
 	"golang.org/x/net/icmp"
 	"golang.org/x/net/ipv4"
 	"golang.org/x/net/ipv6"
+	"golang.org/x/sys/unix"
 )
 
 // Echo is one ping test's or one ICMP traceroute's series of echo requests to one
@@ -21,8 +22,9 @@ type Echo struct {
 	e   *Engine
 	dst netip.Addr
 	id  uint16
-	m   *mux             // raw mode
-	dc  *icmp.PacketConn // datagram mode: this session's own socket
+	sa  unix.Sockaddr // dst as sendto(2) takes it
+	m   *mux          // raw mode
+	dc  *sock         // datagram mode: this session's own socket
 
 	// Datagram mode: probes waiting by sequence number, and the reader's lifecycle.
 	dmu     sync.Mutex
@@ -34,36 +36,31 @@ type Echo struct {
 // NewEcho starts an echo session to dst.
 func (e *Engine) NewEcho(dst netip.Addr) (*Echo, error) {
 	dst = dst.Unmap()
-	switch e.method {
-	case MethodRaw:
-		m, err := e.muxFor(dst)
+	if e.method == MethodRaw || e.method == MethodDatagram {
+		sa, err := sockaddrOf(dst)
 		if err != nil {
 			return nil, err
 		}
-		id, err := e.allocID()
-		if err != nil {
-			return nil, err
+		if e.method == MethodRaw {
+			m, err := e.muxFor(dst)
+			if err != nil {
+				return nil, err
+			}
+			id, err := e.allocID()
+			if err != nil {
+				return nil, err
+			}
+			return &Echo{e: e, dst: dst, sa: sa, id: id, m: m}, nil
 		}
-		return &Echo{e: e, dst: dst, id: id, m: m}, nil
-	case MethodDatagram:
 		network, addr := "udp4", "0.0.0.0"
 		if dst.Is6() {
 			network, addr = "udp6", "::"
 		}
-		c, err := icmp.ListenPacket(network, addr)
+		c, err := openSock(network, addr, !e.opts.noStamps)
 		if err != nil {
 			return nil, fmt.Errorf("open ICMP datagram socket: %w", err)
 		}
-		if dst.Is6() {
-			err = c.IPv6PacketConn().SetControlMessage(ipv6.FlagHopLimit, true)
-		} else {
-			err = c.IPv4PacketConn().SetControlMessage(ipv4.FlagTTL, true)
-		}
-		if err != nil {
-			_ = c.Close()
-			return nil, fmt.Errorf("ask for the TTL of ICMP replies: %w", err)
-		}
-		s := &Echo{e: e, dst: dst, dc: c, dwait: map[uint16]*waiter{}, dclosed: make(chan struct{}), ddone: make(chan struct{})}
+		s := &Echo{e: e, dst: dst, sa: sa, dc: c, dwait: map[uint16]*waiter{}, dclosed: make(chan struct{}), ddone: make(chan struct{})}
 		go s.readDatagram()
 		return s, nil
 	}
@@ -77,7 +74,7 @@ func (s *Echo) Close() {
 	}
 	if s.dc != nil {
 		close(s.dclosed)
-		_ = s.dc.Close()
+		_ = s.dc.close()
 		<-s.ddone
 	}
 }
@@ -116,7 +113,7 @@ func (s *Echo) Probe(ctx context.Context, seq, ttl, payloadSize int, timeout tim
 		return Answer{}, err
 	}
 	defer s.m.unregister(k)
-	sent, err := s.m.send(b, s.dst, ttl)
+	sent, err := s.m.send(b, s.dst, s.sa, ttl)
 	if err != nil {
 		return Answer{}, err
 	}
@@ -128,7 +125,7 @@ func wait(ctx context.Context, ch <-chan Answer, sent time.Time, timeout time.Du
 	defer t.Stop()
 	select {
 	case a := <-ch:
-		a.RTT = max(0, a.at.Sub(sent))
+		a.RTT, a.KernelStamp = a.rx.rtt(sent)
 		return a, nil
 	case <-t.C:
 		return Answer{}, nil
@@ -154,8 +151,8 @@ func (s *Echo) probeDatagram(ctx context.Context, b []byte, seq, ttl int, timeou
 		delete(s.dwait, uint16(seq))
 		s.dmu.Unlock()
 	}()
-	sent := time.Now()
-	if _, err := s.dc.WriteTo(b, &net.UDPAddr{IP: s.dst.AsSlice(), Zone: s.dst.Zone()}); err != nil {
+	sent, err := s.dc.send(b, s.sa)
+	if err != nil {
 		return Answer{}, fmt.Errorf("send to %s: %w", s.dst, err)
 	}
 	return wait(ctx, w.ch, sent, timeout)
@@ -167,27 +164,12 @@ func (s *Echo) probeDatagram(ctx context.Context, b []byte, seq, ttl int, timeou
 func (s *Echo) readDatagram() {
 	defer close(s.ddone)
 	buf := make([]byte, 1<<16)
+	oob := make([]byte, oobSize)
 	for {
-		var (
-			n    int
-			rttl int
-			src  net.Addr
-			err  error
-		)
-		if s.dst.Is6() {
-			var cm *ipv6.ControlMessage
-			n, cm, src, err = s.dc.IPv6PacketConn().ReadFrom(buf)
-			if cm != nil {
-				rttl = cm.HopLimit
-			}
-		} else {
-			var cm *ipv4.ControlMessage
-			n, cm, src, err = s.dc.IPv4PacketConn().ReadFrom(buf)
-			if cm != nil {
-				rttl = cm.TTL
-			}
+		if s.e.opts.hold != nil {
+			s.e.opts.hold()
 		}
-		at := time.Now()
+		p, err := s.dc.recv(buf, oob)
 		if err != nil {
 			if errors.Is(err, net.ErrClosed) {
 				return
@@ -202,13 +184,8 @@ func (s *Echo) readDatagram() {
 		}
 		// The kernel rewrites the ID to the socket's own; only the sequence identifies
 		// the probe.
-		k, _, reply, ok := classify(buf[:n], s.dst.Is6())
-		ua, isUDP := src.(*net.UDPAddr)
-		if !ok || !reply || !isUDP {
-			continue
-		}
-		from, _ := netip.AddrFromSlice(ua.IP)
-		if from.Unmap() != s.dst {
+		k, _, reply, ok := classify(p.b, s.dst.Is6())
+		if !ok || !reply || p.from != s.dst {
 			continue
 		}
 		s.dmu.Lock()
@@ -218,7 +195,7 @@ func (s *Echo) readDatagram() {
 			continue // a reply after its probe gave up
 		}
 		select {
-		case w.ch <- Answer{From: from.Unmap(), Reply: true, TTL: rttl, Len: n, at: at}:
+		case w.ch <- Answer{From: p.from, Reply: true, TTL: p.ttl, Len: len(p.b), rx: p.rx}:
 		default:
 		}
 	}

@@ -6,12 +6,13 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"runtime"
 	"sync"
 	"time"
 
-	"golang.org/x/net/icmp"
 	"golang.org/x/net/ipv4"
 	"golang.org/x/net/ipv6"
+	"golang.org/x/sys/unix"
 )
 
 // IANA protocol numbers used as the first part of a demultiplexing key.
@@ -35,10 +36,9 @@ type waiter struct {
 
 // mux is one raw ICMP socket shared by every probe of one address family.
 type mux struct {
-	v6 bool
-	pc *icmp.PacketConn
-	p4 *ipv4.PacketConn
-	p6 *ipv6.PacketConn
+	v6   bool
+	s    *sock
+	hold func() // tests: called before each read
 
 	sendMu sync.Mutex // the socket's TTL is per socket: set it and send as one step
 	ttl    int
@@ -51,34 +51,37 @@ type mux struct {
 
 const defaultTTL = 64
 
-func openMux(v6 bool) (*mux, error) {
+func openMux(v6 bool, o options) (*mux, error) {
 	network, addr := "ip4:icmp", "0.0.0.0"
 	if v6 {
 		network, addr = "ip6:ipv6-icmp", "::"
 	}
-	pc, err := icmp.ListenPacket(network, addr)
+	s, err := openSock(network, addr, !o.noStamps)
 	if err != nil {
 		return nil, fmt.Errorf("open raw ICMP socket (%s): %w", network, err)
 	}
-	m := &mux{v6: v6, pc: pc, waiters: map[key]*waiter{}, closed: make(chan struct{}), done: make(chan struct{}), ttl: -1}
+	m := &mux{v6: v6, s: s, hold: o.hold, waiters: map[key]*waiter{}, closed: make(chan struct{}), done: make(chan struct{}), ttl: -1}
 	if v6 {
-		m.p6 = pc.IPv6PacketConn()
-		err = m.p6.SetControlMessage(ipv6.FlagHopLimit, true)
-		if err == nil {
-			// Only the messages a probe can be waiting for: echo replies and errors.
-			var f ipv6.ICMPFilter
-			f.SetAll(true)
-			for _, t := range []ipv6.ICMPType{ipv6.ICMPTypeEchoReply, ipv6.ICMPTypeTimeExceeded, ipv6.ICMPTypeDestinationUnreachable, ipv6.ICMPTypePacketTooBig, ipv6.ICMPTypeParameterProblem} {
-				f.Accept(t)
-			}
-			err = m.p6.SetICMPFilter(&f)
+		// Only the messages a probe can be waiting for: echo replies and errors.
+		var f ipv6.ICMPFilter
+		f.SetAll(true)
+		for _, t := range []ipv6.ICMPType{ipv6.ICMPTypeEchoReply, ipv6.ICMPTypeTimeExceeded, ipv6.ICMPTypeDestinationUnreachable, ipv6.ICMPTypePacketTooBig, ipv6.ICMPTypeParameterProblem} {
+			f.Accept(t)
 		}
-	} else {
-		m.p4 = pc.IPv4PacketConn()
-		err = m.p4.SetControlMessage(ipv4.FlagTTL, true)
+		err = s.p6.SetICMPFilter(&f)
+	} else if runtime.GOOS == "linux" {
+		// The same for IPv4 (Linux's ICMP_FILTER): a raw socket otherwise gets a copy
+		// of every ICMP message the host receives, every echo request to it among them,
+		// and the reader that every probe waits on would read them all.
+		var f ipv4.ICMPFilter
+		f.SetAll(true)
+		for _, t := range []ipv4.ICMPType{ipv4.ICMPTypeEchoReply, ipv4.ICMPTypeDestinationUnreachable, ipv4.ICMPTypeTimeExceeded, ipv4.ICMPTypeParameterProblem} {
+			f.Accept(t)
+		}
+		err = s.p4.SetICMPFilter(&f)
 	}
 	if err != nil {
-		_ = pc.Close()
+		_ = s.close()
 		return nil, fmt.Errorf("set options of raw ICMP socket (%s): %w", network, err)
 	}
 	go m.read()
@@ -92,7 +95,7 @@ func (m *mux) close() error {
 	default:
 	}
 	close(m.closed)
-	err := m.pc.Close()
+	err := m.s.close()
 	<-m.done
 	return err
 }
@@ -113,8 +116,9 @@ func (m *mux) unregister(k key) {
 	m.mu.Unlock()
 }
 
-// send writes one ICMP message with the given TTL (0: the default 64).
-func (m *mux) send(b []byte, dst netip.Addr, ttl int) (time.Time, error) {
+// send writes one ICMP message with the given TTL (0: the default 64) and returns the
+// time read right before the write.
+func (m *mux) send(b []byte, dst netip.Addr, sa unix.Sockaddr, ttl int) (time.Time, error) {
 	if ttl <= 0 {
 		ttl = defaultTTL
 	}
@@ -123,9 +127,9 @@ func (m *mux) send(b []byte, dst netip.Addr, ttl int) (time.Time, error) {
 	if ttl != m.ttl {
 		var err error
 		if m.v6 {
-			err = m.p6.SetHopLimit(ttl)
+			err = m.s.p6.SetHopLimit(ttl)
 		} else {
-			err = m.p4.SetTTL(ttl)
+			err = m.s.p4.SetTTL(ttl)
 		}
 		if err != nil {
 			m.ttl = -1
@@ -133,8 +137,8 @@ func (m *mux) send(b []byte, dst netip.Addr, ttl int) (time.Time, error) {
 		}
 		m.ttl = ttl
 	}
-	sent := time.Now()
-	if _, err := m.pc.WriteTo(b, &net.IPAddr{IP: dst.AsSlice(), Zone: dst.Zone()}); err != nil {
+	sent, err := m.s.send(b, sa)
+	if err != nil {
 		return sent, fmt.Errorf("send to %s: %w", dst, err)
 	}
 	return sent, nil
@@ -143,27 +147,12 @@ func (m *mux) send(b []byte, dst netip.Addr, ttl int) (time.Time, error) {
 func (m *mux) read() {
 	defer close(m.done)
 	buf := make([]byte, 1<<16)
+	oob := make([]byte, oobSize)
 	for {
-		var (
-			n   int
-			ttl int
-			src net.Addr
-			err error
-		)
-		if m.v6 {
-			var cm *ipv6.ControlMessage
-			n, cm, src, err = m.p6.ReadFrom(buf)
-			if cm != nil {
-				ttl = cm.HopLimit
-			}
-		} else {
-			var cm *ipv4.ControlMessage
-			n, cm, src, err = m.p4.ReadFrom(buf)
-			if cm != nil {
-				ttl = cm.TTL
-			}
+		if m.hold != nil {
+			m.hold()
 		}
-		at := time.Now()
+		p, err := m.s.recv(buf, oob)
 		if err != nil {
 			select {
 			case <-m.closed:
@@ -177,25 +166,15 @@ func (m *mux) read() {
 			time.Sleep(10 * time.Millisecond)
 			continue
 		}
-		from, ok := addrOf(src)
-		if !ok {
+		if !p.from.IsValid() {
 			continue
 		}
-		m.dispatch(buf[:n], from, ttl, at)
+		m.dispatch(p.b, p.from, p.ttl, p.rx)
 	}
-}
-
-func addrOf(a net.Addr) (netip.Addr, bool) {
-	ia, ok := a.(*net.IPAddr)
-	if !ok {
-		return netip.Addr{}, false
-	}
-	ip, ok := netip.AddrFromSlice(ia.IP)
-	return ip.Unmap(), ok
 }
 
 // dispatch hands one received ICMP message to the probe it answers, if any.
-func (m *mux) dispatch(b []byte, from netip.Addr, ttl int, at time.Time) {
+func (m *mux) dispatch(b []byte, from netip.Addr, ttl int, rx rxTime) {
 	k, innerDst, reply, ok := classify(b, m.v6)
 	if !ok {
 		return
@@ -213,7 +192,7 @@ func (m *mux) dispatch(b []byte, from netip.Addr, ttl int, at time.Time) {
 		return // an error about a packet we did not send to this destination
 	}
 	select {
-	case w.ch <- Answer{From: from, Reply: reply, TTL: ttl, Len: len(b), at: at}:
+	case w.ch <- Answer{From: from, Reply: reply, TTL: ttl, Len: len(b), rx: rx}:
 	default:
 	}
 }

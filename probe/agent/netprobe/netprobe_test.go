@@ -117,7 +117,7 @@ func TestDispatchDemultiplexes(t *testing.T) {
 	if err := m.register(key{protoICMP, 101, 0}, a); err == nil {
 		t.Fatal("registering a key twice succeeded")
 	}
-	now := time.Now()
+	now := rxTime{user: time.Now()}
 	m.dispatch(echoMsg(0, 100, 0), other, 64, now)                                    // stranger: dropped
 	m.dispatch(quoted4(11, protoICMP, other, echoMsg(8, 101, 0)[:8]), other, 60, now) // about another dst
 	if len(a.ch) != 0 || len(b.ch) != 0 {
@@ -231,7 +231,7 @@ func TestWait(t *testing.T) {
 		t.Errorf("wait with no answer = %+v, %v; want a zero answer", a, err)
 	}
 	sent := time.Now()
-	ch <- Answer{From: netip.MustParseAddr("127.0.0.1"), at: sent.Add(-time.Second)} // clock went "back"
+	ch <- Answer{From: netip.MustParseAddr("127.0.0.1"), rx: rxTime{user: sent.Add(-time.Second)}} // clock went "back"
 	if a, _ := wait(context.Background(), ch, sent, time.Hour); a.RTT != 0 {
 		t.Errorf("RTT of an answer stamped before the send = %v, want 0 (never negative)", a.RTT)
 	}

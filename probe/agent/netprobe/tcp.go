@@ -18,6 +18,11 @@ import (
 // matched by our local port) is a router's answer. Using connect instead of crafting the
 // SYN keeps the kernel's TCP state consistent (no stray RSTs to fight) and needs no raw
 // TCP socket; the price is that the SYN carries no payload.
+//
+// The probe's time starts right before connect(2) (the end of the dialer's Control).
+// A router's ICMP answer ends at the kernel's receive time, as for echo probes; the
+// destination's SYN-ACK or RST ends when the connect returned to us, in user space: the
+// kernel answers the connect itself and gives no receive time for it.
 func (e *Engine) ProbeTCP(ctx context.Context, dst netip.Addr, port, ttl int, timeout time.Duration) (Answer, error) {
 	dst = dst.Unmap()
 	m, err := e.muxFor(dst)
@@ -27,6 +32,9 @@ func (e *Engine) ProbeTCP(ctx context.Context, dst netip.Addr, port, ttl int, ti
 	w := &waiter{dst: dst, ch: make(chan Answer, 1)}
 	var k key
 	registered := false
+	// The send time, read in the dial's goroutine right before connect(2) follows; a
+	// channel, since the answer that needs it comes through the mux's reader.
+	sentc := make(chan time.Time, 1)
 	d := net.Dialer{Control: func(network, _ string, c syscall.RawConn) error {
 		var serr error
 		err := c.Control(func(fd uintptr) { serr = prepareSYN(int(fd), dst.Is6(), ttl, &k) })
@@ -36,6 +44,12 @@ func (e *Engine) ProbeTCP(ctx context.Context, dst netip.Addr, port, ttl int, ti
 		if err == nil {
 			err = m.register(k, w)
 			registered = err == nil
+		}
+		if err == nil {
+			select {
+			case sentc <- time.Now():
+			default: // one connect per dial: never, but never block a dial on it
+			}
 		}
 		return err
 	}}
@@ -50,7 +64,6 @@ func (e *Engine) ProbeTCP(ctx context.Context, dst netip.Addr, port, ttl int, ti
 		err error
 	}
 	done := make(chan result, 1)
-	sent := time.Now()
 	go func() {
 		c, err := d.DialContext(dctx, network, netip.AddrPortFrom(dst, uint16(port)).String())
 		at := time.Now()
@@ -69,32 +82,47 @@ func (e *Engine) ProbeTCP(ctx context.Context, dst netip.Addr, port, ttl int, ti
 		cancel()
 		<-done
 		finish()
-		a.RTT = max(0, a.at.Sub(sent))
+		// Only a registered waiter gets answers, and Control sends the time once it
+		// registered.
+		a.RTT, a.KernelStamp = a.rx.rtt(<-sentc)
 		return a, nil
 	case r := <-done:
-		finish()
+		defer finish()
 		switch {
 		case r.err == nil || errors.Is(r.err, syscall.ECONNREFUSED):
-			return Answer{From: dst, Reply: true, RTT: max(0, r.at.Sub(sent))}, nil
+			// Control ran: the connect got an answer.
+			return Answer{From: dst, Reply: true, RTT: max(0, r.at.Sub(<-sentc))}, nil
 		case ctx.Err() != nil:
 			return Answer{}, ctx.Err()
-		}
-		// An ICMP error may have ended the connect a moment before the raw reader
-		// delivered it to us; take it if it is already there.
-		select {
-		case a := <-w.ch:
-			a.RTT = max(0, a.at.Sub(sent))
-			return a, nil
-		default:
+		case !registered:
+			return Answer{}, fmt.Errorf("TCP probe to %s port %d: %w", dst, port, r.err)
 		}
 		var ne net.Error
 		if errors.As(r.err, &ne) && ne.Timeout() {
+			// Nothing came in time; an answer the reader holds at this moment counts.
+			select {
+			case a := <-w.ch:
+				a.RTT, a.KernelStamp = a.rx.rtt(<-sentc)
+				return a, nil
+			default:
+				return Answer{}, nil
+			}
+		}
+		// Another error: Linux ends a connect in SYN_SENT when an ICMP error about the
+		// SYN arrives (a router's time exceeded or unreachable). The raw socket got
+		// its copy of that message first, but its reader, which every probe shares,
+		// may not have read it yet on a busy host: wait for it within the probe's time
+		// rather than call the hop silent.
+		select {
+		case a := <-w.ch:
+			a.RTT, a.KernelStamp = a.rx.rtt(<-sentc)
+			return a, nil
+		case <-dctx.Done():
+			if ctx.Err() != nil {
+				return Answer{}, ctx.Err()
+			}
 			return Answer{}, nil
 		}
-		if !registered {
-			return Answer{}, fmt.Errorf("TCP probe to %s port %d: %w", dst, port, r.err)
-		}
-		return Answer{}, nil
 	}
 }
 
