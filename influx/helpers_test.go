@@ -190,3 +190,30 @@ func compareCells(t *testing.T, p mesh.Pair, got *mesh.Cell, want mesh.Cell) {
 }
 
 func strconvI(n int64) string { return strconv.FormatInt(n, 10) }
+
+// checkP95 fails unless a cell's p95 of metric m (from histograms) is within their
+// error of the raw tests' p95 (percentile()), a loss exactly, and inside the cell's
+// [min, max]: never a p95 above the max shown beside it.
+func checkP95(t *testing.T, what string, m mesh.Metric, c *mesh.Cell, raw float64) {
+	t.Helper()
+	got := c.Values[m][mesh.P95]
+	if math.IsNaN(raw) || math.IsNaN(got) {
+		if math.IsNaN(raw) != math.IsNaN(got) {
+			t.Errorf("%s %s p95 = %v, raw %v", what, m, got, raw)
+		}
+		return
+	}
+	tol := HistAlpha * raw * (1 + 1e-9)
+	if m == mesh.Loss {
+		tol = 1e-9
+	}
+	if math.Abs(got-raw) > tol {
+		t.Errorf("%s %s p95 = %v, raw %v: %.2f %% off", what, m, got, raw, 100*math.Abs(got-raw)/raw)
+	}
+	if mx := c.Values[m][mesh.Max]; got > mx {
+		t.Errorf("%s %s p95 = %v above the max %v", what, m, got, mx)
+	}
+	if mn := c.Min[m]; !math.IsNaN(mn) && got < mn {
+		t.Errorf("%s %s p95 = %v below the min %v", what, m, got, mn)
+	}
+}

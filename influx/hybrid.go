@@ -42,10 +42,12 @@ import (
 // hybridMinWindow: shorter windows read the raw tests, which cost little there. Longer
 // windows than hybridMaxWindow read a rollup alone (pickRollup): raw tests may be kept
 // less long than that, and the hybrid read checks itself against them.
-const (
-	hybridMinWindow = 3 * time.Hour
-	hybridMaxWindow = 24 * time.Hour
-)
+const hybridMinWindow = 3 * time.Hour
+
+// hybridCheckMax: windows up to this long are checked against the raw tests' counts;
+// longer ones reach back beyond the raw tests a database keeps (and a count over a week
+// of tests costs as much as the read).
+const hybridCheckMax = 24 * time.Hour
 
 // hybridRawMax bounds the raw tests a hybrid read takes as rows; beyond it the rollups
 // lag behind (not kept up) and the window is read from raw data.
@@ -160,7 +162,7 @@ func (h *hybridPlan) via() string {
 // planHybrid plans the hybrid read of the window, nil when it is read raw: a short
 // window, rollups not set up or not kept up, or a mode other than auto.
 func (r *Reader) planHybrid(ctx context.Context) *hybridPlan {
-	if (r.rollupMode != "" && r.rollupMode != "auto") || r.window < hybridMinWindow || r.window > hybridMaxWindow {
+	if (r.rollupMode != "" && r.rollupMode != "auto") || r.window < hybridMinWindow {
 		return nil
 	}
 	now := r.nowUTC()
@@ -238,14 +240,36 @@ func (r *Reader) levelEdge(ctx context.Context, l *rollupLevel, fn string, since
 	return ts[0]
 }
 
-// rollupCols are the fields of a rollup bucket a hybrid read adds up, and how.
-func rollupCols() (sums, maxes []string) {
-	sums = []string{"n", "good", "bad"}
-	for _, m := range mesh.Metrics {
-		sums = append(sums, m.Field()+"_sum")
-		maxes = append(maxes, m.Field()+"_max")
+// pieceCols are what a hybrid read asks its pieces for, besides the test counts: the
+// sums (means) of some metrics, their maxima and minima. The TUI reads every mean and
+// max; snapshot what it prints.
+type pieceCols struct{ sums, maxes, mins []mesh.Metric }
+
+// aggs are the rollup columns and how each is added up: (sum, n), (max, <f>_max), ...
+func (pc pieceCols) aggs() [][2]string {
+	out := [][2]string{{"sum", "n"}, {"sum", "good"}, {"sum", "bad"}}
+	for _, m := range pc.sums {
+		out = append(out, [2]string{"sum", m.Field() + "_sum"})
 	}
-	return sums, maxes
+	for _, m := range pc.maxes {
+		out = append(out, [2]string{"max", m.Field() + "_max"})
+	}
+	for _, m := range pc.mins {
+		out = append(out, [2]string{"min", m.Field() + "_min"})
+	}
+	return out
+}
+
+// rawFields are the raw tests' fields a raw piece reads: latency and loss always (the
+// counts of tests and of successful ones), the others when asked for.
+func (pc pieceCols) rawFields() []string {
+	var out []string
+	for _, m := range mesh.Metrics {
+		if m == mesh.Latency || m == mesh.Loss || slices.Contains(pc.sums, m) || slices.Contains(pc.maxes, m) || slices.Contains(pc.mins, m) {
+			out = append(out, QuoteIdent(m.Field()))
+		}
+	}
+	return out
 }
 
 // addRollupValue puts one rollup column's value (a bucket's, or a sum or max of buckets)
@@ -267,46 +291,50 @@ func addRollupValue(pt *part, col string, v float64) {
 				if cur, ok := pt.max[m]; !ok || v > cur {
 					pt.max[m] = v
 				}
+			case m.Field() + "_min":
+				if cur, ok := pt.min[m]; !ok || v < cur {
+					pt.min[m] = v
+				}
 			}
 		}
 	}
 }
 
 // pieceQueries are the requests of one piece: raw rows, rollup rows, or the rollup's
-// sums and maxima split over a few concurrent requests.
-func (r *Reader) pieceQueries(p piece) []string {
+// sums and extremes split over a few concurrent requests.
+func (r *Reader) pieceQueries(p piece, pc pieceCols) []string {
 	cond := " WHERE " + p.cond() + " AND " + knownDst + ` GROUP BY "src_pop", "dst_pop"`
 	if p.lvl == nil {
-		fields := make([]string, 0, len(mesh.Metrics))
-		for _, m := range mesh.Metrics {
-			fields = append(fields, QuoteIdent(m.Field()))
-		}
-		return []string{"SELECT " + strings.Join(fields, ", ") + ` FROM "ping"` + cond}
+		return []string{"SELECT " + strings.Join(pc.rawFields(), ", ") + ` FROM "ping"` + cond}
 	}
 	from := levelFrom(p.lvl)
-	sums, maxes := rollupCols()
+	aggs := pc.aggs()
 	if p.rows {
-		var cols []string
-		for _, c := range append(sums, maxes...) {
-			cols = append(cols, QuoteIdent(c))
+		cols := make([]string, len(aggs))
+		for i, a := range aggs {
+			cols[i] = QuoteIdent(a[1])
 		}
 		return []string{"SELECT " + strings.Join(cols, ", ") + from + cond}
 	}
-	agg := func(fn string, cs []string) string {
-		parts := make([]string, len(cs))
-		for i, c := range cs {
-			parts[i] = fn + "(" + QuoteIdent(c) + ") AS " + QuoteIdent(c)
+	// Requests of up to three aggregates: they run on every core (one request's
+	// statements, and a statement's aggregates, are worked one after another) and each
+	// answers a row per pair.
+	var out []string
+	for len(aggs) > 0 {
+		n := min(3, len(aggs))
+		parts := make([]string, n)
+		for i, a := range aggs[:n] {
+			parts[i] = a[0] + "(" + QuoteIdent(a[1]) + ") AS " + QuoteIdent(a[1])
 		}
-		return "SELECT " + strings.Join(parts, ", ") + from + cond
+		out = append(out, "SELECT "+strings.Join(parts, ", ")+from+cond)
+		aggs = aggs[n:]
 	}
-	// Five requests of two or three aggregates: they run on every core (one request's
-	// statements run one after another) and each answers 2,450 rows.
-	return []string{agg("sum", sums[:3]), agg("sum", sums[3:5]), agg("sum", sums[5:]), agg("max", maxes[:2]), agg("max", maxes[2:])}
+	return out
 }
 
 // readPiece reads one query of a piece into per-pair parts.
 func (r *Reader) readPiece(ctx context.Context, p piece, q string) (map[mesh.Pair]*part, error) {
-	res, err := r.c.query(ctx, q)
+	res, err := r.c.queryRows(ctx, q, true)
 	if err != nil {
 		return nil, err
 	}
@@ -371,7 +399,7 @@ func rollupRowParts(rows []models.Row) map[mesh.Pair]*part {
 // hybridRead reads pieces as concurrent requests and adds their parts up per pair. The
 // first request starts at once, the others when gate closes (nil: at once): the first
 // paint's request then shares the cores with one other only.
-func (r *Reader) hybridRead(ctx context.Context, pieces []piece, gate <-chan struct{}) (map[mesh.Pair]*part, error) {
+func (r *Reader) hybridRead(ctx context.Context, pieces []piece, gate <-chan struct{}, pc pieceCols) (map[mesh.Pair]*part, error) {
 	// One failed request ends the others: the read fails as a whole.
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -381,7 +409,7 @@ func (r *Reader) hybridRead(ctx context.Context, pieces []piece, gate <-chan str
 	}
 	var jobs []job
 	for _, p := range pieces {
-		for _, q := range r.pieceQueries(p) {
+		for _, q := range r.pieceQueries(p, pc) {
 			jobs = append(jobs, job{p, q})
 		}
 	}
@@ -479,19 +507,46 @@ func pairsCond(ps []mesh.Pair) string {
 // hybridSteps reads the window with plan h (see above). The raw tests at the window's
 // end come first, alone: they hold the newest test of every pair that is still tested,
 // which is the first paint (last() over the window costs InfluxDB as much as an
-// aggregate). Then the other pieces at once; last() for pairs the end left out; then the
-// check against the raw test counts. It reports fallback when too many pairs' rollups
-// are behind: the caller reads the window raw.
-func (r *Reader) hybridSteps(ctx context.Context, h *hybridPlan, p95 bool, step func(Step)) (rd *mread, fallback []mesh.Pair, err error) {
+// aggregate). Then the other pieces at once; last() for pairs the end left out; then, for
+// a window of up to a day, the check against the raw test counts (longer windows reach
+// back beyond the raw tests kept). It reports fallback when too many pairs' rollups are
+// behind: the caller reads the window raw. p95 lists the metrics whose p95 is read, from
+// the histograms (sketch.go).
+//
+// The check starts once the first paint is in, beside the rest of the pieces (a core
+// would idle while the slowest piece finishes alone).
+func (r *Reader) hybridSteps(ctx context.Context, h *hybridPlan, pc pieceCols, p95 []mesh.Metric, step func(Step)) (rd *mread, fallback []mesh.Pair, err error) {
 	pinned := r.At(r.window, h.end)
 	rd = newRead(pinned)
-	rd.via = h.via()
+	rd.via, rd.cols = h.via(), pc
 	wrap := func(err error) error { return fmt.Errorf("read the mesh over %s: %w", pinned.describe(), err) }
-	hy, err := rd.readPieces(ctx, h.pieces, step)
+	check := r.window <= hybridCheckMax
+	type countsAnswer struct {
+		n   map[mesh.Pair]float64
+		err error
+	}
+	var early chan countsAnswer
+	startCheck := func() {
+		if check && early == nil {
+			early = make(chan countsAnswer, 1)
+			go func() {
+				n, err := pinned.rawCounts(ctx, h)
+				early <- countsAnswer{n, err}
+			}()
+		}
+	}
+	waitCheck := func() {
+		if early != nil {
+			<-early
+		}
+	}
+	hy, err := rd.readPieces(ctx, h.pieces, step, startCheck)
 	if err != nil {
+		waitCheck()
 		return nil, nil, wrap(err)
 	}
 	if err := rd.lastOfQuiet(ctx, hy); err != nil {
+		waitCheck()
 		return nil, nil, wrap(err)
 	}
 	for p, pt := range hy {
@@ -500,33 +555,57 @@ func (r *Reader) hybridSteps(ctx context.Context, h *hybridPlan, p95 bool, step 
 	rd.mu.Lock()
 	rd.ranGood = true // a pair without successful tests is failed from now on
 	for _, m := range mesh.Metrics {
-		rd.have[statKey{m, mesh.Last}], rd.have[statKey{m, mesh.Mean}], rd.have[statKey{m, mesh.Max}] = true, true, true
+		rd.have[statKey{m, mesh.Last}] = true
+	}
+	for _, m := range pc.sums {
+		rd.have[statKey{m, mesh.Mean}] = true
+	}
+	for _, m := range pc.maxes {
+		rd.have[statKey{m, mesh.Max}] = true
 	}
 	rd.mu.Unlock()
-	step(rd.step("check against raw test counts"))
-	counts, err := pinned.rawCounts(ctx, h)
-	if err != nil {
-		return nil, nil, wrap(err)
-	}
-	late := behind(hy, counts)
-	switch {
-	case len(late) == 0:
-		rd.via += ", checked"
-	case len(late) > hybridRereadMax:
-		return nil, late, nil
-	default:
-		if err := rd.rereadRaw(ctx, late); err != nil {
+	var late []mesh.Pair
+	if check {
+		step(rd.step("check against raw test counts"))
+		startCheck()
+		a := <-early
+		counts, err := a.n, a.err
+		if err != nil {
 			return nil, nil, wrap(err)
 		}
-		rd.via += fmt.Sprintf(", %d %s raw (rollup behind, e.g. %s→%s)", len(late), plural(len(late), "pair", "pairs"), late[0].Src, late[0].Dst)
+		late = behind(hy, counts)
+		switch {
+		case len(late) == 0:
+			rd.via += ", checked"
+		case len(late) > hybridRereadMax:
+			return nil, late, nil
+		default:
+			if err := rd.rereadRaw(ctx, late, p95); err != nil {
+				return nil, nil, wrap(err)
+			}
+			rd.via += fmt.Sprintf(", %d %s raw (rollup behind, e.g. %s→%s)", len(late), plural(len(late), "pair", "pairs"), late[0].Src, late[0].Dst)
+		}
 	}
-	if p95 {
-		// p95 on screen: from the raw tests (percentile() is ~10x a mean), after the
-		// rest is on screen.
+	if len(p95) > 0 {
+		// p95 from the histograms: the raw edges' tests are filed already, the rollup
+		// pieces' buckets between each pair's min and max are read (histread.go).
 		step(rd.step("p95"))
-		if err := rd.run(ctx, rd.statStmts(mesh.P95), false); err != nil {
+		rd.mu.Lock()
+		for p, pt := range hy {
+			if a := rd.accs[p]; a != nil && !a.exactP95 {
+				a.hist = sketch{}
+				for _, m := range p95 {
+					if pt.hist[m] != nil {
+						a.hist[m] = slices.Clone(pt.hist[m])
+					}
+				}
+			}
+		}
+		rd.mu.Unlock()
+		if err := rd.readHists(ctx, h.pieces, p95); err != nil {
 			return nil, nil, wrap(err)
 		}
+		rd.finishHists(ctx, p95)
 	}
 	step(rd.step(""))
 	return rd, nil, nil
@@ -534,11 +613,12 @@ func (r *Reader) hybridSteps(ctx context.Context, h *hybridPlan, p95 bool, step 
 
 // readPieces reads the plan's pieces and adds them up per pair. When the last piece is
 // raw tests (the window's end), it goes first, sharing the cores with one other request,
-// and its newest tests are the first paint.
-func (rd *mread) readPieces(ctx context.Context, pieces []piece, step func(Step)) (map[mesh.Pair]*part, error) {
+// and its newest tests are the first paint; afterTail is called when the rest may start.
+func (rd *mread) readPieces(ctx context.Context, pieces []piece, step func(Step), afterTail func()) (map[mesh.Pair]*part, error) {
 	n := len(pieces)
 	if pieces[n-1].lvl != nil {
-		return rd.r.hybridRead(ctx, pieces, nil)
+		afterTail()
+		return rd.r.hybridRead(ctx, pieces, nil, rd.cols)
 	}
 	gate := make(chan struct{})
 	restCtx, cancel := context.WithCancel(ctx)
@@ -548,23 +628,19 @@ func (rd *mread) readPieces(ctx context.Context, pieces []piece, step func(Step)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		hy, hyErr = rd.r.hybridRead(restCtx, pieces[:n-1], gate)
+		hy, hyErr = rd.r.hybridRead(restCtx, pieces[:n-1], gate, rd.cols)
 	}()
-	tail, err := rd.r.hybridRead(ctx, pieces[n-1:], nil)
+	tail, err := rd.r.hybridRead(ctx, pieces[n-1:], nil, rd.cols)
 	close(gate)
+	if err == nil {
+		afterTail()
+	}
 	if err != nil {
 		cancel()
 		<-done
 		return nil, err
 	}
-	for p, pt := range tail {
-		rd.setLast(p, pt)
-	}
-	rd.mu.Lock()
-	for _, m := range mesh.Metrics {
-		rd.have[statKey{m, mesh.Last}] = true
-	}
-	rd.mu.Unlock()
+	rd.setNewest(tail)
 	if len(tail) > 0 { // nothing tested at the window's end: no empty grid first
 		step(rd.step("mean, max, counts"))
 	}
@@ -608,11 +684,15 @@ func (rd *mread) lastOfQuiet(ctx context.Context, hy map[mesh.Pair]*part) error 
 	return nil
 }
 
-// rereadRaw reads pairs whose rollup is behind again from the raw tests alone.
-func (rd *mread) rereadRaw(ctx context.Context, late []mesh.Pair) error {
+// rereadRaw reads pairs whose rollup is behind again from the raw tests alone (with the
+// p95 of the metrics p95, exact).
+func (rd *mread) rereadRaw(ctx context.Context, late []mesh.Pair, p95 []mesh.Metric) error {
 	sub := newRead(rd.r)
 	sub.pairs = pairsCond(late)
 	stmts := append(sub.statStmts(mesh.Mean, mesh.Max), sub.countStmts()...)
+	if len(p95) > 0 {
+		stmts = append(stmts, sub.statStmtsOf(p95, mesh.P95)...)
+	}
 	if err := sub.run(ctx, append(stmts, sub.lastStmts()...), false); err != nil {
 		return err
 	}
@@ -626,6 +706,15 @@ func (rd *mread) rereadRaw(ctx context.Context, late []mesh.Pair) error {
 		}
 		rd.setPart(p, accPart(a))
 		rd.copyLast(p, a)
+		if len(p95) > 0 {
+			rd.mu.Lock()
+			acc := rd.accs[p]
+			acc.exactP95, acc.hist = true, nil
+			for _, m := range p95 {
+				acc.cell.Values[m][mesh.P95] = a.cell.Values[m][mesh.P95]
+			}
+			rd.mu.Unlock()
+		}
 	}
 	return nil
 }
@@ -635,4 +724,15 @@ func plural(n int, one, many string) string {
 		return one
 	}
 	return many
+}
+
+// usedLevels are the rollup levels the plan reads.
+func (h *hybridPlan) usedLevels() []*rollupLevel {
+	var out []*rollupLevel
+	for _, l := range rollupLevels {
+		if slices.Contains(h.levels, l.name) {
+			out = append(out, l)
+		}
+	}
+	return out
 }

@@ -6,6 +6,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/meshtop/meshtop/mesh"
@@ -29,6 +30,9 @@ type Reader struct {
 	clock func() time.Time
 	// rowsMax overrides hybridRowsMax (tests read every kind of piece).
 	rowsMax int
+	// advised is set once a read has said what rollups would save (rollupAdvice),
+	// shared by the readers At makes: it is said once per process.
+	advised *atomic.Bool
 }
 
 // DefaultWindow is the history window when none is given (Grafana's "last 1h").
@@ -43,7 +47,7 @@ func NewReader(cfg Config, window time.Duration) (*Reader, error) {
 	if window <= 0 {
 		window = DefaultWindow
 	}
-	return &Reader{c: c, window: window}, nil
+	return &Reader{c: c, window: window, advised: new(atomic.Bool)}, nil
 }
 
 // SetEnd pins the window's end (zero: the server's now(), like Grafana's "now").
@@ -318,7 +322,12 @@ func pingSources(cond string) string {
 // probes (probe_N_rtt_ms > 0; a lost probe is stored as 0), merged into one column by
 // one subquery per probe field, so it matches the live view's min/max of probe RTTs.
 func (r *Reader) HistoryQuery(src, dst string, bucket time.Duration) string {
-	cond := r.timeCond() + " AND " + pairCond(src, dst)
+	return r.historyQueryIn(r.timeCond(), src, dst, bucket)
+}
+
+// historyQueryIn is HistoryQuery over the raw tests in time condition tc.
+func (r *Reader) historyQueryIn(tc, src, dst string, bucket time.Duration) string {
+	cond := tc + " AND " + pairCond(src, dst)
 	probes := make([]string, 0, len(probeFields))
 	for _, f := range probeFields {
 		probes = append(probes, fmt.Sprintf(`(SELECT %s::float AS "probe" FROM "ping" WHERE %s AND %s > 0)`, QuoteIdent(f), cond, QuoteIdent(f)))
@@ -326,7 +335,7 @@ func (r *Reader) HistoryQuery(src, dst string, bucket time.Duration) string {
 	return `SELECT min("probe") AS "min_rtt", mean("rtt") AS "avg_rtt", max("probe") AS "max_rtt", ` +
 		`min("rtt") AS "min_avg", max("rtt") AS "max_avg", ` +
 		`mean("jm") AS "jm", mean("jp") AS "jp", mean("loss") AS "loss", count("loss") AS "n", count("rtt") AS "good" ` +
-		"FROM " + pingSources(cond) + ", " + strings.Join(probes, ", ") + " WHERE " + r.timeCond() +
+		"FROM " + pingSources(cond) + ", " + strings.Join(probes, ", ") + " WHERE " + tc +
 		" GROUP BY time(" + durationLiteral(bucket) + ") fill(none)"
 }
 

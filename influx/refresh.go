@@ -30,17 +30,19 @@ const refreshLag = 5 * time.Minute
 
 // part is one pair's aggregates over a range.
 type part struct {
-	n, good, bad float64
-	sum, max     map[mesh.Metric]float64
-	last         map[mesh.Metric]float64
-	lastRTT      float64
-	lastTime     time.Time
+	n, good, bad  float64
+	sum, max, min map[mesh.Metric]float64
+	last          map[mesh.Metric]float64
+	// hist counts the tests' values (raw rows always; rollup pieces when p95 is read).
+	hist     sketch
+	lastRTT  float64
+	lastTime time.Time
 	// broken says what impossible value a rollup gave (hybrid reads).
 	broken string
 }
 
 func newPart() *part {
-	return &part{sum: map[mesh.Metric]float64{}, max: map[mesh.Metric]float64{}, last: map[mesh.Metric]float64{}}
+	return &part{sum: map[mesh.Metric]float64{}, max: map[mesh.Metric]float64{}, min: map[mesh.Metric]float64{}, last: map[mesh.Metric]float64{}}
 }
 
 // MeshRead is a complete read of a window ending now, which Refresh brings forward.
@@ -71,7 +73,7 @@ func (r *Reader) readParts(ctx context.Context, ranges ...[2]time.Time) ([]map[m
 		qs[i] = "SELECT " + strings.Join(fields, ", ") + ` FROM "ping" WHERE time > ` + timeLiteral(rg[0]) + " AND time <= " + timeLiteral(rg[1]) +
 			" AND " + knownDst + ` GROUP BY "src_pop", "dst_pop"`
 	}
-	res, err := r.c.query(ctx, strings.Join(qs, "; "))
+	res, err := r.c.queryRows(ctx, strings.Join(qs, "; "), true)
 	if err != nil {
 		return nil, err
 	}
@@ -139,6 +141,13 @@ func rawRowParts(rows []models.Row) (map[mesh.Pair]*part, error) {
 				if cur, ok := pt.max[m]; !ok || v > cur {
 					pt.max[m] = v
 				}
+				if cur, ok := pt.min[m]; !ok || v < cur {
+					pt.min[m] = v
+				}
+				if pt.hist == nil {
+					pt.hist = sketch{}
+				}
+				pt.hist.add(m, v)
 			}
 			if hasRTT && !t.Before(pt.lastTime) {
 				pt.lastTime, pt.lastRTT = t, rtt
@@ -196,6 +205,9 @@ func accPart(a *pairAcc) *part {
 		if v := a.cell.Values[m][mesh.Max]; !math.IsNaN(v) {
 			pt.max[m] = v
 		}
+		if v := a.cell.Min[m]; !math.IsNaN(v) {
+			pt.min[m] = v
+		}
 		pt.last[m] = a.cell.Values[m][mesh.Last]
 	}
 	pt.lastRTT, pt.lastTime = a.lastRTT, a.cell.Last.Time
@@ -215,6 +227,11 @@ func sub(pt, h *part, stale map[mesh.Metric]bool) {
 				}
 			}
 		}
+		if hm, ok := h.min[m]; ok {
+			if pm, ok := pt.min[m]; !ok || hm <= pm {
+				delete(pt.min, m) // unknown until read again (only snapshot shows it)
+			}
+		}
 	}
 }
 
@@ -231,6 +248,17 @@ func add(pt, b *part) {
 				pt.max[m] = bm
 			}
 		}
+		if bm, ok := b.min[m]; ok {
+			if pm, ok := pt.min[m]; !ok || bm < pm {
+				pt.min[m] = bm
+			}
+		}
+	}
+	if b.hist != nil {
+		if pt.hist == nil {
+			pt.hist = sketch{}
+		}
+		pt.hist.merge(b.hist)
 	}
 	if !b.lastTime.IsZero() && !b.lastTime.Before(pt.lastTime) {
 		pt.lastTime, pt.lastRTT = b.lastTime, b.lastRTT
@@ -249,6 +277,13 @@ func clonePart(pt *part) *part {
 	for m, v := range pt.max {
 		c.max[m] = v
 	}
+	for m, v := range pt.min {
+		c.min[m] = v
+	}
+	if pt.hist != nil {
+		c.hist = sketch{}
+		c.hist.merge(pt.hist)
+	}
 	for m, v := range pt.last {
 		c.last[m] = v
 	}
@@ -261,13 +296,20 @@ func clonePart(pt *part) *part {
 // window. A read too old to bring forward (more than a window ago) is read whole.
 func (r *Reader) Refresh(ctx context.Context, prev *MeshRead, want mesh.Stat, step func(Step)) (*MeshRead, error) {
 	end := r.nowUTC()
-	if prev == nil || prev.window != r.window || end.Sub(prev.end) >= r.window-refreshLag || !r.end.IsZero() {
+	// p95 of a read from rollups comes from their histograms, which a refresh has not
+	// (it would read percentile() of the raw tests, another p95 than a moment ago):
+	// such a read is read whole (the hybrid read is quick).
+	hist := want == mesh.P95 && prev != nil && strings.HasPrefix(prev.Step.Via, "rollup")
+	if prev == nil || prev.window != r.window || end.Sub(prev.end) >= r.window-refreshLag || !r.end.IsZero() || hist {
 		return r.ReadMesh(ctx, want, step)
 	}
 	if !end.After(prev.end) {
 		step(prev.Step)
 		return prev, nil
 	}
+	// How much of the window holds data, as the complete read said it.
+	step, stop := coverSteps(ctx, r.At(r.window, end), nil, step, true)
+	defer stop()
 	parts, err := r.readParts(ctx,
 		[2]time.Time{prev.end.Add(-refreshLag), end.Add(-refreshLag)}, // settled since
 		[2]time.Time{prev.end.Add(-r.window), end.Add(-r.window)},     // left the window

@@ -3,8 +3,6 @@ package influx
 import (
 	"context"
 	"fmt"
-	"math"
-	"strconv"
 	"strings"
 	"time"
 
@@ -24,14 +22,16 @@ import (
 //	<f>_sum/_min/_max over successful tests for avg_rtt_ms, jitter_pct, jitter_ms;
 //	                  over all tests for loss_pct
 //	<f>_last          the bucket's newest value (all tests)
-//	h_<f>_<k>         histogram: tests whose value lies in bucket k (see histBounds)
+//	lh_<f>_<b>        histogram: tests whose value lies in bucket b (sketch.go); only
+//	                  buckets that hold a test are written
 //
 // A window's mean is sum/good (loss: sum/n), exactly the mean over the tests; max is the
 // max of maxima, exact. The p95 comes from the summed histogram counts of all tests in
 // the window (never a p95 of bucket p95s): the bucket holding the 95th-percentile rank
-// is found and the value interpolated linearly inside it, so the shown p95 is within one
-// histogram bucket of the true one — 25 % of the value for RTT and jitter, 5 points for
-// loss.
+// is found and answered by the value within 4.3 % of all its values (sketch.go), kept
+// inside the window's [min, max]. Where the histogram counts fewer tests than the window
+// holds (buckets made by an older meshtop, whose histograms had other fields), the p95
+// is unknown rather than a p95 of part of the window.
 type rollupLevel struct {
 	name        string        // "10m", "1h"
 	rp          string        // retention policy
@@ -55,98 +55,22 @@ var (
 	rollupLevels = []*rollupLevel{rollup10m, rollup1h, rollup6h}
 )
 
-// histSpec is a metric's histogram: bucket 0 holds v <= lo; bucket k (1..n) holds
-// lo*ratio^(k-1) < v <= lo*ratio^k; bucket n+1 everything above. Loss is linear (ratio 0:
-// step lo).
-type histSpec struct {
-	lo, ratio float64
-	n         int
-}
-
-var histSpecs = map[mesh.Metric]histSpec{
-	mesh.Latency:   {lo: 0.1, ratio: 1.25, n: 59},  // 0.1 ms .. 52 s
-	mesh.JitterMs:  {lo: 0.01, ratio: 1.25, n: 60}, // 0.01 ms .. 6.5 s
-	mesh.JitterPct: {lo: 0.01, ratio: 1.25, n: 60}, // 0.01 % .. 6500 %
-	mesh.Loss:      {lo: 5, n: 20},                 // 0, (0,5], ..., (95,100]
-}
-
-// upper is bucket k's upper bound (+Inf for the overflow bucket).
-func (h histSpec) upper(k int) float64 {
-	switch {
-	case k > h.n:
-		return math.Inf(1)
-	case h.ratio == 0:
-		return h.lo * float64(k)
-	}
-	return h.lo * math.Pow(h.ratio, float64(k))
-}
-
-func (h histSpec) lower(k int) float64 {
-	if k == 0 {
-		return 0
-	}
-	return h.upper(k - 1)
-}
-
-func histField(m mesh.Metric, k int) string { return fmt.Sprintf("h_%s_%02d", m.Field(), k) }
-
-// HistField names the rollup histogram field that counts value v of metric m.
-func HistField(m mesh.Metric, v float64) string {
-	h := histSpecs[m]
-	for k := 0; k <= h.n; k++ {
-		if v <= h.upper(k) {
-			return histField(m, k)
-		}
-	}
-	return histField(m, h.n+1)
-}
-
-// histAggs sum a metric's histogram over the window into the pair's counts.
+// histAggs sum a metric's histogram over the window into the pair's counts, with the
+// metric's min and max over the window (the p95 is kept inside them).
 func (rd *mread) histAggs(m mesh.Metric) []agg {
-	h := histSpecs[m]
-	out := make([]agg, 0, h.n+2)
-	for k := 0; k <= h.n+1; k++ {
-		out = append(out, agg{alias: histField(m, k), expr: "sum(" + QuoteIdent(histField(m, k)) + ")", apply: func(a *pairAcc, v float64) {
+	fields := histFieldsOf(m)
+	out := make([]agg, 0, len(fields)+2)
+	for k, f := range fields {
+		out = append(out, agg{alias: f, expr: "sum(" + QuoteIdent(f) + ")", apply: func(a *pairAcc, v float64) {
 			if a.hist == nil {
-				a.hist = map[mesh.Metric][]float64{}
+				a.hist = sketch{}
 			}
-			if a.hist[m] == nil {
-				a.hist[m] = make([]float64, h.n+2)
-			}
-			a.hist[m][k] += v
+			a.hist.addBin(m, k, v)
 		}})
 	}
-	return out
-}
-
-// histPercentile is the p-th percentile of counts (nearest rank, as mesh.Percentile),
-// interpolated inside the bucket that holds the rank; NaN without counts. The overflow
-// bucket answers its lower bound (the value is at least that).
-func histPercentile(m mesh.Metric, counts []float64, p float64) float64 {
-	h := histSpecs[m]
-	var total float64
-	for _, c := range counts {
-		total += c
-	}
-	if total == 0 {
-		return math.NaN()
-	}
-	rank := math.Max(1, math.Floor(total*p/100+0.5))
-	var cum float64
-	for k, c := range counts {
-		if c == 0 {
-			continue
-		}
-		if cum+c >= rank {
-			lo, hi := h.lower(k), h.upper(k)
-			if math.IsInf(hi, 1) {
-				return lo
-			}
-			return lo + (hi-lo)*(rank-cum)/c
-		}
-		cum += c
-	}
-	return h.upper(h.n)
+	return append(out,
+		agg{alias: m.Field() + "_lo", expr: "min(" + QuoteIdent(m.Field()+"_min") + ")", apply: setMin(m)},
+		agg{alias: m.Field() + "_hi", expr: "max(" + QuoteIdent(m.Field()+"_max") + ")", apply: setStat(m, mesh.Max)})
 }
 
 // rollupSelects are the SELECT ... INTO statements of a level, without time condition
@@ -166,8 +90,8 @@ func rollupSelects(l *rollupLevel) []string {
 				"min("+QuoteIdent(f+"_min")+") AS "+QuoteIdent(f+"_min"),
 				"max("+QuoteIdent(f+"_max")+") AS "+QuoteIdent(f+"_max"),
 				"last("+QuoteIdent(f+"_last")+") AS "+QuoteIdent(f+"_last"))
-			for k := 0; k <= histSpecs[m].n+1; k++ {
-				cols = append(cols, "sum("+QuoteIdent(histField(m, k))+") AS "+QuoteIdent(histField(m, k)))
+			for _, h := range histFieldsOf(m) {
+				cols = append(cols, "sum("+QuoteIdent(h)+") AS "+QuoteIdent(h))
 			}
 		}
 		return []string{"SELECT " + strings.Join(cols, ", ") + into + levelFrom(l.from)}
@@ -192,21 +116,20 @@ func rollupSelects(l *rollupLevel) []string {
 		`SELECT count("loss_pct") AS "failed"` + into + from + ` WHERE "avg_rtt_ms" <= 0`,
 		`SELECT count("loss_pct") AS "bad"` + into + from + " WHERE " + implausibleCond,
 	}
+	// One statement per histogram bucket: InfluxQL can neither group by a value nor
+	// aggregate a condition, and a statement that matches no test writes nothing, so
+	// only buckets that hold tests are stored.
 	for _, m := range mesh.Metrics {
-		h := histSpecs[m]
 		f := QuoteIdent(m.Field())
-		for k := 0; k <= h.n+1; k++ {
+		for _, b := range histBins[m] {
 			var cond []string
 			if goodOnly(m) {
 				cond = append(cond, goodTests)
 			}
-			if k > 0 {
-				cond = append(cond, f+" > "+strconv.FormatFloat(h.lower(k), 'g', -1, 64))
+			if c := histCond(f, b); c != "" {
+				cond = append(cond, c)
 			}
-			if k <= h.n {
-				cond = append(cond, f+" <= "+strconv.FormatFloat(h.upper(k), 'g', -1, 64))
-			}
-			q := "SELECT count(" + f + ") AS " + QuoteIdent(histField(m, k)) + into + from
+			q := "SELECT count(" + f + ") AS " + QuoteIdent(histFieldName(m, b)) + into + from
 			if len(cond) > 0 {
 				q += " WHERE " + strings.Join(cond, " AND ")
 			}
@@ -248,10 +171,11 @@ func (r *Reader) RollupStatements() []string {
 			fmt.Sprintf("ALTER RETENTION POLICY %s ON %s SHARD DURATION %s", QuoteIdent(l.rp), db, durationLiteral(l.shard)))
 	}
 	for _, l := range rollupLevels {
-		every, span := time.Duration(5*time.Minute), 2*l.bucket
-		if l.bucket >= time.Hour {
-			every = 10 * time.Minute
-		}
+		// Every 10 min over the last two buckets: a 10 min bucket is computed when it
+		// ends and once more 10 min later (with tests written late), after which it is
+		// final (settleLag); more often would only make each raw test cost more (the
+		// 10 min level is some 450 statements, one per histogram bucket).
+		every, span := 10*time.Minute, 2*l.bucket
 		for i, sel := range rollupSelects(l) {
 			name := QuoteIdent(rollupCQName(l, i))
 			out = append(out, "DROP CONTINUOUS QUERY "+name+" ON "+db,
@@ -263,9 +187,13 @@ func (r *Reader) RollupStatements() []string {
 }
 
 // SetupRollups creates the retention policies and continuous queries of the rollups and,
-// with Backfill, computes them for existing data day by day (finest level first, since
-// coarser levels are made from it). It needs an admin user (CQs) and works on a
-// workshop database as it is: only the numeric RTT, jitter and loss fields are read.
+// with Backfill, computes them for existing data (finest level first, since coarser
+// levels are made from it: the 10 min level here from the raw tests, rollup_backfill.go;
+// the others by their statements, day by day). It needs an admin user (retention
+// policies, CQs) and works on a workshop database as it is: only the numeric RTT,
+// jitter and loss fields are read. Rollups made before are computed again (the points
+// of a bucket are replaced field by field), so a new layout of the histograms reaches
+// back as far as the raw tests.
 func (r *Reader) SetupRollups(ctx context.Context, o RollupOptions) error {
 	say := func(format string, args ...any) {
 		if o.Progress != nil {
@@ -278,48 +206,88 @@ func (r *Reader) SetupRollups(ctx context.Context, o RollupOptions) error {
 		return fmt.Errorf("set up rollups: the ping measurement stores RTT, jitter or loss as text in some shard; " +
 			"InfluxQL cannot aggregate text (use Telegraf's converter, as the workshop did)")
 	}
-	for _, q := range r.RollupStatements() {
-		_, err := r.c.query(ctx, q)
-		// A policy made before (whose shard duration the ALTER after it set) refuses
-		// a CREATE with other settings: it is there, which is all CREATE is for.
-		exists := err != nil && strings.HasPrefix(q, "CREATE RETENTION POLICY") && strings.Contains(err.Error(), "already exists")
-		if err != nil && !exists && !(strings.HasPrefix(q, "DROP CONTINUOUS QUERY") && strings.Contains(err.Error(), "not found")) {
-			return fmt.Errorf("set up rollups: %w", err)
-		}
+	if err := r.setupStatements(ctx); err != nil {
+		return err
 	}
 	ncq := 0
 	for _, l := range rollupLevels {
 		ncq += len(rollupSelects(l))
 	}
 	say("retention policies and %d continuous queries in place", ncq)
+	if old := r.oldLayoutLevels(ctx); len(old) > 0 {
+		msg := "rollup %s holds histograms of an older meshtop (25 %% buckets), which are never read"
+		if o.Backfill {
+			msg += "; the backfill computes the new ones from the raw tests, buckets older than the raw tests keep no p95"
+		} else {
+			msg += "; run with --backfill to compute the new ones from the raw tests"
+		}
+		say(msg, strings.Join(old, ", "))
+	}
 	if !o.Backfill {
 		return nil
 	}
+	var levels []*rollupLevel
 	for _, l := range rollupLevels {
-		if o.Only != "" && o.Only != l.name {
-			continue
+		if o.Only == "" || o.Only == l.name {
+			levels = append(levels, l)
 		}
-		// A level is backfilled over the span of what it is made from: raw data, or
-		// the finer level (which may reach back further than the raw data kept).
-		first, last, err := r.rawSpan(ctx)
-		if l.from != nil {
-			first, last, err = r.levelSpan(ctx, l.from)
-		}
-		if err != nil {
-			return err
-		}
-		if first.IsZero() {
-			say("no data to backfill rollup %s from", l.name)
-			continue
-		}
+	}
+	// Every level over the raw tests kept (at most the 10 min level's retention, as
+	// the coarser levels were always made from it), from the raw tests in one pass.
+	now := time.Now()
+	first, last, err := r.rawSpan(ctx)
+	if err != nil {
+		return err
+	}
+	rawFrom := time.Time{}
+	if !first.IsZero() {
 		if !o.Since.IsZero() && o.Since.After(first) {
 			first = o.Since
 		}
-		start := first.Truncate(l.bucket)
-		if min := time.Now().Add(-l.keep).Truncate(l.bucket); start.Before(min) {
+		if oldest := now.Add(-rollup10m.keep); first.Before(oldest) {
+			first = oldest
+		}
+		rawFrom = first.Truncate(rollup6h.bucket)
+		since := map[*rollupLevel]time.Time{}
+		for _, l := range levels {
+			// A bucket older than the level keeps is refused by InfluxDB; one that
+			// starts before the raw tests would be a part of its bucket.
+			since[l] = maxTime(now.Add(-l.keep).Truncate(l.bucket).Add(l.bucket), first.Truncate(l.bucket))
+		}
+		end := last.Add(time.Nanosecond)
+		if err := r.backfillRaw(ctx, levels, since, rawFrom, end, say); err != nil {
+			return err
+		}
+	} else {
+		say("no raw tests to backfill the rollups from")
+	}
+	// Coarser levels also over what their finer level keeps from before the raw tests.
+	for _, l := range levels {
+		if l.from == nil {
+			continue
+		}
+		ffirst, _, err := r.levelSpan(ctx, l.from)
+		if err != nil {
+			return err
+		}
+		start := ffirst.Truncate(l.bucket)
+		if min := now.Add(-l.keep).Truncate(l.bucket); start.Before(min) {
 			start = min
 		}
-		end := last.Add(l.bucket).Truncate(l.bucket)
+		if !o.Since.IsZero() && o.Since.After(start) {
+			start = o.Since.Truncate(l.bucket)
+		}
+		end := rawFrom
+		if end.IsZero() {
+			_, flast, err := r.levelSpan(ctx, l.from)
+			if err != nil {
+				return err
+			}
+			end = flast.Add(l.bucket).Truncate(l.bucket)
+		}
+		if ffirst.IsZero() || !start.Before(end) {
+			continue
+		}
 		for day := start; day.Before(end); day = day.Add(24 * time.Hour) {
 			to := day.Add(24 * time.Hour)
 			if to.After(end) {
@@ -329,14 +297,94 @@ func (r *Reader) SetupRollups(ctx context.Context, o RollupOptions) error {
 			for _, sel := range rollupSelects(l) {
 				stmts = append(stmts, sel+backfillCond(sel, day, to)+fmt.Sprintf(rollupGroup, durationLiteral(l.bucket)))
 			}
-			// One request per statement: a request's statements run one after another
-			// anyway, and a smaller answer keeps each within the timeout.
 			for _, q := range stmts {
 				if _, err := r.c.query(ctx, q); err != nil {
 					return fmt.Errorf("backfill rollup %s for %s: %w", l.name, day.Format("2006-01-02"), err)
 				}
 			}
-			say("backfilled rollup %s: %s .. %s", l.name, day.Format(time.RFC3339), to.Format(time.RFC3339))
+			say("backfilled rollup %s from rollup %s: %s .. %s", l.name, l.from.name, day.Format(time.RFC3339), to.Format(time.RFC3339))
+		}
+	}
+	return nil
+}
+
+// oldLayoutLevels names the rollup levels that hold histogram fields of the first
+// layout (h_<field>_NN).
+func (r *Reader) oldLayoutLevels(ctx context.Context) []string {
+	var out []string
+	for _, l := range rollupLevels {
+		res, err := r.c.query(ctx, "SHOW FIELD KEYS FROM "+QuoteIdent(l.rp)+"."+QuoteIdent(l.measurement))
+		if err != nil {
+			continue
+		}
+	rows:
+		for _, rs := range res {
+			for _, row := range rs.Series {
+				for _, v := range row.Values {
+					if k, _ := v[0].(string); strings.HasPrefix(k, oldHistPrefix) {
+						out = append(out, l.name)
+						break rows
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
+// histNote says why a rollup's histogram counts fewer tests than a window holds.
+func (r *Reader) histNote(ctx context.Context) string {
+	if old := r.oldLayoutLevels(ctx); len(old) > 0 {
+		return "rollup " + strings.Join(old, ", ") + " has histograms of an older meshtop only for part of the window: " +
+			"run meshtop rollup to compute them from the raw tests"
+	}
+	return "the rollup's histograms miss tests of part of the window (a bucket rolled up by hand?): run meshtop rollup"
+}
+
+// setupStatements runs RollupStatements: the retention policies one by one, then every
+// meshtop continuous query there is dropped (also those of a layout with more
+// statements than this one) and this layout's created, many to a request.
+func (r *Reader) setupStatements(ctx context.Context) error {
+	var creates []string
+	for _, q := range r.RollupStatements() {
+		switch {
+		case strings.HasPrefix(q, "DROP CONTINUOUS QUERY"):
+			continue
+		case strings.HasPrefix(q, "CREATE CONTINUOUS QUERY"):
+			creates = append(creates, q)
+			continue
+		}
+		_, err := r.c.query(ctx, q)
+		// A policy made before (whose shard duration the ALTER after it set) refuses
+		// a CREATE with other settings: it is there, which is all CREATE is for.
+		if err != nil && !(strings.HasPrefix(q, "CREATE RETENTION POLICY") && strings.Contains(err.Error(), "already exists")) {
+			return fmt.Errorf("set up rollups: %w", err)
+		}
+	}
+	res, err := r.c.query(ctx, "SHOW CONTINUOUS QUERIES")
+	if err != nil {
+		return fmt.Errorf("set up rollups: %w", err)
+	}
+	var drops []string
+	for _, rs := range res {
+		for _, row := range rs.Series {
+			if row.Name != r.c.db {
+				continue
+			}
+			for _, v := range row.Values {
+				if name, _ := v[0].(string); strings.HasPrefix(name, "mt_rollup_") {
+					drops = append(drops, "DROP CONTINUOUS QUERY "+QuoteIdent(name)+" ON "+QuoteIdent(r.c.db))
+				}
+			}
+		}
+	}
+	for _, batch := range [][]string{drops, creates} {
+		for len(batch) > 0 {
+			n := min(len(batch), 100)
+			if _, err := r.c.query(ctx, strings.Join(batch[:n], "; ")); err != nil {
+				return fmt.Errorf("set up rollups: %w", err)
+			}
+			batch = batch[n:]
 		}
 	}
 	return nil
@@ -465,4 +513,24 @@ func (r *Reader) rollupCovers(ctx context.Context, l *rollupLevel) bool {
 		start = first
 	}
 	return !ts[0].After(start.Add(l.bucket))
+}
+
+// rollupGap says what a read of level l alone leaves out at the window's end: the tests
+// after the level's newest bucket ("" when it reaches the end, within a sweep).
+func (r *Reader) rollupGap(ctx context.Context, l *rollupLevel) string {
+	end := r.end
+	if end.IsZero() {
+		end = r.nowUTC()
+	}
+	last := r.levelEdge(ctx, l, "last", end.Add(-r.window))
+	if last.IsZero() {
+		return ""
+	}
+	reach := last.Add(l.bucket)
+	if gap := end.Sub(reach); gap > tailSpan && reach.Before(end) {
+		return fmt.Sprintf("rollup %s ends %s, %s before the window's end: newer tests are not in this grid "+
+			"(--rollup auto reads them raw when the rollups are kept up: are the continuous queries running?)",
+			l.name, reach.UTC().Format("01-02 15:04 UTC"), gap.Round(time.Minute))
+	}
+	return ""
 }

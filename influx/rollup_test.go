@@ -91,33 +91,74 @@ func TestRollupBackfillMatchesRaw(t *testing.T) {
 	}
 }
 
-func TestHistPercentile(t *testing.T) {
+func TestHistEstimate(t *testing.T) {
+	// Every value from 0.07 ms to 15 s: the bucket's answer is within HistAlpha of it.
+	for v := 0.07; v < 15000; v *= 1.013 {
+		counts := make([]float64, len(histBins[mesh.Latency]))
+		counts[binOf(mesh.Latency, v)] = 1
+		if got := histEstimate(mesh.Latency, counts, 95, math.NaN(), math.NaN()); math.Abs(got-v) > HistAlpha*v*(1+1e-12) {
+			t.Fatalf("estimate of %v = %v: more than %.2f %% off", v, got, 100*HistAlpha)
+		}
+		// Inside [min, max]: a lone value is answered exactly.
+		if got := histEstimate(mesh.Latency, counts, 95, v, v); got != v {
+			t.Fatalf("estimate of %v inside [%v, %v] = %v", v, v, v, got)
+		}
+	}
+	// The nearest rank, as InfluxDB's percentile(): of 1..100 the 95th value.
+	counts := make([]float64, len(histBins[mesh.Latency]))
 	vals := []float64{}
 	for i := 1; i <= 100; i++ {
 		vals = append(vals, float64(i))
+		counts[binOf(mesh.Latency, float64(i))]++
 	}
-	h := histSpecs[mesh.Latency]
-	counts := make([]float64, h.n+2)
-	for _, v := range vals {
-		for k := 0; k <= h.n+1; k++ {
-			if v <= h.upper(k) {
-				counts[k]++
-				break
+	got, want := histEstimate(mesh.Latency, counts, 95, 1, 100), mesh.Percentile(vals, 95)
+	if math.Abs(got-want) > HistAlpha*want {
+		t.Errorf("p95 = %v, want within %.1f %% of %v", got, 100*HistAlpha, want)
+	}
+	if !math.IsNaN(histEstimate(mesh.Latency, make([]float64, len(counts)), 95, 0, 0)) {
+		t.Error("p95 of nothing is not NaN")
+	}
+	// Zero is its own bucket: a loss p95 of 0 is 0.
+	lc := make([]float64, len(histBins[mesh.Loss]))
+	lc[binOf(mesh.Loss, 0)] = 99
+	lc[binOf(mesh.Loss, 20)] = 1
+	if got := histEstimate(mesh.Loss, lc, 95, 0, 20); got != 0 {
+		t.Errorf("loss p95 = %v, want 0", got)
+	}
+	// Above the range: the max.
+	oc := make([]float64, len(counts))
+	oc[binOf(mesh.Latency, 30000)] = 10
+	if got := histEstimate(mesh.Latency, oc, 95, 25000, 30000); got != 30000 {
+		t.Errorf("overflow p95 = %v, want the max", got)
+	}
+}
+
+// TestHistBinsAreTheQueries: a value is filed into the bucket whose InfluxQL condition
+// it meets (the backfill's Go and the continuous queries' statements agree), and every
+// value into exactly one.
+func TestHistBinsAreTheQueries(t *testing.T) {
+	for _, m := range mesh.Metrics {
+		bs := histBins[m]
+		for i := 1; i < len(bs); i++ {
+			if bs[i].lo != bs[i-1].hi {
+				t.Fatalf("%s: bucket %s starts at %v, the one before ends at %v", m, bs[i].name, bs[i].lo, bs[i-1].hi)
 			}
 		}
-	}
-	got := histPercentile(mesh.Latency, counts, 95)
-	if want := mesh.Percentile(vals, 95); math.Abs(got-want) > 0.25*want {
-		t.Errorf("p95 = %v, want within a bucket of %v", got, want)
-	}
-	if !math.IsNaN(histPercentile(mesh.Latency, make([]float64, h.n+2), 95)) {
-		t.Error("p95 of nothing is not NaN")
+		for _, v := range []float64{0, 1e-9, bs[1].hi, math.Nextafter(bs[1].hi, 2), 1, 2, 3.3333, 100, 1e4, 1e9} {
+			b := bs[binOf(m, v)]
+			if !(v > b.lo && v <= b.hi) && !(math.IsInf(b.lo, -1) && v <= b.hi) {
+				t.Errorf("%s: %v filed into %s (%v, %v]", m, v, b.name, b.lo, b.hi)
+			}
+			if c := histCond("f", b); c != "" && !strings.Contains(c, "f ") {
+				t.Errorf("condition %q", c)
+			}
+		}
 	}
 }
 
 // checkRollupMatchesRaw reads the window from rollup level lvl and compares every cell
 // with the raw tests' reduction: last, mean and max exact, samples and failed state
-// equal, p95 within one histogram bucket.
+// equal, p95 within the histograms' error and inside [min, max].
 func checkRollupMatchesRaw(t *testing.T, r *Reader, lvl string, want map[mesh.Pair]mesh.Cell) {
 	t.Helper()
 	if err := r.SetRollup(lvl); err != nil {
@@ -125,7 +166,7 @@ func checkRollupMatchesRaw(t *testing.T, r *Reader, lvl string, want map[mesh.Pa
 	}
 	defer func() { _ = r.SetRollup("auto") }()
 	var steps []Step
-	if err := r.MatrixSteps(ctxT(t), mesh.Mean, func(st Step) { steps = append(steps, st) }); err != nil {
+	if err := r.MatrixSteps(ctxT(t), mesh.P95, func(st Step) { steps = append(steps, st) }); err != nil {
 		t.Fatal(err)
 	}
 	final := steps[len(steps)-1]
@@ -143,12 +184,7 @@ func checkRollupMatchesRaw(t *testing.T, r *Reader, lvl string, want map[mesh.Pa
 					t.Errorf("%s %v %s/%s = %v, raw %v", lvl, p, m, st, c.Values[m][st], w.Values[m][st])
 				}
 			}
-			got, raw := c.Values[m][mesh.P95], w.Values[m][mesh.P95]
-			if math.IsNaN(raw) != math.IsNaN(got) {
-				t.Errorf("%s %v %s p95 = %v, raw %v", lvl, p, m, got, raw)
-			} else if !math.IsNaN(raw) && math.Abs(got-raw) > 0.25*raw+5 {
-				t.Errorf("%s %v %s p95 = %v, raw %v: more than a bucket off", lvl, p, m, got, raw)
-			}
+			checkP95(t, lvl+" "+fmt.Sprint(p), m, c, w.Values[m][mesh.P95])
 		}
 		if c.Samples != w.Samples || c.Failed != w.Failed {
 			t.Errorf("%s %v samples %d failed %v, raw %d %v", lvl, p, c.Samples, c.Failed, w.Samples, w.Failed)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -38,8 +40,15 @@ type Step struct {
 	// Pending names what is still being read ("" when the read is complete).
 	Pending string
 	// Via says where the values come from: "raw" or "rollup 10m" / "rollup 1h".
-	Via  string
-	have map[statKey]bool
+	Via string
+	// Notes say what the matrix lacks and why (a p95 the rollup cannot give), for the
+	// status bar and snapshot's stderr.
+	Notes []string
+	// Oldest is the time of the oldest test (or rollup bucket) in the window, zero when
+	// not known yet; with Matrix.Time (the newest) it says how much of the window holds
+	// data.
+	Oldest time.Time
+	have   map[statKey]bool
 }
 
 // Has reports whether the step's matrix holds metric m under stat st.
@@ -62,6 +71,8 @@ type agg struct {
 type stmt struct {
 	aggs []agg
 	good bool
+	// cond is a further condition on raw data (the implausible-point check's).
+	cond string
 	// what the statement brings, for Step.Has
 	gives []statKey
 }
@@ -75,7 +86,8 @@ type pairAcc struct {
 	lastRTT  float64
 	haveLast bool
 	bad      float64
-	hist     map[mesh.Metric][]float64
+	hist     sketch                  // rollup or hybrid: histogram counts (p95)
+	exactP95 bool                    // p95 read from the raw tests (a pair whose rollup is behind)
 	sums     map[mesh.Metric]float64 // rollup: sums of the means' numerators
 	err      string                  // the pair's error (a broken rollup), shown instead of values
 }
@@ -90,6 +102,16 @@ type mread struct {
 	ranGood  bool
 	newest   time.Time
 	stringly bool
+	// histShort counts the pairs of the last matrix whose p95 is unknown because the
+	// histogram does not count every test; histWhy says why (histNote).
+	histShort int
+	histWhy   string
+	// histMetrics: their histograms are read, their p95 comes from them.
+	histMetrics []mesh.Metric
+	// notes go into every step's Notes (what the read cannot show, and why).
+	notes []string
+	// cols: what a hybrid read asks its pieces for.
+	cols pieceCols
 	// via, when set, is Step.Via (a hybrid read); pairs, when set, restricts the read to
 	// some pairs (an InfluxQL condition).
 	via   string
@@ -125,12 +147,15 @@ func (rd *mread) setPart(p mesh.Pair, pt *part) {
 		if !goodOnly(m) {
 			den = pt.n
 		}
-		a.cell.Values[m][mesh.Mean], a.cell.Values[m][mesh.Max] = math.NaN(), math.NaN()
+		a.cell.Values[m][mesh.Mean], a.cell.Values[m][mesh.Max], a.cell.Min[m] = math.NaN(), math.NaN(), math.NaN()
 		if den > 0 {
 			a.cell.Values[m][mesh.Mean] = pt.sum[m] / den
 		}
 		if v, ok := pt.max[m]; ok {
 			a.cell.Values[m][mesh.Max] = v
+		}
+		if v, ok := pt.min[m]; ok {
+			a.cell.Min[m] = v
 		}
 	}
 }
@@ -203,6 +228,51 @@ func (rd *mread) statExpr(m mesh.Metric, st mesh.Stat) string {
 
 func setStat(m mesh.Metric, st mesh.Stat) func(a *pairAcc, v float64) {
 	return func(a *pairAcc, v float64) { a.cell.Values[m][st] = v }
+}
+
+func setMin(m mesh.Metric) func(a *pairAcc, v float64) {
+	return func(a *pairAcc, v float64) { a.cell.Min[m] = v }
+}
+
+// finishHists marks the histograms of metrics ms read and, when some pair's do not
+// count all of its tests, finds out why for the step's note.
+func (rd *mread) finishHists(ctx context.Context, ms []mesh.Metric) {
+	rd.mu.Lock()
+	rd.histMetrics = ms
+	for _, m := range ms {
+		rd.have[statKey{m, mesh.P95}] = true
+	}
+	rd.mu.Unlock()
+	rd.matrix() // counts the pairs whose histograms are short
+	rd.mu.Lock()
+	short := rd.histShort
+	rd.mu.Unlock()
+	if short > 0 {
+		why := rd.r.histNote(ctx)
+		rd.mu.Lock()
+		rd.histWhy = why
+		rd.mu.Unlock()
+	}
+}
+
+// histP95 is metric m's p95 from a pair's histogram, inside the window's [min, max];
+// NaN when the histogram counts other than the window's tests (a part of it was rolled
+// up without histograms of this layout): the step's Note says so.
+func (rd *mread) histP95(a *pairAcc, c *mesh.Cell, m mesh.Metric) float64 {
+	den := a.good
+	if !goodOnly(m) {
+		den = a.n
+	}
+	if !a.haveN || den <= 0 {
+		return math.NaN()
+	}
+	if a.hist == nil {
+		return math.NaN()
+	}
+	if got := a.hist.total(m); got != den {
+		return math.NaN()
+	}
+	return histEstimate(m, a.hist[m], 95, c.Min[m], c.Values[m][mesh.Max])
 }
 
 // primary are the metrics the workshop's boards showed (latency, jitter %, loss): read
@@ -278,15 +348,41 @@ func (rd *mread) countStmts() []stmt {
 	return []stmt{
 		{aggs: []agg{{alias: "n", expr: `count("loss_pct")`, apply: func(a *pairAcc, v float64) { a.n, a.haveN = v, true }}}},
 		{good: true, aggs: []agg{{alias: "good", expr: `count("avg_rtt_ms")`, apply: setGood}}},
-		{aggs: []agg{{alias: "bad", expr: `count("loss_pct")`, apply: func(a *pairAcc, v float64) { a.bad = v }}}},
+		badStmt(mesh.Metrics),
 	}
+}
+
+// badStmt counts the points with an impossible value of the given metrics (raw data).
+func badStmt(ms []mesh.Metric) stmt {
+	return stmt{cond: implausibleCondOf(ms), aggs: []agg{{alias: "bad", expr: "count(" + QuoteIdent(ms[0].Field()) + ")",
+		apply: func(a *pairAcc, v float64) { a.bad = v }}}}
 }
 
 // implausibleCond selects points whose values no test can have (mesh.PingResult.Check's
 // limits), so a pair with one such point is that pair's error rather than a mean that
 // hides it.
-var implausibleCond = fmt.Sprintf(`("loss_pct" < 0 OR "loss_pct" > 100 OR "avg_rtt_ms" < 0 OR "avg_rtt_ms" >= %d OR `+
-	`"jitter_ms" < 0 OR "jitter_ms" >= %d OR "jitter_pct" < 0 OR "jitter_pct" > %d)`, mesh.MaxRTTms, mesh.MaxRTTms, mesh.MaxJitterPct)
+var implausibleCond = implausibleCondOf(mesh.Metrics)
+
+// implausibleCondOf is implausibleCond over some metrics' fields only (a read that
+// shows only them).
+func implausibleCondOf(ms []mesh.Metric) string {
+	var or []string
+	for _, m := range mesh.Metrics {
+		if !slices.Contains(ms, m) {
+			continue
+		}
+		f := QuoteIdent(m.Field())
+		switch m {
+		case mesh.Loss:
+			or = append(or, f+" < 0", f+" > 100")
+		case mesh.JitterPct:
+			or = append(or, f+" < 0", fmt.Sprintf("%s > %d", f, mesh.MaxJitterPct))
+		default:
+			or = append(or, f+" < 0", fmt.Sprintf("%s >= %d", f, mesh.MaxRTTms))
+		}
+	}
+	return "(" + strings.Join(or, " OR ") + ")"
+}
 
 // lastStmts read the newest test of every pair: last("avg_rtt_ms") alone is the only
 // way to get the newest point's time, the other metrics go beside it.
@@ -329,8 +425,8 @@ func (rd *mread) query(s stmt, raw bool) string {
 	if s.good && (raw || rd.lvl == nil) {
 		q += " AND " + goodTests
 	}
-	if s.aggs[0].alias == "bad" && (raw || rd.lvl == nil) {
-		q += " AND " + implausibleCond
+	if s.cond != "" && (raw || rd.lvl == nil) {
+		q += " AND " + s.cond
 	}
 	return q + ` GROUP BY "src_pop", "dst_pop"`
 }
@@ -411,6 +507,7 @@ func (rd *mread) matrix() *mesh.Matrix {
 	rd.mu.Lock()
 	defer rd.mu.Unlock()
 	out := make(map[mesh.Pair]*mesh.Cell, len(rd.accs))
+	rd.histShort = 0
 	for p, a := range rd.accs {
 		c := a.cell
 		for m, sum := range a.sums {
@@ -422,8 +519,16 @@ func (rd *mread) matrix() *mesh.Matrix {
 				c.Values[m][mesh.Mean] = sum / den
 			}
 		}
-		for m, h := range a.hist {
-			c.Values[m][mesh.P95] = histPercentile(m, h, 95)
+		short := false
+		for _, m := range rd.histMetrics {
+			if a.exactP95 {
+				break
+			}
+			c.Values[m][mesh.P95] = rd.histP95(a, &c, m)
+			short = short || math.IsNaN(c.Values[m][mesh.P95]) && a.haveN && a.n > 0 && (a.good > 0 || !goodOnly(m))
+		}
+		if short {
+			rd.histShort++
 		}
 		// Samples counts tests once the counts are read; before, a pair with a newest
 		// test has at least one (0 would read as "no data").
@@ -532,7 +637,14 @@ func (rd *mread) step(pending string) Step {
 	case rd.lvl != nil:
 		via = "rollup " + rd.lvl.name
 	}
-	return Step{Matrix: rd.matrix(), Pending: pending, Via: via, have: have}
+	st := Step{Matrix: rd.matrix(), Pending: pending, Via: via, have: have}
+	rd.mu.Lock()
+	st.Notes = append(st.Notes, rd.notes...)
+	if rd.histShort > 0 {
+		st.Notes = append(st.Notes, fmt.Sprintf("p95 unknown for %d %s: %s", rd.histShort, plural(rd.histShort, "pair", "pairs"), rd.histWhy))
+	}
+	rd.mu.Unlock()
+	return st
 }
 
 // MatrixSteps reads the mesh over the window in steps (see above), calling step with
@@ -546,6 +658,7 @@ func (r *Reader) MatrixSteps(ctx context.Context, want mesh.Stat, step func(Step
 
 // matrixSteps is MatrixSteps, returning the read's accumulators (nil for text data).
 func (r *Reader) matrixSteps(ctx context.Context, want mesh.Stat, step func(Step)) (*mread, error) {
+	t0 := time.Now()
 	stringly, err := r.stringMetrics(ctx)
 	if err != nil {
 		return nil, err
@@ -565,11 +678,19 @@ func (r *Reader) matrixSteps(ctx context.Context, want mesh.Stat, step func(Step
 		step(Step{Matrix: m, Via: "raw (text fields)", have: have})
 		return nil, nil
 	}
+	var p95 []mesh.Metric
+	if want == mesh.P95 {
+		p95 = mesh.Metrics
+	}
 	viaNote := ""
-	// Hours of raw tests: whole rollup buckets with raw edges, checked (hybrid.go); p95
-	// on screen then comes from the raw tests (a rollup's is within a histogram bucket).
+	// Hours of raw tests or more: whole rollup buckets with raw edges (hybrid.go).
 	if h := r.planHybrid(ctx); h != nil {
-		rd, late, err := r.hybridSteps(ctx, h, want == mesh.P95, step)
+		covered, stop := coverSteps(ctx, r.At(r.window, h.end), h.usedLevels(), step, false)
+		// Every mean and max (the TUI switches between them); minima only to keep a
+		// p95 inside the range.
+		pc := pieceCols{sums: mesh.Metrics, maxes: mesh.Metrics, mins: p95}
+		rd, late, err := r.hybridSteps(ctx, h, pc, p95, covered)
+		stop()
 		if err != nil || late == nil {
 			return rd, err
 		}
@@ -581,6 +702,15 @@ func (r *Reader) matrixSteps(ctx context.Context, want mesh.Stat, step func(Step
 	wrap := func(err error) error {
 		return fmt.Errorf("read the mesh over %s: %w", r.describe(), err)
 	}
+	var lvls []*rollupLevel
+	if rd.lvl != nil {
+		lvls = []*rollupLevel{rd.lvl}
+		if note := r.rollupGap(ctx, rd.lvl); note != "" {
+			rd.notes = append(rd.notes, note)
+		}
+	}
+	step, stop := coverSteps(ctx, r, lvls, step, false)
+	defer stop()
 	first, other := want, mesh.Max
 	switch want {
 	case mesh.Last:
@@ -594,27 +724,38 @@ func (r *Reader) matrixSteps(ctx context.Context, want mesh.Stat, step func(Step
 	if want == mesh.P95 {
 		later = []mesh.Stat{mesh.Mean, mesh.Max}
 	}
-	p95 := want == mesh.P95 || rd.lvl != nil
 	prim, sec := metricsWhere(primary), metricsWhere(func(m mesh.Metric) bool { return !primary(m) })
-	p95Note := ""
-	if p95 && want != mesh.P95 {
-		p95Note = ", p95"
-	}
 	counts := rd.countStmts()
 	// 2. the stat on screen of latency, jitter % and loss (with the counts on a rollup:
-	// its means need them, and they are cheap there).
-	s2 := rd.statStmtsOf(prim, first)
+	// its means need them, and they are cheap there). A rollup's p95 comes from its
+	// histograms, read once the window's min and max are in (readHists).
+	s2stat := first
+	if want == mesh.P95 && rd.lvl != nil {
+		s2stat = mesh.Mean
+	}
+	s2 := rd.statStmtsOf(prim, s2stat)
 	if rd.lvl != nil {
 		s2, counts = append(s2, counts...), nil
 	}
-	// Step 2's requests start with step 1's: last() is cheap and would otherwise add its
-	// time to the stat on screen's.
+	// 1. the first paint: the newest tests, from the raw rows at the window's end (a
+	// sweep's worth, cheap), then last() of every pair beside step 2 (last() over a day
+	// costs as much as a fifth of an aggregate, and pairs not tested lately need it).
+	painted := false
+	if rd.lvl == nil {
+		if painted, err = rd.paintTail(ctx, first.String()+", "+other.String()+", counts", step); err != nil {
+			return nil, wrap(err)
+		} else if painted {
+			s2 = append(s2, rd.lastStmts()...)
+		}
+	}
 	s2done := make(chan error, 1)
 	go func() { s2done <- rd.run(ctx, s2, false) }()
-	// 1. the newest test of every pair, from raw data (cheap at any window length).
-	if err := rd.run(ctx, rd.lastStmts(), true); err != nil {
-		<-s2done
-		return nil, wrap(err)
+	if !painted {
+		if err := rd.run(ctx, rd.lastStmts(), true); err != nil {
+			<-s2done
+			return nil, wrap(err)
+		}
+		step(rd.step(first.String() + ", " + other.String() + ", counts"))
 	}
 	// Overlapped (SetOverlap): step 3's requests start once last() is in, so no core
 	// idles while the slowest of step 2's requests finishes alone.
@@ -623,7 +764,6 @@ func (r *Reader) matrixSteps(ctx context.Context, want mesh.Stat, step func(Step
 		s3done = make(chan error, 1)
 		go func() { s3done <- rd.run(ctx, rd.statStmtsOf(prim, other), false) }()
 	}
-	step(rd.step(first.String() + ", " + other.String() + ", counts" + p95Note))
 	if err := <-s2done; err != nil {
 		if s3done != nil {
 			<-s3done
@@ -633,7 +773,7 @@ func (r *Reader) matrixSteps(ctx context.Context, want mesh.Stat, step func(Step
 	if want != mesh.P95 {
 		// 3. the other of mean and max of latency, jitter % and loss (already under way
 		// when the read overlaps its steps).
-		step(rd.step(other.String() + ", counts" + p95Note))
+		step(rd.step(other.String() + ", counts"))
 		if s3done != nil {
 			err = <-s3done
 		} else {
@@ -648,26 +788,110 @@ func (r *Reader) matrixSteps(ctx context.Context, want mesh.Stat, step func(Step
 	if want == mesh.P95 {
 		pend = "mean, max, counts"
 	}
-	step(rd.step(pend + p95Note))
+	step(rd.step(pend))
 	s4 := append(rd.statStmtsOf(sec, later...), counts...)
 	if want == mesh.P95 {
 		s4 = append(s4, rd.statStmtsOf(prim, later...)...)
-		s4 = append(s4, rd.statStmtsOf(sec, mesh.P95)...)
+		if rd.lvl == nil {
+			s4 = append(s4, rd.statStmtsOf(sec, mesh.P95)...)
+		}
+	}
+	if rd.lvl != nil {
+		s4 = append(s4, rd.minStmts(mesh.Metrics)...)
 	}
 	if err := rd.run(ctx, s4, false); err != nil {
 		return nil, wrap(err)
 	}
-	if !p95 || want == mesh.P95 {
-		step(rd.step(""))
-		return rd, nil
+	if want == mesh.P95 && rd.lvl != nil {
+		// 5. p95 from the rollup's histograms.
+		step(rd.step("p95"))
+		if err := rd.readHists(ctx, []piece{rd.levelPiece()}, mesh.Metrics); err != nil {
+			return nil, wrap(err)
+		}
+		rd.finishHists(ctx, mesh.Metrics)
 	}
-	// 5. p95 from a rollup's histograms.
-	step(rd.step("p95"))
-	if err := rd.run(ctx, rd.statStmts(mesh.P95), false); err != nil {
-		return nil, wrap(err)
+	if rd.lvl == nil {
+		if note := r.rollupAdvice(ctx, time.Since(t0)); note != "" {
+			rd.notes = append(rd.notes, note)
+		}
 	}
 	step(rd.step(""))
 	return rd, nil
+}
+
+// levelPiece is a single-level read's window as one piece of rollup buckets: those that
+// start in the window.
+func (rd *mread) levelPiece() piece {
+	end := rd.r.end
+	if end.IsZero() {
+		end = rd.r.nowUTC()
+	}
+	return piece{lvl: rd.lvl, lo: end.Add(-rd.r.window), hi: end}
+}
+
+// minStmts read the metrics' minima over the window (a rollup's: min of its buckets').
+func (rd *mread) minStmts(ms []mesh.Metric) []stmt {
+	var out []stmt
+	for _, m := range ms {
+		expr := "min(" + QuoteIdent(m.Field()) + ")"
+		if rd.lvl != nil {
+			expr = "min(" + QuoteIdent(m.Field()+"_min") + ")"
+		}
+		out = append(out, stmt{good: rd.lvl == nil && goodOnly(m), aggs: []agg{{alias: m.Field() + "_lo", expr: expr, apply: setMin(m)}}})
+	}
+	return out
+}
+
+// tailSpan is how far back from the window's end the first paint reads raw rows: a
+// sweep at the default interval, with its points written late; tailRows how many of a
+// pair's newest tests it reads at most (a PoP's agents' of a few sweeps).
+const (
+	tailSpan = 5 * time.Minute
+	tailRows = 64
+)
+
+// paintTail reads the raw tests of the window's last tailSpan as rows and steps their
+// newest per pair as the first grid (what the hybrid read paints first); painted false
+// when none was tested then (last() paints instead).
+func (rd *mread) paintTail(ctx context.Context, pending string, step func(Step)) (painted bool, err error) {
+	r := rd.r
+	lo := "time > now() - " + durationLiteral(min(tailSpan, r.window))
+	if !r.end.IsZero() {
+		lo = "time > " + timeLiteral(r.end.Add(-min(tailSpan, r.window))) + " AND time <= " + timeLiteral(r.end)
+	}
+	fields := make([]string, 0, len(mesh.Metrics))
+	for _, m := range mesh.Metrics {
+		fields = append(fields, QuoteIdent(m.Field()))
+	}
+	// The newest tests only (bounded per pair, so an answer of more rows is refused
+	// before it is decoded).
+	res, err := r.c.queryRows(ctx, "SELECT "+strings.Join(fields, ", ")+` FROM "ping" WHERE `+lo+" AND "+knownDst+
+		` GROUP BY "src_pop", "dst_pop" ORDER BY time DESC LIMIT `+strconv.Itoa(tailRows), true)
+	if err != nil {
+		return false, err
+	}
+	if len(res) == 0 || len(res[0].Series) == 0 {
+		return false, nil
+	}
+	parts, err := rawRowParts(res[0].Series)
+	if err != nil {
+		return false, err
+	}
+	rd.setNewest(parts)
+	step(rd.step(pending))
+	return true, nil
+}
+
+// setNewest puts the pairs' newest tests from raw rows into the read: "last" is in.
+func (rd *mread) setNewest(parts map[mesh.Pair]*part) {
+	for p, pt := range parts {
+		rd.setLast(p, pt)
+	}
+	rd.mu.Lock()
+	for _, m := range mesh.Metrics {
+		rd.have[statKey{m, mesh.Last}] = true
+	}
+	rd.mu.Unlock()
 }
 
 func containsStat(sts []mesh.Stat, st mesh.Stat) bool {
@@ -702,4 +926,97 @@ func (r *Reader) describe() string {
 		return "the last " + r.window.String()
 	}
 	return r.end.Add(-r.window).UTC().Format("2006-01-02 15:04") + "–" + r.end.UTC().Format("2006-01-02 15:04 UTC")
+}
+
+// coverSteps wraps step so that every step carries the oldest test of the window
+// (Step.Oldest), read by a request beside the read, sent with the first step (so it does
+// not delay the first paint); the last step waits for it. lvls are the rollup levels the
+// read uses: the window may reach back beyond the raw tests kept; now sends the request
+// at once. stop ends that request
+// (a read that fails) and waits for it: nothing of a read outlives it.
+func coverSteps(ctx context.Context, r *Reader, lvls []*rollupLevel, step func(Step), now bool) (wrapped func(Step), stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	var ch chan time.Time
+	start := func() {
+		ch = make(chan time.Time, 1)
+		go func() { ch <- r.oldestIn(ctx, lvls) }()
+	}
+	if now { // no first paint to keep clear (snapshot): at once
+		start()
+	}
+	var oldest time.Time
+	got := false
+	wrapped = func(s Step) {
+		if ch == nil {
+			start()
+		}
+		if !got {
+			select {
+			case oldest = <-ch:
+				got = true
+			default:
+				if s.Pending == "" {
+					oldest, got = <-ch, true
+				}
+			}
+		}
+		s.Oldest = oldest
+		step(s)
+	}
+	stop = func() {
+		cancel()
+		if ch != nil && !got {
+			<-ch
+			got = true
+		}
+	}
+	return wrapped, stop
+}
+
+// oldestIn is the time of the oldest raw test in the window, or of the oldest bucket of
+// the given levels if older; zero when there is none or it cannot be read.
+func (r *Reader) oldestIn(ctx context.Context, lvls []*rollupLevel) time.Time {
+	stmts := []string{`SELECT first("loss_pct") FROM "ping" WHERE ` + r.timeCond() + " AND " + knownDst}
+	for _, l := range lvls {
+		stmts = append(stmts, `SELECT first("n")`+levelFrom(l)+" WHERE "+r.bucketCond()+" AND "+knownDst)
+	}
+	ts, err := r.rowTimes(ctx, stmts...)
+	if err != nil {
+		return time.Time{}
+	}
+	oldest := ts[0]
+	for i, l := range lvls {
+		// A bucket's time is its start: it says more than the raw tests only when it
+		// starts a bucket or more before them (raw tests no longer kept).
+		if t := ts[i+1]; !t.IsZero() && (oldest.IsZero() || t.Add(l.bucket).Before(oldest)) {
+			oldest = t
+		}
+	}
+	return oldest
+}
+
+// rollupAdviceAfter: a raw read of a window of hours that takes longer says, once, what
+// rollups would save (a variable: tests make every read slow).
+var rollupAdviceAfter = 2 * time.Second
+
+// rollupSpeedup is how much sooner the grid of a day is complete from rollups (the
+// hybrid read) than from the raw tests: bench/influxgrid, 30 PoPs x 24 h, one test per
+// pair a minute, 3.2x to 5.4x over this round's runs (docs/benchmarks.md).
+const rollupSpeedup = 3
+
+// rollupAdvice is the note of a raw read of a long window that took took: what `meshtop
+// rollup` would save, once per process; "" otherwise (a short window, a quick read,
+// rollups in use, or --rollup raw chosen).
+func (r *Reader) rollupAdvice(ctx context.Context, took time.Duration) string {
+	if (r.rollupMode != "" && r.rollupMode != "auto") || r.window < hybridMinWindow || took < rollupAdviceAfter || r.advised == nil {
+		return ""
+	}
+	if !r.levelEdge(ctx, rollup10m, "last", time.Unix(0, 0)).IsZero() {
+		return "" // rollups are there (behind, or not reaching back): not a matter of setting them up
+	}
+	if !r.advised.CompareAndSwap(false, true) {
+		return ""
+	}
+	return fmt.Sprintf("no rollups: this %s read took %s from the raw tests; meshtop rollup makes it about %dx faster (bench: 24h of 30 PoPs)",
+		ShortSpan(r.window), took.Round(100*time.Millisecond), rollupSpeedup)
 }

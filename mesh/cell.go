@@ -1,6 +1,9 @@
 package mesh
 
-import "math"
+import (
+	"math"
+	"slices"
+)
 
 // Cell is a PoP pair reduced over the kept window: every metric under every stat, so a
 // view can switch metric or stat without recomputing anything.
@@ -9,6 +12,10 @@ type Cell struct {
 	Values [numMetrics][numStats]float64
 	// Failed[s]: under stat s the pair has only failed tests (Last: the last one failed).
 	Failed [numStats]bool
+	// Min[m] is metric m's smallest value over the window (over successful tests, for
+	// the metrics that skip failed ones), the lower end of the range Max closes; NaN
+	// when unknown (the live store keeps it only for a window of one sample).
+	Min [numMetrics]float64
 	// Samples is how many sweeps measured the pair in the window.
 	Samples int
 	// Last is the newest sample (zero when Samples is 0).
@@ -27,6 +34,9 @@ type Cell struct {
 // EmptyCell is a cell without data.
 func EmptyCell() Cell {
 	var c Cell
+	for m := range c.Min {
+		c.Min[m] = math.NaN()
+	}
 	for m := range c.Values {
 		for s := range c.Values[m] {
 			c.Values[m][s] = math.NaN()
@@ -58,6 +68,9 @@ func ReduceSamples(samples []Sample) Cell {
 			if v := s.Value(m); !math.IsNaN(v) {
 				vals = append(vals, v)
 			}
+		}
+		if len(vals) > 0 {
+			c.Min[m] = slices.Min(vals)
 		}
 		for _, st := range Stats {
 			if st == Last {

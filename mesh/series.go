@@ -363,6 +363,11 @@ func (s *series) cellInto(c *Cell) {
 		c.Values[m][Mean] = st.mean()
 		c.Values[m][Max] = st.percentileFromTop(0)
 		c.Values[m][P95] = st.percentile(95)
+		if s.n == 1 {
+			// A window of one sample (snapshot's one sweep): its value is the minimum.
+			// Longer windows would need the smallest values kept as the largest are.
+			c.Min[m] = c.Values[m][Last]
+		}
 	}
 	c.Failed[Last] = s.last.Failed
 	for _, st := range Stats[1:] {

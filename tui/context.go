@@ -5,6 +5,8 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+
+	"github.com/meshtop/meshtop/mesh"
 )
 
 // uiContext is what every sub-model shares, by pointer (like soft-serve's common.Common
@@ -25,6 +27,9 @@ type uiContext struct {
 	// matrices (the root observes each one before the screens get it): the drill-down
 	// and the grid's pair chart tell it.
 	agents *agentLog
+	// cells is the grid's newest matrix of values (not a delta grid; nil in one): the
+	// drill-down's and the pair chart's mean and p95 are its cell's, the grid's.
+	cells *mesh.Matrix
 	// panelDelay: the cursor rests this long before the panel reads the pair's history
 	// (tests set 0: read at once).
 	panelDelay time.Duration

@@ -2,6 +2,8 @@ package tui
 
 import (
 	"fmt"
+	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -50,6 +52,8 @@ type dirData struct {
 	hops     []mesh.HopTable
 	changes  []mesh.RouteChange
 	events   []mesh.Event
+	// bucketed: the timeline judged history buckets this wide, not each test.
+	bucketed time.Duration
 }
 
 // section is a part of the rendering the hint line can name and tab can jump to.
@@ -124,10 +128,67 @@ func (d *detailModel) resetHops() {
 var timelineMetrics = []mesh.Metric{mesh.Latency, mesh.JitterMs, mesh.Loss}
 
 func (d *detailModel) timeline(dd *dirData) {
+	var ss []mesh.Sample
+	ss, dd.bucketed = timelineSamples(dd.samples)
 	dd.events = mesh.Timeline(mesh.TimelineInput{
-		Samples: dd.samples, Changes: dd.changes, Agents: d.ui.agents.eventsOf(dd.src), Thresholds: d.cfg.Thresholds, Confirm: d.cfg.Confirm,
+		Samples: ss, Changes: dd.changes, Agents: d.ui.agents.eventsOf(dd.src), Thresholds: d.cfg.Thresholds, Confirm: d.cfg.Confirm,
 		NoLossHysteresis: d.cfg.NoLossHysteresis, Metrics: timelineMetrics,
 	})
+}
+
+// timelineSamples are what a timeline judges: every test, as live judges them. A
+// history bucket's tests are its Results (each test's probes, read for the drill-down),
+// folded per sweep as the live store folds a PoP's agents. When a bucket lacks some of
+// its tests (their probes not kept, or beyond the read's bound) the buckets themselves
+// are judged, and bucketed is their width: a colour change inside one is not seen.
+func timelineSamples(samples []mesh.Sample) (out []mesh.Sample, bucketed time.Duration) {
+	if !slices.ContainsFunc(samples, func(s mesh.Sample) bool { return s.Tests > 1 }) {
+		return samples, 0 // live samples, or buckets of one test each
+	}
+	for _, s := range samples {
+		if len(s.Results) < s.Tests {
+			width := time.Duration(0)
+			for j := 1; j < len(samples); j++ {
+				if g := samples[j].Time.Sub(samples[j-1].Time); g > 0 && (width == 0 || g < width) {
+					width = g
+				}
+			}
+			return samples, max(width, time.Second)
+		}
+		rs := slices.Clone(s.Results)
+		slices.SortStableFunc(rs, func(a, b mesh.PingResult) int { return a.Time.Compare(b.Time) })
+		for j := 0; j < len(rs); {
+			k := j
+			for k < len(rs) && rs[k].Time.Equal(rs[j].Time) {
+				k++
+			}
+			if smp, ok := mesh.FoldResults(rs[j].Time, rs[j:k]); ok {
+				out = append(out, smp)
+			}
+			j = k
+		}
+	}
+	return out, 0
+}
+
+// bucketedNote says that a timeline judged buckets, not tests ("" when it judged tests).
+func bucketedNote(st *styles, bucketed time.Duration, w int) string {
+	if bucketed <= 0 {
+		return ""
+	}
+	return ansi.Truncate(st.dim.Render(fmt.Sprintf("  from %s buckets, not each test (their probes are not all kept): a change inside one is not seen",
+		shortDuration(bucketed.Round(time.Second)))), w, "…")
+}
+
+// setCells takes the grid's matrix for the summaries (nil: none fits, a delta grid).
+func (d *detailModel) setCells(m *mesh.Matrix) {
+	if m == d.ui.cells {
+		return
+	}
+	d.ui.cells = m
+	if d.src != "" && !d.loading {
+		d.render()
+	}
 }
 
 // observe takes a new matrix's agent states; the drill-down re-renders when one of its
@@ -140,6 +201,7 @@ func (d *detailModel) observe(m *mesh.Matrix, open bool) {
 	if t.IsZero() {
 		t = d.cfg.Now()
 	}
+	d.ui.cells = m
 	if d.ui.agents.observe(t, m.Agents) && open && !d.loading {
 		d.timeline(&d.fwd)
 		d.timeline(&d.rev)
@@ -356,7 +418,7 @@ func (d *detailModel) pingLines(dir *dirData, w int) []string {
 			add(st.dim.Render("  " + a.why))
 		}
 	}
-	for _, l := range pingSummary(dir.samples, d.st, d.cfg.Thresholds[mesh.Loss]) {
+	for _, l := range pingSummary(dir.samples, d.ui.cells.Cell(dir.src, dir.dst), d.st, d.cfg.Thresholds[mesh.Loss]) {
 		add(l)
 	}
 	if len(dir.samples) == 0 {
@@ -396,8 +458,9 @@ func (d *detailModel) pingLines(dir *dirData, w int) []string {
 }
 
 // pingSummary: min, mean, p95, max; loss coloured by the loss thresholds; jitter; how
-// many tests over how long (the drill-down's and the grid's pair chart's).
-func pingSummary(samples []mesh.Sample, st *styles, lossTh mesh.Thresholds) []string {
+// many tests over how long (the drill-down's and the grid's pair chart's). cell is the
+// grid's for the pair (nil: none): its mean and p95 are shown.
+func pingSummary(samples []mesh.Sample, cell *mesh.Cell, st *styles, lossTh mesh.Thresholds) []string {
 	if len(samples) == 0 {
 		return []string{st.dim.Render("no samples in the window")}
 	}
@@ -428,8 +491,21 @@ func pingSummary(samples []mesh.Sample, st *styles, lossTh mesh.Thresholds) []st
 	lossText := classText(st, lossTh.Classify(loss, false), fmtPct(loss)+"%")
 	rtt := "RTT: no answer in the window"
 	if len(avgs) > 0 {
-		rtt = fmt.Sprintf("RTT min %s  mean %s  p95 %s  max %s ms", fmtMs(mn), fmtMs(mesh.Mean.Reduce(avgs)),
-			fmtMs(mesh.Percentile(avgs, 95)), fmtMs(mx))
+		// Mean and p95 of the tests' RTTs are the grid's (its cell reduces every test of
+		// the window; history's samples are buckets, whose p95 is no test's); min and max
+		// are the chart's band, the extremes of the probes.
+		mean, p95 := mesh.Mean.Reduce(avgs), mesh.Percentile(avgs, 95)
+		if c := cell; c != nil && c.Samples > 0 && !c.Failed[mesh.Mean] {
+			if v := c.Values[mesh.Latency][mesh.Mean]; !math.IsNaN(v) {
+				mean = v
+			}
+			if v := c.Values[mesh.Latency][mesh.P95]; !math.IsNaN(v) {
+				p95 = v
+			} else if samples[0].TestCount() > 1 || len(samples[0].Results) > 1 {
+				p95 = math.NaN() // not read yet (p95 not on screen): no p95 of buckets
+			}
+		}
+		rtt = fmt.Sprintf("RTT min %s  mean %s  p95 %s  max %s ms", fmtMs(mn), fmtMs(mean), fmtMs(p95), fmtMs(mx))
 	}
 	span := samples[len(samples)-1].Time.Sub(samples[0].Time)
 	second := fmt.Sprintf("loss %s  jitter %s ms  · %s", lossText, fmtMs(mesh.Mean.Reduce(jit)), plural(tests, "test"))
@@ -487,7 +563,11 @@ func (d *detailModel) hopLines(dir *dirData, w int) []string {
 }
 
 func (d *detailModel) timelineLines(dir *dirData, w int) []string {
-	return renderTimeline(dir.events, w, timelineLimit, d.st, d.cfg.Now())
+	lines := renderTimeline(dir.events, w, timelineLimit, d.st, d.cfg.Now())
+	if note := bucketedNote(d.st, dir.bucketed, w); note != "" {
+		lines = slices.Insert(lines, 1, note)
+	}
+	return lines
 }
 
 // timelineLimit is how many events a direction lists; older ones are counted.

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -120,5 +121,101 @@ func TestWithProbes(t *testing.T) {
 	}
 	if f := got[2].Results[0]; !f.Failed || f.LossPct != 100 {
 		t.Errorf("all probes lost: %+v", f)
+	}
+}
+
+// groupedHistory serves the store's history as InfluxDB's buckets of several tests
+// each: means of the successful tests, mean loss, the probes' band, no tests.
+type groupedHistory struct {
+	StoreSource
+	per int
+}
+
+func (s groupedHistory) Name() string { return "influx" }
+
+func (s groupedHistory) PairHistory(ctx context.Context, src, dst string, n int) ([]mesh.Sample, error) {
+	h, err := s.StoreSource.PairHistory(ctx, src, dst, 0)
+	var out []mesh.Sample
+	for i := 0; i < len(h); i += s.per {
+		group := h[i:min(i+s.per, len(h))]
+		b := mesh.Sample{Time: group[0].Time, MinRTT: math.Inf(1), Failed: true}
+		good := 0
+		for _, smp := range group {
+			b.Tests += smp.TestCount()
+			b.LossPct += smp.LossPct * float64(smp.TestCount())
+			if smp.Failed {
+				continue
+			}
+			good++
+			b.Failed = false
+			b.AvgRTT += smp.AvgRTT
+			b.JitterMs += smp.JitterMs
+			b.MinRTT, b.MaxRTT = min(b.MinRTT, smp.MinRTT), max(b.MaxRTT, smp.MaxRTT)
+		}
+		b.LossPct /= float64(b.Tests)
+		if good > 0 {
+			b.AvgRTT /= float64(good)
+			b.JitterMs /= float64(good)
+		} else {
+			b.MinRTT, b.JitterPct = 0, 100
+		}
+		out = append(out, b)
+	}
+	return out, err
+}
+
+type groupedWithProbes struct{ groupedHistory }
+
+func (s groupedWithProbes) PairProbes(ctx context.Context, src, dst string, limit int) ([]mesh.PingResult, error) {
+	return withProbeRead{bucketsOnly{s.StoreSource}}.PairProbes(ctx, src, dst, limit)
+}
+
+// TestDetailTimelineFromBuckets: from history's buckets of 4 tests the timeline tells
+// the events live tells for the same tests (it judges each test, from their probes);
+// when the tests' probes are not there it judges the buckets and says so.
+func TestDetailTimelineFromBuckets(t *testing.T) {
+	store := detailFixtureStore()
+	header := func(frame string) string {
+		for _, l := range strings.Split(frame, "\n") {
+			if i := strings.Index(l, "timeline ·"); i >= 0 {
+				return strings.TrimSpace(l[i:])
+			}
+		}
+		return ""
+	}
+	live := openDetailOver(t, StoreSource{Store: store}, "ams", "fra")
+	perTest := openDetailOver(t, groupedWithProbes{groupedHistory{StoreSource{Store: store}, 4}}, "ams", "fra")
+	buckets := openDetailOver(t, groupedHistory{StoreSource{Store: store}, 4}, "ams", "fra")
+	if h := header(live); h == "" || header(perTest) != h {
+		t.Errorf("timeline from buckets with their tests %q, live %q", header(perTest), h)
+	}
+	if strings.Contains(perTest, "buckets, not each test") {
+		t.Error("a timeline of each test says it is bucketed")
+	}
+	if !strings.Contains(buckets, "from 4m buckets, not each test") {
+		t.Errorf("a timeline of buckets does not say so:\n%s", buckets)
+	}
+}
+
+// TestDetailSummaryIsTheGrids: the drill-down's mean and p95 are the grid's (its cell
+// reduces every test), never those of history's buckets.
+func TestDetailSummaryIsTheGrids(t *testing.T) {
+	store := detailFixtureStore()
+	c := store.Matrix().Cell("ams", "fra")
+	src := groupedHistory{StoreSource{Store: store}, 4}
+	bs, _ := src.PairHistory(context.Background(), "ams", "fra", 0)
+	var avgs []float64
+	for _, b := range bs {
+		if !b.Failed {
+			avgs = append(avgs, b.AvgRTT)
+		}
+	}
+	if fmtMs(mesh.Percentile(avgs, 95)) == fmtMs(c.Values[mesh.Latency][mesh.P95]) {
+		t.Fatal("the fixture's buckets have the grid's p95: the test tells nothing")
+	}
+	frame := openDetailOver(t, src, "ams", "fra")
+	want := "mean " + fmtMs(c.Values[mesh.Latency][mesh.Mean]) + "  p95 " + fmtMs(c.Values[mesh.Latency][mesh.P95]) + "  max"
+	if !strings.Contains(frame, want) {
+		t.Errorf("summary lacks the grid's %q:\n%s", want, strings.Join(linesWith(frame, "RTT"), "\n"))
 	}
 }

@@ -2,7 +2,9 @@ package tui
 
 import (
 	"fmt"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/charmbracelet/x/ansi"
 
@@ -39,6 +41,7 @@ type chartDir struct {
 	traces   []mesh.TraceResult
 	changes  []mesh.RouteChange
 	events   []mesh.Event
+	bucketed time.Duration // the timeline judged buckets this wide (timelineSamples)
 }
 
 // Lines of a direction's block around its plot and timeline: the header, two summary
@@ -118,8 +121,10 @@ func (c *pairChart) setData(pr mesh.Pair, r pairRead, err error) {
 
 func (c *pairChart) derive(src, dst string, samples []mesh.Sample, traces []mesh.TraceResult) chartDir {
 	d := chartDir{src: src, dst: dst, samples: samples, traces: traces, changes: mesh.RouteChanges(traces)}
+	var ss []mesh.Sample
+	ss, d.bucketed = timelineSamples(samples)
 	d.events = mesh.Timeline(mesh.TimelineInput{
-		Samples: samples, Changes: d.changes, Agents: c.ui.agents.eventsOf(src), Thresholds: c.ui.cfg.Thresholds,
+		Samples: ss, Changes: d.changes, Agents: c.ui.agents.eventsOf(src), Thresholds: c.ui.cfg.Thresholds,
 		Confirm: c.ui.cfg.Confirm, NoLossHysteresis: c.ui.cfg.NoLossHysteresis, Metrics: timelineMetrics,
 	})
 	return d
@@ -163,7 +168,7 @@ func (c *pairChart) block(d *chartDir, w int) []string {
 		add(st.bad.Render("could not read the pair: " + c.err.Error()))
 		return fill(out, c.blockH())
 	}
-	sum := pingSummary(d.samples, st, c.ui.cfg.Thresholds[mesh.Loss])
+	sum := pingSummary(d.samples, c.ui.cells.Cell(d.src, d.dst), st, c.ui.cfg.Thresholds[mesh.Loss])
 	for _, l := range fill(sum, 2) {
 		add(l)
 	}
@@ -185,6 +190,9 @@ func (c *pairChart) block(d *chartDir, w int) []string {
 // counted, and enter opens the drill-down that lists it all.
 func (c *pairChart) timeline(d *chartDir, w int) []string {
 	lines := renderTimeline(d.events, w, c.tlH, c.st, c.ui.cfg.Now())
+	if note := bucketedNote(c.st, d.bucketed, w); note != "" {
+		lines = slices.Insert(lines, 1, note)
+	}
 	if len(lines) > c.tlH {
 		lines = append(lines[:c.tlH-1], c.st.dim.Render(ansi.Truncate("… more: enter opens the drill-down", w, "…")))
 	}

@@ -70,6 +70,13 @@ type HistoryStep struct {
 	Has     func(mesh.Metric, mesh.Stat) bool
 	Pending string
 	Via     string
+	// Coverage says how much of the range holds data, when not (nearly) all of it:
+	// first in the status bar after the range, since a grid from 7 minutes of 6 hours
+	// looks like a full one.
+	Coverage string
+	// Notes say what else the grid lacks: a p95 the rollups cannot give, a comparison
+	// range without data, what rollups would save.
+	Notes []string
 }
 
 // HistorySource is a Source over any time range, read progressively (InfluxDB).
@@ -144,6 +151,8 @@ type historyState struct {
 	loading  bool
 	pending  string
 	via      string
+	coverage string
+	notes    []string
 	has      func(mesh.Metric, mesh.Stat) bool
 	good     bool // a grid has been shown
 	goodAt   time.Time
@@ -231,8 +240,43 @@ func readDelta(ctx context.Context, src HistorySource, tr TimeRange, d deltaMode
 	if err := src.ReadSteps(ctx, back, want, func(s HistoryStep) { prev = s }); err != nil {
 		return fmt.Errorf("read the range %s earlier: %w", d, err)
 	}
-	step(HistoryStep{Matrix: deltaMatrix(cur.Matrix, prev.Matrix), Has: cur.Has, Via: cur.Via})
+	notes := append(slices.Clone(cur.Notes), deltaNote(cur.Matrix, prev.Matrix, d, back, now))
+	step(HistoryStep{Matrix: deltaMatrix(cur.Matrix, prev.Matrix), Has: cur.Has, Via: cur.Via, Coverage: cur.Coverage, Notes: notes})
 	return nil
+}
+
+// deltaNote says how much the earlier range has to compare with: a grid of "-" must not
+// pass for "no change".
+func deltaNote(cur, prev *mesh.Matrix, d deltaMode, back TimeRange, now time.Time) string {
+	have, both := 0, 0
+	if cur != nil {
+		for _, s := range cur.Pops {
+			for _, t := range cur.Pops {
+				if c := cur.Cell(s, t); c != nil && c.Samples > 0 {
+					have++
+					if p := prev.Cell(s, t); p != nil && p.Samples > 0 {
+						both++
+					}
+				}
+			}
+		}
+	}
+	switch {
+	case both == 0:
+		return "Δ: no data " + d.String() + " earlier (" + back.describe(now) + "): nothing to compare"
+	case both < have:
+		return fmt.Sprintf("Δ: %s earlier has data for %d of %d pairs", d, both, have)
+	}
+	return ""
+}
+
+// describe is the range's start and end, for a note.
+func (tr TimeRange) describe(now time.Time) string {
+	end := tr.End
+	if end.IsZero() {
+		end = now
+	}
+	return end.Add(-tr.Window).Local().Format("01-02 15:04") + "–" + end.Local().Format("15:04")
 }
 
 // deltaMatrix is cur - prev per cell, metric and stat (NaN where either lacks a value).
@@ -288,7 +332,12 @@ func (h *historyState) update(m *Model, msg tea.Msg) (tea.Cmd, bool) {
 				h.panelGen, panel = msg.gen, m.grid.panel.follow(true)
 			}
 		}
-		h.pending, h.via, h.has = s.Pending, s.Via, s.Has
+		h.pending, h.via, h.has, h.coverage, h.notes = s.Pending, s.Via, s.Has, s.Coverage, s.Notes
+		if h.delta == deltaOff {
+			m.detail.setCells(s.Matrix) // the drill-down's and the pair chart's summary is the grid's
+		} else {
+			m.detail.setCells(nil)
+		}
 		h.syncView(m)
 		h.render(m)
 		return tea.Batch(waitHist(msg.next), panel), true
@@ -435,6 +484,11 @@ func (h *historyState) render(m *Model) {
 	if h.delta != deltaOff {
 		text += " Δ vs " + h.delta.String() + " earlier"
 	}
+	if h.coverage != "" {
+		// How much of the range holds data, right after the range (a narrow bar cuts
+		// the end): "6h to now, data in 6m (14:03–14:10)".
+		text += ", " + h.coverage
+	}
 	loading := ""
 	if h.loading {
 		switch {
@@ -448,6 +502,11 @@ func (h *historyState) render(m *Model) {
 	}
 	if h.via != "" {
 		text += " · " + h.via
+	}
+	for _, n := range h.notes {
+		if n != "" {
+			text += " · " + n
+		}
 	}
 	m.ui.cfg.Window = text // the config the sub-models share
 	m.status.loading = loading

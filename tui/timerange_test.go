@@ -25,6 +25,11 @@ type fakeHistory struct {
 	ranges []TimeRange
 	// shift adds this to every value of a read whose range ends before t0 (delta).
 	shift float64
+	// empty: a read of a range ending before t0 has no data at all.
+	empty bool
+	// coverage and notes go into every step.
+	coverage string
+	notes    []string
 }
 
 func (f *fakeHistory) SetRange(tr TimeRange) {
@@ -40,7 +45,12 @@ func (f *fakeHistory) ReadSteps(ctx context.Context, tr TimeRange, want mesh.Sta
 	full := f.Store.Matrix()
 	lastOnly := func(m mesh.Metric, st mesh.Stat) bool { return st == mesh.Last }
 	all := func(mesh.Metric, mesh.Stat) bool { return true }
-	step(HistoryStep{Matrix: full, Has: lastOnly, Pending: "mean, max", Via: "raw"})
+	if f.empty && !tr.End.IsZero() && tr.End.Before(t0) {
+		none := mesh.NewMatrix(time.Time{}, "influx", nil, nil, map[mesh.Pair]*mesh.Cell{})
+		step(HistoryStep{Matrix: none, Has: lastOnly, Via: "raw"})
+		return nil
+	}
+	step(HistoryStep{Matrix: full, Has: lastOnly, Pending: "mean, max", Via: "raw", Coverage: f.coverage, Notes: f.notes})
 	if f.block {
 		<-ctx.Done()
 		return ctx.Err()
@@ -52,7 +62,7 @@ func (f *fakeHistory) ReadSteps(ctx context.Context, tr TimeRange, want mesh.Sta
 	if !tr.End.IsZero() && tr.End.Before(t0) && f.shift != 0 {
 		m = shiftMatrix(full, f.shift)
 	}
-	step(HistoryStep{Matrix: m, Has: all, Via: "raw"})
+	step(HistoryStep{Matrix: m, Has: all, Via: "raw", Coverage: f.coverage, Notes: f.notes})
 	return nil
 }
 
@@ -263,6 +273,32 @@ func TestParseTimeRangeString(t *testing.T) {
 	}
 	if got := tr.Shift(time.Hour, t0.Add(30*time.Minute)); !got.End.IsZero() {
 		t.Errorf("shift past now = %v", got)
+	}
+}
+
+// TestHistoryDeltaWithoutEarlierData: d over a range whose day-earlier range holds no
+// data says so instead of painting a wall of "-" without a word.
+func TestHistoryDeltaWithoutEarlierData(t *testing.T) {
+	f := &fakeHistory{empty: true}
+	h := newHarness(t, historyModel(t, f))
+	h.run(h.m.Init())
+	h.key("d")
+	if s := h.m.status.rendered; !strings.Contains(s, "Δ: no data a day earlier") || !strings.Contains(s, "nothing to compare") {
+		t.Errorf("status %q", s)
+	}
+}
+
+// TestHistoryCoverageInStatus: how much of the range holds data comes right after the
+// range, before what loads and where it comes from (a narrow bar cuts the end); notes
+// follow.
+func TestHistoryCoverageInStatus(t *testing.T) {
+	f := &fakeHistory{coverage: "data in 7m (14:03–14:10)", notes: []string{"p95 unknown for 2 pairs: why"}}
+	h := newHarness(t, historyModel(t, f))
+	h.run(h.m.Init())
+	s := h.m.status.rendered
+	i, j, k := strings.Index(s, "24h to now"), strings.Index(s, "data in 7m"), strings.Index(s, "p95 unknown")
+	if i < 0 || j < i || k < j {
+		t.Errorf("status %q", s)
 	}
 }
 

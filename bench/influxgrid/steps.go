@@ -164,16 +164,16 @@ func measure(ctx context.Context, base string, end time.Time, window time.Durati
 	names := []string{
 		"dashboard: latency panel (mean avg_rtt_ms)",
 		"dashboard: all three panels (latency, jitter %, loss)",
-		"meshtop: first paint (last of every metric)",
+		"meshtop: first paint (no rollups: newest raw tests)",
 		"meshtop: stat on screen (mean of every metric)",
 		"meshtop: filled (mean and max of latency, jitter %, loss)",
 		"meshtop: complete (+ jitter ms, counts, implausible check)",
 		"meshtop: p95 on screen (whole read, p95 included)",
 		"meshtop: refresh 60 s later (incremental)",
 		"meshtop: drill-down 24 h (raw, 120 buckets)",
-		"meshtop 7 d (auto: 6 h rollup): filled",
-		"meshtop 30 d (auto: 6 h rollup): filled",
-		"meshtop 30 d (auto: 6 h rollup): complete, p95 from histograms",
+		"meshtop 7 d (auto: 6 h rollup, edges to the newest test): filled",
+		"meshtop 30 d (auto: 6 h rollup, edges to the newest test): filled",
+		"meshtop 30 d (auto): complete, p95 from histograms",
 		"meshtop: drill-down 30 d (auto: 6 h rollup)",
 		"form A: mean(avg_rtt_ms) WHERE avg_rtt_ms > 0",
 		"form B: sum+count(avg_rtt_ms) and count WHERE avg_rtt_ms <= 0",
@@ -191,7 +191,16 @@ func measure(ctx context.Context, base string, end time.Time, window time.Durati
 		"meshtop 24 h ending now (auto, unsettled tail read as rows): filled", // 26
 		"meshtop 24 h ending now (auto): complete, checked",                   // 27
 		"meshtop 24 h p95 on screen (auto): filled (mean, max)",               // 28
-		"meshtop 24 h p95 on screen (auto): complete with raw p95",            // 29
+		"meshtop 24 h p95 on screen (auto): complete, p95 from histograms",    // 29
+		"snapshot 24 h --stat mean, table (rollups)",                          // 30
+		"snapshot 24 h --stat mean, json (rollups)",                           // 31
+		"snapshot 24 h --stat p95, json (rollups)",                            // 32
+		"snapshot 24 h --stat mean, table (no rollups)",                       // 33
+		"snapshot 24 h --stat mean, json (no rollups)",                        // 34
+		"snapshot 24 h --stat p95, json (no rollups)",                         // 35
+		"meshtop 24 h no rollups: first grid (newest raw tests)",              // 36
+		"snapshot 7 d --stat mean, json (rollups)",                            // 37
+		"snapshot 7 d --stat p95, json (rollups)",                             // 38
 	}
 	ts := make([]*timing, len(names))
 	for i, n := range names {
@@ -254,15 +263,60 @@ func measure(ctx context.Context, base string, end time.Time, window time.Durati
 		}
 		if run < 2 { // p95 is slow: two runs
 			t0 = time.Now()
-			if err := r.MatrixSteps(ctx, mesh.P95, func(influx.Step) {}); err != nil {
+			var raw95 *mesh.Matrix
+			if err := r.MatrixSteps(ctx, mesh.P95, func(s influx.Step) { raw95 = s.Matrix }); err != nil {
 				return err
 			}
 			ts[6].add(time.Since(t0))
 			ra := r.At(window, end)
 			_ = ra.SetRollup("auto")
-			if _, _, err := timeSteps(ctx, ra, mesh.P95, nil, ts[28], ts[29]); err != nil {
+			hist95, _, err := timeSteps(ctx, ra, mesh.P95, nil, ts[28], ts[29])
+			if err != nil {
 				return err
 			}
+			if run == 0 {
+				fmt.Println("  " + p95Accuracy(hist95, raw95))
+			}
+		}
+		// snapshot --source influx: the narrowed read (what the output shows), with the
+		// rollups (hybrid, the window ending now: its unsettled tail raw) and without.
+		for i, c := range []struct {
+			rollup string
+			n      influx.Needs
+			w      time.Duration
+			ts     *timing
+			every  bool
+		}{
+			{"auto", influx.Needs{Stat: mesh.Mean, Metrics: []mesh.Metric{mesh.Latency}}, window, ts[30], true},
+			{"auto", influx.Needs{Stat: mesh.Mean, Counts: true, Range: true}, window, ts[31], true},
+			{"auto", influx.Needs{Stat: mesh.P95, Counts: true, Range: true}, window, ts[32], true},
+			{"raw", influx.Needs{Stat: mesh.Mean, Metrics: []mesh.Metric{mesh.Latency}}, window, ts[33], true},
+			{"raw", influx.Needs{Stat: mesh.Mean, Counts: true, Range: true}, window, ts[34], true},
+			{"raw", influx.Needs{Stat: mesh.P95, Counts: true, Range: true}, window, ts[35], false},
+			{"auto", influx.Needs{Stat: mesh.Mean, Counts: true, Range: true}, 7 * 24 * time.Hour, ts[37], true},
+			{"auto", influx.Needs{Stat: mesh.P95, Counts: true, Range: true}, 7 * 24 * time.Hour, ts[38], true},
+		} {
+			if !c.every && run >= 2 {
+				continue
+			}
+			rs := r.At(c.w, end)
+			_ = rs.SetRollup(c.rollup)
+			rs.SetClock(func() time.Time { return end })
+			t0 = time.Now()
+			st, err := rs.ReadNeeds(ctx, c.n)
+			if err != nil {
+				return fmt.Errorf("snapshot %d: %w", i, err)
+			}
+			c.ts.add(time.Since(t0))
+			if run == 0 {
+				fmt.Printf("  %s: read %s\n", c.ts.name, st.Via)
+			}
+		}
+		// The first grid of a database without rollups: the newest raw tests.
+		rf := r.At(window, end)
+		_ = rf.SetRollup("raw")
+		if _, _, err := timeSteps(ctx, rf, mesh.Mean, ts[36], nil, nil); err != nil {
+			return err
 		}
 		// Incremental refresh: a complete read at end, then one 60 s later.
 		now := end
@@ -286,24 +340,17 @@ func measure(ctx context.Context, base string, end time.Time, window time.Durati
 		ts[8].add(time.Since(t0))
 		for i, w := range []time.Duration{7 * 24 * time.Hour, rollupDays * 24 * time.Hour} {
 			for _, lvl := range []string{"auto", "1h"} {
-				t0 = time.Now()
-				var via string
-				k := 0
 				rw := wr(w)
 				_ = rw.SetRollup(lvl)
-				if err := rw.MatrixSteps(ctx, mesh.Mean, func(s influx.Step) {
-					if k++; k == 3 {
-						if lvl == "auto" {
-							ts[9+i].add(time.Since(t0))
-						} else {
-							ts[17+i].add(time.Since(t0))
-						}
-					}
-					via = s.Via
-				}); err != nil {
+				filled := ts[9+i]
+				if lvl != "auto" {
+					filled = ts[17+i]
+				}
+				_, via, err := timeSteps(ctx, rw, mesh.Mean, nil, filled, nil)
+				if err != nil {
 					return err
 				}
-				if wantVia := map[string]string{"auto": "rollup 6h", "1h": "rollup 1h"}[lvl]; via != wantVia {
+				if wantVia := map[string]string{"auto": "rollup 6h+1h", "1h": "rollup 1h"}[lvl]; !strings.HasPrefix(via, wantVia) {
 					return fmt.Errorf("%s window (%s) read from %q, want %q", w, lvl, via, wantVia)
 				}
 			}
@@ -397,6 +444,12 @@ func measure(ctx context.Context, base string, end time.Time, window time.Durati
 	fmt.Printf("the 24 h auto read (rollups + raw edges) gives the raw read's cells (last, mean, max, samples, failed; 1e-9): %v\n", hybridEqual)
 	fmt.Printf("ratios to the three panels: filled (auto) %.2fx, ending now %.2fx; raw filled %.2fx\n",
 		float64(median(ts[24].ds))/float64(median(ts[1].ds)), float64(median(ts[26].ds))/float64(median(ts[1].ds)), float64(median(ts[4].ds))/float64(median(ts[1].ds)))
+	three := float64(median(ts[1].ds))
+	fmt.Printf("snapshot 24 h / the three panels: mean table %.2fx, mean json %.2fx, p95 json %.2fx (rollups); mean table %.2fx, mean json %.2fx (no rollups)\n",
+		float64(median(ts[30].ds))/three, float64(median(ts[31].ds))/three, float64(median(ts[32].ds))/three,
+		float64(median(ts[33].ds))/three, float64(median(ts[34].ds))/three)
+	fmt.Printf("no rollups, first grid / one panel query: %.2fx; complete 24 h read raw / hybrid (rollups): %.1fx\n",
+		float64(median(ts[36].ds))/float64(ref), float64(median(ts[5].ds))/float64(median(ts[27].ds)))
 	return nil
 }
 
@@ -624,4 +677,34 @@ func sameCells(a, b *mesh.Matrix) string {
 		return "no cells"
 	}
 	return ""
+}
+
+// p95Accuracy compares the p95 of every cell and metric from the rollups' histograms
+// with percentile() over the raw tests: the largest relative error, and how many lie
+// above the cell's max.
+func p95Accuracy(hist, raw *mesh.Matrix) string {
+	worst, above, n := 0.0, 0, 0
+	var at string
+	for _, s := range raw.Pops {
+		for _, d := range raw.Pops {
+			rc, hc := raw.Cell(s, d), hist.Cell(s, d)
+			if rc == nil || hc == nil {
+				continue
+			}
+			for _, m := range mesh.Metrics {
+				want, got := rc.Values[m][mesh.P95], hc.Values[m][mesh.P95]
+				if math.IsNaN(want) || math.IsNaN(got) || want == 0 {
+					continue
+				}
+				n++
+				if e := math.Abs(got-want) / want; e > worst {
+					worst, at = e, fmt.Sprintf("%s→%s %s: %.3f, percentile() %.3f", s, d, m, got, want)
+				}
+				if got > hc.Values[m][mesh.Max] {
+					above++
+				}
+			}
+		}
+	}
+	return fmt.Sprintf("p95 from the rollups' histograms vs percentile() of the raw tests, %d cell metrics: largest error %.2f %% (%s); above the cell's max: %d", n, 100*worst, at, above)
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -58,7 +57,7 @@ a day (again: a week) earlier, coloured by the change.`,
 	o.ui.stat = "mean"
 	cmd.Flags().Lookup("stat").DefValue = "mean"
 	cmd.Flags().DurationVar(&o.refresh, "refresh", time.Minute, "re-read InfluxDB this often (0: only on r)")
-	cmd.Flags().StringVar(&o.from, "from", "", "start of the time range: RFC 3339 or relative (now-2d, now-90m; units s m h d w)")
+	cmd.Flags().StringVar(&o.from, "from", "", "start of the time range: RFC 3339 or relative (now-2d, now-1w, now-90m; units s m h d w)")
 	cmd.Flags().StringVar(&o.to, "to", "", "end of the time range (default now): RFC 3339 or relative (now-1d)")
 	return cmd
 }
@@ -111,7 +110,7 @@ func parseWhen(s string, now time.Time) (time.Time, bool, error) {
 	if rest, ok := strings.CutPrefix(s, "now-"); ok {
 		d, err := parseSpan(rest)
 		if err != nil {
-			return time.Time{}, false, fmt.Errorf("%q: %w", s, err)
+			return time.Time{}, false, err
 		}
 		return now.Add(-d), false, nil
 	}
@@ -121,19 +120,6 @@ func parseWhen(s string, now time.Time) (time.Time, bool, error) {
 		}
 	}
 	return time.Time{}, false, fmt.Errorf("%q: want RFC 3339 (2026-11-30T08:00:00Z) or now-2d, now-6h, now-90m", s)
-}
-
-func parseSpan(s string) (time.Duration, error) {
-	units := map[byte]time.Duration{'s': time.Second, 'm': time.Minute, 'h': time.Hour, 'd': 24 * time.Hour, 'w': 7 * 24 * time.Hour}
-	if len(s) < 2 {
-		return 0, fmt.Errorf("want a number and a unit (s m h d w)")
-	}
-	u, ok := units[s[len(s)-1]]
-	n, err := strconv.ParseUint(s[:len(s)-1], 10, 32)
-	if !ok || err != nil || n == 0 {
-		return 0, fmt.Errorf("want a positive number and a unit (s m h d w)")
-	}
-	return time.Duration(n) * u, nil
 }
 
 func runHistory(ctx context.Context, o *historyOptions) error {
@@ -225,7 +211,18 @@ func (h *historySource) SetRange(tr tui.TimeRange) {
 func (h *historySource) ReadSteps(ctx context.Context, tr tui.TimeRange, want mesh.Stat, step func(tui.HistoryStep)) error {
 	r := h.base.At(tr.Window, tr.End)
 	fwd := func(s influx.Step) {
-		step(tui.HistoryStep{Matrix: s.Matrix, Has: s.Has, Pending: s.Pending, Via: s.Via})
+		end := tr.End
+		if end.IsZero() {
+			end = time.Now()
+		}
+		hs := tui.HistoryStep{Matrix: s.Matrix, Has: s.Has, Pending: s.Pending, Via: s.Via, Notes: s.Notes}
+		switch {
+		case s.Matrix != nil && s.Pending == "" && len(s.Matrix.Pops) == 0:
+			hs.Coverage = "no tests in this range"
+		case s.Matrix != nil:
+			hs.Coverage = influx.Coverage(end.Add(-tr.Window), end, s.Oldest, s.Matrix.Time, time.Local, true)
+		}
+		step(hs)
 	}
 	if !tr.End.IsZero() {
 		return r.MatrixSteps(ctx, want, fwd)

@@ -25,12 +25,19 @@ type influxOptions struct {
 }
 
 func addInfluxFlags(cmd *cobra.Command, o *influxOptions) {
+	addInfluxConnFlags(cmd, o, "a read-only user is enough")
 	f := cmd.Flags()
-	f.StringVar(&o.url, "influx-url", "http://127.0.0.1:8086", "InfluxDB 1.x `URL` (env INFLUX_URL; credentials: env\nINFLUX_USERNAME, INFLUX_PASSWORD; a read-only user is enough)")
-	f.StringVar(&o.db, "influx-db", influx.DefaultDatabase, "InfluxDB `database` (env INFLUX_DB)")
-	f.DurationVar(&o.window, "window", influx.DefaultWindow, "time window, like Grafana's time range (e.g. 15m, 6h, 24h)")
+	spanVar(f, &o.window, "window", influx.DefaultWindow, "time window, like Grafana's time range (e.g. 15m, 6h, 24h, 7d, 2w)", false)
 	f.DurationVar(&o.timeout, "influx-timeout", 0, "give up on an InfluxDB request after this long (0: history waits while\nshowing \"loading\", Esc cancels; snapshot fits the window: 1 min + 1 min per 6 h)")
 	f.StringVar(&o.rollup, "rollup", "auto", "read raw data or rollups (meshtop rollup): auto (raw up to 3 h; up to 24 h whole\n1h and 10m buckets with raw edges, checked; 10m up to 3 d, 1h up to 5 d, else 6h, each\nwhen it covers the window), raw, 10m, 1h, 6h")
+}
+
+// addInfluxConnFlags are the flags that say which database to reach; user says what
+// the user in INFLUX_USERNAME must be allowed.
+func addInfluxConnFlags(cmd *cobra.Command, o *influxOptions, user string) {
+	f := cmd.Flags()
+	f.StringVar(&o.url, "influx-url", "http://127.0.0.1:8086", "InfluxDB 1.x `URL` (env INFLUX_URL; credentials: env\nINFLUX_USERNAME, INFLUX_PASSWORD; "+user+")")
+	f.StringVar(&o.db, "influx-db", influx.DefaultDatabase, "InfluxDB `database` (env INFLUX_DB)")
 }
 
 // requestTimeout is the per-request bound (negative: none).

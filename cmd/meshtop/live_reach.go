@@ -29,7 +29,7 @@ func addReachFlags(cmd *cobra.Command, o *reachOptions) {
 	f := cmd.Flags()
 	f.StringVar(&o.url, "influx-url", "", "read older history (and, with --shard, the other collectors' pairs) from the\nInfluxDB 1.x at `URL` (default: the --record target; credentials: env\nINFLUX_USERNAME/_PASSWORD, else the recorder's)")
 	f.StringVar(&o.db, "influx-db", "", "InfluxDB `database` to read (default: --record-db)")
-	f.DurationVar(&o.reach, "reach-back", 24*time.Hour, "how far back the drill-down reads history from InfluxDB (0: the store only)")
+	spanVar(f, &o.reach, "reach-back", 24*time.Hour, "how far back the drill-down reads history from InfluxDB (e.g. 24h, 7d; 0: the store only)", true)
 }
 
 // reader is the InfluxDB to read beside the store; nil without one.

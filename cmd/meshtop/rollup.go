@@ -2,8 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"net/http"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -31,40 +34,46 @@ func newRollupCmd() *cobra.Command {
 1 hour and 6 hour aggregates of the ping measurement (test counts, failed
 tests, sums, minima, maxima, newest values and histogram counts) in their own
 retention policies (mt_rollup_10m: 35 days, mt_rollup_1h: 400 days,
-mt_rollup_6h: 800 days; each level is summed from the finer one, the 6 h level
-from the 1 h level, never from raw tests), and compute them for the data
-already there (--backfill). history then reads windows of 3 to 24 hours from
-whole 1 h and 10 min buckets with the edges from raw tests (exactly the raw
-tests' numbers, checked against their counts), a 3-day window from the 10 min
-rollup, up to 5 days from the 1 h rollup and longer ones from the 6 h rollup
-(--rollup auto) and says so in the status bar. Works on a workshop database
-as it is (failed stored as text): only the RTT, jitter and loss fields are
-read. Needs an admin user (INFLUX_USERNAME, INFLUX_PASSWORD) to create
-continuous queries.
+mt_rollup_6h: 800 days; the 1 h level is summed from the 10 min one, the 6 h
+level from the 1 h one), and compute them for the data already there
+(--backfill, from the raw tests of up to 35 days). history and snapshot then
+read windows of 3 hours and more from whole 6 h, 1 h and 10 min buckets with
+the edges and the newest tests from the raw tests (up to 24 h checked against
+the raw test counts) and say so in the status bar (their flag --rollup picks
+one level alone).
 
-Means and maxima from a rollup are exact. A rollup p95 is not a p95 of bucket
-p95s: it is read from the summed histogram counts of every test in the window,
-interpolated inside the histogram bucket that holds the 95th-percentile rank,
-so it is within one bucket of the true p95 (25 % of the value for RTT and
-jitter, 5 points for loss).`,
-		Example: `  meshtop rollup --influx-url http://127.0.0.1:8086
+It needs an admin user of InfluxDB (INFLUX_USERNAME, INFLUX_PASSWORD): it
+creates retention policies and continuous queries. history and snapshot read
+the rollups with the read-only user they always use. It works on a workshop
+database as it is (failed stored as text): only the RTT, jitter and loss
+fields are read.
+
+Means and maxima from a rollup are exact. A p95 is read from the histogram
+counts of every test in the window, never a p95 of bucket p95s:
+` + influx.HistogramText + `,
+kept inside the window's min and max. Rollups made by an older meshtop (whose
+histograms had 25 % buckets) give no p95 until this is run again: it computes
+the new histograms from the raw tests; buckets older than the raw tests kept
+stay without one, and history says so.`,
+		Example: `  INFLUX_USERNAME=admin INFLUX_PASSWORD=... meshtop rollup \
+      --influx-url http://127.0.0.1:8086
   meshtop rollup --since now-7d      # backfill the last week only
+  meshtop rollup --backfill=false    # continuous queries only
   meshtop rollup --print             # the InfluxQL, to run by hand`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runRollup(cmd.Context(), o, cmd.OutOrStdout()) },
 	}
-	addInfluxFlags(cmd, &o.influx)
+	addInfluxConnFlags(cmd, &o.influx, "an admin user: it creates continuous queries")
+	cmd.Flags().DurationVar(&o.influx.timeout, "influx-timeout", 10*time.Minute, "give up on an InfluxDB request after this long")
 	cmd.Flags().BoolVar(&o.backfill, "backfill", true, "also compute the rollups of the data already stored")
-	cmd.Flags().StringVar(&o.since, "since", "", "backfill from this time on (RFC 3339 or now-7d; default: all raw data)")
+	cmd.Flags().StringVar(&o.since, "since", "", "backfill from this time on (RFC 3339 or now-7d, now-2w; default: all raw data, up to 35 days)")
 	cmd.Flags().BoolVar(&o.print, "print", false, "print the statements instead of running them")
 	return cmd
 }
 
 func runRollup(ctx context.Context, o *rollupOptions, out io.Writer) error {
-	if o.influx.timeout == 0 {
-		// A day of backfill is a few dozen statements over a day of tests each.
-		o.influx.timeout = 10 * time.Minute
-	}
+	// The reader's own window is not used: rollups cover whatever is stored.
+	o.influx.window, o.influx.rollup = influx.DefaultWindow, "auto"
 	r, err := o.influx.reader()
 	if err != nil {
 		return err
@@ -91,10 +100,26 @@ func runRollup(ctx context.Context, o *rollupOptions, out io.Writer) error {
 	}
 	t0 := time.Now()
 	if err := r.SetupRollups(ctx, opts); err != nil {
-		return err
+		return rollupError(err)
 	}
 	fmt.Fprintf(out, "rollups ready in %s\n", time.Since(t0).Round(time.Millisecond))
 	return nil
+}
+
+// rollupError turns InfluxDB's refusal of a user without the admin privilege into the
+// remedy (the generic hint of an HTTP 403 names READ or WRITE grants, which are not it).
+func rollupError(err error) error {
+	var he *influx.HTTPError
+	if errors.As(err, &he) && he.Status == http.StatusForbidden || strings.Contains(err.Error(), "requires admin privilege") ||
+		strings.Contains(err.Error(), "not authorized to execute statement") {
+		msg := err.Error()
+		if he != nil {
+			msg = he.Msg
+		}
+		return fmt.Errorf("meshtop rollup needs an admin user of InfluxDB: it creates retention policies and continuous queries. "+
+			"Set INFLUX_USERNAME and INFLUX_PASSWORD to one (history and snapshot keep their read-only user). InfluxDB said: %s", msg)
+	}
+	return err
 }
 
 func rollupSetup(o *rollupOptions, out io.Writer) influx.RollupOptions {

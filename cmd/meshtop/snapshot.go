@@ -57,7 +57,9 @@ what failed), 3 when no agent could be used at all (every one down or refusing).
   meshtop snapshot --stack-id my-stack --workload-id 1234 --fail-on red
   meshtop snapshot --source influx --window 24h --stat p95 --format csv`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return runSnapshot(cmd.Context(), o, cmd.OutOrStdout()) },
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runSnapshot(cmd.Context(), o, cmd.OutOrStdout(), cmd.ErrOrStderr())
+		},
 	}
 	addDiscoveryFlags(cmd, &o.disc)
 	addProbeFlags(cmd, &o.probe)
@@ -76,7 +78,7 @@ what failed), 3 when no agent could be used at all (every one down or refusing).
 	return cmd
 }
 
-func runSnapshot(ctx context.Context, o *snapshotOptions, out io.Writer) error {
+func runSnapshot(ctx context.Context, o *snapshotOptions, out, errOut io.Writer) error {
 	switch o.source {
 	case "live":
 	case "influx":
@@ -108,9 +110,15 @@ func runSnapshot(ctx context.Context, o *snapshotOptions, out io.Writer) error {
 			return fmt.Errorf("--interval %s: want 0 (never stale) or more", o.interval)
 		}
 		view.staleAfter, view.now = 2*o.interval, time.Now()
-		m, err := r.Matrix(ctx)
+		m, err := view.readInflux(ctx, r, view.now)
 		if err != nil {
 			return fmt.Errorf("read the mesh from InfluxDB: %w", err)
+		}
+		if view.format == "csv" {
+			// CSV has no place for them; the table and JSON carry their own.
+			for _, n := range view.notes {
+				fmt.Fprintln(errOut, "note:", n)
+			}
 		}
 		return view.print(out, m)
 	}
@@ -193,6 +201,10 @@ type snapshotView struct {
 	paint map[mesh.Class]string
 	// traces of the sweep, sorted by pair; nil when no traceroutes ran.
 	traces []mesh.TraceResult
+	// window and notes of a history snapshot: the range read, how much of it holds
+	// data, where the values come from and what they lack.
+	window *windowJSON
+	notes  []string
 	// staleAfter: a pair whose newest test is older than this at now is stale (history);
 	// 0: never.
 	staleAfter time.Duration

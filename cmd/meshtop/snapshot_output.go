@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
@@ -16,16 +17,27 @@ import (
 	"github.com/meshtop/meshtop/mesh"
 )
 
-// snapshotJSON is the stable JSON schema of `snapshot --format json`.
+// snapshotJSON is the JSON schema of `snapshot --format json` (docs/snapshot.md).
 type snapshotJSON struct {
 	Time   string      `json:"time"`
 	Source string      `json:"source"`
 	Metric string      `json:"metric"`
 	Stat   string      `json:"stat"`
+	Window *windowJSON `json:"window,omitempty"` // --source influx
+	Notes  []string    `json:"notes,omitempty"`  // what the values lack, and why
 	Pops   []string    `json:"pops"`
 	Agents []agentJSON `json:"agents"`
-	Cells  []cellJSON  `json:"cells"`
+	Cells  []cellOut   `json:"cells"`
 	Traces []traceJSON `json:"traces,omitempty"` // with --traceroute
+}
+
+// windowJSON is the time window of a history snapshot and how much of it holds data.
+type windowJSON struct {
+	Start  string `json:"start"`
+	End    string `json:"end"`
+	Oldest string `json:"oldest,omitempty"` // the oldest test in the window
+	Newest string `json:"newest,omitempty"` // the newest
+	Read   string `json:"read"`             // where the values come from ("raw", "rollup 1h+10m and raw edges, checked")
 }
 
 type agentJSON struct {
@@ -36,22 +48,83 @@ type agentJSON struct {
 	Error   string `json:"error"`
 }
 
-type cellJSON struct {
-	SrcPop    string   `json:"src_pop"`
-	DstPop    string   `json:"dst_pop"`
-	AvgRTT    *float64 `json:"avg_rtt_ms"`
-	MinRTT    *float64 `json:"min_rtt_ms"`
-	MaxRTT    *float64 `json:"max_rtt_ms"`
-	JitterMs  *float64 `json:"jitter_ms"`
-	JitterPct *float64 `json:"jitter_pct"`
-	LossPct   *float64 `json:"loss_pct"`
-	Failed    bool     `json:"failed"`
-	Samples   int      `json:"samples"`
-	Class     string   `json:"class"`
+// cellOut is one pair of JSON and CSV output. Its values are named by what they hold:
+// under --stat last the newest test's, in the workshop's field names (avg_rtt_ms,
+// jitter_ms, jitter_pct, loss_pct: what its collector wrote for a test); under any other
+// stat that stat over the window (mean_rtt_ms, p95_loss_pct, ...). min_rtt_ms and
+// max_rtt_ms are the lowest and highest test RTT over the window.
+type cellOut struct {
+	SrcPop, DstPop string
+	stat           mesh.Stat
+	values         [4]*float64 // valueMetrics order
+	minRTT, maxRTT *float64
+	Failed         bool
+	Samples        int
+	Class, Error   string
 	// DecidedBy is the metric whose class is the cell's (health: the worst; else the
 	// metric shown); empty without a colour.
-	DecidedBy string `json:"decided_by,omitempty"`
-	Error     string `json:"error"`
+	DecidedBy string
+	newest    string
+	csv       bool // a CSV row: every column, decided_by empty or not
+}
+
+// valueMetrics is the order of a cell's values.
+var valueMetrics = [4]mesh.Metric{mesh.Latency, mesh.JitterMs, mesh.JitterPct, mesh.Loss}
+
+// valueKey names metric m's value under stat st.
+func valueKey(m mesh.Metric, st mesh.Stat) string {
+	name := m.Field()
+	if m == mesh.Latency {
+		name = "rtt_ms"
+	}
+	if st == mesh.Last {
+		return m.Field()
+	}
+	return st.String() + "_" + name
+}
+
+// field is one named value of a cell, in output order.
+type field struct {
+	key string
+	val any
+}
+
+// fields are the cell's named values, in the order of JSON and CSV.
+func (c cellOut) fields() []field {
+	out := []field{{"src_pop", c.SrcPop}, {"dst_pop", c.DstPop}, {"stat", c.stat.String()}}
+	for i, m := range valueMetrics {
+		out = append(out, field{valueKey(m, c.stat), c.values[i]})
+	}
+	out = append(out, field{"min_rtt_ms", c.minRTT})
+	if c.stat != mesh.Max { // else max_rtt_ms is the stat's value above
+		out = append(out, field{"max_rtt_ms", c.maxRTT})
+	}
+	out = append(out, field{"failed", c.Failed}, field{"samples", c.Samples}, field{"class", c.Class})
+	if c.DecidedBy != "" || c.csv {
+		out = append(out, field{"decided_by", c.DecidedBy})
+	}
+	return append(out, field{"error", c.Error}, field{"newest", c.newest})
+}
+
+// MarshalJSON writes the fields in order (a struct cannot name a key by the stat).
+func (c cellOut) MarshalJSON() ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteByte('{')
+	for i, f := range c.fields() {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		k, _ := json.Marshal(f.key)
+		v, err := json.Marshal(f.val)
+		if err != nil {
+			return nil, err
+		}
+		b.Write(k)
+		b.WriteByte(':')
+		b.Write(v)
+	}
+	b.WriteByte('}')
+	return b.Bytes(), nil
 }
 
 // num turns NaN (no data) and infinities into null: a missing value must never read as
@@ -69,8 +142,8 @@ func num(v float64) *float64 {
 
 // cells lists every ordered pair of distinct PoPs, plus same-PoP pairs that have data
 // (a PoP with several agents measures itself).
-func cells(m *mesh.Matrix, v *snapshotView) []cellJSON {
-	var out []cellJSON
+func cells(m *mesh.Matrix, v *snapshotView) []cellOut {
+	var out []cellOut
 	for _, s := range m.Pops {
 		for _, d := range m.Pops {
 			c := m.Cell(s, d)
@@ -78,30 +151,30 @@ func cells(m *mesh.Matrix, v *snapshotView) []cellJSON {
 				continue
 			}
 			vd, _ := v.verdict(m, s, d)
-			cj := cellJSON{SrcPop: s, DstPop: d, Class: vd.Class.String()}
+			co := cellOut{SrcPop: s, DstPop: d, stat: v.stat, Class: vd.Class.String()}
 			if vd.Class.Colour() {
-				cj.DecidedBy = vd.Metric.String()
+				co.DecidedBy = vd.Metric.String()
 			}
 			if why, down := m.SourceDown(s); down {
-				cj.Error = why
+				co.Error = why
 			}
 			if c != nil {
-				cj.Samples = c.Samples
+				co.Samples = c.Samples
 				if c.Samples > 0 {
-					cj.AvgRTT = num(c.Values[mesh.Latency][v.stat])
-					cj.JitterMs = num(c.Values[mesh.JitterMs][v.stat])
-					cj.JitterPct = num(c.Values[mesh.JitterPct][v.stat])
-					cj.LossPct = num(c.Values[mesh.Loss][v.stat])
-					cj.Failed = c.Failed[v.stat]
-					if !c.Last.Failed {
-						cj.MinRTT, cj.MaxRTT = num(c.Last.MinRTT), num(c.Last.MaxRTT)
+					for i, mt := range valueMetrics {
+						co.values[i] = num(c.Values[mt][v.stat])
+					}
+					co.Failed = c.Failed[v.stat]
+					co.minRTT, co.maxRTT = num(c.Min[mesh.Latency]), num(c.Values[mesh.Latency][mesh.Max])
+					if !c.Last.Time.IsZero() {
+						co.newest = c.Last.Time.UTC().Format(time.RFC3339)
 					}
 				}
-				if cj.Error == "" {
-					cj.Error = c.Err
+				if co.Error == "" {
+					co.Error = c.Err
 				}
 			}
-			out = append(out, cj)
+			out = append(out, co)
 		}
 	}
 	return out
@@ -110,13 +183,13 @@ func cells(m *mesh.Matrix, v *snapshotView) []cellJSON {
 func writeJSON(w io.Writer, m *mesh.Matrix, v *snapshotView) error {
 	doc := snapshotJSON{
 		Time: m.Time.UTC().Format(time.RFC3339), Source: m.Source, Metric: v.view.String(), Stat: v.stat.String(),
-		Pops: m.Pops, Agents: []agentJSON{}, Cells: cells(m, v),
+		Window: v.window, Notes: v.notes, Pops: m.Pops, Agents: []agentJSON{}, Cells: cells(m, v),
 	}
 	if doc.Pops == nil {
 		doc.Pops = []string{}
 	}
 	if doc.Cells == nil {
-		doc.Cells = []cellJSON{}
+		doc.Cells = []cellOut{}
 	}
 	doc.Traces = tracesJSON(v.traces)
 	for _, a := range m.Agents {
@@ -127,21 +200,41 @@ func writeJSON(w io.Writer, m *mesh.Matrix, v *snapshotView) error {
 	return enc.Encode(doc)
 }
 
+// writeCSV writes one row per pair with cellOut's fields as columns.
 func writeCSV(w io.Writer, m *mesh.Matrix, v *snapshotView) error {
 	cw := csv.NewWriter(w)
-	_ = cw.Write([]string{"src_pop", "dst_pop", "avg_rtt_ms", "min_rtt_ms", "max_rtt_ms", "jitter_ms", "jitter_pct", "loss_pct", "failed", "samples", "class", "error"})
-	f := func(p *float64) string {
-		if p == nil {
-			return ""
-		}
-		return strconv.FormatFloat(*p, 'f', -1, 64)
+	var head []string
+	for _, f := range (cellOut{stat: v.stat, csv: true}).fields() {
+		head = append(head, f.key)
 	}
+	_ = cw.Write(head)
 	for _, c := range cells(m, v) {
-		_ = cw.Write([]string{c.SrcPop, c.DstPop, f(c.AvgRTT), f(c.MinRTT), f(c.MaxRTT), f(c.JitterMs), f(c.JitterPct), f(c.LossPct),
-			strconv.FormatBool(c.Failed), strconv.Itoa(c.Samples), c.Class, c.Error})
+		c.csv = true
+		row := make([]string, 0, len(head))
+		for _, f := range c.fields() {
+			row = append(row, csvValue(f.val))
+		}
+		_ = cw.Write(row)
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+func csvValue(v any) string {
+	switch x := v.(type) {
+	case *float64:
+		if x == nil {
+			return ""
+		}
+		return strconv.FormatFloat(*x, 'f', -1, 64)
+	case bool:
+		return strconv.FormatBool(x)
+	case int:
+		return strconv.Itoa(x)
+	case string:
+		return x
+	}
+	return fmt.Sprint(v)
 }
 
 func writeTable(w io.Writer, m *mesh.Matrix, v *snapshotView) error {
@@ -150,19 +243,24 @@ func writeTable(w io.Writer, m *mesh.Matrix, v *snapshotView) error {
 		width = max(width, len(p))
 	}
 	var b strings.Builder
-	when := m.Time.UTC().Format(time.RFC3339)
+	// Live: the sweep's time and its agents; history: the stat's window and how it was
+	// read.
+	stat, when := v.stat.String(), "at "+m.Time.UTC().Format(time.RFC3339)+" from "+m.Source+" agents"
+	if w := v.window; w != nil {
+		stat, when = stat+" over "+w.Start+" to "+w.End, "from InfluxDB, read "+w.Read
+	}
 	if mt, ok := v.view.Metric(); ok {
 		th := v.th[mt]
-		fmt.Fprintf(&b, "%s (%s, %s) at %s from %s agents; green < %g <= yellow < %g <= orange < %g <= red\n",
-			mt.Title(), mt.Unit(), v.stat, when, m.Source, th[0], th[1], th[2])
+		fmt.Fprintf(&b, "%s (%s, %s) %s; green < %g <= yellow < %g <= orange < %g <= red\n",
+			mt.Title(), mt.Unit(), stat, when, th[0], th[1], th[2])
 	} else {
 		var lim []string
 		for _, hm := range mesh.HealthMetrics {
 			th := v.th[hm]
 			lim = append(lim, fmt.Sprintf("%s %g/%g/%g %s", map[mesh.Metric]string{mesh.Latency: "latency", mesh.JitterMs: "±jitter", mesh.Loss: "loss"}[hm], th[0], th[1], th[2], hm.Unit()))
 		}
-		fmt.Fprintf(&b, "Health (%s) at %s from %s agents: the worst of %s (yellow/orange/red); a bare number is latency\n",
-			v.stat, when, m.Source, strings.Join(lim, ", "))
+		fmt.Fprintf(&b, "Health (%s) %s: the worst of %s (yellow/orange/red); a bare number is latency\n",
+			stat, when, strings.Join(lim, ", "))
 	}
 	fmt.Fprintf(&b, "%-*s", width+1, "src\\dst")
 	for _, d := range m.Pops {
@@ -214,6 +312,9 @@ func writeTable(w io.Writer, m *mesh.Matrix, v *snapshotView) error {
 		if a.Error != "" {
 			fmt.Fprintf(&b, "! %s: %s\n", a.State, a.Error)
 		}
+	}
+	for _, n := range v.notes {
+		fmt.Fprintf(&b, "note: %s\n", n)
 	}
 	_, err := io.WriteString(w, b.String())
 	return err

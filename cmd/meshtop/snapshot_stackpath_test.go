@@ -66,7 +66,7 @@ func TestSnapshotFromStackPath(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var doc snapshotJSON
+	var doc snapDoc
 	if err := json.Unmarshal([]byte(out), &doc); err != nil {
 		t.Fatal(err)
 	}

@@ -75,7 +75,7 @@ func TestSnapshotJSON(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var doc snapshotJSON
+	var doc snapDoc
 	if err := json.Unmarshal([]byte(out), &doc); err != nil {
 		t.Fatalf("not JSON: %v\n%s", err, out)
 	}
@@ -108,7 +108,7 @@ func TestSnapshotFailuresAreLocal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var doc snapshotJSON
+	var doc snapDoc
 	if err := json.Unmarshal([]byte(out), &doc); err != nil {
 		t.Fatal(err)
 	}
@@ -172,7 +172,8 @@ func TestSnapshotTableAndCSV(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.HasPrefix(out, "src_pop,dst_pop,avg_rtt_ms") || !strings.Contains(out, "jfk,ams,,,,,,100,true,1,red,") {
+	if !strings.HasPrefix(out, "src_pop,dst_pop,stat,avg_rtt_ms,jitter_ms,jitter_pct,loss_pct,min_rtt_ms,max_rtt_ms,failed,samples,class,decided_by,error,newest\n") ||
+		!strings.Contains(out, "\njfk,ams,last,,,,100,,,true,1,red,") || !strings.Contains(out, "\nams,jfk,last,42,0,0,0,42,42,false,1,green,loss,") {
 		t.Fatalf("csv:\n%s", out)
 	}
 }
@@ -195,4 +196,37 @@ func TestSnapshotBadInput(t *testing.T) {
 			t.Errorf("%v: got %v, want an error mentioning %q", tt.args, err, tt.want)
 		}
 	}
+}
+
+// snapDoc is snapshot's JSON as a script reads it (under --stat last the values carry
+// the workshop's names).
+type snapDoc struct {
+	Time   string        `json:"time"`
+	Source string        `json:"source"`
+	Metric string        `json:"metric"`
+	Stat   string        `json:"stat"`
+	Window *windowJSON   `json:"window"`
+	Notes  []string      `json:"notes"`
+	Pops   []string      `json:"pops"`
+	Agents []agentJSON   `json:"agents"`
+	Cells  []snapCellDoc `json:"cells"`
+	Traces []traceJSON   `json:"traces"`
+}
+
+type snapCellDoc struct {
+	SrcPop    string   `json:"src_pop"`
+	DstPop    string   `json:"dst_pop"`
+	Stat      string   `json:"stat"`
+	AvgRTT    *float64 `json:"avg_rtt_ms"`
+	JitterMs  *float64 `json:"jitter_ms"`
+	JitterPct *float64 `json:"jitter_pct"`
+	LossPct   *float64 `json:"loss_pct"`
+	MinRTT    *float64 `json:"min_rtt_ms"`
+	MaxRTT    *float64 `json:"max_rtt_ms"`
+	Failed    bool     `json:"failed"`
+	Samples   int      `json:"samples"`
+	Class     string   `json:"class"`
+	DecidedBy string   `json:"decided_by"`
+	Error     string   `json:"error"`
+	Newest    string   `json:"newest"`
 }

@@ -25,7 +25,7 @@ func TestSnapshotTraceroute(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var doc snapshotJSON
+	var doc snapDoc
 	if err := json.Unmarshal([]byte(out), &doc); err != nil {
 		t.Fatal(err)
 	}
