@@ -68,14 +68,7 @@ func (r *Reader) ReadNeeds(ctx context.Context, n Needs) (Step, error) {
 		return st, err
 	}
 	rd := newRead(r)
-	rd.lvl = r.pickRollup(ctx)
-	var lvls []*rollupLevel
-	if rd.lvl != nil {
-		lvls = []*rollupLevel{rd.lvl}
-		if note := r.rollupGap(ctx, rd.lvl); note != "" {
-			rd.notes = append(rd.notes, note)
-		}
-	}
+	lvls := rd.pickLevel(ctx)
 	step, stop := coverSteps(ctx, r, lvls, keep, true)
 	defer stop()
 	wrap := func(err error) error { return fmt.Errorf("read the mesh over %s: %w", r.describe(), err) }

@@ -118,6 +118,19 @@ type mread struct {
 	pairs string
 }
 
+// pickLevel chooses the rollup level the read comes from (rd.lvl; none: raw data) and
+// notes a gap in it; it returns the levels whose coverage the read reports.
+func (rd *mread) pickLevel(ctx context.Context) []*rollupLevel {
+	rd.lvl = rd.r.pickRollup(ctx)
+	if rd.lvl == nil {
+		return nil
+	}
+	if note := rd.r.rollupGap(ctx, rd.lvl); note != "" {
+		rd.notes = append(rd.notes, note)
+	}
+	return []*rollupLevel{rd.lvl}
+}
+
 // newRead is a read of r's window with nothing in it yet.
 func newRead(r *Reader) *mread {
 	return &mread{r: r, accs: map[mesh.Pair]*pairAcc{}, have: map[statKey]bool{}}
@@ -698,17 +711,10 @@ func (r *Reader) matrixSteps(ctx context.Context, want mesh.Stat, step func(Step
 	}
 	rd := newRead(r)
 	rd.via = viaNote
-	rd.lvl = r.pickRollup(ctx)
 	wrap := func(err error) error {
 		return fmt.Errorf("read the mesh over %s: %w", r.describe(), err)
 	}
-	var lvls []*rollupLevel
-	if rd.lvl != nil {
-		lvls = []*rollupLevel{rd.lvl}
-		if note := r.rollupGap(ctx, rd.lvl); note != "" {
-			rd.notes = append(rd.notes, note)
-		}
-	}
+	lvls := rd.pickLevel(ctx)
 	step, stop := coverSteps(ctx, r, lvls, step, false)
 	defer stop()
 	first, other := want, mesh.Max
