@@ -215,6 +215,11 @@ func TestDNSDiscoveryFollowsRecords(t *testing.T) {
 	added := time.Now()
 	waitFor(t, 2*interval, "sin in the grid within two intervals of its record", func() bool { return gridHas(screen(), "ams", "fra", "lon1", "sin") })
 	t.Logf("sin shown %s after its record (interval %s)", time.Since(added).Round(100*time.Millisecond), interval)
+	// The status bar counts it too (it said 3 agents). The discovery notice about lon1
+	// may fill the bar now, so read the bar's parts whole in the help.
+	p.tmux("send-keys", "-t", "mt", "?")
+	waitFor(t, interval, "the status bar counts 4 agents", func() bool { return strings.Contains(screen(), "4 agents,") })
+	p.tmux("send-keys", "-t", "mt", "?")
 
 	// A record removed: its PoP leaves the grid.
 	m.records(base[0], base[2], "127.0.0.5 sin.mesh.test agents.mesh.test")
@@ -222,6 +227,9 @@ func TestDNSDiscoveryFollowsRecords(t *testing.T) {
 		s := screen()
 		return gridHas(s, "fra", "lon1", "sin") && !gridHas(s, "ams")
 	})
+	p.tmux("send-keys", "-t", "mt", "?")
+	waitFor(t, interval, "the status bar counts 3 agents", func() bool { return strings.Contains(screen(), "3 agents,") })
+	p.tmux("send-keys", "-t", "mt", "?")
 	p.tmux("send-keys", "-t", "mt", "q")
 	waitFor(t, 15*time.Second, "live quits", p.dead)
 }

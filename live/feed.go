@@ -27,6 +27,7 @@ type Feed struct {
 	schedule    Schedule // the last schedule published
 	record      *RecordStatus
 	lastErr     error
+	agents      int    // 0 until re-discovery changes the mesh's size
 	published   uint64 // events published, for tests and metrics
 	subscribers int
 }
@@ -68,13 +69,15 @@ type Update struct {
 	Record    *RecordStatus
 	// Schedule is the loop's schedule when it changed (the zero value: on time).
 	Schedule *Schedule
+	// Agents, when not 0, is how many agents the mesh has now (re-discovery changed it).
+	Agents int
 	// Changed: the store has new results; re-read it.
 	Changed bool
 }
 
 func (u *Update) empty() bool {
 	return u.Done == nil && u.Started == nil && u.Progress == nil && len(u.Errors) == 0 &&
-		u.Record == nil && u.Schedule == nil && !u.Changed
+		u.Record == nil && u.Schedule == nil && u.Agents == 0 && !u.Changed
 }
 
 // NewFeed returns a feed with no subscribers.
@@ -109,7 +112,7 @@ func (f *Feed) Subscribe(fn func(Update)) *Subscription {
 }
 
 func (f *Feed) snapshotLocked() Update {
-	u := Update{Changed: true, Record: f.record}
+	u := Update{Changed: true, Record: f.record, Agents: f.agents}
 	if f.schedule != (Schedule{}) {
 		s := f.schedule
 		u.Schedule = &s
@@ -239,6 +242,11 @@ func (f *Feed) Done(sw probe.Sweep) {
 	})
 }
 
+// Agents publishes how many agents the mesh has now (live.Hooks.Agents).
+func (f *Feed) Agents(n int) {
+	f.publish(func() { f.agents = n }, func(u *Update) { u.Agents = n })
+}
+
 // Error publishes a failure of the feed itself, e.g. re-discovery (live.Hooks.Error).
 func (f *Feed) Error(err error) {
 	f.publish(func() { f.lastErr = err }, func(u *Update) {
@@ -311,6 +319,12 @@ func (f *Feed) Hooks(then Hooks) Hooks {
 				then.Error(err)
 			}
 			f.Error(err)
+		},
+		Agents: func(n int) {
+			if then.Agents != nil {
+				then.Agents(n)
+			}
+			f.Agents(n)
 		},
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -289,3 +290,34 @@ func waitFor(t *testing.T, what string, ok func() bool) {
 
 // waitInfo adds the state of a test to a wait that timed out.
 var waitInfo = func() string { return "" }
+
+// The mesh's agent count reaches subscribers as it changes and a late subscriber (a
+// new serve session) starts from the count now, as a UI message.
+func TestFeedTellsTheAgentCount(t *testing.T) {
+	f := NewFeed()
+	var mu sync.Mutex
+	var early []Update
+	s := f.Subscribe(func(u Update) { mu.Lock(); early = append(early, u); mu.Unlock() })
+	defer s.Close()
+	f.Agents(7)
+	waitFor(t, "the count", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.ContainsFunc(early, func(u Update) bool { return u.Agents == 7 })
+	})
+	late := make(chan Update, 1)
+	s2 := f.Subscribe(func(u Update) {
+		select {
+		case late <- u:
+		default:
+		}
+	})
+	defer s2.Close()
+	u := <-late
+	if u.Agents != 7 {
+		t.Fatalf("a late subscriber starts from %d agents, want 7", u.Agents)
+	}
+	if !slices.Contains(Msgs(u), tea.Msg(tui.AgentsMsg{N: 7})) {
+		t.Errorf("messages %v lack AgentsMsg{7}", Msgs(u))
+	}
+}

@@ -19,8 +19,10 @@ func TestRediscoveryAddsAndRemovesPops(t *testing.T) {
 	var mu sync.Mutex
 	current := agents[:3]
 	store := mesh.NewStore(10)
+	var sizes []int // what the status bar is told: the mesh's agent count
 	l := &Loop{Agents: current, Options: probe.Options{Secret: "x", Count: 1}, Interval: 50 * time.Millisecond,
 		Store: store, RediscoverEvery: 20 * time.Millisecond,
+		Hooks: Hooks{Agents: func(n int) { mu.Lock(); sizes = append(sizes, n); mu.Unlock() }},
 		Discover: func(context.Context) ([]mesh.Agent, error) {
 			mu.Lock()
 			defer mu.Unlock()
@@ -60,5 +62,10 @@ func TestRediscoveryAddsAndRemovesPops(t *testing.T) {
 	time.Sleep(200 * time.Millisecond)
 	if pops := store.Matrix().Pops; slices.Contains(pops, "p01") {
 		t.Fatalf("p01 came back: %v", pops)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if want := []int{4, 3}; !slices.Equal(sizes, want) {
+		t.Errorf("agent counts told %v, want %v (one joined, one left)", sizes, want)
 	}
 }

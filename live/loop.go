@@ -46,6 +46,8 @@ type Hooks struct {
 	// state (from its pings).
 	Done  func(probe.Sweep)
 	Error func(error) // re-discovery failed (the loop goes on with the agents it has)
+	// Agents: re-discovery changed how many agents the mesh has (the status bar says it).
+	Agents func(n int)
 }
 
 // Defaults of Loop.
@@ -260,8 +262,16 @@ func (l *Loop) rediscover(ctx context.Context) {
 			// keep probing the last good one.
 			l.mu.Lock()
 			joined := l.joins(as)
+			resized := len(as) != len(l.agents)
 			l.agents = slices.Clone(as)
 			l.mu.Unlock()
+			if resized {
+				l.hook(func() {
+					if l.Hooks.Agents != nil {
+						l.Hooks.Agents(len(as))
+					}
+				})
+			}
 			l.forgetGone()
 			if joined {
 				l.SweepNow() // a new agent is measured now, not at the next tick

@@ -38,6 +38,9 @@ func Msgs(u Update) []tea.Msg {
 	if u.Schedule != nil {
 		msgs = append(msgs, tui.ScheduleMsg{Behind: u.Schedule.Behind, Traces: u.Schedule.Traces})
 	}
+	if u.Agents > 0 {
+		msgs = append(msgs, tui.AgentsMsg{N: u.Agents})
+	}
 	if u.Changed {
 		msgs = append(msgs, tui.DataChangedMsg{})
 	}

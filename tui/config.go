@@ -41,6 +41,9 @@ type Config struct {
 	Refresh time.Duration
 	// Window describes the data window for the status bar, e.g. "last 360 sweeps", "1h".
 	Window string
+	// Agents, when not 0, is how many agents a live mesh has; the status bar says it
+	// before Window and follows AgentsMsg (re-discovery adds and removes agents).
+	Agents int
 	// Range is history's first time range (HistorySource, see timerange.go); zero
 	// Window: 1h.
 	Range TimeRange

@@ -21,6 +21,9 @@ type SweepStartedMsg struct {
 // ProgressMsg counts finished tests of the running sweep.
 type ProgressMsg struct{ Done, Total int }
 
+// AgentsMsg says how many agents the live mesh has now (re-discovery changed it).
+type AgentsMsg struct{ N int }
+
 // SweepDoneMsg marks the end of a live sweep.
 type SweepDoneMsg struct {
 	Time   time.Time

@@ -29,6 +29,7 @@ type statusModel struct {
 	sweeping    bool
 	done, total int
 	lastSweep   time.Time
+	agents      int // the live mesh's agents now (cfg.Agents, then AgentsMsg)
 	failing     []mesh.AgentStatus
 	rec         *RecordStatusMsg
 	behind      string // live.Stats.Summary: sweeps cannot keep to the interval
@@ -49,7 +50,7 @@ type statusModel struct {
 }
 
 func newStatus(ui *uiContext) statusModel {
-	s := statusModel{ui: ui, st: ui.st, source: ui.src.Name(), spin: spinner.New(spinner.WithSpinner(spinner.MiniDot))}
+	s := statusModel{ui: ui, st: ui.st, source: ui.src.Name(), agents: ui.cfg.Agents, spin: spinner.New(spinner.WithSpinner(spinner.MiniDot))}
 	s.render()
 	return s
 }
@@ -94,6 +95,8 @@ func (s *statusModel) Update(msg tea.Msg) tea.Cmd {
 		s.rec = &msg
 	case ScheduleMsg:
 		s.behind, s.traces = msg.Behind, msg.Traces
+	case AgentsMsg:
+		s.agents = msg.N
 	case SourceErrMsg:
 		var l interface{ StatusFor() time.Duration }
 		if errors.As(msg.Err, &l) {
@@ -190,8 +193,8 @@ func (s *statusModel) parts() []statusPart {
 	}
 	// 3. What does not change.
 	ps = append(ps, statusPart{text: s.source, style: st.title, static: true})
-	if s.ui.cfg.Window != "" {
-		ps = append(ps, statusPart{text: s.ui.cfg.Window, style: st.dim, static: true})
+	if win := s.window(); win != "" {
+		ps = append(ps, statusPart{text: win, style: st.dim, static: true})
 	}
 	if !s.lastSweep.IsZero() {
 		label := "last sweep "
@@ -319,4 +322,21 @@ func fitStatus(ps []statusPart, w int) []string {
 		break
 	}
 	return out
+}
+
+// window is the static part that says what is measured: "6 agents, every 10s, keep
+// 360" live (the count follows re-discovery), the time range in history.
+func (s *statusModel) window() string {
+	w := s.ui.cfg.Window
+	if s.agents <= 0 {
+		return w
+	}
+	n := fmt.Sprintf("%d agents", s.agents)
+	if s.agents == 1 {
+		n = "1 agent"
+	}
+	if w == "" {
+		return n
+	}
+	return n + ", " + w
 }

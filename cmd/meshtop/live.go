@@ -119,7 +119,8 @@ func (o *liveOptions) newSweeper(ctx context.Context) (*sweeper, error) {
 		loop.Recorder = rec
 	}
 	cfg.Interval = o.interval // cells older than two intervals read as stale
-	cfg.Window = fmt.Sprintf("%d agents, every %s, keep %d", len(agents), o.interval, o.keep)
+	cfg.Agents = len(agents)  // the status bar follows re-discovery (tui.AgentsMsg)
+	cfg.Window = fmt.Sprintf("every %s, keep %d", o.interval, o.keep)
 	// The feed fans sweep events out to every UI program subscribed to it.
 	feed := live.NewFeed()
 	loop.Hooks = feed.Hooks(live.Hooks{})
