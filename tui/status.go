@@ -40,13 +40,16 @@ type statusModel struct {
 	// that clear err; its source repeats it while the problem lasts.
 	srcErr      string
 	srcErrUntil time.Time
-	partial     bool   // the grid lacks p95 values until the full read arrives
-	loading     string // what a history read is still loading (timerange.go)
-	spin        spinner.Model
-	width       int
-	rendered    string
-	notes       []string // every part, whole, for the full help
-	notesGen    int      // counts changes of notes
+	// note is a lasting notice of the source's (Notice() true), shown until noteUntil.
+	note      string
+	noteUntil time.Time
+	partial   bool   // the grid lacks p95 values until the full read arrives
+	loading   string // what a history read is still loading (timerange.go)
+	spin      spinner.Model
+	width     int
+	rendered  string
+	notes     []string // every part, whole, for the full help
+	notesGen  int      // counts changes of notes
 }
 
 func newStatus(ui *uiContext) statusModel {
@@ -100,6 +103,13 @@ func (s *statusModel) Update(msg tea.Msg) tea.Cmd {
 	case SourceErrMsg:
 		var l interface{ StatusFor() time.Duration }
 		if errors.As(msg.Err, &l) {
+			// A notice (discovery placed an agent by its DNS name) is no failure: it is
+			// said as a note after what needs action, for as long as it asks.
+			var n interface{ Notice() bool }
+			if errors.As(msg.Err, &n) && n.Notice() {
+				s.note, s.noteUntil = msg.Err.Error(), time.Now().Add(l.StatusFor())
+				break
+			}
 			s.srcErr, s.srcErrUntil = msg.Err.Error(), time.Now().Add(l.StatusFor())
 			break
 		}
@@ -186,6 +196,9 @@ func (s *statusModel) parts() []statusPart {
 	}
 	if s.partial {
 		ps = append(ps, statusPart{text: "p95 loading…", style: st.dim})
+	}
+	if s.note != "" && time.Now().Before(s.noteUntil) {
+		ps = append(ps, statusPart{text: "note: " + s.note, style: st.dim})
 	}
 	// How late slow traceroutes are: a note (they hold nothing back), not an alarm.
 	if s.traces != "" {

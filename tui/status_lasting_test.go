@@ -32,3 +32,26 @@ func TestStatusKeepsLastingErrors(t *testing.T) {
 		t.Errorf("a plain error stayed after a grid update: %q", s)
 	}
 }
+
+type noticeErr struct{ lastingErr }
+
+func (noticeErr) Notice() bool { return true }
+
+// A lasting notice (discovery placed an agent by its reverse DNS name) is a note, not an
+// error: it comes after what needs action, and an error of the same moment leads.
+func TestStatusSaysNoticesAsNotes(t *testing.T) {
+	m := New(StoreSource{Store: mesh.NewStore(1)}, Config{})
+	var model tea.Model = m
+	model, _ = model.Update(tea.WindowSizeMsg{Width: 300, Height: 40})
+	model, _ = model.Update(SourceErrMsg{Err: noticeErr{lastingErr{errors.New("agent 127.0.0.4 says no PoP: shown as lon1")}}})
+	model, _ = model.Update(SourceErrMsg{Err: lastingErr{errors.New("agents.yaml:4: pop is missing")}})
+	model, _ = model.Update(matrixMsg{m: mesh.NewStore(1).Matrix()})
+	s := model.(Model).status.rendered
+	note, err := strings.Index(s, "note: agent 127.0.0.4 says no PoP"), strings.Index(s, "error: agents.yaml:4")
+	if note < 0 || err < 0 || note < err {
+		t.Errorf("want the error first, then the note: %q", s)
+	}
+	if strings.Contains(s, "error: agent 127.0.0.4") {
+		t.Errorf("a notice said as an error: %q", s)
+	}
+}

@@ -91,7 +91,7 @@ type noticeSink struct {
 const maxQueuedNotices = 32
 
 func (n *noticeSink) report(err error) {
-	err = lasting{err}
+	err = notice{lasting{err}}
 	n.mu.Lock()
 	to := n.to
 	if to == nil && len(n.queued) < maxQueuedNotices {
@@ -125,6 +125,12 @@ func (n *noticeSink) print(w io.Writer) {
 type lasting struct{ error }
 
 func (l lasting) Unwrap() error { return l.error }
+
+// notice is a lasting message that is no failure: the status bar says it as a note.
+type notice struct{ lasting }
+
+// Notice tells the status bar it is a note, not an error.
+func (notice) Notice() bool { return true }
 
 // StatusFor is how long the status bar shows it.
 func (lasting) StatusFor() time.Duration { return 45 * time.Second }
