@@ -111,8 +111,11 @@ func (o *discoveryOptions) enoughAgents(agents []mesh.Agent) error {
 		return nil
 	}
 	from := "the StackPath workload " + o.workloadID
-	if o.inventory != "" {
+	switch {
+	case o.inventory != "":
 		from = "inventory " + o.inventory
+	case o.discoverURL != "":
+		from = o.discoverURL
 	}
 	found := "no agent"
 	if len(agents) == 1 {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"sync"
@@ -66,12 +67,29 @@ func (o *discoveryOptions) follow(loop *live.Loop) {
 		every = o.src.every(loop.Interval)
 	}
 	src := o.src.agents
+	var short struct { // the last "too few agents" said, and when
+		msg  string
+		said time.Time
+	}
 	loop.Discover = func(ctx context.Context) ([]mesh.Agent, error) {
 		as, err := src(ctx)
-		if err != nil {
-			err = lasting{err}
+		switch {
+		case err != nil:
+			return nil, lasting{err}
+		case len(as) >= 2:
+			short.msg = ""
+			return as, nil
 		}
-		return as, err
+		// A list shrunk below two agents (an edit, records removed) is refused as the
+		// start refuses it: the loop keeps probing the last good list, and the reason
+		// is said when it appears and again every inventory.RepeatProblem; between,
+		// no list and no error keep the last good one quietly.
+		msg := fmt.Sprintf("%v (refused: still probing the agents of the last good list)", o.enoughAgents(as))
+		if msg == short.msg && time.Since(short.said) < inventory.RepeatProblem {
+			return nil, nil
+		}
+		short.msg, short.said = msg, time.Now()
+		return nil, lasting{errors.New(msg)}
 	}
 	loop.RediscoverEvery = every
 	// A look may take a while (DNS, every new agent's /status, a slow list server):
