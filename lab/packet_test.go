@@ -185,3 +185,26 @@ func TestWriteMMDB(t *testing.T) {
 		}
 	}
 }
+
+// Every direction drops its first packet within its first 1/L packets, at a phase of
+// its own: directions that carry the same packets (a pair's requests and replies) do
+// not all drop at the same moment, as they did from one fixed phase.
+func TestDirectionsDropAtPhasesOfTheirOwn(t *testing.T) {
+	f := &Forwarder{}
+	first := map[int]int{}
+	for range 50 {
+		d := newDirection()
+		for i := 1; ; i++ {
+			if f.drop(d, 0.5) {
+				if i > 200 {
+					t.Fatalf("first drop at packet %d of a 0.5 %% path, want within 200", i)
+				}
+				first[i]++
+				break
+			}
+		}
+	}
+	if len(first) < 10 {
+		t.Errorf("50 directions dropped first at only %d different packets: %v", len(first), first)
+	}
+}
