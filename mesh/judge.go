@@ -18,6 +18,16 @@ type Judgement struct {
 	// NoLossHysteresis turns off the evidence rule of loss (lossjudge.go): the loss
 	// class is then the class of the loss since its rate last changed, test by test.
 	NoLossHysteresis bool
+	// NoDeadband has latency and jitter leave a colour as soon as they are below its
+	// threshold (Thresholds.Hold); by default they must come Deadband below it.
+	NoDeadband bool
+}
+
+func (j *Judgement) deadband() float64 {
+	if j.NoDeadband {
+		return 0
+	}
+	return Deadband
 }
 
 func (j *Judgement) thresholds(m Metric) Thresholds {
@@ -114,7 +124,7 @@ func (s *series) judge(j *Judgement, fresh bool, buf *[]intCount) {
 		if m == JitterMs {
 			v = float64(st.jitter)
 		}
-		raw := j.thresholds(m).Classify(v, false)
+		raw := j.thresholds(m).Hold(v, st.class[m], j.deadband())
 		switch {
 		case raw == NoData:
 		case raw == st.class[m] || st.class[m] == NoData || confirm == 1:

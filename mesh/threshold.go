@@ -114,3 +114,26 @@ func (t Thresholds) Classify(v float64, failed bool) Class {
 	}
 	return Red
 }
+
+// Deadband is how far below a threshold latency and jitter must come before they leave
+// the worse colour they had, as a share of the threshold (10 %: a red 20 ms jitter
+// threshold is left below 18 ms). A path that sits on a threshold otherwise changes
+// colour test by test with its noise: the default lab's jittery ams-sjc path (~23 ms
+// of jitter on the 20 ms red threshold) told an event every few tests. Worse colours
+// are taken at once, as before (or after --confirm tests).
+const Deadband = 0.10
+
+// Hold colours v for a pair whose colour is cur: a worse class at once, a better one
+// only as far as v lies below its thresholds by band (a share of each threshold).
+// Without a colour (cur not green..red) it is Classify.
+func (t Thresholds) Hold(v float64, cur Class, band float64) Class {
+	raw := t.Classify(v, false)
+	if !cur.Colour() || !raw.Colour() || raw >= cur || band <= 0 {
+		return raw
+	}
+	var low Thresholds
+	for i, x := range t {
+		low[i] = x - math.Abs(x)*band
+	}
+	return min(cur, low.Classify(v, false))
+}
