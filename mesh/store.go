@@ -20,15 +20,19 @@ const DefaultKeep = 360
 // the cells changed since the last read into rows of cells that are shared with the
 // matrices handed out until the store changes them (copy-on-write per row).
 type Store struct {
-	mu      sync.Mutex
-	keep    int
-	kcap    int // top values kept per metric for max and p95
-	pings   map[Pair]*series
-	traces  map[Pair]*ring[TraceResult]
-	agents  map[string]AgentStatus
-	pops    map[string]bool
-	last    time.Time
-	version uint64
+	mu     sync.Mutex
+	keep   int
+	kcap   int // top values kept per metric for max and p95
+	pings  map[Pair]*series
+	traces map[Pair]*ring[TraceResult]
+	// paths: the transit hops of each pair's newest measured trace, handed to matrices
+	// (copy-on-write: pathsShared says a matrix holds the map).
+	paths       map[Pair][]Hop
+	pathsShared bool
+	agents      map[string]AgentStatus
+	pops        map[string]bool
+	last        time.Time
+	version     uint64
 
 	// rows[src][dst] are the cells as of the last Matrix; dirty pairs changed since.
 	// A row in shared is referenced by a published matrix and is copied before a change.
@@ -61,6 +65,7 @@ func NewStore(keep int) *Store {
 		kcap:      topNeeded(keep, 95),
 		pings:     map[Pair]*series{},
 		traces:    map[Pair]*ring[TraceResult]{},
+		paths:     map[Pair][]Hop{},
 		agents:    map[string]AgentStatus{},
 		pops:      map[string]bool{},
 		rows:      map[string]map[string]*Cell{},
@@ -192,6 +197,21 @@ func (s *Store) AddTrace(r TraceResult) {
 	s.version++
 	if r.Measured() {
 		s.routeChanged(p, rg)
+		if hops := transitHops(r); len(hops) > 0 {
+			s.ownPaths()
+			s.paths[p] = hops
+		} else if _, ok := s.paths[p]; ok {
+			s.ownPaths()
+			delete(s.paths, p) // straight to the destination now
+		}
+	}
+}
+
+// ownPaths makes paths the store's own to change (a matrix holds the one before).
+func (s *Store) ownPaths() {
+	if s.pathsShared {
+		s.paths = maps.Clone(s.paths)
+		s.pathsShared = false
 	}
 }
 
@@ -234,6 +254,7 @@ func (s *Store) Matrix() *Matrix {
 	})
 	m := newRowMatrix(s.last, "live", pops, agents, rows)
 	m.Events, m.TellsEvents = s.events[:len(s.events):len(s.events)], true
+	m.Paths, s.pathsShared = s.paths, true
 	return m
 }
 

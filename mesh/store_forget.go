@@ -58,6 +58,8 @@ func (s *Store) RetainPops(keep map[string]bool) {
 			delete(s.traces, p)
 		}
 	}
+	s.ownPaths()
+	maps.DeleteFunc(s.paths, func(p Pair, _ []Hop) bool { return drop(p) })
 	s.dirty = slices.DeleteFunc(s.dirty, func(ser *series) bool { return drop(ser.pair) })
 	for name, a := range s.agents {
 		if gone[a.Pop] {

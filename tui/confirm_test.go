@@ -101,7 +101,7 @@ func TestColumnPatternHint(t *testing.T) {
 			st.AddPing(r)
 		}
 	}
-	got := patternHint(st.Matrix(), mesh.MetricView(mesh.Latency), mesh.Last, mesh.DefaultThresholds())
+	got := patternHint(st.Matrix(), mesh.MetricView(mesh.Latency), mesh.Last, mesh.DefaultThresholds(), mesh.HopSuspect{}, false)
 	if !strings.Contains(got, "jfk is bad from 3 of 3 sources (column pattern)") {
 		t.Fatalf("hint %q", got)
 	}

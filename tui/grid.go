@@ -66,7 +66,12 @@ type gridModel struct {
 	staleGen int       // numbers staleness ticks: only the newest counts
 	staleAt  time.Time // when the scheduled one fires (zero: none)
 
-	hint     string
+	hint string
+	// The transit hop most bad pairs share (hint.go), for the matrix, view and stat in
+	// hopFor: read once a matrix, not on every reorder.
+	hopFor   hopKey
+	hop      mesh.HopSuspect
+	hopOK    bool
 	body     string // grid and panel, joined
 	rendered string // the grid alone (benchmarks and tests read it)
 }
@@ -225,7 +230,11 @@ func (g *gridModel) reorder() {
 		g.curRow, g.curCol = g.rows[g.r], g.cols[g.c]
 	}
 	g.r, g.c = indexOr(g.rows, g.curRow, g.r), indexOr(g.cols, g.curCol, g.c)
-	g.hint = patternHint(g.m, g.view, g.stat, g.ths())
+	if k := (hopKey{g.m, g.view, g.stat}); k != g.hopFor {
+		g.hopFor = k
+		g.hop, g.hopOK = sharedHop(g.m, g.view, g.stat, g.ths())
+	}
+	g.hint = patternHint(g.m, g.view, g.stat, g.ths(), g.hop, g.hopOK)
 	g.layout()
 	g.render()
 }
