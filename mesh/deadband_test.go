@@ -3,7 +3,6 @@ package mesh
 import (
 	"math/rand/v2"
 	"testing"
-	"time"
 )
 
 func TestHold(t *testing.T) {
@@ -42,25 +41,15 @@ func TestHold(t *testing.T) {
 // colour events told.
 func jitterRun(seed uint64, probes int, j []float64, noDeadband bool) (classes []Class, events []Event) {
 	rng := rand.New(rand.NewPCG(seed, 23))
-	s := NewStore(360)
-	s.SetJudgement(Judgement{NoDeadband: noDeadband})
-	t0 := time.Unix(1_700_000_000, 0).UTC()
+	tests := make([][]float64, len(j))
 	for i, jit := range j {
 		rtts := make([]float64, probes)
 		for k := range rtts {
 			rtts[k] = 142 + jit*(2*rng.Float64()-1) + jit*(2*rng.Float64()-1)
 		}
-		r := PingResult{Time: t0.Add(time.Duration(i) * 10 * time.Second), Src: "a-0", SrcPop: "a", DstPop: "b", Dst: "198.18.0.2"}
-		r.DerivePing(probes, rtts, -1)
-		s.AddPing(r)
-		classes = append(classes, s.Matrix().Cell("a", "b").Verdict(MetricView(JitterMs), Last, nil).Class)
+		tests[i] = rtts
 	}
-	for _, e := range s.Events() {
-		if e.Kind == EventColour && e.Metric == JitterMs {
-			events = append(events, e)
-		}
-	}
-	return classes, events
+	return judgedRun(Judgement{NoDeadband: noDeadband}, JitterMs, tests)
 }
 
 // TestJitterOnAThresholdFlapsLess is the default lab's ams-sjc path in the model: ±25 ms

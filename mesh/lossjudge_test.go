@@ -12,8 +12,7 @@ import (
 // colour events told. The pair is judged as live does it, with the default judgement.
 func lossRun(seed uint64, rates []float64) (classes []Class, events []Event) {
 	rng := rand.New(rand.NewPCG(seed, 19))
-	s := NewStore(360)
-	t0 := time.Unix(1_700_000_000, 0).UTC()
+	tests := make([][]float64, len(rates))
 	for i, p := range rates {
 		rtts := make([]float64, 5)
 		for j := range rtts {
@@ -22,13 +21,26 @@ func lossRun(seed uint64, rates []float64) (classes []Class, events []Event) {
 				rtts[j] = Lost
 			}
 		}
+		tests[i] = rtts
+	}
+	return judgedRun(Judgement{}, Loss, tests)
+}
+
+// judgedRun feeds a store one pair's tests 10 s apart (tests[i]: its probes' RTTs, Lost
+// for a lost one), judged with jd as live judges them, and returns metric m's class
+// after each test and the colour events of m told.
+func judgedRun(jd Judgement, m Metric, tests [][]float64) (classes []Class, events []Event) {
+	s := NewStore(360)
+	s.SetJudgement(jd)
+	t0 := time.Unix(1_700_000_000, 0).UTC()
+	for i, rtts := range tests {
 		r := PingResult{Time: t0.Add(time.Duration(i) * 10 * time.Second), Src: "a-0", SrcPop: "a", DstPop: "b", Dst: "198.18.0.2"}
-		r.DerivePing(5, rtts, -1)
+		r.DerivePing(len(rtts), rtts, -1)
 		s.AddPing(r)
-		classes = append(classes, s.Matrix().Cell("a", "b").Verdict(MetricView(Loss), Last, nil).Class)
+		classes = append(classes, s.Matrix().Cell("a", "b").Verdict(MetricView(m), Last, nil).Class)
 	}
 	for _, e := range s.Events() {
-		if e.Kind == EventColour && e.Metric == Loss {
+		if e.Kind == EventColour && e.Metric == m {
 			events = append(events, e)
 		}
 	}
