@@ -26,10 +26,10 @@ type Matrix struct {
 	// (history). Shared: read, never write.
 	Events      []Event
 	TellsEvents bool
-	// Paths are the transit hops (before the destination) of each pair's newest measured
-	// traceroute (live store only; nil from history): what SharedHop reads. Shared:
-	// read, never write.
-	Paths map[Pair][]Hop
+	// Paths[src][dst] are the transit hops (before the destination) of each pair's
+	// newest measured traceroute (live store only; nil from history): what SharedHop
+	// reads. Shared: read, never write.
+	Paths map[string]map[string][]Hop
 }
 
 // NewMatrix builds a matrix from reduced cells. pops may be nil: it is then derived from

@@ -3,7 +3,6 @@ package mesh
 import (
 	"cmp"
 	"maps"
-	"slices"
 )
 
 // HopSuspect is a transit hop that most of the mesh's bad pairs pass and its good pairs
@@ -27,56 +26,54 @@ const (
 	suspectGoodShare = 4 // at most one good pair per four bad ones
 )
 
-// SharedHop finds the hop that most bad pairs pass (bad(p): the pair's class is bad;
-// known: it has a colour at all). Paths are the hops of each pair's newest traceroute
-// without the destination (Matrix.Paths); silent hops are not candidates. Ties go to
-// the hop fewer good pairs pass, then the lower address, so every viewer names the same.
-func SharedHop(paths map[Pair][]Hop, class func(Pair) (bad, known bool)) (HopSuspect, bool) {
+// SharedHop finds the hop that most bad pairs pass (class(p): whether the pair is bad,
+// and whether it has a colour at all). paths[src][dst] are the hops of each pair's
+// newest traceroute without the destination (Matrix.Paths); silent hops are not
+// candidates. Ties go to the hop fewer good pairs pass, then the lower address, so every
+// viewer names the same.
+func SharedHop(paths map[string]map[string][]Hop, class func(Pair) (bad, known bool)) (HopSuspect, bool) {
 	type tally struct {
-		hop        Hop
+		hop        *Hop
 		bad, good  int
 		src, dst   string // the first bad pair's ends, and whether others differ:
 		srcs, dsts bool   // two sources and two destinations are all that is asked
 	}
-	// Bad pairs first: their hops are the candidates. Most of a quiet mesh is good, so
-	// good pairs are then only looked up among those few.
 	type path struct {
 		p    Pair
 		hops []Hop
 	}
-	var bad []path
-	good := make([]path, 0, len(paths))
-	for p, hops := range paths {
-		switch b, known := class(p); {
-		case !known:
-		case b:
-			bad = append(bad, path{p, hops})
-		default:
-			good = append(good, path{p, hops})
+	// Bad pairs first: their hops are the candidates. Most of a quiet mesh is good, so
+	// good pairs are then only looked up among those few.
+	var bad, good []path
+	for src, row := range paths {
+		for dst, hops := range row {
+			p := Pair{src, dst}
+			switch b, known := class(p); {
+			case !known:
+			case b:
+				bad = append(bad, path{p, hops})
+			default:
+				good = append(good, path{p, hops})
+			}
 		}
 	}
 	if len(bad) < suspectMinBad {
 		return HopSuspect{}, false
 	}
 	tallies := map[string]*tally{}
-	var seen []string // a path's addresses counted so far (paths are short)
+	var idx []int
 	for _, bp := range bad {
-		p := bp.p
-		seen = seen[:0]
-		for i := range bp.hops {
+		idx = answering(bp.hops, idx)
+		for _, i := range idx {
 			h := &bp.hops[i]
-			if h.NoResponse || h.Addr == "" || slices.Contains(seen, h.Addr) {
-				continue
-			}
-			seen = append(seen, h.Addr)
 			t := tallies[h.Addr]
 			if t == nil {
-				t = &tally{hop: *h, src: p.Src, dst: p.Dst}
+				t = &tally{hop: h, src: bp.p.Src, dst: bp.p.Dst}
 				tallies[h.Addr] = t
 			}
 			t.bad++
-			t.srcs = t.srcs || p.Src != t.src
-			t.dsts = t.dsts || p.Dst != t.dst
+			t.srcs = t.srcs || bp.p.Src != t.src
+			t.dsts = t.dsts || bp.p.Dst != t.dst
 		}
 	}
 	maps.DeleteFunc(tallies, func(_ string, t *tally) bool {
@@ -86,16 +83,13 @@ func SharedHop(paths map[Pair][]Hop, class func(Pair) (bad, known bool)) (HopSus
 		return HopSuspect{}, false
 	}
 	for _, gp := range good {
-		seen = seen[:0]
-		for i := range gp.hops {
-			h := &gp.hops[i]
-			if t := tallies[h.Addr]; t != nil && !h.NoResponse && !slices.Contains(seen, h.Addr) {
-				seen = append(seen, h.Addr)
+		idx = answering(gp.hops, idx)
+		for _, i := range idx {
+			if t := tallies[gp.hops[i].Addr]; t != nil {
 				t.good++
 			}
 		}
 	}
-	badAll := len(bad)
 	var best *tally
 	for _, t := range tallies {
 		if t.good*suspectGoodShare > t.bad {
@@ -108,7 +102,27 @@ func SharedHop(paths map[Pair][]Hop, class func(Pair) (bad, known bool)) (HopSus
 	if best == nil {
 		return HopSuspect{}, false
 	}
-	return HopSuspect{Addr: best.hop.Addr, Name: best.hop.Name, ASN: best.hop.ASN, Bad: best.bad, BadAll: badAll, Good: best.good}, true
+	return HopSuspect{Addr: best.hop.Addr, Name: best.hop.Name, ASN: best.hop.ASN, Bad: best.bad, BadAll: len(bad), Good: best.good}, true
+}
+
+// answering puts into buf the indices of hops that answered, each address once (at its
+// first TTL), and returns it.
+func answering(hops []Hop, buf []int) []int {
+	buf = buf[:0]
+next:
+	for i := range hops {
+		h := &hops[i]
+		if h.NoResponse || h.Addr == "" {
+			continue
+		}
+		for _, j := range buf {
+			if hops[j].Addr == h.Addr {
+				continue next
+			}
+		}
+		buf = append(buf, i)
+	}
+	return buf
 }
 
 // transitHops is a trace's hops before its destination answered (the destination is

@@ -19,7 +19,7 @@ func hops(addrs ...string) []Hop {
 
 // transatlantic is a mesh of three European and two American PoPs: EU pairs go over
 // eu-ix (10.0.0.1) or direct, EU-US pairs over eu-ix then atl (10.0.0.2) or atl alone.
-func transatlantic() map[Pair][]Hop {
+func transatlantic() map[string]map[string][]Hop {
 	eu, us := []string{"ams", "fra", "lon"}, []string{"nyc", "sjc"}
 	paths := map[Pair][]Hop{}
 	for _, a := range eu {
@@ -37,7 +37,19 @@ func transatlantic() map[Pair][]Hop {
 		}
 	}
 	paths[Pair{"nyc", "sjc"}], paths[Pair{"sjc", "nyc"}] = hops("10.0.0.3"), hops("10.0.0.3")
-	return paths
+	return byRow(paths)
+}
+
+// byRow lays pairs' paths out as Matrix.Paths does.
+func byRow(paths map[Pair][]Hop) map[string]map[string][]Hop {
+	out := map[string]map[string][]Hop{}
+	for p, h := range paths {
+		if out[p.Src] == nil {
+			out[p.Src] = map[string][]Hop{}
+		}
+		out[p.Src][p.Dst] = h
+	}
+	return out
 }
 
 func isUS(p string) bool { return p == "nyc" || p == "sjc" }
@@ -45,7 +57,7 @@ func isUS(p string) bool { return p == "nyc" || p == "sjc" }
 func TestSharedHop(t *testing.T) {
 	for _, tt := range []struct {
 		name  string
-		paths map[Pair][]Hop
+		paths map[string]map[string][]Hop
 		class func(Pair) (bool, bool)
 		want  HopSuspect
 		ok    bool
@@ -117,7 +129,7 @@ func TestStorePaths(t *testing.T) {
 	p := Pair{"a", "b"}
 	s.AddTrace(tr(0, "10.9.9.9", "10.0.0.1", "10.0.0.2", "10.9.9.9"))
 	m1 := s.Matrix()
-	if got := m1.Paths[p]; len(got) != 2 || got[1].Addr != "10.0.0.2" {
+	if got := m1.Paths[p.Src][p.Dst]; len(got) != 2 || got[1].Addr != "10.0.0.2" {
 		t.Fatalf("paths after a trace that reached the destination: %+v, want the two routers", got)
 	}
 	s.AddTrace(tr(10, "10.9.9.9", "10.0.0.1", "*", "*"))
@@ -125,14 +137,14 @@ func TestStorePaths(t *testing.T) {
 	failed.Err = "agent: timeout"
 	s.AddTrace(failed) // not measured: the path stays
 	m2 := s.Matrix()
-	if got := m2.Paths[p]; len(got) != 3 || !got[2].NoResponse {
+	if got := m2.Paths[p.Src][p.Dst]; len(got) != 3 || !got[2].NoResponse {
 		t.Errorf("paths after a trace that did not reach it: %+v, want every hop", got)
 	}
-	if got := m1.Paths[p]; len(got) != 2 {
+	if got := m1.Paths[p.Src][p.Dst]; len(got) != 2 {
 		t.Errorf("the earlier matrix's path changed to %+v", got)
 	}
 	s.AddTrace(tr(30, "10.9.9.9", "10.9.9.9"))
-	if _, ok := s.Matrix().Paths[p]; ok {
+	if _, ok := s.Matrix().Paths[p.Src][p.Dst]; ok {
 		t.Errorf("a direct path (the destination at ttl 1) kept a transit path")
 	}
 	s.AddTrace(tr(40, "10.9.9.9", "10.0.0.1", "10.9.9.9"))
@@ -141,10 +153,10 @@ func TestStorePaths(t *testing.T) {
 	s.AddPing(r)
 	m3 := s.Matrix()
 	s.RetainPops(map[string]bool{"a": true})
-	if _, ok := s.Matrix().Paths[p]; ok {
+	if _, ok := s.Matrix().Paths[p.Src][p.Dst]; ok {
 		t.Errorf("a PoP gone from the inventory kept its pairs' paths")
 	}
-	if _, ok := m3.Paths[p]; !ok {
+	if _, ok := m3.Paths[p.Src][p.Dst]; !ok {
 		t.Errorf("RetainPops changed a matrix handed out before")
 	}
 }
@@ -165,9 +177,10 @@ func BenchmarkSharedHop300(b *testing.B) {
 			paths[Pair{"p" + strconv.Itoa(i), "p" + strconv.Itoa(j)}] = hops(addrs...)
 		}
 	}
+	rows := byRow(paths)
 	class := func(p Pair) (bool, bool) { return (int(p.Src[len(p.Src)-1])+int(p.Dst[len(p.Dst)-1]))%10 == 0, true }
 	b.ResetTimer()
 	for b.Loop() {
-		SharedHop(paths, class)
+		SharedHop(rows, class)
 	}
 }

@@ -25,20 +25,17 @@ type Store struct {
 	kcap   int // top values kept per metric for max and p95
 	pings  map[Pair]*series
 	traces map[Pair]*ring[TraceResult]
-	// paths: the transit hops of each pair's newest measured trace, handed to matrices
-	// (copy-on-write: pathsShared says a matrix holds the map).
-	paths       map[Pair][]Hop
-	pathsShared bool
-	agents      map[string]AgentStatus
-	pops        map[string]bool
-	last        time.Time
-	version     uint64
+	// paths[src][dst]: the transit hops of each pair's newest measured trace, handed
+	// to matrices as the cells are.
+	paths   cowRows[[]Hop]
+	agents  map[string]AgentStatus
+	pops    map[string]bool
+	last    time.Time
+	version uint64
 
 	// rows[src][dst] are the cells as of the last Matrix; dirty pairs changed since.
-	// A row in shared is referenced by a published matrix and is copied before a change.
-	rows   map[string]map[string]*Cell
-	shared map[string]bool
-	dirty  []*series
+	rows  cowRows[*Cell]
+	dirty []*series
 
 	// The judgement of every pair as its tests arrive, and the events it tells
 	// (judge.go, store_events.go).
@@ -65,11 +62,10 @@ func NewStore(keep int) *Store {
 		kcap:      topNeeded(keep, 95),
 		pings:     map[Pair]*series{},
 		traces:    map[Pair]*ring[TraceResult]{},
-		paths:     map[Pair][]Hop{},
+		paths:     newCowRows[[]Hop](),
 		agents:    map[string]AgentStatus{},
 		pops:      map[string]bool{},
-		rows:      map[string]map[string]*Cell{},
-		shared:    map[string]bool{},
+		rows:      newCowRows[*Cell](),
 		popAgents: map[string]int{},
 		evCap:     DefaultEventCapacity,
 		routeTold: map[routeKey]time.Time{},
@@ -198,20 +194,10 @@ func (s *Store) AddTrace(r TraceResult) {
 	if r.Measured() {
 		s.routeChanged(p, rg)
 		if hops := transitHops(r); len(hops) > 0 {
-			s.ownPaths()
-			s.paths[p] = hops
-		} else if _, ok := s.paths[p]; ok {
-			s.ownPaths()
-			delete(s.paths, p) // straight to the destination now
+			s.paths.own(p.Src)[p.Dst] = hops
+		} else if _, ok := s.paths.rows[p.Src][p.Dst]; ok {
+			delete(s.paths.own(p.Src), p.Dst) // straight to the destination now
 		}
-	}
-}
-
-// ownPaths makes paths the store's own to change (a matrix holds the one before).
-func (s *Store) ownPaths() {
-	if s.pathsShared {
-		s.paths = maps.Clone(s.paths)
-		s.pathsShared = false
 	}
 }
 
@@ -226,24 +212,13 @@ func (s *Store) Matrix() *Matrix {
 		ser.dirty = false
 		if row == nil || ser.pair.Src != src {
 			src = ser.pair.Src
-			row = s.rows[src]
-			if row == nil || s.shared[src] {
-				row = maps.Clone(row)
-				if row == nil {
-					row = map[string]*Cell{}
-				}
-				s.rows[src] = row
-				delete(s.shared, src)
-			}
+			row = s.rows.own(src)
 		}
 		row[ser.pair.Dst] = ser.cell
 	}
 	clear(s.dirty)
 	s.dirty = s.dirty[:0]
-	rows := maps.Clone(s.rows)
-	for src := range rows {
-		s.shared[src] = true
-	}
+	rows := s.rows.publish()
 	pops := slices.Collect(maps.Keys(s.pops))
 	agents := slices.Collect(maps.Values(s.agents))
 	slices.SortFunc(agents, func(a, b AgentStatus) int {
@@ -254,7 +229,7 @@ func (s *Store) Matrix() *Matrix {
 	})
 	m := newRowMatrix(s.last, "live", pops, agents, rows)
 	m.Events, m.TellsEvents = s.events[:len(s.events):len(s.events)], true
-	m.Paths, s.pathsShared = s.paths, true
+	m.Paths = s.paths.publish()
 	return m
 }
 

@@ -1,9 +1,6 @@
 package mesh
 
-import (
-	"maps"
-	"slices"
-)
+import "slices"
 
 // RetainPops drops every PoP not in keep: its row and column, its pairs' history and
 // traces, and its agents. live's loop calls it when re-discovery removed agents (an
@@ -24,29 +21,9 @@ func (s *Store) RetainPops(keep map[string]bool) {
 	}
 	for p := range gone {
 		delete(s.pops, p)
-		delete(s.rows, p)
-		delete(s.shared, p)
 	}
-	for src, row := range s.rows {
-		has := false
-		for dst := range row {
-			has = has || gone[dst]
-		}
-		if !has {
-			continue
-		}
-		if s.shared[src] {
-			// Published in a matrix: change a copy.
-			row = maps.Clone(row)
-			s.rows[src] = row
-			delete(s.shared, src)
-		}
-		for dst := range row {
-			if gone[dst] {
-				delete(row, dst)
-			}
-		}
-	}
+	s.rows.drop(gone)
+	s.paths.drop(gone)
 	drop := func(p Pair) bool { return gone[p.Src] || gone[p.Dst] }
 	for p := range s.pings {
 		if drop(p) {
@@ -58,8 +35,6 @@ func (s *Store) RetainPops(keep map[string]bool) {
 			delete(s.traces, p)
 		}
 	}
-	s.ownPaths()
-	maps.DeleteFunc(s.paths, func(p Pair, _ []Hop) bool { return drop(p) })
 	s.dirty = slices.DeleteFunc(s.dirty, func(ser *series) bool { return drop(ser.pair) })
 	for name, a := range s.agents {
 		if gone[a.Pop] {

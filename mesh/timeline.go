@@ -107,9 +107,6 @@ type TimelineInput struct {
 	// changed, on evidence, unless NoLossHysteresis.
 	Confirm          int
 	NoLossHysteresis bool
-	// NoDeadband: latency and jitter leave a colour as soon as they are below its
-	// threshold, not Deadband below it as the live store judges by default.
-	NoDeadband bool
 }
 
 // Timeline lists what happened to a pair, newest first: colour changes, route changes,
@@ -148,11 +145,7 @@ func Timeline(in TimelineInput) []Event {
 				}
 				v = median(recent)
 			}
-			band := Deadband
-			if in.NoDeadband {
-				band = 0
-			}
-			c := th[m].Hold(v, prev, band)
+			c := th[m].Hold(v, prev, Deadband) // as the live store judges by default
 			switch {
 			case c == NoData:
 				continue
